@@ -1,0 +1,157 @@
+# Makefile - milter-dkim, milter-spf, milter-dmarc, milter-arc
+#
+#	make			build everything
+#	make check		install missing packages, build, run every test
+#	make SANITIZE=1 check	the same with ASan and UBSan
+#	make demo		show the milters working in a private Postfix
+#	make fuzz		run each libFuzzer harness (FUZZ_SECONDS each)
+#	make install		PREFIX (/usr/local) and DESTDIR honoured
+#	make deps		install missing Debian packages (as root)
+
+PREFIX	?= /usr/local
+SBINDIR	?= $(PREFIX)/sbin
+BINDIR	?= $(PREFIX)/bin
+MANDIR	?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+DESTDIR	?=
+
+CC	?= cc
+CFLAGS	?= -O2 -g
+FUZZ_SECONDS ?= 60
+PROVE	?= prove
+PROVE_JOBS ?= 2
+
+ifeq ($(SANITIZE),1)
+B	:= build/san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	    -fno-sanitize-recover=undefined
+else
+B	:= build/plain
+SANFLAGS :=
+endif
+
+PKGS	:= openssl ldns libpsl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lldns -lpsl)
+WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wformat=2 -Wno-unused-parameter
+VERSION	:= 0.1.0
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -pthread -Icommon -It $(WARN) $(CFLAGS) \
+	     $(SANFLAGS) $(PKG_CFLAGS) -DVERSION='"$(VERSION)"' \
+	     -DSYSCONFDIR='"$(SYSCONFDIR)"' -MMD -MP
+LDLIBS	= $(PKG_LIBS) -lmilter -pthread
+
+# Every directory's objects go under $(B); libcommon.a holds common/.
+COMMON_SRC := $(wildcard common/*.c)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
+LIBCOMMON := $(B)/libcommon.a
+
+# A daemon directory holds main.c (the daemon) and its modules; any other
+# file with its own main() is listed in <dir>/TOOLS (one name per line:
+# NAME builds $(B)/bin/NAME from <dir>/NAME.c plus the modules).
+DAEMONS	:= $(patsubst %/main.c,%,$(wildcard milter-*/main.c))
+define daemon_rules
+$(1)_TOOLS := $$(shell cat $(1)/TOOLS 2>/dev/null)
+$(1)_SRC := $$(filter-out $(1)/main.c $$($(1)_TOOLS:%=$(1)/%.c),$$(wildcard $(1)/*.c))
+$(1)_LIB := $(B)/lib$(1).a
+$$($(1)_LIB): $$($(1)_SRC:%.c=$(B)/%.o)
+	@rm -f $$@
+	ar rcs $$@ $$^
+$(B)/bin/$(1): $(B)/$(1)/main.o $$($(1)_LIB) $(LIBCOMMON)
+	@mkdir -p $$(@D)
+	$$(CC) $$(ALL_CFLAGS) -o $$@ $$^ $$(LDLIBS)
+$$(foreach t,$$($(1)_TOOLS),$$(eval $$(call tool_rule,$(1),$$(t))))
+BINS += $(B)/bin/$(1) $$($(1)_TOOLS:%=$(B)/bin/%)
+DAEMON_LIBS += $$($(1)_LIB)
+endef
+define tool_rule
+$(B)/bin/$(2): $(B)/$(1)/$(2).o $$($(1)_LIB) $(LIBCOMMON)
+	@mkdir -p $$(@D)
+	$$(CC) $$(ALL_CFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+BINS	:=
+DAEMON_LIBS :=
+$(foreach d,$(DAEMONS),$(eval $(call daemon_rules,$(d))))
+
+# Tests: t/unit/NAME.c -> $(B)/t/unit/NAME (TAP), t/tools/NAME.c helpers,
+# t/fuzz/fuzz_NAME.c harnesses replayed over t/fuzz/NAME/ by check.
+UNIT_SRC := $(wildcard t/unit/*.c)
+UNIT_BIN := $(UNIT_SRC:t/unit/%.c=$(B)/t/unit/%)
+TOOL_SRC := $(wildcard t/tools/*.c)
+TOOL_BIN := $(TOOL_SRC:t/tools/%.c=$(B)/t/tools/%)
+FUZZ_SRC := $(wildcard t/fuzz/fuzz_*.c)
+FUZZ_REPLAY := $(FUZZ_SRC:t/fuzz/%.c=$(B)/t/fuzz/%)
+FUZZ_BIN := $(FUZZ_SRC:t/fuzz/%.c=build/fuzz/%)
+
+.PHONY: all check test tests deps demo fuzz install clean bench
+all: $(BINS)
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBCOMMON): $(COMMON_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/t/unit/%: $(B)/t/unit/%.o $(DAEMON_LIBS) $(LIBCOMMON)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/t/tools/%: $(B)/t/tools/%.o $(DAEMON_LIBS) $(LIBCOMMON)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/t/fuzz/fuzz_%: $(B)/t/fuzz/fuzz_%.o $(B)/t/fuzz/replay.o $(DAEMON_LIBS) $(LIBCOMMON)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+tests: all $(UNIT_BIN) $(TOOL_BIN) $(FUZZ_REPLAY)
+
+deps:
+	@sh contrib/install-deps.sh test
+
+# The test scripts find the build through BUILD and the shared test data
+# through TESTDATA.
+TESTDATA ?= $(abspath ../shared/testdata)
+check: deps
+	$(MAKE) tests
+	BUILD=$(abspath $(B)) TESTDATA=$(TESTDATA) SANITIZE=$(SANITIZE) \
+	    $(PROVE) -j$(PROVE_JOBS) $(UNIT_BIN) t/*.t
+test: check
+
+demo: deps
+	$(MAKE) all $(TOOL_BIN)
+	BUILD=$(abspath $(B)) sh t/demo.sh
+
+# Fuzzing with libFuzzer (clang); each harness runs FUZZ_SECONDS on a copy
+# of its seed corpus; new crashes land in build/fuzz/.
+FUZZ_CFLAGS = -std=gnu11 -D_GNU_SOURCE -pthread -Icommon -g -O1 \
+	      -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) \
+	      -DVERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"'
+build/fuzz/%: t/fuzz/%.c $(COMMON_SRC)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(COMMON_SRC) $(LDLIBS)
+fuzz: deps $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do \
+	    n=$${f#build/fuzz/fuzz_}; mkdir -p build/fuzz/corpus-$$n; \
+	    cp t/fuzz/$$n/* build/fuzz/corpus-$$n/ 2>/dev/null; \
+	    echo "== $$n ($(FUZZ_SECONDS) s)"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build/fuzz/$$n- \
+	        -print_final_stats=1 build/fuzz/corpus-$$n t/fuzz/$$n || exit 1; \
+	done
+
+bench: all $(TOOL_BIN)
+	BUILD=$(abspath $(B)) sh t/bench.sh
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	for b in $(BINS); do install -m 755 $$b $(DESTDIR)$(SBINDIR)/; done
+	for m in man/*.5; do [ -f "$$m" ] && install -m 644 $$m $(DESTDIR)$(MANDIR)/man5/ || true; done
+	for m in man/*.8; do [ -f "$$m" ] && install -m 644 $$m $(DESTDIR)$(MANDIR)/man8/ || true; done
+	if ls contrib/*.service >/dev/null 2>&1; then \
+	    install -d $(DESTDIR)$(UNITDIR); \
+	    install -m 644 contrib/*.service $(DESTDIR)$(UNITDIR)/; fi
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

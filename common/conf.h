@@ -1,0 +1,78 @@
+/*
+ * conf.h - table-driven configuration loader for "Keyword value" files
+ *
+ * The file format is opendkim.conf's: one "Keyword value" per line, the
+ * keyword case-insensitive, the value the rest of the line with leading
+ * and trailing white space removed; '#' starts a comment (a '#' inside
+ * the value ends it too, as in OpenDKIM); blank lines are skipped.
+ *
+ * Each daemon declares one table of struct conf_kw and one struct that
+ * holds the values; the loader writes each value at its offset:
+ *	CONF_STR	char *		(malloc'd copy; NULL when unset)
+ *	CONF_BOOL	int		yes/no/true/false/on/off/1/0/y/n
+ *	CONF_INT	long		decimal, within [min, max]
+ *	CONF_IGNORED	(no storage)	accepted; a warning says it has no
+ *					effect here, with the row's note as
+ *					the reason
+ * Defaults come from the row's def string, parsed like file text.
+ * Data sets and host lists are CONF_STR; the daemon opens them with
+ * dataset_open() / hostlist_load() after loading.
+ *
+ * A keyword given twice: the last one wins (and conf_where() names it).
+ */
+#ifndef COMMON_CONF_H
+#define COMMON_CONF_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+enum conf_type {
+	CONF_STR,
+	CONF_BOOL,
+	CONF_INT,
+	CONF_IGNORED,
+};
+
+struct conf_kw {
+	const char	*name;		/* keyword, as documented */
+	enum conf_type	 type;
+	const char	*def;		/* default as text, or NULL */
+	size_t		 off;		/* offsetof() into the value struct */
+	long		 min, max;	/* bounds for CONF_INT */
+	const char	*note;		/* CONF_IGNORED: why it has no effect */
+};
+
+struct conf_loc {
+	char	*file;			/* where the keyword was set, or NULL */
+	int	 line;			/* 0 when set by default */
+};
+
+struct conf {
+	const struct conf_kw	*table;
+	size_t			 ntable;
+	void			*dst;		/* the value struct */
+	struct conf_loc		*loc;		/* one per table row */
+	struct buf		 warnings;	/* "file:line: text\n" lines */
+};
+
+/* conf_init - bind a table to a value struct and apply the defaults */
+int	conf_init(struct conf *, const struct conf_kw *, size_t, void *dst,
+	    struct buf *err);
+/* conf_load_file - read a file; on error err holds "file:line: why" */
+int	conf_load_file(struct conf *, const char *path, struct buf *err);
+/* conf_load_string - read text (an embedded default); name for messages */
+int	conf_load_string(struct conf *, const char *text, const char *name,
+	    struct buf *err);
+/* conf_find - the table row for a keyword (case-insensitive), or NULL */
+const struct conf_kw *conf_find(const struct conf *, const char *name);
+/* conf_where - where a keyword was set; NULL if never set (default) */
+const struct conf_loc *conf_where(const struct conf *, const char *name);
+/* conf_nearest - the known keyword closest to an unknown one, or NULL */
+const char *conf_nearest(const struct conf *, const char *name);
+/* conf_free - free the strings in dst and the loader's own memory */
+void	conf_free(struct conf *);
+/* conf_parse_bool - 1, 0, or -1 when not a boolean word */
+int	conf_parse_bool(const char *);
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * dns.h - DNS lookups with a bounded cache, on ldns or on zone data
+ *
+ * One resolver object is shared by all threads.  Two backends:
+ *	dns_new_system()	real queries through ldns, to the servers of
+ *				/etc/resolv.conf or to a given list
+ *	dns_new_zone()		answers from zone data held in memory, loaded
+ *				from a master file and/or added record by
+ *				record; for tests, no server needed
+ * Both go through the same cache and the same answer format.
+ *
+ * A query returns a status and, when it is DNS_OK, an answer that the
+ * caller owns (dns_answer_free()).  Names are compared without case; a
+ * trailing dot is optional.  CNAMEs are followed (the zone backend does
+ * it itself, up to 8 links).
+ */
+#ifndef COMMON_DNS_H
+#define COMMON_DNS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+enum dns_status {
+	DNS_OK = 0,		/* answer has at least one record */
+	DNS_NXDOMAIN,		/* the name does not exist */
+	DNS_NODATA,		/* the name exists, no record of the type */
+	DNS_TEMPFAIL,		/* SERVFAIL, REFUSED, network error */
+	DNS_TIMEOUT,		/* no answer in time */
+	DNS_BADNAME,		/* the name is not a valid domain name */
+	DNS_NOMEM,
+};
+
+enum dns_type {
+	DNS_T_A = 1,
+	DNS_T_CNAME = 5,
+	DNS_T_PTR = 12,
+	DNS_T_MX = 15,
+	DNS_T_TXT = 16,
+	DNS_T_AAAA = 28,
+	DNS_T_SPF = 99,
+};
+
+struct dns_rr {
+	enum dns_type	 type;
+	uint32_t	 ttl;
+	/*
+	 * TXT/SPF: text is the record's strings concatenated (NUL bytes
+	 * inside are kept; text_len counts them), nstrings how many there
+	 * were.  MX: pref and text (the exchange, no trailing dot).  PTR
+	 * and CNAME: text (no trailing dot).  A/AAAA: addr (4 or 16 bytes).
+	 */
+	char		*text;
+	size_t		 text_len;
+	unsigned	 nstrings;
+	unsigned	 pref;
+	unsigned char	 addr[16];
+};
+
+struct dns_answer {
+	enum dns_status	 status;
+	int		 secure;	/* the AD bit was set (DNSSEC-validated) */
+	uint32_t	 ttl;		/* smallest TTL of the records */
+	size_t		 n;
+	struct dns_rr	*rr;
+};
+
+struct dns_opts {
+	const char	*nameservers;	/* "addr[:port]" or "[v6addr]:port",
+					   comma/space separated; NULL for
+					   /etc/resolv.conf */
+	int		 timeout_ms;	/* per query, all retries (0: 5000) */
+	size_t		 cache_max;	/* entries (0: no cache) */
+	uint32_t	 neg_ttl_max;	/* cap on negative caching (0: 300 s) */
+};
+
+struct dns_resolver;
+
+struct dns_resolver *dns_new_system(const struct dns_opts *, struct buf *err);
+/* dns_new_zone - zone backend; path is a master file or NULL */
+struct dns_resolver *dns_new_zone(const char *path, struct buf *err);
+/* dns_zone_add - add one record, rdata in master-file syntax:
+ *	dns_zone_add(r, "example.com", DNS_T_TXT, "\"v=spf1 -all\"")
+ * the special rdata "TIMEOUT" makes lookups of (name, type) time out,
+ * "SERVFAIL" makes them fail. */
+int	dns_zone_add(struct dns_resolver *, const char *name, enum dns_type,
+	    const char *rdata, struct buf *err);
+
+/* dns_query - look up (name, type); *out is set only when DNS_OK */
+enum dns_status dns_query(struct dns_resolver *, const char *name,
+	    enum dns_type, struct dns_answer **out);
+void	dns_answer_free(struct dns_answer *);
+/* dns_cache_flush - drop every cached answer (on reload) */
+void	dns_cache_flush(struct dns_resolver *);
+void	dns_free(struct dns_resolver *);
+const char *dns_strerror(enum dns_status);
+/* dns_name_valid - 1 when name is a syntactically valid domain name */
+int	dns_name_valid(const char *name);
+
+#endif
