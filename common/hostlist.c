@@ -225,12 +225,17 @@ hl_parse_name(struct hl_entry *e, const char *s, struct buf *err)
 static int
 hl_is_net(const char *s)
 {
+	int digits = 0;
+
 	if (*s == '[' || strchr(s, ':') != NULL)
 		return 1;
-	for (; *s != '\0' && *s != '/'; s++)
-		if (!isdigit((unsigned char)*s) && *s != '.')
+	for (; *s != '\0' && *s != '/'; s++) {
+		if (isdigit((unsigned char)*s))
+			digits++;
+		else if (*s != '.')
 			return 0;
-	return 1;
+	}
+	return digits > 0;
 }
 
 /* hl_add - parse one entry and append it; src names where it came from */
