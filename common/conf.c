@@ -184,10 +184,6 @@ conf_init(struct conf *c, const struct conf_kw *table, size_t ntable,
 	c->ntable = ntable;
 	c->dst = dst;
 	buf_init(&c->warnings);
-	if ((c->loc = calloc(ntable ? ntable : 1, sizeof(*c->loc))) == NULL) {
-		conf_err(err, "configuration", 0, "out of memory");
-		return -1;
-	}
 	for (i = 0; i < ntable; i++) {
 		char *p = (char *)dst + table[i].off;
 
@@ -204,6 +200,13 @@ conf_init(struct conf *c, const struct conf_kw *table, size_t ntable,
 		case CONF_IGNORED:
 			break;
 		}
+	}
+	/* storage is initialised first: conf_free() works from here on */
+	if ((c->loc = calloc(ntable ? ntable : 1, sizeof(*c->loc))) == NULL) {
+		conf_err(err, "configuration", 0, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < ntable; i++) {
 		if (table[i].def != NULL && table[i].type != CONF_IGNORED &&
 		    conf_set(c, i, table[i].def, "default", 0, err) < 0)
 			rc = -1;

@@ -190,6 +190,12 @@ hl_parse_name(struct hl_entry *e, const char *s, struct buf *err)
 		return -1;
 	}
 	for (i = 0; i < len; i++) {
+		if (s[i] == '/') {
+			buf_puts(err, "unexpected '/' (expected a host name, "
+			    "address or network; a file needs file: or an "
+			    "absolute path)");
+			return -1;
+		}
 		if (!isalnum((unsigned char)s[i]) && strchr("-_.*", s[i]) ==
 		    NULL) {
 			buf_printf(err, "unexpected '%c' (expected a host "

@@ -114,6 +114,26 @@ check_file(void)
 	buf_free(&err);
 }
 
+/* check_crlf - a data set file saved with Windows line ends */
+static void
+check_crlf(void)
+{
+	struct dataset *ds;
+	struct buf err = BUF_INIT;
+	const struct dataset_entry *e;
+
+	is_int(dataset_open("file:" DATA "keytable.crlf", &ds, &err), 0,
+	    "a CRLF data set file opens");
+	ok(ds != NULL && ds->n == 2, "... the blank CRLF line is skipped");
+	e = dataset_lookup(ds, "sel1._domainkey.example.com");
+	is_str(e != NULL ? e->value : NULL, "example.com:sel1:/etc/keys/k1",
+	    "... a value loses its CR");
+	e = dataset_lookup(ds, "lonely");
+	ok(e != NULL && e->value == NULL, "... a lone key loses its CR");
+	dataset_free(ds);
+	buf_free(&err);
+}
+
 /* check_refile - a SigningTable of patterns, first match wins */
 static void
 check_refile(void)
@@ -239,6 +259,7 @@ main(void)
 {
 	check_match();
 	check_file();
+	check_crlf();
 	check_refile();
 	check_lists();
 	check_bad();

@@ -348,7 +348,8 @@ static const struct {
 	{ "[mail.example.com]", "inline: '[mail.example.com]': not a valid "
 	    "IPv4 address" },
 	{ "mail/example.com", "inline: 'mail/example.com': unexpected '/' "
-	    "(expected a host name, address or network)" },
+	    "(expected a host name, address or network; a file needs file: "
+	    "or an absolute path)" },
 	{ "mail..example.com", "inline: 'mail..example.com': empty label in "
 	    "host name" },
 	{ "mail@example.com", "inline: 'mail@example.com': unexpected '@' "
@@ -399,13 +400,23 @@ check_bad(void)
 	    DATA "badhosts:4: '2001:db8::/129': bad prefix length (expected "
 	    "/0 to /128)\n"
 	    DATA "badhosts:5: 'mail/example.com': unexpected '/' (expected a "
-	    "host name, address or network)\n"
+	    "host name, address or network; a file needs file: or an "
+	    "absolute path)\n"
 	    DATA "badhosts:6: '[192.0.2.1': missing ']'\n"
 	    DATA "badhosts:7: 'mail..example.com': empty label in host name\n"
 	    DATA "badhosts:8: 'mail@example.com': unexpected '@' (expected a "
 	    "host name, address or network)",
 	    "... naming every bad entry with file and line");
 	is_int((long)hostlist_count(hl), 2, "... keeping the good entries");
+	hostlist_free(hl);
+
+	hl = hostlist_new();
+	buf_reset(&err);
+	is_int(hostlist_load(hl, DATA "hosts", &err), -1,
+	    "a relative path without file: is an inline entry");
+	is_str(buf_str(&err), "inline: '" DATA "hosts': unexpected '/' "
+	    "(expected a host name, address or network; a file needs file: "
+	    "or an absolute path)", "... and the message says what to do");
 	hostlist_free(hl);
 
 	hl = hostlist_new();
@@ -418,6 +429,25 @@ check_bad(void)
 	hostlist_free(NULL);
 	is_int(hostlist_match_addr(NULL, "127.0.0.1", NULL), 0,
 	    "a NULL list matches nothing");
+	buf_free(&err);
+}
+
+/* check_crlf - a host list file saved with Windows line ends */
+static void
+check_crlf(void)
+{
+	struct hostlist *hl = hostlist_new();
+	struct buf err = BUF_INIT;
+
+	is_int(hostlist_load(hl, "file:" DATA "hosts.crlf", &err), 0,
+	    "a CRLF host list file loads");
+	if (err.len)
+		diag("%s", err.s);
+	is_str(hostlist_why_addr(hl, "192.0.2.9", NULL, NULL),
+	    DATA "hosts.crlf:1: 192.0.2.0/24", "... a network loses its CR");
+	is_int(hostlist_match_addr(hl, NULL, "a.example.com"), 1,
+	    "... a domain loses its CR");
+	hostlist_free(hl);
 	buf_free(&err);
 }
 
@@ -446,6 +476,7 @@ main(void)
 	check_inline();
 	check_has_all();
 	check_bad();
+	check_crlf();
 	check_other_family();
 	return done_testing();
 }
