@@ -320,13 +320,14 @@ int
 conf_load_file(struct conf *c, const char *path, struct buf *err)
 {
 	FILE *fp;
-	char *line = NULL;
+	char *line = NULL, ebuf[128];
 	size_t cap = 0;
 	ssize_t n;
 	int lineno = 0, rc = 0;
 
 	if ((fp = fopen(path, "r")) == NULL) {
-		conf_err(err, path, 0, "%s", strerror(errno));
+		conf_err(err, path, 0, "%s",
+		    strerror_r(errno, ebuf, sizeof(ebuf)));
 		return -1;
 	}
 	while ((n = getline(&line, &cap, fp)) != -1) {
@@ -341,7 +342,8 @@ conf_load_file(struct conf *c, const char *path, struct buf *err)
 			rc = -1;
 	}
 	if (ferror(fp)) {
-		conf_err(err, path, lineno, "read error: %s", strerror(errno));
+		conf_err(err, path, lineno, "read error: %s",
+		    strerror_r(errno, ebuf, sizeof(ebuf)));
 		rc = -1;
 	}
 	free(line);

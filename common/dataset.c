@@ -85,13 +85,14 @@ static int
 dataset_read_file(struct dataset *ds, struct buf *err)
 {
 	FILE *fp;
-	char *line = NULL, *s, *v;
+	char *line = NULL, *s, *v, ebuf[128];
 	size_t cap = 0, klen;
 	ssize_t n;
 	int lineno = 0, rc = 0;
 
 	if ((fp = fopen(ds->path, "r")) == NULL) {
-		buf_printf(err, "%s: %s", ds->path, strerror(errno));
+		buf_printf(err, "%s: %s", ds->path,
+		    strerror_r(errno, ebuf, sizeof(ebuf)));
 		return -1;
 	}
 	while (rc == 0 && (n = getline(&line, &cap, fp)) != -1) {
@@ -119,7 +120,7 @@ dataset_read_file(struct dataset *ds, struct buf *err)
 	}
 	if (rc == 0 && ferror(fp)) {
 		buf_printf(err, "%s: read error: %s", ds->path,
-		    strerror(errno));
+		    strerror_r(errno, ebuf, sizeof(ebuf)));
 		rc = -1;
 	}
 	free(line);

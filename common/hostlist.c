@@ -198,8 +198,13 @@ hl_parse_name(struct hl_entry *e, const char *s, struct buf *err)
 		}
 		if (!isalnum((unsigned char)s[i]) && strchr("-_.*", s[i]) ==
 		    NULL) {
-			buf_printf(err, "unexpected '%c' (expected a host "
-			    "name, address or network)", s[i]);
+			if (isprint((unsigned char)s[i]))
+				buf_printf(err, "unexpected '%c'", s[i]);
+			else
+				buf_printf(err, "unexpected byte 0x%02x",
+				    (unsigned char)s[i]);
+			buf_puts(err, " (expected a host name, address or "
+			    "network)");
 			return -1;
 		}
 		if (s[i] == '.' && i + 1 < len && s[i + 1] == '.') {

@@ -356,6 +356,9 @@ static const struct {
 	    "(expected a host name, address or network)" },
 	{ "two words", "inline: 'two words': unexpected ' ' (expected a host "
 	    "name, address or network)" },
+	{ "b\xc3\xbc" "cher.example", "inline: 'b\xc3\xbc" "cher.example': "
+	    "unexpected byte 0xc3 (expected a host name, address or "
+	    "network)" },
 	{ "!!example.com", "inline: '!!example.com': unexpected '!' "
 	    "(expected a host name, address or network)" },
 };
