@@ -303,12 +303,22 @@ oom:
 int
 hostlist_add(struct hostlist *hl, const char *entry, struct buf *err)
 {
-	struct buf mine = BUF_INIT;
+	struct buf mine = BUF_INIT, text = BUF_INIT;
+	size_t len;
 	int rc;
 
 	if (hl == NULL || entry == NULL)
 		return -1;
-	rc = hl_add(hl, entry, "inline", err != NULL ? err : &mine);
+	while (isspace((unsigned char)*entry))
+		entry++;
+	len = strlen(entry);
+	while (len > 0 && isspace((unsigned char)entry[len - 1]))
+		len--;
+	if (buf_append(&text, entry, len) < 0)
+		rc = -1;
+	else
+		rc = hl_add(hl, text.s, "inline", err != NULL ? err : &mine);
+	buf_free(&text);
 	buf_free(&mine);
 	return rc;
 }

@@ -388,6 +388,10 @@ check_bad(void)
 	}
 	is_int(hostlist_add(hl, "192.0.2.1", NULL), 0,
 	    "hostlist_add works without an error buffer");
+	is_int(hostlist_add(hl, " \t!192.0.2.1 \r\n", NULL), 0,
+	    "hostlist_add trims white space around an entry");
+	is_str(hostlist_why_addr(hl, "192.0.2.1", NULL, NULL),
+	    "inline: !192.0.2.1", "... and names the trimmed entry");
 	is_int(hostlist_add(hl, "bad entry", NULL), -1,
 	    "... and still refuses a bad entry");
 	hostlist_free(hl);
