@@ -35,7 +35,8 @@
  *	FILE: No such file or directory
  * A bad default in the table is reported by conf_init() as "default: ...".
  * The suggestion is the keyword at the smallest case-insensitive edit
- * distance (a swap of two letters counts one), if at most 1 + len/4.
+ * distance (a swap of two letters counts one), if at most 1 + len/4
+ * and at most 4.
  *
  * Memory: conf_init() must be paired with conf_free(), even when it
  * fails; the struct conf and the value struct belong to the caller.
