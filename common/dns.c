@@ -803,6 +803,23 @@ dns_new_zone(const char *path, struct buf *err)
 	return dns_new_zone_opts(path, NULL, err);
 }
 
+/* dns_zone_load - add a master file to the zone data */
+int
+dns_zone_load(struct dns_resolver *r, const char *path, struct buf *err)
+{
+	int rc;
+
+	if (r->kind != DNS_KIND_ZONE) {
+		buf_printf(err, "%s: not a zone resolver", path);
+		return -1;
+	}
+	pthread_rwlock_wrlock(&r->zlock);
+	rc = zone_load(r, path, err);
+	pthread_rwlock_unlock(&r->zlock);
+	dns_cache_flush(r);
+	return rc;
+}
+
 /* dns_zone_add - add one record in master-file syntax, or a placeholder */
 int
 dns_zone_add(struct dns_resolver *r, const char *name, enum dns_type type,

@@ -93,6 +93,9 @@ struct dns_resolver *dns_new_zone(const char *path, struct buf *err);
  * neg_ttl_max options are used); opts may be NULL */
 struct dns_resolver *dns_new_zone_opts(const char *path,
 	    const struct dns_opts *, struct buf *err);
+/* dns_zone_load - add the records of one more master file (0, or -1
+ * with err set); adding flushes the cache */
+int	dns_zone_load(struct dns_resolver *, const char *path, struct buf *err);
 /* dns_zone_add - add one record, rdata in master-file syntax:
  *	dns_zone_add(r, "example.com", DNS_T_TXT, "\"v=spf1 -all\"")
  * the special rdata "TIMEOUT" makes lookups of (name, type) time out,

@@ -21,6 +21,7 @@
 #define SRCDIR "."
 #endif
 #define ZONE	"t/data/dns/example.zone"
+#define REVZONE	"t/data/dns/reverse.zone"
 
 /* render - all records of an answer as one line, " | " between them */
 static void
@@ -121,7 +122,9 @@ static const struct qcase {
 	{ "_dmarc.example.com", DNS_T_TXT, DNS_OK, "v=DMARC1; p=reject",
 	  "underscore labels" },
 	{ "1.2.0.192.in-addr.arpa", DNS_T_PTR, DNS_OK, "example.com",
-	  "PTR outside $ORIGIN" },
+	  "PTR from a second zone file" },
+	{ "25.2.0.192.IN-ADDR.ARPA", DNS_T_PTR, DNS_OK,
+	  "mail.example.com | mx.example.net", "two PTR records" },
 	{ "", DNS_T_A, DNS_BADNAME, "", "empty name is bad" },
 	{ ".", DNS_T_A, DNS_BADNAME, "", "root alone is bad" },
 	{ "a..example.com", DNS_T_A, DNS_BADNAME, "", "empty label is bad" },
@@ -547,12 +550,19 @@ main(void)
 		diag("%s", buf_str(&err));
 		return done_testing();
 	}
+	ok(dns_zone_load(r, SRCDIR "/" REVZONE, &err) == 0,
+	    "a second zone file loads");
 	run_cases(r, file_cases, sizeof(file_cases) / sizeof(file_cases[0]));
 	test_details(r);
 	dns_free(r);
 	buf_reset(&err);
 	ok(dns_new_zone("/nonexistent/zone", &err) == NULL && err.len > 0,
 	    "a missing zone file is an error");
+	buf_reset(&err);
+	ok(dns_new_zone(SRCDIR "/t/data/dns/bad.zone", &err) == NULL &&
+	    strstr(buf_str(&err), "bad.zone:3:") != NULL,
+	    "a zone file syntax error names the file and line");
+	diag("%s", buf_str(&err));
 	test_add();
 	test_cache();
 	test_threads();
