@@ -17,6 +17,14 @@
  * answer holds only the records of the type asked for (CNAMEs only when
  * DNS_T_CNAME was asked).  Domain names in answers are given the same
  * way: labels byte for byte, joined by dots, no trailing dot.
+ *
+ * The system backend sets AD in its queries (RFC 6840 5.7), not DO, and
+ * reports the AD bit of the reply in answer->secure: trust it only when
+ * the path to a validating resolver is trusted (e.g. on 127.0.0.1).
+ * It asks over TCP when a reply is truncated; ldns writes to TCP
+ * sockets without MSG_NOSIGNAL, so the process should ignore SIGPIPE.
+ * The options and search list of resolv.conf are not used; names are
+ * always absolute.
  */
 #ifndef COMMON_DNS_H
 #define COMMON_DNS_H

@@ -42,6 +42,9 @@ nsd_start example.com "$SRCDIR/t/data/dns/example.zone" \
 	echo "Bail out! nsd did not start"
 	exit 1
 }
+silent=
+fake=
+trap 'kill $silent $fake 2>/dev/null; nsd_stop' EXIT
 
 expect example.com A "status: OK
 secure: 0
@@ -121,6 +124,61 @@ got=$("$DNSQ" -t 2000 -s "127.0.0.1:$port 127.0.0.1:$NSD_PORT" example.com A |
     head -1)
 [ "$got" = "status: OK" ]
 ok $? "a silent first server is skipped for the next one"
+
+# a scripted server: AD set in the reply only when the query carried it
+# (for names secure.*), SERVFAIL for servfail.*, a wrong id for spoof.*
+/usr/bin/python3 -c '
+import socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1], flush=True)
+s.settimeout(10)
+while True:
+    try:
+        q, peer = s.recvfrom(4096)
+    except OSError:
+        break
+    qid, flags = struct.unpack(">HH", q[:4])
+    i, labels = 12, []
+    while q[i]:
+        labels.append(q[i + 1:i + 1 + q[i]].decode().lower())
+        i += 1 + q[i]
+    question, name = q[12:i + 5], ".".join(labels)
+    rflags, an = 0x8000 | (flags & 0x0100) | 0x0080, 1
+    if name.startswith("secure.") and flags & 0x0020:
+        rflags |= 0x0020
+    if name.startswith("servfail."):
+        rflags, an = rflags | 2, 0
+    if name.startswith("spoof."):
+        qid ^= 1
+    r = struct.pack(">HHHHHH", qid, rflags, 1, an, 0, 0) + question
+    if an:
+        r += struct.pack(">HHHIH", 0xc00c, 1, 1, 60, 4) + bytes([192, 0, 2, 7])
+    s.sendto(r, peer)
+' >"$NSD_DIR/fake.port" &
+fake=$!
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	[ -s "$NSD_DIR/fake.port" ] && break
+	sleep 0.1
+done
+fport=$(cat "$NSD_DIR/fake.port")
+got=$("$DNSQ" -t 1000 -s "127.0.0.1:$fport" secure.test A)
+[ "$got" = "status: OK
+secure: 1
+ttl: 60
+A 60 192.0.2.7" ]
+ok $? "the query carries AD and the AD bit of the reply is reported"
+got=$("$DNSQ" -t 1000 -s "127.0.0.1:$fport" plain.test A | sed -n 2p)
+[ "$got" = "secure: 0" ]
+ok $? "no AD bit in the reply: not secure"
+got=$("$DNSQ" -t 1000 -s "127.0.0.1:$fport" servfail.test A)
+[ "$got" = "status: TEMPFAIL" ]
+ok $? "SERVFAIL is TEMPFAIL"
+got=$("$DNSQ" -t 300 -s "127.0.0.1:$fport" spoof.test A)
+[ "$got" = "status: TIMEOUT" ]
+ok $? "a reply with the wrong id is dropped"
+kill "$fake" 2>/dev/null
+wait "$fake" 2>/dev/null
 
 echo "1..$n"
 [ "$failed" -eq 0 ]

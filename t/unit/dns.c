@@ -411,9 +411,11 @@ static void *
 worker(void *arg)
 {
 	static const struct qcase mix[] = {
-		{ "example.com", DNS_T_MX, DNS_OK, "10 mail.example.com | 20 mail2.example.net", "" },
+		{ "example.com", DNS_T_MX, DNS_OK,
+		  "10 mail.example.com | 20 mail2.example.net", "" },
 		{ "alias.example.com", DNS_T_A, DNS_OK, "192.0.2.80", "" },
-		{ "multi.example.com", DNS_T_TXT, DNS_OK, "v=spf1 include:_spf.example.net ~all | second record", "" },
+		{ "multi.example.com", DNS_T_TXT, DNS_OK,
+		  "v=spf1 include:_spf.example.net ~all | second record", "" },
 		{ "nothere.example.com", DNS_T_A, DNS_NXDOMAIN, "", "" },
 		{ "mail.example.com", DNS_T_TXT, DNS_NODATA, "", "" },
 		{ "q.wild.example.com", DNS_T_TXT, DNS_OK, "wildcard", "" },
