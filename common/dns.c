@@ -913,7 +913,7 @@ zone_exists(const struct dns_resolver *r, const char *name)
 /*
  * zone_owner - the owner whose records answer for name: name itself when
  * it exists, else the wildcard at the closest encloser (RFC 4592 3.3.1);
- * NULL for NXDOMAIN.  *buf receives a wildcard name to free.
+ * NULL for NXDOMAIN.  *wild receives a wildcard name to free.
  */
 static const char *
 zone_owner(const struct dns_resolver *r, const char *name, char **wild)
@@ -948,7 +948,8 @@ zone_step(const struct dns_resolver *r, const char *owner, uint16_t type,
 
 	*next = NULL;
 	for (i = 0; i < r->zn; i++)
-		if (r->z[i].special != DNS_OK && r->z[i].type == type &&
+		if (r->z[i].special != DNS_OK && (r->z[i].type == type ||
+		    r->z[i].type == DNS_T_ANY) &&
 		    strcmp(r->z[i].owner, owner) == 0)
 			return r->z[i].special;
 	for (i = 0; i < r->zn; i++) {

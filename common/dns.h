@@ -53,6 +53,7 @@ enum dns_type {
 	DNS_T_TXT = 16,
 	DNS_T_AAAA = 28,
 	DNS_T_SPF = 99,
+	DNS_T_ANY = 255,	/* only for dns_zone_add placeholders */
 };
 
 struct dns_rr {
@@ -107,7 +108,8 @@ int	dns_zone_load(struct dns_resolver *, const char *path, struct buf *err);
 /* dns_zone_add - add one record, rdata in master-file syntax:
  *	dns_zone_add(r, "example.com", DNS_T_TXT, "\"v=spf1 -all\"")
  * the special rdata "TIMEOUT" makes lookups of (name, type) time out,
- * "SERVFAIL" makes them fail.  Names inside rdata are absolute (trailing
+ * "SERVFAIL" makes them fail; with DNS_T_ANY a placeholder applies to
+ * every type of the name.  Names inside rdata are absolute (trailing
  * dot optional).  The record gets a TTL of 300 s.  Returns 0, or -1 with
  * err set.  Adding flushes the cache.  The name may be a wildcard
  * ("*.example.com"). */

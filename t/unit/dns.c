@@ -248,6 +248,10 @@ test_add(void)
 		  "a chain of 9 CNAMEs is not" },
 		{ "x.any.test", DNS_T_TXT, DNS_OK, "star",
 		  "added wildcard" },
+		{ "all.test", DNS_T_MX, DNS_TIMEOUT, "",
+		  "a placeholder for ANY covers MX" },
+		{ "all.test", DNS_T_AAAA, DNS_TIMEOUT, "",
+		  "... and AAAA" },
 	};
 	struct buf err = BUF_INIT;
 	struct dns_resolver *r;
@@ -270,6 +274,7 @@ test_add(void)
 	fails += dns_zone_add(r, "sf.test", DNS_T_MX, "SERVFAIL", &err);
 	fails += dns_zone_add(r, "c.to.test", DNS_T_CNAME, "to.test", &err);
 	fails += dns_zone_add(r, "*.any.test", DNS_T_TXT, "\"star\"", &err);
+	fails += dns_zone_add(r, "all.test", DNS_T_ANY, "TIMEOUT", &err);
 	for (i = 0; i < 8; i++) {
 		snprintf(n1, sizeof(n1), "l%d.test", i);
 		snprintf(n2, sizeof(n2), "l%d.test", i + 1);
