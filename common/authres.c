@@ -560,11 +560,13 @@ authres_authserv_id(const char *s, size_t len, struct buf *out)
 static int
 same_id(const char *a, size_t alen, const char *b, size_t blen)
 {
-	if (alen > 0 && a[alen - 1] == '.')
+	if (alen == 0 || blen == 0)
+		return 0;
+	if (a[alen - 1] == '.')
 		alen--;
-	if (blen > 0 && b[blen - 1] == '.')
+	if (b[blen - 1] == '.')
 		blen--;
-	return alen == blen && alen > 0 && strncasecmp(a, b, alen) == 0;
+	return alen == blen && strncasecmp(a, b, alen) == 0;
 }
 
 /* authres_is_ours - 1 when the value claims authserv_id, else 0; -1 nomem */
