@@ -29,7 +29,7 @@ base64_encode(struct buf *out, const void *in, size_t n)
 	size_t i;
 	unsigned long v;
 
-	if (buf_reserve(out, (n + 2) / 3 * 4) < 0)
+	if (buf_reserve(out, (n + 2) / 3 * 4) < 0 || buf_append(out, "", 0) < 0)
 		return BASE64_NOMEM;
 	for (i = 0; i + 3 <= n; i += 3) {
 		v = (unsigned long)p[i] << 16 | (unsigned long)p[i + 1] << 8 |
@@ -83,7 +83,7 @@ base64_decode(struct buf *out, const char *in, size_t n)
 	size_t i, nsext = 0, npad = 0;
 	int v;
 
-	if (buf_reserve(out, n / 4 * 3 + 3) < 0)
+	if (buf_reserve(out, n / 4 * 3 + 3) < 0 || buf_append(out, "", 0) < 0)
 		return BASE64_NOMEM;
 	for (i = 0; i < n; i++) {
 		c = (unsigned char)in[i];
