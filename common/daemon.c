@@ -1,0 +1,1408 @@
+/*
+ * NAME
+ *	daemon - the milter runtime shared by the four daemons
+ * SYNOPSIS
+ *	#include "daemon.h"
+ *
+ *	int main(int argc, char **argv) {
+ *		struct daemon_opts o;
+ *		struct buf err = BUF_INIT;
+ *
+ *		if (daemon_args(argc, argv, &o, &err) < 0) { ... usage ... }
+ *		return daemon_run(&desc, &o);
+ *	}
+ * DESCRIPTION
+ *	daemon_args() reads the command line: -c FILE (or -x FILE, as
+ *	OpenDKIM spells it), -f (foreground), -n (check the configuration
+ *	and exit 0 or 1), -V, -h; the words after the options are left to
+ *	the caller in opts->argc/argv.
+ *
+ *	daemon_run() loads the configuration (-c FILE; else the daemon's
+ *	default file if it exists; else its embedded default text), then in
+ *	this order: locks the PidFile (refusing to start when another
+ *	process holds it), sets the UMask, opens the milter socket (removing
+ *	a stale UNIX socket, turning Nagle off on a TCP listener), detaches
+ *	unless told to stay in the foreground, writes the PidFile, drops
+ *	privileges to UserID and serves through libmilter.
+ *
+ *	libmilter runs in its own thread, with SIGHUP, SIGUSR1, SIGTERM and
+ *	SIGINT blocked; the main thread keeps them unblocked so the kernel
+ *	delivers them there (libmilter's own signal thread, which would stop
+ *	the milter on SIGHUP, only sees a signal the main thread cannot
+ *	take).  Their handler writes the signal number to a pipe that the
+ *	main thread reads:
+ *	SIGHUP, SIGUSR1	reload the configuration; a failed reload logs why
+ *			and keeps the old one.  Connections keep the config
+ *			they started with until they close.
+ *	SIGTERM, SIGINT	stop accepting, let open connections finish (at most
+ *			DAEMON_DRAIN_SECONDS; a second signal cuts that
+ *			short), remove the PidFile and return 0.
+ *
+ *	Values that only take effect at start (Socket, PidFile, UserID,
+ *	UMask, Background, MilterDebug, Syslog, SyslogFacility) are kept
+ *	across a reload; a change is logged as needing a restart.
+ *
+ *	libmilter's packet limit is raised to DAEMON_MAX_DATA_SIZE so that
+ *	header fields up to that size (Postfix's header_size_limit is 100 KB
+ *	by default) are processed instead of the connection being dropped.
+ * DIAGNOSTICS
+ *	Configuration and start-up errors are logged and make daemon_run()
+ *	return 1.  Milter connections that cannot get memory for their state
+ *	are answered with a temporary failure.
+ * SEE ALSO
+ *	conf(3) for the file format, log(3).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include "daemon.h"
+#include "log.h"
+
+#define DAEMON_PWBUF_MAX	(1024 * 1024)	/* getpwnam_r scratch bound */
+
+/* One loaded configuration and the connections that hold it. */
+struct cfgref {
+	void		*cfg;
+	unsigned long	 refs;		/* +1 while it is the current one */
+};
+
+/* Per-connection state, in libmilter's private-data slot. */
+struct conn {
+	struct cfgref	*ref;
+	void		*priv;		/* the daemon's */
+};
+
+/* Process-wide state: one runtime per process. */
+static struct {
+	const struct daemon_desc *desc;
+	const struct daemon_opts *opts;
+	pthread_mutex_t	 lock;		/* guards current and nconn */
+	struct cfgref	*current;
+	unsigned long	 nconn;
+	struct buf	 conn_spec;	/* what smfi_setconn() was given */
+	int		 sig_pipe[2];	/* signal handler -> main thread */
+	int		 pid_fd;	/* the locked PidFile, or -1 */
+	char		*pid_path;
+	int		 milter_status;	/* smfi_main() result */
+	struct sockaddr_storage wake_addr; /* where the listener is */
+	socklen_t	 wake_len;	/* 0: not found */
+} rt = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.sig_pipe = { -1, -1 },
+	.pid_fd = -1,
+};
+
+/* Command line. */
+
+/* daemon_args - parse argv; -1 with err set on a usage error */
+int
+daemon_args(int argc, char **argv, struct daemon_opts *o, struct buf *err)
+{
+	int i;
+	const char *p;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 1; i < argc; i++) {
+		p = argv[i];
+		if (strcmp(p, "--") == 0) {
+			i++;
+			break;
+		}
+		if (p[0] != '-' || p[1] == '\0')
+			break;
+		for (p++; *p != '\0'; p++) {
+			switch (*p) {
+			case 'c':
+			case 'x':
+				if (p[1] != '\0')
+					o->config = p + 1;
+				else if (i + 1 < argc)
+					o->config = argv[++i];
+				else {
+					buf_printf(err, "option -%c needs a "
+					    "file name", *p);
+					return -1;
+				}
+				p = " ";	/* the rest was the argument */
+				break;
+			case 'f':
+				o->foreground = 1;
+				break;
+			case 'n':
+				o->check = 1;
+				break;
+			case 'V':
+				o->version = 1;
+				break;
+			case 'h':
+				o->help = 1;
+				break;
+			default:
+				buf_printf(err, "unknown option -%c", *p);
+				return -1;
+			}
+			if (*p == ' ')
+				break;
+		}
+	}
+	o->argc = argc - i;
+	o->argv = argv + i;
+	return 0;
+}
+
+/* daemon_usage - print the usage text to stderr */
+void
+daemon_usage(const struct daemon_desc *d)
+{
+	fprintf(stderr,
+	    "usage: %s [-fhnV] [-c config]\n"
+	    "  -c file  configuration file (default %s if present)\n"
+	    "  -x file  the same, as OpenDKIM spells it\n"
+	    "  -f       stay in the foreground\n"
+	    "  -n       check the configuration and exit\n"
+	    "  -V       print the version and exit\n"
+	    "  -h       print this help and exit\n%s",
+	    d->name, d->conf_path != NULL ? d->conf_path : "none",
+	    d->usage_extra != NULL ? d->usage_extra : "");
+}
+
+/* Socket specs. */
+
+/* sock_port - parse a decimal port 1..65535; NULL if malformed */
+static const char *
+sock_port(const char *cp, unsigned *port)
+{
+	unsigned long v = 0;
+
+	if (!isdigit((unsigned char)*cp))
+		return NULL;
+	for (; isdigit((unsigned char)*cp); cp++) {
+		v = v * 10 + (unsigned long)(*cp - '0');
+		if (v > 65535)
+			return NULL;
+	}
+	if (v == 0)
+		return NULL;
+	*port = (unsigned)v;
+	return cp;
+}
+
+/* sock_host - check and store the host after '@' */
+static int
+sock_host(const char *h, struct daemon_sock *s, struct buf *err)
+{
+	char lit[DAEMON_SOCK_HOST_MAX];
+	size_t n = strlen(h);
+	unsigned char a[sizeof(struct in6_addr)];
+	const char *p;
+
+	if (h[0] == '[') {
+		if (n < 3 || h[n - 1] != ']') {
+			buf_printf(err, "unbalanced brackets in host \"%s\"", h);
+			return -1;
+		}
+		h++;
+		n -= 2;
+	}
+	if (n == 0 || n >= sizeof(lit)) {
+		buf_printf(err, "%s host after '@'", n ? "overlong" : "missing");
+		return -1;
+	}
+	memcpy(lit, h, n);
+	lit[n] = '\0';
+	if (inet_pton(AF_INET6, lit, a) == 1) {
+		if (s->family != DAEMON_SOCK_INET6) {
+			buf_printf(err, "IPv6 address %s needs inet6:", lit);
+			return -1;
+		}
+	} else if (inet_pton(AF_INET, lit, a) == 1) {
+		if (s->family != DAEMON_SOCK_INET) {
+			buf_printf(err, "IPv4 address %s needs inet:", lit);
+			return -1;
+		}
+	} else {
+		for (p = lit; *p != '\0'; p++)
+			if (!isalnum((unsigned char)*p) && *p != '-' &&
+			    *p != '.') {
+				buf_printf(err, "bad host name \"%s\"", lit);
+				return -1;
+			}
+	}
+	memcpy(s->host, lit, n + 1);
+	return 0;
+}
+
+/* daemon_sock_parse - parse a Socket spec; -1 with err set if malformed */
+int
+daemon_sock_parse(const char *spec, struct daemon_sock *s, struct buf *err)
+{
+	const char *rest, *cp;
+	size_t n;
+
+	memset(s, 0, sizeof(*s));
+	if (spec == NULL || *spec == '\0') {
+		buf_puts(err, "empty socket specification");
+		return -1;
+	}
+	if (spec[0] == '/') {
+		rest = spec;
+		s->family = DAEMON_SOCK_UNIX;
+	} else if (strncasecmp(spec, "unix:", 5) == 0 ||
+	    strncasecmp(spec, "local:", 6) == 0) {
+		rest = strchr(spec, ':') + 1;
+		s->family = DAEMON_SOCK_UNIX;
+	} else if (strncasecmp(spec, "inet:", 5) == 0) {
+		rest = spec + 5;
+		s->family = DAEMON_SOCK_INET;
+	} else if (strncasecmp(spec, "inet6:", 6) == 0) {
+		rest = spec + 6;
+		s->family = DAEMON_SOCK_INET6;
+	} else {
+		buf_printf(err, "socket \"%s\": unknown type (use inet:PORT@HOST,"
+		    " inet6:PORT@HOST or unix:/path)", spec);
+		return -1;
+	}
+	if (s->family == DAEMON_SOCK_UNIX) {
+		n = strlen(rest);
+		if (rest[0] != '/') {
+			buf_printf(err, "socket \"%s\": the path must be "
+			    "absolute", spec);
+			return -1;
+		}
+		if (n >= sizeof(s->path)) {
+			buf_printf(err, "socket \"%s\": path longer than %zu "
+			    "bytes", spec, sizeof(s->path) - 1);
+			return -1;
+		}
+		memcpy(s->path, rest, n + 1);
+		return 0;
+	}
+	if ((cp = sock_port(rest, &s->port)) == NULL ||
+	    (*cp != '\0' && *cp != '@')) {
+		buf_printf(err, "socket \"%s\": the port must be a number "
+		    "from 1 to 65535", spec);
+		return -1;
+	}
+	if (*cp == '@') {
+		struct buf why = BUF_INIT;
+
+		if (sock_host(cp + 1, s, &why) < 0) {
+			buf_printf(err, "socket \"%s\": %s", spec, buf_str(&why));
+			buf_free(&why);
+			return -1;
+		}
+		buf_free(&why);
+	}
+	return 0;
+}
+
+/* daemon_sock_format - the spec as libmilter reads it, appended to out */
+int
+daemon_sock_format(const struct daemon_sock *s, struct buf *out)
+{
+	unsigned char a[sizeof(struct in6_addr)];
+	int literal;
+
+	if (s->family == DAEMON_SOCK_UNIX)
+		return buf_printf(out, "unix:%s", s->path);
+	buf_printf(out, "%s:%u", s->family == DAEMON_SOCK_INET ? "inet" :
+	    "inet6", s->port);
+	if (s->host[0] == '\0')
+		return out->failed ? -1 : 0;
+	/* libmilter reads "[literal]" as an address, anything else as a name */
+	literal = inet_pton(s->family == DAEMON_SOCK_INET ? AF_INET : AF_INET6,
+	    s->host, a) == 1;
+	return buf_printf(out, literal ? "@[%s]" : "@%s", s->host);
+}
+
+/* Common configuration values. */
+
+/* daemon_umask_parse - octal UMask text to a mode; -1 if malformed */
+int
+daemon_umask_parse(const char *s, mode_t *m)
+{
+	unsigned long v = 0;
+	const char *p;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	for (p = s; *p != '\0'; p++) {
+		if (*p < '0' || *p > '7')
+			return -1;
+		v = v * 8 + (unsigned long)(*p - '0');
+		if (v > 0777)
+			return -1;
+	}
+	*m = (mode_t)v;
+	return 0;
+}
+
+/* pw_lookup - getpwnam_r with a growing buffer; -1 if unknown */
+static int
+pw_lookup(const char *name, uid_t *uid, gid_t *gid)
+{
+	struct passwd pw, *res = NULL;
+	size_t len = 1024;
+	char *b = NULL, *nb;
+	int r;
+
+	for (;;) {
+		if ((nb = realloc(b, len)) == NULL)
+			break;
+		b = nb;
+		r = getpwnam_r(name, &pw, b, len, &res);
+		if (r != ERANGE || len >= DAEMON_PWBUF_MAX)
+			break;
+		len *= 2;
+	}
+	if (res != NULL) {
+		*uid = pw.pw_uid;
+		*gid = pw.pw_gid;
+	}
+	free(b);
+	return res != NULL ? 0 : -1;
+}
+
+/* gr_lookup - getgrnam_r with a growing buffer; -1 if unknown */
+static int
+gr_lookup(const char *name, gid_t *gid)
+{
+	struct group gr, *res = NULL;
+	size_t len = 1024;
+	char *b = NULL, *nb;
+	int r;
+
+	for (;;) {
+		if ((nb = realloc(b, len)) == NULL)
+			break;
+		b = nb;
+		r = getgrnam_r(name, &gr, b, len, &res);
+		if (r != ERANGE || len >= DAEMON_PWBUF_MAX)
+			break;
+		len *= 2;
+	}
+	if (res != NULL)
+		*gid = gr.gr_gid;
+	free(b);
+	return res != NULL ? 0 : -1;
+}
+
+/* daemon_user_parse - "user[:group]" to ids; -1 with err set if unknown */
+int
+daemon_user_parse(const char *spec, uid_t *uid, gid_t *gid, struct buf *err)
+{
+	struct buf user = BUF_INIT;
+	const char *colon = strchr(spec, ':');
+	int r = -1;
+
+	buf_append(&user, spec, colon ? (size_t)(colon - spec) : strlen(spec));
+	if (user.failed)
+		buf_puts(err, "out of memory");
+	else if (user.len == 0)
+		buf_printf(err, "UserID \"%s\": missing user name", spec);
+	else if (pw_lookup(user.s, uid, gid) < 0)
+		buf_printf(err, "UserID \"%s\": unknown user %s", spec, user.s);
+	else if (colon != NULL && colon[1] == '\0')
+		buf_printf(err, "UserID \"%s\": missing group name", spec);
+	else if (colon != NULL && gr_lookup(colon + 1, gid) < 0)
+		buf_printf(err, "UserID \"%s\": unknown group %s", spec,
+		    colon + 1);
+	else
+		r = 0;
+	buf_free(&user);
+	return r;
+}
+
+/* check_where - "file:line: " for a keyword when c knows it */
+static void
+check_where(const struct conf *c, const char *kw, struct buf *err)
+{
+	const struct conf_loc *l;
+
+	if (c != NULL && (l = conf_where(c, kw)) != NULL && l->file != NULL)
+		buf_printf(err, "%s:%d: ", l->file, l->line);
+	buf_printf(err, "%s: ", kw);
+}
+
+/* daemon_conf_check - validate the common values; -1 with err set */
+int
+daemon_conf_check(const struct daemon_conf *dc, const struct conf *c,
+    struct buf *err)
+{
+	struct daemon_sock s;
+	struct buf why = BUF_INIT;
+	const char *kw = NULL;
+	mode_t m;
+	uid_t uid;
+	gid_t gid;
+
+	if (dc->socket == NULL) {
+		kw = "Socket";
+		buf_puts(&why, "no socket given");
+	} else if (daemon_sock_parse(dc->socket, &s, &why) < 0)
+		kw = "Socket";
+	else if (dc->umask != NULL && daemon_umask_parse(dc->umask, &m) < 0) {
+		kw = "UMask";
+		buf_printf(&why, "\"%s\" is not an octal mode", dc->umask);
+	} else if (dc->userid != NULL &&
+	    daemon_user_parse(dc->userid, &uid, &gid, &why) < 0)
+		kw = "UserID";
+	else if (dc->syslog_facility != NULL &&
+	    log_facility(dc->syslog_facility) < 0) {
+		kw = "SyslogFacility";
+		buf_printf(&why, "unknown facility \"%s\"", dc->syslog_facility);
+	} else if (dc->pidfile != NULL && dc->pidfile[0] != '/') {
+		kw = "PidFile";
+		buf_printf(&why, "\"%s\" is not an absolute path", dc->pidfile);
+	}
+	if (kw != NULL) {
+		check_where(c, kw, err);
+		buf_puts(err, buf_str(&why));
+	}
+	buf_free(&why);
+	return kw != NULL ? -1 : 0;
+}
+
+/* Configuration objects and their references. */
+
+/* dconf - the common values inside a daemon's config */
+static const struct daemon_conf *
+dconf(const void *cfg)
+{
+	return (const struct daemon_conf *)((const char *)cfg +
+	    rt.desc->conf_off);
+}
+
+/* daemon_load - load the config the options select; caller frees it */
+void *
+daemon_load(const struct daemon_desc *d, const struct daemon_opts *o,
+    struct buf *err)
+{
+	const char *path = o->config;
+	struct stat st;
+	struct buf why = BUF_INIT;
+	void *cfg;
+
+	if (path == NULL && d->conf_path != NULL &&
+	    (stat(d->conf_path, &st) == 0 || errno != ENOENT))
+		path = d->conf_path;
+	if (path == NULL && d->conf_text == NULL) {
+		buf_printf(err, "no configuration file %s", d->conf_path ?
+		    d->conf_path : "given");
+		return NULL;
+	}
+	cfg = d->load_config(path, path == NULL ? d->conf_text : NULL, err);
+	if (cfg == NULL)
+		return NULL;
+	if (daemon_conf_check((const struct daemon_conf *)((char *)cfg +
+	    d->conf_off), NULL, &why) < 0) {
+		buf_printf(err, "%s: %s", path ? path : "built-in default",
+		    buf_str(&why));
+		buf_free(&why);
+		d->free_config(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+/* cfg_install - make cfg the current config; returns the old one's ref */
+static struct cfgref *
+cfg_install(void *cfg)
+{
+	struct cfgref *ref, *old;
+
+	if ((ref = calloc(1, sizeof(*ref))) == NULL)
+		return NULL;
+	ref->cfg = cfg;
+	ref->refs = 1;
+	pthread_mutex_lock(&rt.lock);
+	old = rt.current;
+	rt.current = ref;
+	pthread_mutex_unlock(&rt.lock);
+	return old;
+}
+
+/* cfg_release - drop one reference; the last one frees the config */
+static void
+cfg_release(struct cfgref *ref)
+{
+	unsigned long left;
+
+	if (ref == NULL)
+		return;
+	pthread_mutex_lock(&rt.lock);
+	left = --ref->refs;
+	pthread_mutex_unlock(&rt.lock);
+	if (left == 0) {
+		rt.desc->free_config(ref->cfg);
+		free(ref);
+	}
+}
+
+/* Per-connection state and the callback wrappers. */
+
+/* conn_get - this connection's state, made on its first callback */
+static struct conn *
+conn_get(SMFICTX *ctx)
+{
+	struct conn *c;
+
+	if ((c = smfi_getpriv(ctx)) != NULL)
+		return c;
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_warnx("out of memory for a new connection");
+		return NULL;
+	}
+	pthread_mutex_lock(&rt.lock);
+	c->ref = rt.current;
+	c->ref->refs++;
+	rt.nconn++;
+	pthread_mutex_unlock(&rt.lock);
+	if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
+		pthread_mutex_lock(&rt.lock);
+		rt.nconn--;
+		pthread_mutex_unlock(&rt.lock);
+		cfg_release(c->ref);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* daemon_config - the config this connection started with */
+void *
+daemon_config(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	return c != NULL ? c->ref->cfg : NULL;
+}
+
+/* daemon_getpriv - the daemon's per-connection data, or NULL */
+void *
+daemon_getpriv(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	return c != NULL ? c->priv : NULL;
+}
+
+/* daemon_setpriv - set the daemon's per-connection data */
+void
+daemon_setpriv(SMFICTX *ctx, void *p)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL)
+		log_panic("daemon_setpriv outside a milter callback");
+	c->priv = p;
+}
+
+#define M	(rt.desc->milter)
+
+/* rt_negotiate - option negotiation: the daemon's, or pflags and steps */
+static sfsistat
+rt_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+    unsigned long f2, unsigned long f3, unsigned long *pf0,
+    unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	static const struct { int missing; unsigned long bit; } steps[] = {
+		{ 0, SMFIP_NOCONNECT }, { 1, SMFIP_NOHELO },
+		{ 2, SMFIP_NOMAIL }, { 3, SMFIP_NORCPT },
+		{ 4, SMFIP_NOHDRS }, { 5, SMFIP_NOEOH },
+		{ 6, SMFIP_NOBODY }, { 7, SMFIP_NODATA },
+		{ 8, SMFIP_NOUNKNOWN },
+	};
+	int missing[9];
+	unsigned long want;
+	size_t i;
+
+	if (conn_get(ctx) == NULL)
+		return SMFIS_REJECT;	/* libmilter then drops the connection */
+	if (M.xxfi_negotiate != NULL)
+		return M.xxfi_negotiate(ctx, f0, f1, f2, f3, pf0, pf1, pf2, pf3);
+	if ((f0 & M.xxfi_flags) != M.xxfi_flags) {
+		log_warnx("the MTA offers actions 0x%lx, this milter needs "
+		    "0x%lx", f0, M.xxfi_flags);
+		return SMFIS_REJECT;
+	}
+	missing[0] = M.xxfi_connect == NULL;
+	missing[1] = M.xxfi_helo == NULL;
+	missing[2] = M.xxfi_envfrom == NULL;
+	missing[3] = M.xxfi_envrcpt == NULL;
+	missing[4] = M.xxfi_header == NULL;
+	missing[5] = M.xxfi_eoh == NULL;
+	missing[6] = M.xxfi_body == NULL;
+	missing[7] = M.xxfi_data == NULL;
+	missing[8] = M.xxfi_unknown == NULL;
+	want = rt.desc->pflags;
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		if (missing[steps[i].missing])
+			want |= steps[i].bit;
+	*pf0 = M.xxfi_flags;
+	*pf1 = want & f1;
+	*pf2 = 0;
+	*pf3 = 0;
+	return SMFIS_CONTINUE;
+}
+
+/* rt_connect - connection start: take the current config, then the daemon */
+static sfsistat
+rt_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
+{
+	return conn_get(ctx) == NULL ? SMFIS_TEMPFAIL :
+	    M.xxfi_connect(ctx, host, sa);
+}
+
+/* rt_helo - HELO/EHLO */
+static sfsistat
+rt_helo(SMFICTX *ctx, char *helo)
+{
+	return conn_get(ctx) == NULL ? SMFIS_TEMPFAIL : M.xxfi_helo(ctx, helo);
+}
+
+/* rt_envfrom - MAIL FROM */
+static sfsistat
+rt_envfrom(SMFICTX *ctx, char **argv)
+{
+	return conn_get(ctx) == NULL ? SMFIS_TEMPFAIL :
+	    M.xxfi_envfrom(ctx, argv);
+}
+
+/* rt_envrcpt - RCPT TO */
+static sfsistat
+rt_envrcpt(SMFICTX *ctx, char **argv)
+{
+	return conn_get(ctx) == NULL ? SMFIS_TEMPFAIL :
+	    M.xxfi_envrcpt(ctx, argv);
+}
+
+/* rt_data - DATA */
+static sfsistat
+rt_data(SMFICTX *ctx)
+{
+	return conn_get(ctx) == NULL ? SMFIS_TEMPFAIL : M.xxfi_data(ctx);
+}
+
+/* rt_header - one header field */
+static sfsistat
+rt_header(SMFICTX *ctx, char *name, char *value)
+{
+	return conn_get(ctx) == NULL ? SMFIS_TEMPFAIL :
+	    M.xxfi_header(ctx, name, value);
+}
+
+/* rt_eoh - end of header */
+static sfsistat
+rt_eoh(SMFICTX *ctx)
+{
+	return conn_get(ctx) == NULL ? SMFIS_TEMPFAIL : M.xxfi_eoh(ctx);
+}
+
+/* rt_body - one body chunk */
+static sfsistat
+rt_body(SMFICTX *ctx, unsigned char *p, size_t n)
+{
+	return conn_get(ctx) == NULL ? SMFIS_TEMPFAIL : M.xxfi_body(ctx, p, n);
+}
+
+/* rt_eom - end of message */
+static sfsistat
+rt_eom(SMFICTX *ctx)
+{
+	return conn_get(ctx) == NULL ? SMFIS_TEMPFAIL : M.xxfi_eom(ctx);
+}
+
+/* rt_abort - message aborted */
+static sfsistat
+rt_abort(SMFICTX *ctx)
+{
+	return conn_get(ctx) == NULL ? SMFIS_TEMPFAIL : M.xxfi_abort(ctx);
+}
+
+/* rt_unknown - unknown SMTP command */
+static sfsistat
+rt_unknown(SMFICTX *ctx, const char *cmd)
+{
+	return conn_get(ctx) == NULL ? SMFIS_TEMPFAIL :
+	    M.xxfi_unknown(ctx, cmd);
+}
+
+/* rt_close - connection end: the daemon first, then drop the config */
+static sfsistat
+rt_close(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	sfsistat r = SMFIS_CONTINUE;
+
+	if (c == NULL)
+		return r;
+	if (M.xxfi_close != NULL)
+		r = M.xxfi_close(ctx);
+	smfi_setpriv(ctx, NULL);
+	pthread_mutex_lock(&rt.lock);
+	rt.nconn--;
+	pthread_mutex_unlock(&rt.lock);
+	cfg_release(c->ref);
+	free(c);
+	return r;
+}
+
+/* rt_register - hand libmilter the wrapped callbacks */
+static int
+rt_register(void)
+{
+	struct smfiDesc w = M;
+
+	w.xxfi_name = (char *)(M.xxfi_name != NULL ? M.xxfi_name :
+	    rt.desc->name);
+	w.xxfi_negotiate = rt_negotiate;
+	w.xxfi_connect = M.xxfi_connect ? rt_connect : NULL;
+	w.xxfi_helo = M.xxfi_helo ? rt_helo : NULL;
+	w.xxfi_envfrom = M.xxfi_envfrom ? rt_envfrom : NULL;
+	w.xxfi_envrcpt = M.xxfi_envrcpt ? rt_envrcpt : NULL;
+	w.xxfi_data = M.xxfi_data ? rt_data : NULL;
+	w.xxfi_header = M.xxfi_header ? rt_header : NULL;
+	w.xxfi_eoh = M.xxfi_eoh ? rt_eoh : NULL;
+	w.xxfi_body = M.xxfi_body ? rt_body : NULL;
+	w.xxfi_eom = M.xxfi_eom ? rt_eom : NULL;
+	w.xxfi_abort = M.xxfi_abort ? rt_abort : NULL;
+	w.xxfi_unknown = M.xxfi_unknown ? rt_unknown : NULL;
+	w.xxfi_close = rt_close;
+	return smfi_register(w) == MI_SUCCESS ? 0 : -1;
+}
+
+#undef M
+
+/* Start-up steps, in the order start() takes them. */
+
+/* pidfile_lock - open and lock the PidFile; -1 if another process has it */
+static int
+pidfile_lock(const char *path)
+{
+	char text[32];
+	ssize_t n;
+
+	rt.pid_fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (rt.pid_fd < 0) {
+		log_warn("PidFile %s", path);
+		return -1;
+	}
+	if (flock(rt.pid_fd, LOCK_EX | LOCK_NB) < 0) {
+		n = pread(rt.pid_fd, text, sizeof(text) - 1, 0);
+		text[n > 0 ? n : 0] = '\0';
+		text[strcspn(text, "\n")] = '\0';
+		log_warnx("PidFile %s is held by running process %s; not "
+		    "starting", path, text[0] ? text : "(unknown)");
+		close(rt.pid_fd);
+		rt.pid_fd = -1;
+		return -1;
+	}
+	if ((rt.pid_path = strdup(path)) == NULL) {
+		log_warnx("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* pidfile_write - record our process id in the locked PidFile */
+static int
+pidfile_write(void)
+{
+	char text[32];
+	int n;
+
+	if (rt.pid_fd < 0)
+		return 0;
+	n = snprintf(text, sizeof(text), "%ld\n", (long)getpid());
+	if (ftruncate(rt.pid_fd, 0) < 0 ||
+	    pwrite(rt.pid_fd, text, (size_t)n, 0) != n) {
+		log_warn("PidFile %s", rt.pid_path);
+		return -1;
+	}
+	return 0;
+}
+
+/* pidfile_remove - remove the PidFile (or empty it if we may not) */
+static void
+pidfile_remove(void)
+{
+	if (rt.pid_fd < 0)
+		return;
+	if (unlink(rt.pid_path) < 0 && ftruncate(rt.pid_fd, 0) < 0)
+		log_warn("cannot remove PidFile %s", rt.pid_path);
+	close(rt.pid_fd);
+	rt.pid_fd = -1;
+	free(rt.pid_path);
+	rt.pid_path = NULL;
+}
+
+/* listener_matches - whether a bound address is the one s names */
+static int
+listener_matches(const struct sockaddr_storage *ss, const struct daemon_sock *s)
+{
+	const struct sockaddr_in *in4 = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+	const struct sockaddr_un *un = (const struct sockaddr_un *)ss;
+
+	switch (ss->ss_family) {
+	case AF_INET:
+		return s->family != DAEMON_SOCK_UNIX &&
+		    ntohs(in4->sin_port) == s->port;
+	case AF_INET6:
+		return s->family != DAEMON_SOCK_UNIX &&
+		    ntohs(in6->sin6_port) == s->port;
+	case AF_UNIX:
+		return s->family == DAEMON_SOCK_UNIX &&
+		    strncmp(un->sun_path, s->path, sizeof(un->sun_path)) == 0;
+	}
+	return 0;
+}
+
+/* find_listener - find the socket libmilter listens on (it does not
+ * tell): turn Nagle off on a TCP one, as accepted sockets inherit it and
+ * a reply split over two writes would otherwise wait for the MTA's
+ * delayed acknowledgement; and note its address for wake_listener() */
+static int
+find_listener(const struct daemon_sock *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, on;
+
+	for (fd = 0; fd < DAEMON_FD_SCAN_MAX; fd++) {
+		len = sizeof(on);
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) < 0 ||
+		    !on)
+			continue;
+		memset(&ss, 0, sizeof(ss));
+		len = sizeof(ss);
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0 ||
+		    !listener_matches(&ss, s))
+			continue;
+		on = 1;
+		if (ss.ss_family != AF_UNIX && setsockopt(fd, IPPROTO_TCP,
+		    TCP_NODELAY, &on, sizeof(on)) < 0) {
+			log_warn("TCP_NODELAY on the listening socket");
+			return -1;
+		}
+		if (ss.ss_family == AF_INET && ((struct sockaddr_in *)&ss)->
+		    sin_addr.s_addr == htonl(INADDR_ANY))
+			((struct sockaddr_in *)&ss)->sin_addr.s_addr =
+			    htonl(INADDR_LOOPBACK);
+		if (ss.ss_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(
+		    &((struct sockaddr_in6 *)&ss)->sin6_addr))
+			((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_loopback;
+		rt.wake_addr = ss;
+		rt.wake_len = len;
+		return 0;
+	}
+	return -1;
+}
+
+/* wake_listener - connect to our own listener: libmilter polls it for
+ * up to five seconds with a lock held that smfi_stop() needs */
+static void
+wake_listener(void)
+{
+	int fd;
+
+	if (rt.wake_len == 0)
+		return;
+	fd = socket(rt.wake_addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return;
+	(void)connect(fd, (struct sockaddr *)&rt.wake_addr, rt.wake_len);
+	close(fd);
+}
+
+/* open_socket - give libmilter the socket and open it */
+static int
+open_socket(const struct daemon_conf *dc, uid_t uid, gid_t gid, int chown_it)
+{
+	struct daemon_sock s;
+	struct buf err = BUF_INIT;
+
+	if (daemon_sock_parse(dc->socket, &s, &err) < 0 ||
+	    daemon_sock_format(&s, &rt.conn_spec) < 0) {
+		log_warnx("%s", buf_str(&err));
+		buf_free(&err);
+		return -1;
+	}
+	if (smfi_setconn(rt.conn_spec.s) != MI_SUCCESS ||
+	    smfi_opensocket(1) != MI_SUCCESS) {
+		log_warnx("cannot listen on %s", dc->socket);
+		return -1;
+	}
+	if (s.family == DAEMON_SOCK_UNIX && chown_it &&
+	    chown(s.path, uid, gid) < 0)
+		log_warn("chown %s", s.path);
+	if (find_listener(&s) < 0 && s.family != DAEMON_SOCK_UNIX)
+		log_warnx("no TCP listener found for %s; replies may be "
+		    "delayed by Nagle's algorithm", dc->socket);
+	return 0;
+}
+
+/* detach - fork into the background; returns the fd to report readiness
+ * on, or -1 in the parent (which should exit with the child's verdict) */
+static int
+detach(int *parent_status)
+{
+	int p[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(p) < 0)
+		log_fatal("pipe");
+	if ((pid = fork()) < 0)
+		log_fatal("fork");
+	if (pid > 0) {
+		close(p[1]);
+		*parent_status = read(p[0], &c, 1) == 1 ? 0 : 1;
+		return -1;
+	}
+	close(p[0]);
+	if (setsid() < 0)
+		log_warn("setsid");
+	if (chdir("/") < 0)
+		log_warn("chdir /");
+	return p[1];
+}
+
+/* quiet_stdio - point stdin, stdout and stderr at /dev/null */
+static void
+quiet_stdio(void)
+{
+	int fd;
+
+	if ((fd = open("/dev/null", O_RDWR)) < 0)
+		return;
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
+/* drop_privileges - become UserID (uid/gid already resolved) */
+static int
+drop_privileges(const char *spec, uid_t uid, gid_t gid)
+{
+	struct buf user = BUF_INIT;
+	int r = -1;
+
+	buf_append(&user, spec, strcspn(spec, ":"));
+	if (user.failed)
+		log_warnx("out of memory");
+	else if (initgroups(user.s, gid) < 0)
+		log_warn("initgroups %s", user.s);
+	else if (setgid(gid) < 0)
+		log_warn("setgid %ld", (long)gid);
+	else if (setuid(uid) < 0)
+		log_warn("setuid %ld", (long)uid);
+	else if (uid != 0 && setuid(0) == 0)
+		log_warnx("could regain root after dropping privileges");
+	else
+		r = 0;
+	buf_free(&user);
+	return r;
+}
+
+/* unix_in_use - whether a process accepts connections on a UNIX socket */
+static int
+unix_in_use(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd, r;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return 0;
+	strcpy(sun.sun_path, path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return 0;
+	r = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+	close(fd);
+	return r;
+}
+
+/* Reload, signals and the main loop. */
+
+/* log_lines - log each line of a warnings buffer */
+static void
+log_lines(const struct buf *b)
+{
+	const char *p = buf_str(b), *nl;
+
+	while (*p != '\0') {
+		nl = strchr(p, '\n');
+		log_warnx("%.*s", (int)(nl ? nl - p : (long)strlen(p)), p);
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+}
+
+/* str_differs - two optional strings differ */
+static int
+str_differs(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a != b;
+	return strcmp(a, b) != 0;
+}
+
+/* warn_restart - name the start-up values a reload cannot change */
+static void
+warn_restart(const struct daemon_conf *o, const struct daemon_conf *n)
+{
+	const char *kw[8];
+	int k = 0, i;
+
+	if (str_differs(o->socket, n->socket))
+		kw[k++] = "Socket";
+	if (str_differs(o->pidfile, n->pidfile))
+		kw[k++] = "PidFile";
+	if (str_differs(o->userid, n->userid))
+		kw[k++] = "UserID";
+	if (str_differs(o->umask, n->umask))
+		kw[k++] = "UMask";
+	if (str_differs(o->syslog_facility, n->syslog_facility))
+		kw[k++] = "SyslogFacility";
+	if (o->syslog != n->syslog)
+		kw[k++] = "Syslog";
+	if (o->background != n->background)
+		kw[k++] = "Background";
+	if (o->milter_debug != n->milter_debug)
+		kw[k++] = "MilterDebug";
+	for (i = 0; i < k; i++)
+		log_warnx("%s changed; it takes effect at the next start",
+		    kw[i]);
+}
+
+/* reload - load the configuration again and make it current */
+static void
+reload(void)
+{
+	struct buf err = BUF_INIT;
+	struct cfgref *old;
+	void *cfg;
+
+	if ((cfg = daemon_load(rt.desc, rt.opts, &err)) == NULL) {
+		log_warnx("reload failed, keeping the running configuration: "
+		    "%s", buf_str(&err));
+		buf_free(&err);
+		return;
+	}
+	log_lines(&err);
+	buf_free(&err);
+	warn_restart(dconf(rt.current->cfg), dconf(cfg));
+	old = rt.current;
+	if (cfg_install(cfg) != old) {
+		log_warnx("reload failed, keeping the running configuration: "
+		    "out of memory");
+		rt.desc->free_config(cfg);
+		return;
+	}
+	cfg_release(old);
+	log_info("configuration reloaded");
+}
+
+/* on_signal - hand the signal number to the main thread */
+static void
+on_signal(int sig)
+{
+	int saved = errno;
+	unsigned char c = (unsigned char)sig;
+	ssize_t w;
+
+	w = write(rt.sig_pipe[1], &c, 1);
+	(void)w;
+	errno = saved;
+}
+
+/* signals_init - the pipe and the handlers (see DESCRIPTION) */
+static int
+signals_init(void)
+{
+	static const int sigs[] = { SIGHUP, SIGUSR1, SIGTERM, SIGINT };
+	struct sigaction sa;
+	size_t i;
+
+	if (pipe2(rt.sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+		log_warn("pipe");
+		return -1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	/* SA_NODEFER keeps the main thread a taker even inside the handler */
+	sa.sa_flags = SA_RESTART | SA_NODEFER;
+	sa.sa_handler = on_signal;
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], &sa, NULL) < 0) {
+			log_warn("sigaction");
+			return -1;
+		}
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+/* milter_thread - run libmilter; tell the main thread when it returns */
+static void *
+milter_thread(void *arg)
+{
+	unsigned char c = 0;
+	ssize_t w;
+
+	(void)arg;
+	rt.milter_status = smfi_main() == MI_SUCCESS ? 0 : 1;
+	w = write(rt.sig_pipe[1], &c, 1);
+	(void)w;
+	return NULL;
+}
+
+/* stop_thread - smfi_stop() waits for the listener; see wake_listener() */
+static void *
+stop_thread(void *arg)
+{
+	(void)arg;
+	smfi_stop();
+	return NULL;
+}
+
+/* next_event - the next signal number (0: libmilter ended; -1: none
+ * within ms milliseconds) */
+static int
+next_event(int ms)
+{
+	struct pollfd pfd = { .fd = rt.sig_pipe[0], .events = POLLIN };
+	unsigned char c;
+
+	for (;;) {
+		if (read(rt.sig_pipe[0], &c, 1) == 1)
+			return c;
+		if (poll(&pfd, 1, ms) == 0)
+			return -1;
+	}
+}
+
+/* open_conns - how many milter connections are open */
+static unsigned long
+open_conns(void)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&rt.lock);
+	n = rt.nconn;
+	pthread_mutex_unlock(&rt.lock);
+	return n;
+}
+
+/* drain - wait for open connections to finish, within limits */
+static void
+drain(void)
+{
+	struct timespec t0, t;
+	int ev;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (open_conns() > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec >= DAEMON_DRAIN_SECONDS)
+			break;
+		ev = next_event(100);
+		if (ev == SIGTERM || ev == SIGINT)
+			break;
+	}
+	if (open_conns() > 0)
+		log_warnx("stopping with %lu connections still open",
+		    open_conns());
+}
+
+/* serve - run libmilter in its own thread and handle signals here */
+static int
+serve(void)
+{
+	sigset_t set, old;
+	pthread_t t, stopper;
+	int ev, stopping = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	ev = pthread_create(&t, NULL, milter_thread, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ev != 0) {
+		errno = ev;
+		log_warn("cannot start the milter thread");
+		return 1;
+	}
+	while ((ev = next_event(stopping ? DAEMON_WAKE_MS : -1)) != 0) {
+		if (ev < 0)
+			wake_listener();
+		else if ((ev == SIGHUP || ev == SIGUSR1) && !stopping)
+			reload();
+		else if ((ev == SIGTERM || ev == SIGINT) && !stopping) {
+			log_info("stopping on signal %d", ev);
+			stopping = 1;
+			if (pthread_create(&stopper, NULL, stop_thread,
+			    NULL) != 0)
+				smfi_stop();
+			else
+				pthread_detach(stopper);
+		}
+	}
+	pthread_join(t, NULL);
+	drain();
+	return rt.milter_status;
+}
+
+/* Putting it together. */
+
+#ifndef VERSION
+#define VERSION "unknown"
+#endif
+
+/* start - from a loaded config to serving; returns the exit status */
+static int
+start(void *cfg)
+{
+	const struct daemon_conf *dc = dconf(cfg);
+	struct buf err = BUF_INIT;
+	struct daemon_sock s;
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	mode_t mask;
+	int become = 0, ready = -1, status = 1;
+
+	log_open(rt.desc->name, dc->syslog, log_facility(dc->syslog_facility ?
+	    dc->syslog_facility : "mail"), 1);
+	if (dc->userid != NULL) {
+		if (daemon_user_parse(dc->userid, &uid, &gid, &err) < 0)
+			goto fail;
+		become = geteuid() == 0;
+		if (!become && uid != geteuid()) {
+			buf_printf(&err, "UserID %s: only root can change user",
+			    dc->userid);
+			goto fail;
+		}
+	}
+	if (dc->umask != NULL && daemon_umask_parse(dc->umask, &mask) == 0)
+		umask(mask);
+	if (rt_register() < 0) {
+		buf_puts(&err, "smfi_register failed");
+		goto fail;
+	}
+	smfi_setmaxdatasize(DAEMON_MAX_DATA_SIZE);
+	smfi_setdbg((int)dc->milter_debug);
+	if (dc->pidfile != NULL && pidfile_lock(dc->pidfile) < 0)
+		goto fail;
+	if (daemon_sock_parse(dc->socket, &s, &err) == 0 &&
+	    s.family == DAEMON_SOCK_UNIX && unix_in_use(s.path)) {
+		buf_printf(&err, "socket %s is in use by another process",
+		    s.path);
+		goto fail;
+	}
+	if (err.len > 0 || open_socket(dc, uid, gid, become) < 0)
+		goto fail;
+	if (dc->background && !rt.opts->foreground) {
+		fflush(NULL);
+		if ((ready = detach(&status)) < 0)
+			_exit(status);
+	}
+	(void)cfg_install(cfg);		/* the first: there is no old one */
+	if (rt.current == NULL) {
+		buf_puts(&err, "out of memory");
+		goto fail;
+	}
+	if (pidfile_write() < 0 || signals_init() < 0 ||
+	    (become && drop_privileges(dc->userid, uid, gid) < 0))
+		goto fail;
+	if (ready >= 0) {
+		log_open(rt.desc->name, dc->syslog, log_facility(
+		    dc->syslog_facility ? dc->syslog_facility : "mail"), 0);
+		quiet_stdio();
+		status = write(ready, "", 1) == 1 ? 0 : 1;
+		close(ready);
+	}
+	log_info("%s %s listening on %s", rt.desc->name, VERSION, dc->socket);
+	status = serve();
+	log_info("%s stopped", rt.desc->name);
+	pidfile_remove();
+	cfg_release(rt.current);
+	rt.current = NULL;
+	return status;
+fail:
+	if (err.len > 0)
+		log_warnx("%s", buf_str(&err));
+	buf_free(&err);
+	pidfile_remove();
+	if (rt.current != NULL) {
+		cfg_release(rt.current);
+		rt.current = NULL;
+	} else
+		rt.desc->free_config(cfg);
+	return 1;
+}
+
+/* daemon_run - do what the options say; returns the exit status */
+int
+daemon_run(const struct daemon_desc *d, const struct daemon_opts *o)
+{
+	struct buf err = BUF_INIT;
+	void *cfg;
+
+	rt.desc = d;
+	rt.opts = o;
+	if (o->help) {
+		daemon_usage(d);
+		return 0;
+	}
+	if (o->version) {
+		printf("%s %s\n", d->name, VERSION);
+		return 0;
+	}
+	if (o->argc > 0) {
+		fprintf(stderr, "%s: unexpected argument \"%s\"\n", d->name,
+		    o->argv[0]);
+		daemon_usage(d);
+		return 2;
+	}
+	log_open(d->name, 0, LOG_MAIL, 1);
+	if ((cfg = daemon_load(d, o, &err)) == NULL) {
+		log_warnx("%s", buf_str(&err));
+		buf_free(&err);
+		return 1;
+	}
+	log_lines(&err);
+	buf_free(&err);
+	if (o->check) {
+		d->free_config(cfg);
+		return 0;
+	}
+	return start(cfg);
+}

@@ -1,0 +1,183 @@
+/*
+ * daemon.h - the milter runtime shared by the four daemons
+ *
+ * A daemon describes itself in a struct daemon_desc (names, default
+ * configuration, callbacks) and hands its argv to daemon_args() and
+ * daemon_run().  The runtime parses the command line, loads the
+ * configuration, opens the milter socket, daemonizes, drops privileges,
+ * serves with libmilter and reloads the configuration on SIGHUP or SIGUSR1
+ * without dropping connections.
+ *
+ * Configuration objects are the daemon's own (void *): load_config()
+ * allocates one, free_config() releases it.  The runtime keeps the one in
+ * force behind a reference count; each milter connection holds the config
+ * that was current when it started until it closes, so a reload never
+ * changes the rules in the middle of a connection.  Inside a milter
+ * callback, daemon_config(ctx) returns that object.
+ *
+ * The runtime owns libmilter's private-data slot: daemons must use
+ * daemon_setpriv()/daemon_getpriv(), never smfi_setpriv()/smfi_getpriv().
+ *
+ * The keywords every daemon accepts (Socket, PidFile, UserID, UMask,
+ * Syslog, SyslogFacility, Background, MilterDebug, and the AutoRestart
+ * family, accepted and ignored) come from DAEMON_CONF_KW(); their values
+ * land in a struct daemon_conf embedded in the daemon's value struct, and
+ * the descriptor gives its offset within the config object.
+ */
+#ifndef COMMON_DAEMON_H
+#define COMMON_DAEMON_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <libmilter/mfapi.h>
+
+#include "buf.h"
+#include "conf.h"
+
+/* Limits and defaults. */
+#define DAEMON_MAX_DATA_SIZE	(1024 * 1024)	/* largest milter packet */
+#define DAEMON_DRAIN_SECONDS	30	/* wait for open connections at stop */
+#define DAEMON_FD_SCAN_MAX	1024	/* descriptors searched for listeners */
+#define DAEMON_WAKE_MS		20	/* listener wake-up interval at stop */
+
+/* The values behind the common keywords (strings are the loader's). */
+struct daemon_conf {
+	char	*socket;		/* Socket: milter socket spec */
+	char	*pidfile;		/* PidFile, or NULL */
+	char	*userid;		/* UserID: "user" or "user:group" */
+	char	*umask;			/* UMask: octal text, or NULL */
+	int	 syslog;		/* Syslog: log to syslog */
+	char	*syslog_facility;	/* SyslogFacility: "mail", ... */
+	int	 background;		/* Background: detach (-f overrides) */
+	long	 milter_debug;		/* MilterDebug: libmilter debug level */
+};
+
+/*
+ * DAEMON_CONF_KW - the common rows of a daemon's struct conf_kw table.
+ * type is the daemon's value struct, member the struct daemon_conf in it,
+ * sock the default Socket.  Use it inside the table's initializer:
+ *	static const struct conf_kw table[] = {
+ *		DAEMON_CONF_KW(struct values, daemon, "inet:8891@127.0.0.1"),
+ *		{ "Domain", CONF_STR, NULL,
+ *		    offsetof(struct values, domain), 0, 0, NULL },
+ *	};
+ */
+#define DAEMON_CONF_OFF(type, member, field) \
+	(offsetof(type, member) + offsetof(struct daemon_conf, field))
+#define DAEMON_CONF_KW(type, member, sock)				\
+	{ "AutoRestart", CONF_IGNORED, NULL, 0, 0, 0,			\
+	    "use the service manager's restart policy" },		\
+	{ "AutoRestartCount", CONF_IGNORED, NULL, 0, 0, 0,		\
+	    "use the service manager's restart policy" },		\
+	{ "AutoRestartRate", CONF_IGNORED, NULL, 0, 0, 0,		\
+	    "use the service manager's restart policy" },		\
+	{ "Background", CONF_BOOL, "yes",				\
+	    DAEMON_CONF_OFF(type, member, background), 0, 0, NULL },	\
+	{ "MilterDebug", CONF_INT, "0",					\
+	    DAEMON_CONF_OFF(type, member, milter_debug), 0, 6, NULL },	\
+	{ "PidFile", CONF_STR, NULL,					\
+	    DAEMON_CONF_OFF(type, member, pidfile), 0, 0, NULL },	\
+	{ "Socket", CONF_STR, sock,					\
+	    DAEMON_CONF_OFF(type, member, socket), 0, 0, NULL },	\
+	{ "Syslog", CONF_BOOL, "yes",					\
+	    DAEMON_CONF_OFF(type, member, syslog), 0, 0, NULL },	\
+	{ "SyslogFacility", CONF_STR, "mail",				\
+	    DAEMON_CONF_OFF(type, member, syslog_facility), 0, 0, NULL }, \
+	{ "UMask", CONF_STR, NULL,					\
+	    DAEMON_CONF_OFF(type, member, umask), 0, 0, NULL },		\
+	{ "UserID", CONF_STR, NULL,					\
+	    DAEMON_CONF_OFF(type, member, userid), 0, 0, NULL }
+
+/* What a daemon tells the runtime about itself. */
+struct daemon_desc {
+	const char	*name;		/* program name, for logs and usage */
+	const char	*conf_path;	/* default file, e.g. SYSCONFDIR "/x.conf" */
+	const char	*conf_text;	/* embedded default when that is absent */
+	const char	*usage_extra;	/* more usage lines, or NULL */
+	size_t		 conf_off;	/* offset of struct daemon_conf in a config */
+	/*
+	 * load_config - read path, or text when path is NULL; return a new
+	 * config, or NULL with err set ("file:line: why").  On success err
+	 * may hold warning lines, which the runtime logs.  It should call
+	 * daemon_conf_check() with its struct conf.
+	 */
+	void		*(*load_config)(const char *path, const char *text,
+			    struct buf *err);
+	void		 (*free_config)(void *);
+	/* libmilter callbacks, flags and version; xxfi_name may be NULL */
+	struct smfiDesc	 milter;
+	/*
+	 * Protocol flags to request when milter.xxfi_negotiate is NULL
+	 * (e.g. SMFIP_HDR_LEADSPC); when nonzero the runtime negotiates:
+	 * these flags as far as the MTA offers them, plus "don't send" for
+	 * every step without a callback.
+	 */
+	unsigned long	 pflags;
+};
+
+/* The command line. */
+struct daemon_opts {
+	const char	*config;	/* -c FILE or -x FILE, or NULL */
+	int		 foreground;	/* -f */
+	int		 check;		/* -n: check the configuration, exit */
+	int		 version;	/* -V */
+	int		 help;		/* -h */
+	int		 argc;		/* words after the options */
+	char		**argv;		/* (pointers into the caller's argv) */
+};
+
+/* Where the milter listens: the parsed form of a Socket value. */
+enum daemon_sock_family {
+	DAEMON_SOCK_UNIX,
+	DAEMON_SOCK_INET,
+	DAEMON_SOCK_INET6,
+};
+
+#define DAEMON_SOCK_PATH_MAX	108	/* sizeof(sun_path) on Linux */
+#define DAEMON_SOCK_HOST_MAX	256
+
+struct daemon_sock {
+	enum daemon_sock_family family;
+	char		path[DAEMON_SOCK_PATH_MAX];	/* unix */
+	char		host[DAEMON_SOCK_HOST_MAX];	/* inet: "" = any */
+	unsigned	port;				/* inet */
+};
+
+/* daemon_args - parse argv; -1 with err set on a usage error */
+int	 daemon_args(int argc, char **argv, struct daemon_opts *,
+	    struct buf *err);
+/* daemon_usage - print the usage text to stderr */
+void	 daemon_usage(const struct daemon_desc *);
+/* daemon_run - do what the options say; returns the exit status */
+int	 daemon_run(const struct daemon_desc *, const struct daemon_opts *);
+/* daemon_load - load the config the options select; caller frees it */
+void	*daemon_load(const struct daemon_desc *, const struct daemon_opts *,
+	    struct buf *err);
+
+/* daemon_sock_parse - parse a Socket spec; -1 with err set if malformed */
+int	 daemon_sock_parse(const char *spec, struct daemon_sock *,
+	    struct buf *err);
+/* daemon_sock_format - the spec as libmilter reads it, appended to out */
+int	 daemon_sock_format(const struct daemon_sock *, struct buf *out);
+/* daemon_umask_parse - octal UMask text to a mode; -1 if malformed */
+int	 daemon_umask_parse(const char *, mode_t *);
+/* daemon_user_parse - "user[:group]" to ids; -1 with err set if unknown */
+int	 daemon_user_parse(const char *, uid_t *, gid_t *, struct buf *err);
+/*
+ * daemon_conf_check - validate the common values; -1 with err set.  c,
+ * if not NULL, names the file and line of a bad value.  A daemon's
+ * load_config calls it after loading.
+ */
+int	 daemon_conf_check(const struct daemon_conf *, const struct conf *c,
+	    struct buf *err);
+
+/* Inside milter callbacks. */
+/* daemon_config - the config this connection started with */
+void	*daemon_config(SMFICTX *);
+/* daemon_getpriv - the daemon's per-connection data, or NULL */
+void	*daemon_getpriv(SMFICTX *);
+/* daemon_setpriv - set it; the daemon frees its own data at close */
+void	 daemon_setpriv(SMFICTX *, void *);
+
+#endif

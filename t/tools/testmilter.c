@@ -1,0 +1,220 @@
+/*
+ * NAME
+ *	testmilter - the smallest daemon on the shared milter runtime
+ * SYNOPSIS
+ *	testmilter [-fhnV] [-c config]
+ * DESCRIPTION
+ *	A milter for testing common/daemon.c end to end.  At end of message
+ *	it adds two header fields:
+ *		X-Test-Milter: <HeaderValue>
+ *		X-Test-Seen: headers=N longest=L body=B
+ *	where N is the number of header fields it received, L the length of
+ *	the longest value (with its leading space: it asks the MTA for
+ *	SMFIP_HDR_LEADSPC, so it also writes the space before the values it
+ *	adds) and B the number of body bytes.
+ *
+ *	Besides the common keywords of DAEMON_CONF_KW() it reads:
+ *	HeaderValue	the value of X-Test-Milter (default "default")
+ *	EomDelay	milliseconds to wait at end of message (default 0),
+ *			to hold a connection open across a reload
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "conf.h"
+#include "daemon.h"
+#include "log.h"
+
+#define TM_DELAY_MAX	60000		/* EomDelay upper bound, ms */
+
+struct tm_values {
+	struct daemon_conf daemon;
+	char	*header_value;
+	long	 eom_delay;
+};
+
+struct tm_config {
+	struct conf	 conf;
+	struct tm_values v;
+};
+
+/* Per-connection counters for the current message. */
+struct tm_conn {
+	unsigned long	 headers;
+	size_t		 longest;
+	unsigned long	 body;
+};
+
+static const struct conf_kw tm_table[] = {
+	DAEMON_CONF_KW(struct tm_values, daemon, "inet:8893@127.0.0.1"),
+	{ "EomDelay", CONF_INT, "0", offsetof(struct tm_values, eom_delay),
+	    0, TM_DELAY_MAX, NULL },
+	{ "HeaderValue", CONF_STR, "default",
+	    offsetof(struct tm_values, header_value), 0, 0, NULL },
+};
+
+static const char tm_default[] =
+	"# built-in default configuration of testmilter\n"
+	"Socket inet:8893@127.0.0.1\n"
+	"Syslog no\n";
+
+/* tm_free_config - release a configuration */
+static void
+tm_free_config(void *p)
+{
+	struct tm_config *cfg = p;
+
+	conf_free(&cfg->conf);
+	free(cfg);
+}
+
+/* tm_load_config - read path (or text) into a new configuration */
+static void *
+tm_load_config(const char *path, const char *text, struct buf *err)
+{
+	struct tm_config *cfg;
+	int r;
+
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL) {
+		buf_puts(err, "out of memory");
+		return NULL;
+	}
+	if (conf_init(&cfg->conf, tm_table, sizeof(tm_table) /
+	    sizeof(tm_table[0]), &cfg->v, err) < 0) {
+		free(cfg);
+		return NULL;
+	}
+	r = path != NULL ? conf_load_file(&cfg->conf, path, err) :
+	    conf_load_string(&cfg->conf, text, "built-in default", err);
+	if (r < 0 || daemon_conf_check(&cfg->v.daemon, &cfg->conf, err) < 0) {
+		tm_free_config(cfg);
+		return NULL;
+	}
+	buf_puts(err, buf_str(&cfg->conf.warnings));
+	return cfg;
+}
+
+/* tm_conn_get - the counters, made on first use */
+static struct tm_conn *
+tm_conn_get(SMFICTX *ctx)
+{
+	struct tm_conn *c = daemon_getpriv(ctx);
+
+	if (c == NULL && (c = calloc(1, sizeof(*c))) != NULL)
+		daemon_setpriv(ctx, c);
+	return c;
+}
+
+/* tm_envfrom - a new message: reset the counters */
+static sfsistat
+tm_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct tm_conn *c = tm_conn_get(ctx);
+
+	(void)argv;
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	memset(c, 0, sizeof(*c));
+	return SMFIS_CONTINUE;
+}
+
+/* tm_header - count a header field */
+static sfsistat
+tm_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct tm_conn *c = tm_conn_get(ctx);
+	size_t n = strlen(value);
+
+	(void)name;
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	c->headers++;
+	if (n > c->longest)
+		c->longest = n;
+	return SMFIS_CONTINUE;
+}
+
+/* tm_body - count body bytes */
+static sfsistat
+tm_body(SMFICTX *ctx, unsigned char *p, size_t n)
+{
+	struct tm_conn *c = tm_conn_get(ctx);
+
+	(void)p;
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	c->body += n;
+	return SMFIS_CONTINUE;
+}
+
+/* tm_eom - add the two header fields */
+static sfsistat
+tm_eom(SMFICTX *ctx)
+{
+	const struct tm_config *cfg = daemon_config(ctx);
+	struct tm_conn *c = tm_conn_get(ctx);
+	struct timespec ts;
+	char value[1024], seen[128];
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	if (cfg->v.eom_delay > 0) {
+		ts.tv_sec = cfg->v.eom_delay / 1000;
+		ts.tv_nsec = (cfg->v.eom_delay % 1000) * 1000000L;
+		nanosleep(&ts, NULL);
+	}
+	/* with SMFIP_HDR_LEADSPC the MTA inserts values verbatim */
+	snprintf(value, sizeof(value), " %s", cfg->v.header_value);
+	snprintf(seen, sizeof(seen), " headers=%lu longest=%zu body=%lu",
+	    c->headers, c->longest, c->body);
+	if (smfi_addheader(ctx, "X-Test-Milter", value) != MI_SUCCESS ||
+	    smfi_addheader(ctx, "X-Test-Seen", seen) != MI_SUCCESS)
+		return SMFIS_TEMPFAIL;
+	return SMFIS_CONTINUE;
+}
+
+/* tm_close - free the counters */
+static sfsistat
+tm_close(SMFICTX *ctx)
+{
+	free(daemon_getpriv(ctx));
+	daemon_setpriv(ctx, NULL);
+	return SMFIS_CONTINUE;
+}
+
+static const struct daemon_desc tm_desc = {
+	.name = "testmilter",
+	.conf_path = SYSCONFDIR "/testmilter.conf",
+	.conf_text = tm_default,
+	.conf_off = offsetof(struct tm_config, v.daemon),
+	.load_config = tm_load_config,
+	.free_config = tm_free_config,
+	.milter = {
+		.xxfi_name = "testmilter",
+		.xxfi_version = SMFI_VERSION,
+		.xxfi_flags = SMFIF_ADDHDRS,
+		.xxfi_envfrom = tm_envfrom,
+		.xxfi_header = tm_header,
+		.xxfi_body = tm_body,
+		.xxfi_eom = tm_eom,
+		.xxfi_close = tm_close,
+	},
+	.pflags = SMFIP_HDR_LEADSPC,
+};
+
+int
+main(int argc, char **argv)
+{
+	struct daemon_opts o;
+	struct buf err = BUF_INIT;
+
+	if (daemon_args(argc, argv, &o, &err) < 0) {
+		fprintf(stderr, "testmilter: %s\n", buf_str(&err));
+		daemon_usage(&tm_desc);
+		buf_free(&err);
+		return 2;
+	}
+	return daemon_run(&tm_desc, &o);
+}
