@@ -1,0 +1,228 @@
+/*
+ * spf_record - SPF record parsing and macro expansion, without DNS
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "spf.h"
+#include "tap.h"
+
+static const struct {
+	const char	*text;
+	enum spf_parse	 want;
+	const char	*why;
+} records[] = {
+	{ "v=spf1", SPF_PARSE_OK, "a bare version is a record" },
+	{ "V=SPF1 -ALL", SPF_PARSE_OK, "the version is case-insensitive" },
+	{ "v=spf10 -all", SPF_PARSE_NOTSPF, "v=spf10 is not a record" },
+	{ "v=spf1-all", SPF_PARSE_NOTSPF, "the version needs a space after" },
+	{ "spf1 -all", SPF_PARSE_NOTSPF, "text without the version" },
+	{ "v=spf1  a   mx  -all  ", SPF_PARSE_OK, "runs of spaces separate" },
+	{ "v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 -all", SPF_PARSE_OK,
+	    "ip4 and ip6 networks" },
+	{ "v=spf1 ip4:192.0.2.1/0 ip6:::/0", SPF_PARSE_OK,
+	    "prefix length /0 is allowed" },
+	{ "v=spf1 ip4:1.2.3", SPF_PARSE_SYNTAX, "short IPv4 address" },
+	{ "v=spf1 ip4:1.2.3.4/33", SPF_PARSE_SYNTAX, "IPv4 prefix over 32" },
+	{ "v=spf1 ip4:1.2.3.4/032", SPF_PARSE_SYNTAX, "leading zero in prefix" },
+	{ "v=spf1 ip6:::1/129", SPF_PARSE_SYNTAX, "IPv6 prefix over 128" },
+	{ "v=spf1 ip6::CAFE::BABE", SPF_PARSE_SYNTAX, "bad IPv6 address" },
+	{ "v=spf1 ip4:", SPF_PARSE_SYNTAX, "ip4 without a network" },
+	{ "v=spf1 a/24//64 mx//0 a:x.example/0", SPF_PARSE_OK,
+	    "dual CIDR lengths on a and mx" },
+	{ "v=spf1 a/24/64", SPF_PARSE_SYNTAX, "a single slash before ip6" },
+	{ "v=spf1 a//129", SPF_PARSE_SYNTAX, "a with an IPv6 prefix over 128" },
+	{ "v=spf1 a:foo:bar/baz.example.com", SPF_PARSE_OK,
+	    "colon and slash inside a domain" },
+	{ "v=spf1 a:example.com:8080", SPF_PARSE_SYNTAX,
+	    "a port is not a top label" },
+	{ "v=spf1 a:111.222.33.44", SPF_PARSE_SYNTAX, "numeric top label" },
+	{ "v=spf1 a:museum", SPF_PARSE_SYNTAX, "single-label domain" },
+	{ "v=spf1 a:museum.", SPF_PARSE_SYNTAX, "single label with a dot" },
+	{ "v=spf1 a:foo.example.xn--zckzah", SPF_PARSE_OK,
+	    "a dash in the top label" },
+	{ "v=spf1 a:example.-com", SPF_PARSE_SYNTAX, "top label starts with -" },
+	{ "v=spf1 a:", SPF_PARSE_SYNTAX, "empty domain-spec" },
+	{ "v=spf1 exists:%{i}.%{d}", SPF_PARSE_OK, "a domain-spec ending in "
+	    "a macro needs no top label" },
+	{ "v=spf1 exists:%{c}.example.com", SPF_PARSE_SYNTAX,
+	    "%{c} is only for explanations" },
+	{ "v=spf1 exists:%{x}.example.com", SPF_PARSE_SYNTAX,
+	    "unknown macro letter" },
+	{ "v=spf1 exists:%{d0}.example.com", SPF_PARSE_SYNTAX,
+	    "zero digits transformer" },
+	{ "v=spf1 exists:%{d", SPF_PARSE_SYNTAX, "unterminated macro" },
+	{ "v=spf1 exists:foo%.example.com", SPF_PARSE_SYNTAX, "lone percent" },
+	{ "v=spf1 include", SPF_PARSE_SYNTAX, "include needs a domain" },
+	{ "v=spf1 exists", SPF_PARSE_SYNTAX, "exists needs a domain" },
+	{ "v=spf1 ptr ptr:example.com", SPF_PARSE_OK, "ptr with and without" },
+	{ "v=spf1 ptr/24", SPF_PARSE_SYNTAX, "ptr takes no CIDR" },
+	{ "v=spf1 all.", SPF_PARSE_SYNTAX, "all takes no argument" },
+	{ "v=spf1 all/8", SPF_PARSE_SYNTAX, "all takes no CIDR" },
+	{ "v=spf1 ip4:1.2.3.4 -all moo", SPF_PARSE_SYNTAX,
+	    "an error after all is still an error" },
+	{ "v=spf1 moo.cow-far_out=man:dog/cat -all", SPF_PARSE_OK,
+	    "unknown modifier with a valid name" },
+	{ "v=spf1 moo.cow/far_out=man:dog/cat", SPF_PARSE_SYNTAX,
+	    "slash before = is not a modifier name" },
+	{ "v=spf1 foo=%{q}", SPF_PARSE_SYNTAX, "unknown modifier, bad macro" },
+	{ "v=spf1 redirect=a.example redirect=b.example", SPF_PARSE_SYNTAX,
+	    "two redirect=" },
+	{ "v=spf1 exp=a.example EXP=b.example", SPF_PARSE_SYNTAX, "two exp=" },
+	{ "v=spf1 redirect=", SPF_PARSE_SYNTAX, "redirect= without domain" },
+	{ "v=spf1 redirect:a.example", SPF_PARSE_SYNTAX, "redirect: is no "
+	    "mechanism" },
+	{ "v=spf1 -redirect=a.example", SPF_PARSE_SYNTAX,
+	    "a modifier takes no qualifier" },
+	{ "v=spf1 a:ctrl.example.com\rptr -all", SPF_PARSE_SYNTAX,
+	    "CR is no separator" },
+	{ "v=spf1 a:foo.example.com\tmx", SPF_PARSE_SYNTAX,
+	    "TAB is no separator" },
+	{ "v=spf1 \x80" "a:example.net -all", SPF_PARSE_SYNTAX,
+	    "non-ASCII byte" },
+	{ "v=spf1 +a -mx ~ptr ?all", SPF_PARSE_OK, "all four qualifiers" },
+	{ "v=spf1 *all", SPF_PARSE_SYNTAX, "unknown qualifier" },
+};
+
+/* env_rfc - the RFC 7208 7.4 example environment */
+static void
+env_rfc(struct spf_macro_env *e, int six)
+{
+	memset(e, 0, sizeof(*e));
+	e->local = "strong-bad";
+	e->sender_domain = "email.example.com";
+	e->domain = "email.example.com";
+	e->helo = "mx.example.org";
+	e->receiver = "mx.example.net";
+	e->now = 1234567890;
+	e->family = six ? AF_INET6 : AF_INET;
+	inet_pton(e->family, six ? "2001:db8::cb01" : "192.0.2.3", e->addr);
+}
+
+static const struct {
+	int		 six, kind;
+	const char	*in, *want;	/* want NULL: an error */
+} macros[] = {
+	{ 0, 0, "%{s}", "strong-bad@email.example.com" },
+	{ 0, 0, "%{o}", "email.example.com" },
+	{ 0, 0, "%{d}", "email.example.com" },
+	{ 0, 0, "%{d4}", "email.example.com" },
+	{ 0, 0, "%{d3}", "email.example.com" },
+	{ 0, 0, "%{d2}", "example.com" },
+	{ 0, 0, "%{d1}", "com" },
+	{ 0, 0, "%{dr}", "com.example.email" },
+	{ 0, 0, "%{d2r}", "example.email" },
+	{ 0, 0, "%{l}", "strong-bad" },
+	{ 0, 0, "%{l-}", "strong.bad" },
+	{ 0, 0, "%{lr}", "strong-bad" },
+	{ 0, 0, "%{lr-}", "bad.strong" },
+	{ 0, 0, "%{l1r-}", "strong" },
+	{ 0, 0, "%{ir}.%{v}._spf.%{d2}", "3.2.0.192.in-addr._spf.example.com" },
+	{ 0, 0, "%{lr-}.lp._spf.%{d2}", "bad.strong.lp._spf.example.com" },
+	{ 0, 0, "%{lr-}.lp.%{ir}.%{v}._spf.%{d2}",
+	    "bad.strong.lp.3.2.0.192.in-addr._spf.example.com" },
+	{ 0, 0, "%{ir}.%{v}.%{l1r-}.lp._spf.%{d2}",
+	    "3.2.0.192.in-addr.strong.lp._spf.example.com" },
+	{ 0, 0, "%{d2}.trusted-domains.example.net",
+	    "example.com.trusted-domains.example.net" },
+	{ 1, 0, "%{ir}.%{v}._spf.%{d2}", "1.0.b.c.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
+	    "0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6._spf.example.com" },
+	{ 0, 0, "%{d999}", "email.example.com" },
+	{ 0, 0, "%{h}.%{p}", "mx.example.org.unknown" },
+	{ 0, 0, "%%%_%-", "% %20" },
+	{ 0, 0, "%{S}", "strong-bad%40email.example.com" },
+	{ 0, 0, "%{l+-}", "strong.bad" },
+	{ 0, 1, "%{c} %{r} %{t}", "192.0.2.3 mx.example.net 1234567890" },
+	{ 1, 1, "from %{c}", "from 2001:db8::cb01" },
+	{ 0, 0, "%{c}", NULL },
+	{ 0, 0, "%{r}", NULL },
+	{ 0, 0, "%{t}", NULL },
+	{ 0, 0, "a b", NULL },
+	{ 0, 0, "%{d0}", NULL },
+	{ 0, 0, "%{d2r.x}", NULL },
+	{ 0, 0, "%", NULL },
+	{ 0, 0, "%{", NULL },
+	{ 0, 1, "caf\xc3\xa9", NULL },
+};
+
+/* validated_stub - a %{p} callback that knows one name */
+static int
+validated_stub(void *arg, const char *domain, struct buf *out)
+{
+	(void)domain;
+	buf_puts(out, arg);
+	return 0;
+}
+
+int
+main(void)
+{
+	struct spf_record *r;
+	struct spf_macro_env env;
+	struct buf b = BUF_INIT;
+	const char *text;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(records) / sizeof(records[0]); i++) {
+		r = NULL;
+		buf_reset(&b);
+		is_int(spf_record_parse(records[i].text, strlen(records[i].text),
+		    &r, &b), records[i].want, records[i].why);
+		spf_record_free(r);
+	}
+
+	r = NULL;
+	text = "v=spf1 ~a:x.example/24//64 ip4:192.0.2.0/24 "
+	    "redirect=r.example exp=e.example";
+	rc = spf_record_parse(text, strlen(text), &r, NULL);
+	ok(rc == SPF_PARSE_OK && r->n == 2, "terms are collected in order");
+	if (rc == SPF_PARSE_OK) {
+		ok(r->terms[0].qualifier == '~' && r->terms[0].mech ==
+		    SPF_M_A && r->terms[0].cidr4 == 24 &&
+		    r->terms[0].cidr6 == 64, "qualifier and dual CIDR kept");
+		is_str(r->terms[0].domain, "x.example", "domain-spec kept "
+		    "without the CIDR");
+		ok(r->terms[1].cidr4 == 24 && r->terms[1].cidr6 == -1 &&
+		    memcmp(r->terms[1].addr, "\xc0\x00\x02\x00", 4) == 0,
+		    "ip4 network and length");
+		is_str(r->redirect, "r.example", "redirect= kept");
+		is_str(r->exp, "e.example", "exp= kept");
+		spf_record_free(r);
+	}
+	r = NULL;
+	rc = spf_record_parse("v=spf1 a:foo.example.com\0", 25, &r, NULL);
+	is_int(rc, SPF_PARSE_SYNTAX, "a NUL byte in a record is an error");
+	spf_record_free(r);
+
+	for (i = 0; i < sizeof(macros) / sizeof(macros[0]); i++) {
+		env_rfc(&env, macros[i].six);
+		buf_reset(&b);
+		rc = spf_macro_expand(&env, macros[i].in, strlen(macros[i].in),
+		    macros[i].kind, &b);
+		if (macros[i].want == NULL) {
+			ok(rc == -1 && spf_macro_check(macros[i].in,
+			    strlen(macros[i].in), macros[i].kind) == -1,
+			    "'%s' is rejected", macros[i].in);
+			continue;
+		}
+		ok(rc == 0 && strcmp(buf_str(&b), macros[i].want) == 0,
+		    "'%s' expands to '%s'", macros[i].in, macros[i].want);
+		if (rc != 0 || strcmp(buf_str(&b), macros[i].want) != 0)
+			diag("got '%s' rc %d", buf_str(&b), rc);
+	}
+	env_rfc(&env, 0);
+	env.validated = validated_stub;
+	env.arg = "mx.email.example.com";
+	buf_reset(&b);
+	spf_macro_expand(&env, "%{p2}", 5, SPF_MACRO_DOMAIN, &b);
+	is_str(buf_str(&b), "example.com", "%{p} takes the validated name");
+	env.local = "Macro Error";
+	buf_reset(&b);
+	rc = spf_macro_expand(&env, "%{L}", 4, SPF_MACRO_DOMAIN, &b);
+	is_str(buf_str(&b), "Macro%20Error", "upper-case letters URL-escape");
+	buf_free(&b);
+	return done_testing();
+}
