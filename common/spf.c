@@ -349,38 +349,51 @@ macro_env(struct spf_ctx *ctx, const char *domain, struct spf_macro_env *e)
 }
 
 /*
- * target_name - expand a domain-spec (or take the current domain), cut it
- * to SPF_MAX_NAME from the left, drop a trailing dot (RFC 7208 4.8).
+ * name_finish - drop a trailing dot, cut the name to SPF_MAX_NAME from the
+ * left (RFC 7208 4.8, 7.3); 1 when the result is a valid name
+ */
+static int
+name_finish(struct buf *b)
+{
+	const char *s;
+
+	if (b->failed || b->len == 0)
+		return 0;
+	if (b->s[b->len - 1] == '.')
+		buf_truncate(b, b->len - 1);
+	s = b->s;
+	while (strlen(s) > SPF_MAX_NAME && strchr(s, '.') != NULL)
+		s = strchr(s, '.') + 1;
+	if (s != b->s) {
+		memmove(b->s, s, strlen(s) + 1);
+		b->len = strlen(b->s);
+	}
+	return name_valid(b->s);
+}
+
+/*
+ * target_name - expand a domain-spec (or take the current domain) into a
+ * name to query.  SPF_NOMATCH when the result is no valid domain name:
+ * the mechanism cannot match, and include: or redirect= find no record.
  */
 static enum spf_match
 target_name(struct spf_ctx *ctx, const char *spec, const char *domain,
     struct buf *out)
 {
 	struct spf_macro_env env;
-	const char *s;
 
 	if (spec == NULL) {
 		buf_puts(out, domain);
 	} else {
 		macro_env(ctx, domain, &env);
 		if (spf_macro_expand(&env, spec, strlen(spec),
-		    SPF_MACRO_DOMAIN, out) != 0)
-			return fail_with(ctx, out->failed ? SPF_TEMPERROR :
-			    SPF_PERMERROR, "bad macro in '%s'", spec);
+		    SPF_MACRO_DOMAIN, out) != 0 && !out->failed)
+			return fail_with(ctx, SPF_PERMERROR,
+			    "bad macro in '%s'", spec);
 	}
 	if (out->failed)
 		return fail_with(ctx, SPF_TEMPERROR, "out of memory");
-	if (out->len > 0 && out->s[out->len - 1] == '.')
-		buf_truncate(out, out->len - 1);
-	s = buf_str(out);
-	while (strlen(s) > SPF_MAX_NAME && strchr(s, '.') != NULL)
-		s = strchr(s, '.') + 1;
-	if (s != out->s)
-		memmove(out->s, s, strlen(s) + 1), out->len = strlen(out->s);
-	if (!name_valid(out->s))
-		return fail_with(ctx, SPF_PERMERROR, "bad target name '%s'",
-		    out->s);
-	return SPF_MATCH;
+	return name_finish(out) ? SPF_MATCH : SPF_NOMATCH;
 }
 
 /* mech_a - "a": an address of the target is the client's */
@@ -529,8 +542,12 @@ mechanism(struct spf_ctx *ctx, const struct spf_term *t, const char *domain)
 	}
 	if ((m = count_lookup(ctx, t->text)) == SPF_ERROR)
 		return m;
-	if ((m = target_name(ctx, t->domain, domain, &name)) != SPF_MATCH)
+	if ((m = target_name(ctx, t->domain, domain, &name)) != SPF_MATCH) {
+		if (m == SPF_NOMATCH && t->mech == SPF_M_INCLUDE)
+			m = fail_with(ctx, SPF_PERMERROR, "invalid domain "
+			    "'%s' in '%s'", buf_str(&name), t->text);
 		goto done;
+	}
 	switch (t->mech) {
 	case SPF_M_INCLUDE:
 		m = mech_include(ctx, name.s);
@@ -581,11 +598,7 @@ explain_text(struct spf_ctx *ctx, const char *spec, const char *domain,
 
 	macro_env(ctx, domain, &env);
 	if (spf_macro_expand(&env, spec, strlen(spec), SPF_MACRO_DOMAIN,
-	    &name) != 0 || name.len == 0)
-		goto done;
-	if (name.s[name.len - 1] == '.')
-		buf_truncate(&name, name.len - 1);
-	if (!name_valid(name.s) ||
+	    &name) != 0 || !name_finish(&name) ||
 	    dns_query(ctx->dns, name.s, DNS_T_TXT, &ans) != DNS_OK ||
 	    ans->n != 1 || ans->rr[0].type != DNS_T_TXT)
 		goto done;
@@ -683,6 +696,8 @@ redirect(struct spf_ctx *ctx, const struct spf_record *rec,
 
 	if (count_lookup(ctx, "redirect") == SPF_ERROR ||
 	    target_name(ctx, rec->redirect, domain, &name) != SPF_MATCH) {
+		fail_with(ctx, SPF_PERMERROR, "invalid domain '%s' in "
+		    "redirect=", buf_str(&name));
 		buf_free(&name);
 		return ctx->error;
 	}

@@ -128,7 +128,10 @@ spf_macro_check(const char *s, size_t len, int kind)
 	return 0;
 }
 
-/* macro_ip_dotted - %{i}: dotted quad, or dotted nibbles for IPv6 */
+/*
+ * macro_ip_dotted - %{i}: dotted quad, or dotted nibbles for IPv6 (upper
+ * case hex, as the reference implementation and the test suite have it)
+ */
 static void
 macro_ip_dotted(const struct spf_macro_env *env, struct buf *b)
 {
@@ -140,7 +143,7 @@ macro_ip_dotted(const struct spf_macro_env *env, struct buf *b)
 		return;
 	}
 	for (i = 0; i < 16; i++)
-		buf_printf(b, "%s%x.%x", i ? "." : "", env->addr[i] >> 4,
+		buf_printf(b, "%s%X.%X", i ? "." : "", env->addr[i] >> 4,
 		    env->addr[i] & 15);
 }
 

@@ -41,6 +41,12 @@ def txt_rdata(value):
     return " ".join(out) if out else '""'
 
 
+def owner(name):
+    """A master-file owner name: spaces and specials as \\DDD."""
+    return "".join(c if 0x21 <= ord(c) < 0x7F and c not in '"\\;()'
+                   else "\\%03d" % ord(c) for c in name)
+
+
 def zone_lines(zonedata):
     """Record-file lines for one scenario's zone data."""
     lines = []
@@ -58,7 +64,6 @@ def zone_lines(zonedata):
                         continue
                     t = "TXT"
                 if t == "TXT" and v == "NONE":
-                    types.add(t)
                     continue
                 types.add(t)
                 if t == "TXT":
@@ -66,14 +71,14 @@ def zone_lines(zonedata):
                 elif t == "MX":
                     rdata = "%d %s." % (v[0], v[1]) if v[1] else "%d ." % v[0]
                 elif t in ("PTR", "CNAME"):
-                    rdata = v + "."
+                    rdata = v if v.endswith(".") else v + "."
                 else:
                     rdata = str(v)
-                lines.append("%s\t%s\t%s" % (name, t, rdata))
+                lines.append("%s\t%s\t%s" % (owner(name), t, rdata))
         if timeout and "CNAME" not in types:
             for t in TIMEOUT_TYPES:
                 if t not in types:
-                    lines.append("%s\t%s\tTIMEOUT" % (name, t))
+                    lines.append("%s\t%s\tTIMEOUT" % (owner(name), t))
     return lines
 
 
