@@ -299,8 +299,9 @@ ptr_names(struct spf_ctx *ctx, enum dns_status *st)
 }
 
 /*
- * macro_validated - %{p}: a validated PTR name, preferring the domain or
- * a subdomain of it; -1 when there is none ("unknown").
+ * macro_validated - %{p}: among the validated PTR names (the first
+ * SPF_MAX_PTR), the domain itself, else the first subdomain of it, else
+ * the first one; -1 when there is none ("unknown").
  */
 static int
 macro_validated(void *arg, const char *domain, struct buf *out)
@@ -308,27 +309,32 @@ macro_validated(void *arg, const char *domain, struct buf *out)
 	struct spf_ctx *ctx = arg;
 	struct dns_answer *ans;
 	enum dns_status st;
-	const char *any = NULL, *best = NULL;
+	const char *first = NULL, *sub = NULL, *exact = NULL, *name;
 	size_t i;
-	int rc = -1;
 
 	if ((ans = ptr_names(ctx, &st)) == NULL)
 		return -1;
-	for (i = 0; i < ans->n && i < SPF_MAX_PTR && best == NULL; i++) {
-		const char *name = ans->rr[i].text;
-		if (ans->rr[i].type != DNS_T_PTR || name == NULL)
+	for (i = 0; i < ans->n && i < SPF_MAX_PTR && exact == NULL; i++) {
+		name = ans->rr[i].text;
+		if (ans->rr[i].type != DNS_T_PTR || name == NULL ||
+		    !validated_name(ctx, name))
 			continue;
-		if (in_domain(name, domain) && validated_name(ctx, name))
-			best = name;
-		else if (any == NULL && validated_name(ctx, name))
-			any = name;
+		if (first == NULL)
+			first = name;
+		if (!in_domain(name, domain))
+			continue;
+		if (strlen(name) == strlen(domain) ||
+		    (strlen(name) == strlen(domain) - 1 &&
+		    domain[strlen(domain) - 1] == '.'))
+			exact = name;
+		else if (sub == NULL)
+			sub = name;
 	}
-	if (best != NULL || any != NULL) {
-		buf_puts(out, best ? best : any);
-		rc = 0;
-	}
+	name = exact ? exact : sub ? sub : first;
+	if (name != NULL)
+		buf_puts(out, name);
 	dns_answer_free(ans);
-	return rc;
+	return name != NULL ? 0 : -1;
 }
 
 /* macro_env - the environment for expanding in the current domain */
