@@ -215,7 +215,7 @@ lookup(struct spf_ctx *ctx, const char *name, enum dns_type type,
 	case DNS_NOMEM:
 		return fail_with(ctx, SPF_TEMPERROR, "out of memory");
 	default:
-		return fail_with(ctx, SPF_TEMPERROR, "DNS %s for %s",
+		return fail_with(ctx, SPF_TEMPERROR, "%s for %s",
 		    dns_strerror(st), name);
 	}
 }
@@ -442,7 +442,7 @@ mech_mx(struct spf_ctx *ctx, const struct spf_term *t, const char *name)
 			continue;
 		st = dns_query(ctx->dns, host, addr_type(ctx), &ans);
 		if (st == DNS_TIMEOUT || st == DNS_TEMPFAIL || st == DNS_NOMEM)
-			m = fail_with(ctx, SPF_TEMPERROR, "DNS %s for %s",
+			m = fail_with(ctx, SPF_TEMPERROR, "%s for %s",
 			    dns_strerror(st), host);
 		if (st != DNS_OK)
 			continue;
@@ -650,7 +650,7 @@ select_record(struct spf_ctx *ctx, const char *domain,
 
 	st = dns_query(ctx->dns, domain, DNS_T_TXT, &ans);
 	if (st == DNS_TIMEOUT || st == DNS_TEMPFAIL || st == DNS_NOMEM) {
-		fail_with(ctx, SPF_TEMPERROR, "DNS %s for TXT of %s",
+		fail_with(ctx, SPF_TEMPERROR, "%s for TXT of %s",
 		    dns_strerror(st), domain);
 		return SPF_TEMPERROR;
 	}
