@@ -361,14 +361,15 @@ spf_record_parse(const char *text, size_t len, struct spf_record **out,
 	enum spf_parse rc = SPF_PARSE_OK;
 	size_t i, j;
 
-	if (err == NULL)
-		err = &dummy;
 	if (!spf_record_is_spf(text, len))
 		return SPF_PARSE_NOTSPF;
 	if (len > SPF_MAX_RECORD) {
-		buf_puts(err, "record too long");
+		if (err != NULL)
+			buf_puts(err, "record too long");
 		return SPF_PARSE_SYNTAX;
 	}
+	if (err == NULL)
+		err = &dummy;
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return SPF_PARSE_NOMEM;
 	for (i = SPF_VERSION_LEN; i < len && rc == SPF_PARSE_OK; i = j) {
