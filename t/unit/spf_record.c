@@ -1,7 +1,11 @@
 /*
- * spf_record - SPF record parsing and macro expansion, without DNS
+ * spf_record - SPF record parsing and macro expansion without DNS, then
+ * check_host() on zone data: results, response fields, the limits of
+ * RFC 7208 4.6.4, DNS failures, and concurrent checks on one resolver
  */
 #include <arpa/inet.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -156,9 +160,278 @@ validated_stub(void *arg, const char *domain, struct buf *out)
 	return 0;
 }
 
+/* Zone data for the check_host() tests */
+static const char *zone[][3] = {
+	{ "fail.example", "TXT", "\"v=spf1 -all\"" },
+	{ "exp.example", "TXT", "\"v=spf1 ip4:10.0.0.0/8 -all exp=why.exp.example\"" },
+	{ "why.exp.example", "TXT", "\"%{l} at %{c} refused by \" \"%{d}\"" },
+	{ "badexp.example", "TXT", "\"v=spf1 -all exp=nowhere.example\"" },
+	{ "helo.example", "TXT", "\"v=spf1 a -all\"" },
+	{ "helo.example", "A", "192.0.2.1" },
+	{ "ip4.example", "TXT", "\"v=spf1 ip4:192.0.2.0/24 -all\"" },
+	{ "redir.example", "TXT", "\"v=spf1 redirect=fail.example ip4:192.0.2.1\"" },
+	{ "redir2.example", "TXT", "\"v=spf1 redirect=ip4.example\"" },
+	{ "incnone.example", "TXT", "\"v=spf1 include:nothing.example -all\"" },
+	{ "inctemp.example", "TXT", "\"v=spf1 include:slow.example -all\"" },
+	{ "slow.example", "TXT", "TIMEOUT" },
+	{ "servfail.example", "TXT", "SERVFAIL" },
+	{ "atemp.example", "TXT", "\"v=spf1 a:slow.example -all\"" },
+	{ "slow.example", "A", "TIMEOUT" },
+	{ "two.example", "TXT", "\"v=spf1 -all\"" },
+	{ "two.example", "TXT", "\"v=spf1 +all\"" },
+	{ "ten.example", "TXT", "\"v=spf10 +all\"" },
+	{ "void2.example", "TXT", "\"v=spf1 a:v1.example a:v2.example -all\"" },
+	{ "void3.example", "TXT",
+	    "\"v=spf1 a:v1.example a:v2.example a:v3.example -all\"" },
+	{ "mx10.example", "TXT", "\"v=spf1 mx -all\"" },
+	{ "mx11.example", "TXT", "\"v=spf1 mx -all\"" },
+	{ "h.example", "A", "198.51.100.1" },
+	{ "h.example", "AAAA", "2001:db8::99" },
+	{ "lim10.example", "TXT", "\"v=spf1 a:h.example a:h.example "
+	    "a:h.example a:h.example a:h.example include:lim5.example "
+	    "a:h.example a:h.example a:h.example -all\"" },
+	{ "lim5.example", "TXT", "\"v=spf1 a:h.example ?all\"" },
+	{ "lim11.example", "TXT", "\"v=spf1 a:h.example a:h.example "
+	    "a:h.example a:h.example a:h.example include:lim6.example "
+	    "a:h.example a:h.example a:h.example -all\"" },
+	{ "lim6.example", "TXT", "\"v=spf1 a:h.example a:h.example ?all\"" },
+	{ "ptr.example", "TXT", "\"v=spf1 ptr -all\"" },
+	{ "v6.example", "TXT", "\"v=spf1 a//64 -all\"" },
+	{ "v6.example", "AAAA", "2001:db8::1" },
+};
+
+/* A check_host() case: want result and the deciding term */
+static const struct {
+	const char	*ip, *sender, *helo;
+	enum spf_result	 want;
+	const char	*mechanism, *why;
+} checks[] = {
+	{ "192.0.2.1", "a@fail.example", "h", SPF_FAIL, "-all",
+	    "-all fails" },
+	{ "192.0.2.1", "a@ip4.example", "h", SPF_PASS, "ip4:192.0.2.0/24",
+	    "ip4 network matches" },
+	{ "::ffff:192.0.2.9", "a@ip4.example", "h", SPF_PASS,
+	    "ip4:192.0.2.0/24", "an IPv4-mapped client is IPv4" },
+	{ "2001:db8::1", "a@ip4.example", "h", SPF_FAIL, "-all",
+	    "ip4 never matches an IPv6 client" },
+	{ "2001:db8::ff", "a@v6.example", "h", SPF_PASS, "a//64",
+	    "a//64 matches the IPv6 network" },
+	{ "192.0.2.1", "", "helo.example", SPF_PASS, "a",
+	    "the null sender checks postmaster@helo" },
+	{ "192.0.2.1", "a@redir.example", "h", SPF_PASS, "ip4:192.0.2.1",
+	    "redirect= only when no mechanism matched" },
+	{ "192.0.2.1", "a@redir2.example", "h", SPF_PASS, "ip4:192.0.2.0/24",
+	    "the redirect target decides" },
+	{ "192.0.2.1", "a@incnone.example", "h", SPF_PERMERROR, NULL,
+	    "include: of a domain without record is permerror" },
+	{ "192.0.2.1", "a@inctemp.example", "h", SPF_TEMPERROR, NULL,
+	    "include: passes a temperror up" },
+	{ "192.0.2.1", "a@slow.example", "h", SPF_TEMPERROR, NULL,
+	    "a TXT timeout is temperror" },
+	{ "192.0.2.1", "a@servfail.example", "h", SPF_TEMPERROR, NULL,
+	    "SERVFAIL is temperror" },
+	{ "192.0.2.1", "a@atemp.example", "h", SPF_TEMPERROR, NULL,
+	    "a timeout in a: is temperror" },
+	{ "192.0.2.1", "a@two.example", "h", SPF_PERMERROR, NULL,
+	    "two SPF records are permerror" },
+	{ "192.0.2.1", "a@ten.example", "h", SPF_NONE, NULL,
+	    "v=spf10 is no record" },
+	{ "192.0.2.1", "a@nothing.example", "h", SPF_NONE, NULL,
+	    "no record is none" },
+	{ "192.0.2.1", "a@bad..example", "h", SPF_NONE, NULL,
+	    "an empty label is none" },
+	{ "192.0.2.1", "a@void2.example", "h", SPF_FAIL, "-all",
+	    "two void lookups are allowed" },
+	{ "192.0.2.1", "a@void3.example", "h", SPF_PERMERROR, NULL,
+	    "a third void lookup is permerror" },
+	{ "192.0.2.1", "a@mx10.example", "h", SPF_FAIL, "-all",
+	    "ten MX names are allowed" },
+	{ "192.0.2.1", "a@mx11.example", "h", SPF_PERMERROR, NULL,
+	    "eleven MX names are permerror" },
+	{ "192.0.2.1", "a@lim10.example", "h", SPF_FAIL, "-all",
+	    "ten DNS mechanisms across include: are allowed" },
+	{ "192.0.2.1", "a@lim11.example", "h", SPF_PERMERROR, NULL,
+	    "an eleventh DNS mechanism is permerror" },
+	{ "192.0.2.1", "a@ptr.example", "h", SPF_FAIL, "-all",
+	    "only the first ten PTR names are checked" },
+	{ "192.0.2.2", "a@ptr.example", "h", SPF_PASS, "ptr",
+	    "a validated PTR name in the domain matches" },
+	{ "999.1.1.1", "a@ip4.example", "h", SPF_PERMERROR, NULL,
+	    "a bad client address is permerror" },
+};
+
+/* load_zone - the zone backend with the records above */
+static struct dns_resolver *
+load_zone(void)
+{
+	struct dns_resolver *dns;
+	struct buf err = BUF_INIT, name = BUF_INIT;
+	size_t i;
+	int bad = 0;
+
+	if ((dns = dns_new_zone(NULL, &err)) == NULL)
+		return NULL;
+	for (i = 0; i < sizeof(zone) / sizeof(zone[0]); i++)
+		bad |= dns_zone_add(dns, zone[i][0], strcmp(zone[i][1], "A") ==
+		    0 ? DNS_T_A : strcmp(zone[i][1], "AAAA") == 0 ? DNS_T_AAAA :
+		    DNS_T_TXT, zone[i][2], &err);
+	for (i = 0; i < 11; i++) {
+		buf_reset(&name);
+		buf_printf(&name, "%zu mx%zu.example.", i, i);
+		if (i < 10)
+			bad |= dns_zone_add(dns, "mx10.example", DNS_T_MX,
+			    name.s, &err);
+		bad |= dns_zone_add(dns, "mx11.example", DNS_T_MX, name.s,
+		    &err);
+		/* 12 PTR names for 192.0.2.1; only the 11th is validated */
+		buf_reset(&name);
+		buf_printf(&name, "h%zu.ptr.example.", i);
+		bad |= dns_zone_add(dns, "1.2.0.192.in-addr.arpa", DNS_T_PTR,
+		    name.s, &err);
+		bad |= dns_zone_add(dns, name.s, DNS_T_A, i == 10 ?
+		    "192.0.2.1" : "192.0.2.200", &err);
+	}
+	bad |= dns_zone_add(dns, "1.2.0.192.in-addr.arpa", DNS_T_PTR,
+	    "h11.ptr.example.", &err);
+	bad |= dns_zone_add(dns, "2.2.0.192.in-addr.arpa", DNS_T_PTR,
+	    "other.example.", &err);
+	bad |= dns_zone_add(dns, "2.2.0.192.in-addr.arpa", DNS_T_PTR,
+	    "mail.ptr.example.", &err);
+	bad |= dns_zone_add(dns, "mail.ptr.example", DNS_T_A, "192.0.2.2",
+	    &err);
+	if (bad)
+		diag("zone: %s", buf_str(&err));
+	buf_free(&err);
+	buf_free(&name);
+	return dns;
+}
+
+/* test_checks - every case of the table */
+static void
+test_checks(struct dns_resolver *dns)
+{
+	struct spf_request req;
+	struct spf_response res;
+	size_t i;
+
+	for (i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+		memset(&req, 0, sizeof(req));
+		req.ip = checks[i].ip;
+		req.sender = checks[i].sender;
+		req.helo = checks[i].helo;
+		spf_check_host(dns, &req, &res);
+		ok(res.result == checks[i].want && (checks[i].mechanism ==
+		    NULL || (res.mechanism != NULL && strcmp(res.mechanism,
+		    checks[i].mechanism) == 0)), "%s", checks[i].why);
+		if (res.result != checks[i].want)
+			diag("got %s (%s), want %s", spf_result_str(res.result),
+			    res.reason ? res.reason : "",
+			    spf_result_str(checks[i].want));
+		ok(res.reason != NULL && res.reason[0] != '\0',
+		    "%s: a reason is given", checks[i].why);
+		spf_response_free(&res);
+	}
+}
+
+/* test_response - the fields of a response */
+static void
+test_response(struct dns_resolver *dns)
+{
+	struct spf_request req;
+	struct spf_response res;
+
+	memset(&req, 0, sizeof(req));
+	req.ip = "192.0.2.1";
+	req.sender = "joe@fail.example";
+	req.helo = "helo.example";
+	spf_check_host(dns, &req, &res);
+	is_str(res.explanation, "192.0.2.1 is not one of fail.example's "
+	    "designated mail servers.", "fail without exp= explains by default");
+	ok(res.explanation_default == 1, "the default is flagged");
+	is_str(res.identity, "joe@fail.example", "identity is the sender");
+	is_str(res.domain, "fail.example", "domain is the sender's");
+	spf_response_free(&res);
+
+	req.sender = "joe@exp.example";
+	spf_check_host(dns, &req, &res);
+	is_str(res.explanation, "joe at 192.0.2.1 refused by exp.example",
+	    "exp= text is expanded with %{c}");
+	ok(res.explanation_default == 0, "exp= text is not the default");
+	spf_response_free(&res);
+
+	req.sender = "joe@badexp.example";
+	spf_check_host(dns, &req, &res);
+	ok(res.result == SPF_FAIL && res.explanation_default == 1,
+	    "exp= without a TXT record falls back to the default");
+	spf_response_free(&res);
+
+	req.sender = "joe@ip4.example";
+	spf_check_host(dns, &req, &res);
+	ok(res.result == SPF_PASS && res.explanation == NULL,
+	    "pass has no explanation");
+	spf_response_free(&res);
+
+	req.sender = "joe@fail.example";
+	spf_check_helo(dns, &req, &res);
+	ok(res.result == SPF_PASS && res.identity != NULL &&
+	    strcmp(res.identity, "postmaster@helo.example") == 0,
+	    "spf_check_helo checks postmaster@helo");
+	spf_response_free(&res);
+
+	ok(strcmp(spf_result_str(SPF_SOFTFAIL), "softfail") == 0 &&
+	    strcmp(spf_result_str(SPF_TEMPERROR), "temperror") == 0,
+	    "result names as in Received-SPF");
+}
+
+#define THREADS	4
+#define ROUNDS	100
+
+/* worker - repeat the checks; counts the disagreements */
+static void *
+worker(void *arg)
+{
+	struct dns_resolver *dns = arg;
+	struct spf_request req;
+	struct spf_response res;
+	size_t i, n, bad = 0;
+
+	for (n = 0; n < ROUNDS; n++) {
+		i = n % (sizeof(checks) / sizeof(checks[0]));
+		memset(&req, 0, sizeof(req));
+		req.ip = checks[i].ip;
+		req.sender = checks[i].sender;
+		req.helo = checks[i].helo;
+		if (spf_check_host(dns, &req, &res) != checks[i].want)
+			bad++;
+		spf_response_free(&res);
+	}
+	return (void *)bad;
+}
+
+/* test_threads - concurrent checks on one resolver agree */
+static void
+test_threads(struct dns_resolver *dns)
+{
+	pthread_t t[THREADS];
+	void *bad;
+	size_t total = 0;
+	int i, started = 0;
+
+	for (i = 0; i < THREADS; i++)
+		if (pthread_create(&t[i], NULL, worker, dns) == 0)
+			started++;
+	for (i = 0; i < started; i++) {
+		pthread_join(t[i], &bad);
+		total += (size_t)bad;
+	}
+	ok(started == THREADS && total == 0, "%d threads, %d checks each, "
+	    "all as expected", THREADS, ROUNDS);
+}
+
 int
 main(void)
 {
+	struct dns_resolver *dns;
 	struct spf_record *r;
 	struct spf_macro_env env;
 	struct buf b = BUF_INIT;
@@ -224,5 +497,14 @@ main(void)
 	rc = spf_macro_expand(&env, "%{L}", 4, SPF_MACRO_DOMAIN, &b);
 	is_str(buf_str(&b), "Macro%20Error", "upper-case letters URL-escape");
 	buf_free(&b);
+
+	if ((dns = load_zone()) == NULL) {
+		ok(0, "zone backend");
+		return done_testing();
+	}
+	test_checks(dns);
+	test_response(dns);
+	test_threads(dns);
+	dns_free(dns);
 	return done_testing();
 }
