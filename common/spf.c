@@ -22,7 +22,12 @@
  *	4.6.4 is a named constant in spf.h: more than SPF_MAX_DNS_MECH
  *	DNS mechanisms (counted across include: and redirect=), more than
  *	SPF_MAX_VOID void lookups, or more than SPF_MAX_MX MX names is a
- *	permerror; only the first SPF_MAX_PTR PTR names are examined.
+ *	permerror; only the first SPF_MAX_PTR PTR names are examined.  The
+ *	client's validated PTR names are looked up once per check and
+ *	shared by "ptr" and %{p}, so macros cannot multiply lookups.
+ *	Target names that are not valid domain names (RFC 7208 4.3, after
+ *	cutting to SPF_MAX_NAME) match nothing; for include: and redirect=
+ *	they are a permerror.  A DNS error on the PTR lookup is no match.
  *
  *	A fail result carries an explanation: the exp= text of the record
  *	that failed, or the default explanation when exp= is absent or any
@@ -69,6 +74,10 @@ struct spf_ctx {
 	struct buf	 mechanism;
 	struct buf	 explanation;
 	int		 exp_default;
+	int		 ptr_done;	/* the PTR names below are known */
+	enum dns_status	 ptr_status;
+	char		*ptr_valid[SPF_MAX_PTR];	/* validated names */
+	size_t		 nptr;
 };
 
 /* spf_result_str - lower-case name of a result, as in Received-SPF */
@@ -278,62 +287,68 @@ reverse_name(const struct spf_ctx *ctx, struct buf *b)
 }
 
 /*
- * ptr_names - the validated PTR names of the client (the first
- * SPF_MAX_PTR only); the answer is the caller's, NULL on any failure.
- * Names that fail validation get their text set to NULL... not here:
- * callers validate lazily through validated_name().
+ * validated_ptrs - look up the client's PTR names once per check and keep
+ * those of the first SPF_MAX_PTR that resolve back to the client; returns
+ * the status of the PTR query.
  */
-static struct dns_answer *
-ptr_names(struct spf_ctx *ctx, enum dns_status *st)
+static enum dns_status
+validated_ptrs(struct spf_ctx *ctx)
 {
 	struct buf rev = BUF_INIT;
 	struct dns_answer *ans = NULL;
+	const char *name;
+	size_t i;
 
+	if (ctx->ptr_done)
+		return ctx->ptr_status;
+	ctx->ptr_done = 1;
 	reverse_name(ctx, &rev);
-	if (rev.failed)
-		*st = DNS_NOMEM;
-	else
-		*st = dns_query(ctx->dns, rev.s, DNS_T_PTR, &ans);
+	ctx->ptr_status = rev.failed ? DNS_NOMEM :
+	    dns_query(ctx->dns, rev.s, DNS_T_PTR, &ans);
 	buf_free(&rev);
-	return *st == DNS_OK ? ans : NULL;
+	if (ctx->ptr_status != DNS_OK)
+		return ctx->ptr_status;
+	for (i = 0; i < ans->n && i < SPF_MAX_PTR; i++) {
+		name = ans->rr[i].text;
+		if (ans->rr[i].type != DNS_T_PTR || name == NULL ||
+		    !validated_name(ctx, name))
+			continue;
+		if ((ctx->ptr_valid[ctx->nptr] = strdup(name)) != NULL)
+			ctx->nptr++;
+	}
+	dns_answer_free(ans);
+	return ctx->ptr_status;
 }
 
 /*
- * macro_validated - %{p}: among the validated PTR names (the first
- * SPF_MAX_PTR), the domain itself, else the first subdomain of it, else
- * the first one; -1 when there is none ("unknown").
+ * macro_validated - %{p}: among the validated PTR names, the domain
+ * itself, else the first subdomain of it, else the first one; -1 when
+ * there is none ("unknown").
  */
 static int
 macro_validated(void *arg, const char *domain, struct buf *out)
 {
 	struct spf_ctx *ctx = arg;
-	struct dns_answer *ans;
-	enum dns_status st;
-	const char *first = NULL, *sub = NULL, *exact = NULL, *name;
-	size_t i;
+	const char *sub = NULL, *exact = NULL, *name;
+	size_t i, dlen = strlen(domain);
 
-	if ((ans = ptr_names(ctx, &st)) == NULL)
-		return -1;
-	for (i = 0; i < ans->n && i < SPF_MAX_PTR && exact == NULL; i++) {
-		name = ans->rr[i].text;
-		if (ans->rr[i].type != DNS_T_PTR || name == NULL ||
-		    !validated_name(ctx, name))
-			continue;
-		if (first == NULL)
-			first = name;
+	if (dlen > 0 && domain[dlen - 1] == '.')
+		dlen--;
+	validated_ptrs(ctx);
+	for (i = 0; i < ctx->nptr && exact == NULL; i++) {
+		name = ctx->ptr_valid[i];
 		if (!in_domain(name, domain))
 			continue;
-		if (strlen(name) == strlen(domain) ||
-		    (strlen(name) == strlen(domain) - 1 &&
-		    domain[strlen(domain) - 1] == '.'))
+		if (strlen(name) == dlen || (strlen(name) == dlen + 1 &&
+		    name[dlen] == '.'))
 			exact = name;
 		else if (sub == NULL)
 			sub = name;
 	}
-	name = exact ? exact : sub ? sub : first;
+	name = exact ? exact : sub ? sub : ctx->nptr ? ctx->ptr_valid[0] :
+	    NULL;
 	if (name != NULL)
 		buf_puts(out, name);
-	dns_answer_free(ans);
 	return name != NULL ? 0 : -1;
 }
 
@@ -459,25 +474,17 @@ mech_mx(struct spf_ctx *ctx, const struct spf_term *t, const char *name)
 static enum spf_match
 mech_ptr(struct spf_ctx *ctx, const char *name)
 {
-	struct dns_answer *ans;
-	enum dns_status st;
-	enum spf_match m = SPF_NOMATCH;
+	enum dns_status st = validated_ptrs(ctx);
 	size_t i;
 
-	if ((ans = ptr_names(ctx, &st)) == NULL) {
-		if ((st == DNS_NXDOMAIN || st == DNS_NODATA) &&
-		    ++ctx->voids > SPF_MAX_VOID)
-			return fail_with(ctx, SPF_PERMERROR,
-			    "more than %d void lookups (at ptr)", SPF_MAX_VOID);
-		return SPF_NOMATCH;
-	}
-	for (i = 0; i < ans->n && i < SPF_MAX_PTR && m == SPF_NOMATCH; i++)
-		if (ans->rr[i].type == DNS_T_PTR && ans->rr[i].text != NULL &&
-		    in_domain(ans->rr[i].text, name) &&
-		    validated_name(ctx, ans->rr[i].text))
-			m = SPF_MATCH;
-	dns_answer_free(ans);
-	return m;
+	if ((st == DNS_NXDOMAIN || st == DNS_NODATA) &&
+	    ++ctx->voids > SPF_MAX_VOID)
+		return fail_with(ctx, SPF_PERMERROR,
+		    "more than %d void lookups (at ptr)", SPF_MAX_VOID);
+	for (i = 0; i < ctx->nptr; i++)
+		if (in_domain(ctx->ptr_valid[i], name))
+			return SPF_MATCH;
+	return SPF_NOMATCH;
 }
 
 /* mech_exists - "exists": the name has an A record */
@@ -866,6 +873,8 @@ spf_run(struct dns_resolver *dns, const struct spf_request *req,
 	buf_free(&ctx.explanation);
 	free(ctx.local);
 	free(ctx.sender_domain);
+	while (ctx.nptr > 0)
+		free(ctx.ptr_valid[--ctx.nptr]);
 	return r;
 }
 
