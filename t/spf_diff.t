@@ -37,7 +37,11 @@ import subprocess
 import sys
 import tempfile
 
-import spf
+try:
+    import spf
+except ImportError:
+    print("1..1\nnot ok 1 - python3-spf is installed (make deps)")
+    sys.exit(1)
 
 BUILD = os.environ.get("BUILD", os.path.abspath("build/plain"))
 SPFCHECK = os.path.join(BUILD, "t", "tools", "spfcheck")

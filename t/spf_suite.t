@@ -17,7 +17,11 @@ import subprocess
 import sys
 import tempfile
 
-import yaml
+try:
+    import yaml
+except ImportError:
+    print("1..1\nnot ok 1 - python3-yaml is installed (make deps)")
+    sys.exit(1)
 
 BUILD = os.environ.get("BUILD", os.path.abspath("build/plain"))
 TESTDATA = os.environ.get("TESTDATA", os.path.abspath("../shared/testdata"))
