@@ -11,7 +11,8 @@
  *	time budget.  Queries carry RD and AD (RFC 6840 5.7: a validating
  *	resolver then reports the AD bit, without the cost of DO) and
  *	EDNS with a 1232-byte buffer; a truncated answer is asked again
- *	over TCP.  Replies whose id or question do not match are dropped.
+ *	of the same server over TCP, within the same budget.  Replies
+ *	whose id or question do not match are dropped.
  *
  *	dns_new_zone() answers from records held in memory: a master file
  *	read with ldns (with $ORIGIN and $TTL) and records added with
@@ -31,7 +32,8 @@
  *	Constructors return NULL with a message in err.  dns_query()
  *	returns a status; out of memory is DNS_NOMEM.
  * BUGS
- *	A TCP retry may take as long again as the UDP try it follows.
+ *	ldns waits for a TCP connection and then for the reply, each with
+ *	the try's timeout, so a slow TCP try may take twice its share.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -803,6 +805,23 @@ dns_new_zone(const char *path, struct buf *err)
 	return dns_new_zone_opts(path, NULL, err);
 }
 
+/* dns_zone_load - add a master file to the zone data */
+int
+dns_zone_load(struct dns_resolver *r, const char *path, struct buf *err)
+{
+	int rc;
+
+	if (r->kind != DNS_KIND_ZONE) {
+		buf_printf(err, "%s: not a zone resolver", path);
+		return -1;
+	}
+	pthread_rwlock_wrlock(&r->zlock);
+	rc = zone_load(r, path, err);
+	pthread_rwlock_unlock(&r->zlock);
+	dns_cache_flush(r);
+	return rc;
+}
+
 /* dns_zone_add - add one record in master-file syntax, or a placeholder */
 int
 dns_zone_add(struct dns_resolver *r, const char *name, enum dns_type type,
@@ -894,7 +913,7 @@ zone_exists(const struct dns_resolver *r, const char *name)
 /*
  * zone_owner - the owner whose records answer for name: name itself when
  * it exists, else the wildcard at the closest encloser (RFC 4592 3.3.1);
- * NULL for NXDOMAIN.  *buf receives a wildcard name to free.
+ * NULL for NXDOMAIN.  *wild receives a wildcard name to free.
  */
 static const char *
 zone_owner(const struct dns_resolver *r, const char *name, char **wild)
@@ -929,7 +948,8 @@ zone_step(const struct dns_resolver *r, const char *owner, uint16_t type,
 
 	*next = NULL;
 	for (i = 0; i < r->zn; i++)
-		if (r->z[i].special != DNS_OK && r->z[i].type == type &&
+		if (r->z[i].special != DNS_OK && (r->z[i].type == type ||
+		    r->z[i].type == DNS_T_ANY) &&
 		    strcmp(r->z[i].owner, owner) == 0)
 			return r->z[i].special;
 	for (i = 0; i < r->zn; i++) {
@@ -1161,10 +1181,10 @@ reply_matches(const ldns_pkt *q, const ldns_pkt *a)
 	    ldns_dname_compare(ldns_rr_owner(qq), ldns_rr_owner(aq)) == 0;
 }
 
-/* sys_send - one try at one server; the reply or NULL */
+/* sys_send - one try at one server, over UDP or TCP; the reply or NULL */
 static ldns_pkt *
 sys_send(const struct dns_server *ns, const ldns_rdf *qname, uint16_t type,
-    int64_t ms)
+    int64_t ms, int tcp)
 {
 	ldns_resolver *res;
 	ldns_pkt *q = NULL, *a = NULL;
@@ -1178,7 +1198,8 @@ sys_send(const struct dns_server *ns, const ldns_rdf *qname, uint16_t type,
 	ldns_resolver_set_retry(res, 1);
 	ldns_resolver_set_port(res, ns->port);
 	ldns_resolver_set_recursive(res, true);
-	ldns_resolver_set_fallback(res, true);
+	ldns_resolver_set_fallback(res, false);	/* TCP retry is ours */
+	ldns_resolver_set_usevc(res, tcp);
 	ldns_resolver_set_random(res, false);
 	ldns_resolver_set_dnssec(res, false);
 	ldns_resolver_set_edns_udp_size(res, DNS_EDNS_SIZE);
@@ -1260,6 +1281,17 @@ fail:
 	lk->ans = NULL;
 }
 
+/* try_ms - time for one try: an even share of what is left */
+static int64_t
+try_ms(int64_t left, size_t tries_left)
+{
+	int64_t ms = left / (int64_t)tries_left;
+
+	if (ms < DNS_TRY_MIN_MS)
+		ms = left < DNS_TRY_MIN_MS ? left : DNS_TRY_MIN_MS;
+	return ms;
+}
+
 /* sys_lookup - ask the servers in turn within the time budget */
 static void
 sys_lookup(struct dns_resolver *r, const char *name, uint16_t type,
@@ -1267,7 +1299,7 @@ sys_lookup(struct dns_resolver *r, const char *name, uint16_t type,
 {
 	ldns_rdf *qname;
 	ldns_pkt *p;
-	int64_t deadline, left, ms;
+	int64_t deadline, left;
 	size_t tries, t, i;
 	int failed[DNS_NS_MAX] = { 0 };
 	ldns_pkt_rcode rcode;
@@ -1284,11 +1316,17 @@ sys_lookup(struct dns_resolver *r, const char *name, uint16_t type,
 			continue;
 		if ((left = deadline - now_ms()) <= 0)
 			break;
-		ms = left / (int64_t)(tries - t);
-		if (ms < DNS_TRY_MIN_MS)
-			ms = left < DNS_TRY_MIN_MS ? left : DNS_TRY_MIN_MS;
-		if ((p = sys_send(&r->ns[i], qname, type, ms)) == NULL)
+		if ((p = sys_send(&r->ns[i], qname, type,
+		    try_ms(left, tries - t), 0)) == NULL)
 			continue;
+		if (ldns_pkt_tc(p)) {	/* truncated: the same server, TCP */
+			ldns_pkt_free(p);
+			if ((left = deadline - now_ms()) <= 0)
+				break;
+			if ((p = sys_send(&r->ns[i], qname, type,
+			    try_ms(left, tries - t), 1)) == NULL)
+				continue;
+		}
 		rcode = ldns_pkt_get_rcode(p);
 		if (rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN) {
 			reply_answer(p, qname, type, lk);

@@ -17,6 +17,14 @@
  * answer holds only the records of the type asked for (CNAMEs only when
  * DNS_T_CNAME was asked).  Domain names in answers are given the same
  * way: labels byte for byte, joined by dots, no trailing dot.
+ *
+ * The system backend sets AD in its queries (RFC 6840 5.7), not DO, and
+ * reports the AD bit of the reply in answer->secure: trust it only when
+ * the path to a validating resolver is trusted (e.g. on 127.0.0.1).
+ * It asks over TCP when a reply is truncated; ldns writes to TCP
+ * sockets without MSG_NOSIGNAL, so the process should ignore SIGPIPE.
+ * The options and search list of resolv.conf are not used; names are
+ * always absolute.
  */
 #ifndef COMMON_DNS_H
 #define COMMON_DNS_H
@@ -45,6 +53,7 @@ enum dns_type {
 	DNS_T_TXT = 16,
 	DNS_T_AAAA = 28,
 	DNS_T_SPF = 99,
+	DNS_T_ANY = 255,	/* only for dns_zone_add placeholders */
 };
 
 struct dns_rr {
@@ -93,10 +102,14 @@ struct dns_resolver *dns_new_zone(const char *path, struct buf *err);
  * neg_ttl_max options are used); opts may be NULL */
 struct dns_resolver *dns_new_zone_opts(const char *path,
 	    const struct dns_opts *, struct buf *err);
+/* dns_zone_load - add the records of one more master file (0, or -1
+ * with err set); adding flushes the cache */
+int	dns_zone_load(struct dns_resolver *, const char *path, struct buf *err);
 /* dns_zone_add - add one record, rdata in master-file syntax:
  *	dns_zone_add(r, "example.com", DNS_T_TXT, "\"v=spf1 -all\"")
  * the special rdata "TIMEOUT" makes lookups of (name, type) time out,
- * "SERVFAIL" makes them fail.  Names inside rdata are absolute (trailing
+ * "SERVFAIL" makes them fail; with DNS_T_ANY a placeholder applies to
+ * every type of the name.  Names inside rdata are absolute (trailing
  * dot optional).  The record gets a TTL of 300 s.  Returns 0, or -1 with
  * err set.  Adding flushes the cache.  The name may be a wildcard
  * ("*.example.com"). */

@@ -21,6 +21,7 @@
 #define SRCDIR "."
 #endif
 #define ZONE	"t/data/dns/example.zone"
+#define REVZONE	"t/data/dns/reverse.zone"
 
 /* render - all records of an answer as one line, " | " between them */
 static void
@@ -121,7 +122,9 @@ static const struct qcase {
 	{ "_dmarc.example.com", DNS_T_TXT, DNS_OK, "v=DMARC1; p=reject",
 	  "underscore labels" },
 	{ "1.2.0.192.in-addr.arpa", DNS_T_PTR, DNS_OK, "example.com",
-	  "PTR outside $ORIGIN" },
+	  "PTR from a second zone file" },
+	{ "25.2.0.192.IN-ADDR.ARPA", DNS_T_PTR, DNS_OK,
+	  "mail.example.com | mx.example.net", "two PTR records" },
 	{ "", DNS_T_A, DNS_BADNAME, "", "empty name is bad" },
 	{ ".", DNS_T_A, DNS_BADNAME, "", "root alone is bad" },
 	{ "a..example.com", DNS_T_A, DNS_BADNAME, "", "empty label is bad" },
@@ -245,6 +248,10 @@ test_add(void)
 		  "a chain of 9 CNAMEs is not" },
 		{ "x.any.test", DNS_T_TXT, DNS_OK, "star",
 		  "added wildcard" },
+		{ "all.test", DNS_T_MX, DNS_TIMEOUT, "",
+		  "a placeholder for ANY covers MX" },
+		{ "all.test", DNS_T_AAAA, DNS_TIMEOUT, "",
+		  "... and AAAA" },
 	};
 	struct buf err = BUF_INIT;
 	struct dns_resolver *r;
@@ -267,6 +274,7 @@ test_add(void)
 	fails += dns_zone_add(r, "sf.test", DNS_T_MX, "SERVFAIL", &err);
 	fails += dns_zone_add(r, "c.to.test", DNS_T_CNAME, "to.test", &err);
 	fails += dns_zone_add(r, "*.any.test", DNS_T_TXT, "\"star\"", &err);
+	fails += dns_zone_add(r, "all.test", DNS_T_ANY, "TIMEOUT", &err);
 	for (i = 0; i < 8; i++) {
 		snprintf(n1, sizeof(n1), "l%d.test", i);
 		snprintf(n2, sizeof(n2), "l%d.test", i + 1);
@@ -408,9 +416,11 @@ static void *
 worker(void *arg)
 {
 	static const struct qcase mix[] = {
-		{ "example.com", DNS_T_MX, DNS_OK, "10 mail.example.com | 20 mail2.example.net", "" },
+		{ "example.com", DNS_T_MX, DNS_OK,
+		  "10 mail.example.com | 20 mail2.example.net", "" },
 		{ "alias.example.com", DNS_T_A, DNS_OK, "192.0.2.80", "" },
-		{ "multi.example.com", DNS_T_TXT, DNS_OK, "v=spf1 include:_spf.example.net ~all | second record", "" },
+		{ "multi.example.com", DNS_T_TXT, DNS_OK,
+		  "v=spf1 include:_spf.example.net ~all | second record", "" },
 		{ "nothere.example.com", DNS_T_A, DNS_NXDOMAIN, "", "" },
 		{ "mail.example.com", DNS_T_TXT, DNS_NODATA, "", "" },
 		{ "q.wild.example.com", DNS_T_TXT, DNS_OK, "wildcard", "" },
@@ -547,12 +557,19 @@ main(void)
 		diag("%s", buf_str(&err));
 		return done_testing();
 	}
+	ok(dns_zone_load(r, SRCDIR "/" REVZONE, &err) == 0,
+	    "a second zone file loads");
 	run_cases(r, file_cases, sizeof(file_cases) / sizeof(file_cases[0]));
 	test_details(r);
 	dns_free(r);
 	buf_reset(&err);
 	ok(dns_new_zone("/nonexistent/zone", &err) == NULL && err.len > 0,
 	    "a missing zone file is an error");
+	buf_reset(&err);
+	ok(dns_new_zone(SRCDIR "/t/data/dns/bad.zone", &err) == NULL &&
+	    strstr(buf_str(&err), "bad.zone:3:") != NULL,
+	    "a zone file syntax error names the file and line");
+	diag("%s", buf_str(&err));
 	test_add();
 	test_cache();
 	test_threads();
