@@ -4,6 +4,7 @@
  * SYNOPSIS
  *	confkw -l
  *	confkw DAEMON
+ *	confkw -d DAEMON
  * DESCRIPTION
  *	Reads the keyword tables linked into the daemons (the same arrays
  *	the configuration loader uses), so that tests compare the manual
@@ -18,6 +19,9 @@
  *	default text or "-" when there is none; EXTRA is "MIN..MAX" for an
  *	integer, the reason for an ignored keyword, "-" otherwise.
  *
+ *	With -d and a daemon name, prints the configuration text built into
+ *	the daemon, used when it finds no configuration file.
+ *
  *	A new daemon's table is added to the tables[] array below.
  * DIAGNOSTICS
  *	Exit 0 on success, 2 on bad usage or an unknown daemon.
@@ -30,13 +34,16 @@
 /* The daemons' tables (milter-dkim/dkimd_conf.c, ...). */
 extern const struct conf_kw dkimd_conf_table[];
 extern const size_t dkimd_conf_ntable;
+extern const char dkimd_conf_default[];
 
 static const struct {
 	const char		*daemon;
 	const struct conf_kw	*table;
 	const size_t		*ntable;
+	const char		*builtin;	/* embedded default */
 } tables[] = {
-	{ "milter-dkim", dkimd_conf_table, &dkimd_conf_ntable },
+	{ "milter-dkim", dkimd_conf_table, &dkimd_conf_ntable,
+	    dkimd_conf_default },
 };
 
 #define NTABLES	(sizeof(tables) / sizeof(tables[0]))
@@ -79,22 +86,30 @@ print_table(const struct conf_kw *t, size_t n)
 int
 main(int argc, char **argv)
 {
+	const char *name;
 	size_t i;
+	int builtin;
 
 	if (argc == 2 && strcmp(argv[1], "-l") == 0) {
 		for (i = 0; i < NTABLES; i++)
 			printf("%s\n", tables[i].daemon);
 		return 0;
 	}
-	if (argc != 2) {
-		fprintf(stderr, "usage: confkw -l | confkw DAEMON\n");
+	builtin = argc == 3 && strcmp(argv[1], "-d") == 0;
+	if (argc != 2 && !builtin) {
+		fprintf(stderr, "usage: confkw -l | confkw [-d] DAEMON\n");
 		return 2;
 	}
-	for (i = 0; i < NTABLES; i++)
-		if (strcmp(argv[1], tables[i].daemon) == 0) {
+	name = argv[argc - 1];
+	for (i = 0; i < NTABLES; i++) {
+		if (strcmp(name, tables[i].daemon) != 0)
+			continue;
+		if (builtin)
+			fputs(tables[i].builtin, stdout);
+		else
 			print_table(tables[i].table, *tables[i].ntable);
-			return 0;
-		}
-	fprintf(stderr, "confkw: no keyword table for %s\n", argv[1]);
+		return 0;
+	}
+	fprintf(stderr, "confkw: no keyword table for %s\n", name);
 	return 2;
 }
