@@ -41,6 +41,32 @@
 #	Set by the rig: RIG_DIR, RIG_LIB, RIG_DNS_PORT, RIG_SMTP_PORT,
 #	RIG_POSTFIX_DIR (config_directory), RIG_MAIL (Maildir base).
 #
+#	The functions keep their scratch state in shell variables whose names
+#	start with an underscore; callers should not use such names.
+#
+# NOTES
+#	What a private Postfix needs (Debian 12, Postfix 3.7), all of it done
+#	by rig_postfix:
+#	- No multi-instance setup: as root, "postfix -c DIR" accepts any
+#	  config directory (alternate_config_directories only restricts
+#	  unprivileged users), and queue_directory and data_directory in
+#	  DIR/main.cf separate the instance (master.pid, master.lock, the
+#	  public and private sockets).
+#	- "postfix start" creates the queue directories with the right
+#	  owners (post-install create-missing, from meta_directory).
+#	- Our own master.cf: no chroot (the temporary directory holds no
+#	  chroot copies of /etc files), smtpd only on 127.0.0.1:PORT, and
+#	  the postlog service, since without syslogd the log goes through
+#	  postlogd to maillog_file, which must lie under
+#	  maillog_file_prefixes.
+#	- No DNS: smtpd_peername_lookup = no (else every connection from an
+#	  address without a PTR waits for the resolver), smtp_dns_support_level
+#	  = disabled, and default_transport = error: nothing leaves.
+#	- Directories reachable by the postfix and nobody users: RIG_DIR is
+#	  mode 0755, the Maildir base belongs to nobody, the uid virtual(8)
+#	  delivers as.
+#	- smtpd_error_sleep_time = 0, or every rejection costs a second.
+#
 # DIAGNOSTICS
 #	Functions print "rig: ..." on standard error and return non-zero;
 #	rig_postfix and rig_nsd show the server's log when it fails to start.
@@ -114,31 +140,32 @@ rig_init()
 #	call more than once.
 rig_cleanup()
 {
+	# Every command here may fail without ending a "set -e" caller early.
 	[ -n "${RIG_DIR:-}" ] && [ -d "$RIG_DIR" ] || return 0
 	if [ -n "${RIG_POSTFIX_DIR:-}" ] && [ -f "$RIG_DIR/postfix.pid" ]; then
-		postfix -c "$RIG_POSTFIX_DIR" stop > /dev/null 2>&1
+		postfix -c "$RIG_POSTFIX_DIR" stop > /dev/null 2>&1 || :
 	fi
-	_pids=$(cat "$RIG_DIR/pids" 2>/dev/null)
+	_pids=$(cat "$RIG_DIR/pids" 2> /dev/null || :)
 	for _p in $_pids; do
-		rig__alive "$_p" && kill -TERM "$_p" 2> /dev/null
+		! rig__alive "$_p" || kill -TERM "$_p" 2> /dev/null || :
 	done
 	if ! rig__wait_gone 5 $_pids; then
 		for _p in $_pids; do
 			rig__alive "$_p" || continue
 			echo "rig: process $_p did not stop, killing it" >&2
 			kill -KILL -- "-$_p" 2> /dev/null ||
-			    kill -KILL "$_p" 2> /dev/null
+			    kill -KILL "$_p" 2> /dev/null || :
 		done
-		rig__wait_gone 2 $_pids
+		rig__wait_gone 2 $_pids || :
 	fi
 	# Reap the ones that are children of this shell.
 	for _p in $_pids; do
-		wait "$_p" 2> /dev/null
+		wait "$_p" 2> /dev/null || :
 	done
 	if [ "${KEEP:-0}" = 1 ]; then
 		echo "rig: kept $RIG_DIR" >&2
 	else
-		rm -rf "$RIG_DIR"
+		rm -rf "$RIG_DIR" || :
 	fi
 	RIG_DIR=""
 	return 0
