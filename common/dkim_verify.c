@@ -235,7 +235,7 @@ sig_times(const struct dkim_verify *v, const struct tagvalue *tv)
 		return "x= is before t=";
 	if (tv[S_T].value != NULL && t > now + drift)
 		return "signature timestamp in the future";
-	if (tv[S_X].value != NULL && x + drift < now)
+	if (tv[S_X].value != NULL && now > drift && x < now - drift)
 		return "signature expired";
 	return NULL;
 }
