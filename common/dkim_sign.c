@@ -267,7 +267,7 @@ fold_add(struct fold *f, const char *sep, const char *tok, size_t len)
 }
 
 /* fold_tag - append "name=value;" as one token after a space */
-static void
+static void __attribute__((format(printf, 2, 3)))
 fold_tag(struct fold *f, const char *fmt, ...)
 {
 	struct buf t = BUF_INIT;
