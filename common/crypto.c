@@ -178,9 +178,6 @@ crypto_key_load_private_file(const char *path, struct crypto_key **out)
 		len += (size_t)n;
 	}
 	close(fd);
-	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r' ||
-	    data[len - 1] == ' '))
-		len--;
 	st = len == CRYPTO_KEYFILE_MAX ? CRYPTO_BADKEY :
 	    crypto_key_load_private(data, len, out);
 	OPENSSL_cleanse(data, len);
