@@ -183,7 +183,7 @@ identity_ok(const struct tagvalue *i, const struct tagvalue *d)
 	    strncasecmp(dom + dl - d->len, d->value, d->len) == 0;
 }
 
-/* h_has_from - h= lists From; all items non-empty; count bounded */
+/* h_check - h= lists From, no empty name, at most DKIM_MAX_H names */
 static const char *
 h_check(const struct tagvalue *h)
 {
