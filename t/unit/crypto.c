@@ -156,6 +156,7 @@ test_loading(void)
 	    "apiMlrwIaaPcHURo=", &p) == CRYPTO_OK && crypto_key_bits(p) == 256,
 	    "an Ed25519 SubjectPublicKeyInfo is accepted too");
 	crypto_key_free(p);
+	p = NULL;
 	crypto_key_free(k);
 	ok(crypto_key_load_private_file(PYDATA "2048_testkey_PKCS8.key", &k) ==
 	    CRYPTO_OK && crypto_key_bits(k) == 2048,
