@@ -23,8 +23,8 @@
 #	Every process the rig starts is recorded by PID in $RIG_DIR/pids and
 #	stopped by rig_cleanup, which rig_init arranges to run on EXIT, HUP,
 #	INT, PIPE and TERM.  Each runs as the leader of its own process
-#	group, and rig_cleanup waits until the whole group has gone.  A caller that needs its own EXIT trap must call
-#	rig_cleanup from it.
+#	group, and rig_cleanup waits until the whole group has gone.  A
+#	caller that needs its own EXIT trap must call rig_cleanup from it.
 #
 #	Source address 127.0.0.1 plays an internal client (it is Postfix's
 #	mynetworks unless RIG_MYNETWORKS says otherwise) and 127.0.0.2 an
@@ -129,7 +129,8 @@ rig__track()
 
 # rig_init - create the rig's directory and arrange cleanup on exit
 #	Sets RIG_DIR (mode 0755 so that the postfix and nobody users can
-#	reach their directories).  Installs traps for EXIT, HUP, INT, PIPE, TERM.
+#	reach their directories).  Installs traps for EXIT, HUP, INT, PIPE
+#	and TERM.
 rig_init()
 {
 	command -v postconf > /dev/null || PATH=$PATH:/usr/sbin:/sbin
@@ -147,8 +148,8 @@ rig_init()
 
 # rig_cleanup - stop everything the rig started, remove RIG_DIR unless KEEP=1
 #	Postfix is stopped with "postfix stop", everything else with SIGTERM
-#	to its PID; whatever still runs after 5 s gets SIGKILL, sent to its
-#	process group (each server runs in a session of its own).  Safe to
+#	to its PID; when anything of its process group still runs after 5 s,
+#	the group gets SIGKILL (each server leads a session of its own).  Safe to
 #	call more than once.
 rig_cleanup()
 {
