@@ -66,7 +66,7 @@ for p in postfix nsd; do
 	fi
 done
 
-echo "1..27"
+echo "1..28"
 
 rig_init
 ok $? "rig_init makes a temporary directory"
@@ -152,15 +152,27 @@ child='
 	[ "$2" = fail ] && exit 1
 	wait $RIG_SPAWNED
 '
-# gone - pass if no PID in FILE runs and DIR is removed
+# survivors - print the PIDs of processes that belong to rig directory DIR
+#	Found independently of the rig's own records: by RIG_DIR or
+#	MAIL_CONFIG in their environment or DIR in their arguments.
+survivors()
+{
+	grep -lxzF -e "RIG_DIR=$1" -e "MAIL_CONFIG=$1/postfix/etc" \
+	    /proc/[0-9]*/environ 2> /dev/null | cut -d/ -f3
+	ps -eo pid=,args= | grep -F "$1" | grep -v grep | awk '{ print $1 }'
+}
+
+# gone - pass if no process of the child rig in DIR runs and its directory
+#	is removed
 gone()
 {
+	_dir=$(cat "$1/dir" 2> /dev/null)
 	_left=""
-	for p in $(cat "$1/pids" 2> /dev/null); do
+	for p in $(cat "$1/pids" 2> /dev/null) $(survivors "$_dir"); do
 		rig__alive "$p" && _left="$_left $p"
 	done
-	[ -s "$1/pids" ] && [ -z "$_left" ] &&
-	    ! [ -d "$(cat "$1/dir")" ]
+	[ -s "$1/pids" ] && [ -n "$_dir" ] && [ -z "$_left" ] &&
+	    ! [ -d "$_dir" ]
 	ok $? "$2"
 	[ -z "$_left" ] || echo "# still running:$_left"
 }
@@ -174,6 +186,9 @@ for how in fail term; do
 			sleep 0.1
 			i=$((i + 1))
 		done
+		found=$(survivors "$(cat "$RIG_DIR/$how/dir")" | wc -l)
+		[ "$found" -ge 4 ]
+		ok $? "a running rig's processes are found by environment and arguments"
 		kill -TERM $pid
 	fi
 	wait $pid

@@ -22,8 +22,9 @@
 #
 #	Every process the rig starts is recorded by PID in $RIG_DIR/pids and
 #	stopped by rig_cleanup, which rig_init arranges to run on EXIT, HUP,
-#	INT and TERM.  A caller that needs its own EXIT trap must call
-#	rig_cleanup from it.
+#	INT, PIPE and TERM.  Each runs as the leader of its own process
+#	group, and rig_cleanup waits until the whole group has gone.  A
+#	caller that needs its own EXIT trap must call rig_cleanup from it.
 #
 #	Source address 127.0.0.1 plays an internal client (it is Postfix's
 #	mynetworks unless RIG_MYNETWORKS says otherwise) and 127.0.0.2 an
@@ -85,13 +86,23 @@ rig__err()
 	return 1
 }
 
-# rig__alive - succeed if PID is a process that has not exited
+# rig__alive - succeed if process PID, or one in process group PID, runs
+#	Zombies (exited, not yet reaped by their parent) do not count.
 rig__alive()
 {
-	[ -r "/proc/$1/stat" ] || return 1
-	# A zombie (state Z) has exited; its parent has not yet reaped it.
-	! sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | grep -q '^Z'
+	ps -eo pid=,pgid=,stat= | awk -v p="$1" '
+		($1 == p || $2 == p) && $3 !~ /^Z/ { found = 1 }
+		END { exit !found }'
 }
+
+# RIG__SETSID - perl code that runs ARGV as leader of a new session
+#	Used as: perl -e "$RIG__SETSID" command args... &
+#	Unlike setsid(1), it never forks, so $! is the command's PID (a
+#	shell function run with & would be a subshell, not the command).
+#	When the process already leads its group (a shell with job
+#	control), setsid() fails and the group is its own anyway.
+RIG__SETSID='use POSIX; POSIX::setsid(); exec { $ARGV[0] } @ARGV or
+    die "rig: cannot run $ARGV[0]: $!\n";'
 
 # rig__wait_gone - wait up to SECONDS for every PID to exit; fail if not
 rig__wait_gone()
@@ -118,7 +129,8 @@ rig__track()
 
 # rig_init - create the rig's directory and arrange cleanup on exit
 #	Sets RIG_DIR (mode 0755 so that the postfix and nobody users can
-#	reach their directories).  Installs traps for EXIT, HUP, INT, TERM.
+#	reach their directories).  Installs traps for EXIT, HUP, INT, PIPE
+#	and TERM.
 rig_init()
 {
 	command -v postconf > /dev/null || PATH=$PATH:/usr/sbin:/sbin
@@ -131,12 +143,13 @@ rig_init()
 	trap 'rig_cleanup; exit 129' HUP
 	trap 'rig_cleanup; exit 130' INT
 	trap 'rig_cleanup; exit 143' TERM
+	trap 'rig_cleanup; exit 141' PIPE
 }
 
 # rig_cleanup - stop everything the rig started, remove RIG_DIR unless KEEP=1
 #	Postfix is stopped with "postfix stop", everything else with SIGTERM
-#	to its PID; whatever still runs after 5 s gets SIGKILL, sent to its
-#	process group (each server runs in a session of its own).  Safe to
+#	to its PID; when anything of its process group still runs after 5 s,
+#	the group gets SIGKILL (each server leads a session of its own).  Safe to
 #	call more than once.
 rig_cleanup()
 {
@@ -179,7 +192,7 @@ rig_cleanup()
 rig_spawn()
 {
 	_log="$RIG_DIR/$(basename "$1").log"
-	setsid "$@" >> "$_log" 2>&1 < /dev/null &
+	perl -e "$RIG__SETSID" "$@" >> "$_log" 2>&1 < /dev/null &
 	RIG_SPAWNED=$!
 	rig__track "$RIG_SPAWNED"
 }
@@ -219,7 +232,8 @@ rig_nsd()
 		_try=$((_try + 1))
 		RIG_DNS_PORT=$("$RIG_LIB/freeport") || return 1
 		rig__nsd_conf "$_d" "$RIG_DNS_PORT" "$@" || return 1
-		setsid nsd -d -c "$_d/nsd.conf" > "$_d/nsd.out" 2>&1 \
+		perl -e "$RIG__SETSID" nsd -d -c "$_d/nsd.conf" \
+		    > "$_d/nsd.out" 2>&1 \
 		    < /dev/null &
 		_pid=$!
 		rig__track "$_pid"
@@ -415,12 +429,23 @@ rig__postfix_conf()
 	scache    unix  -       -       n       -       1       scache
 	postlog   unix-dgram n  -       n       -       1       postlogd
 	EOF
+	rig__age "$RIG_POSTFIX_DIR"/*
+}
+
+# rig__age - date FILE... back by two seconds
+#	Postfix rereads a table or main.cf written less than a second ago
+#	until it is a second old (it might still be being written); this
+#	saves up to two seconds per start or reload.
+rig__age()
+{
+	touch -d '2 seconds ago' "$@"
 }
 
 # rig_postconf - change main.cf settings ("name=value"...) and reload Postfix
 rig_postconf()
 {
 	postconf -c "$RIG_POSTFIX_DIR" -e "$@" || return 1
+	rig__age "$RIG_POSTFIX_DIR/main.cf"
 	[ -f "$RIG_DIR/postfix.pid" ] || return 0
 	postfix -c "$RIG_POSTFIX_DIR" reload > /dev/null 2>&1
 }
