@@ -73,7 +73,10 @@ demo_milters()
 {
 	_m=$BUILD/bin/milter-dkim
 	"$_m" -h 2>&1 | grep -q -- '-o ' ||
-	    demo_fail "$_m has no -d -s -k -p -o options: rebuild it"
+	    demo_fail "$_m does not take -d -s -k -p -o yet"
+	_conf=$("$_m" -h 2>&1 | sed -n 's/.*(default \(.*\) if present).*/\1/p')
+	[ -n "$_conf" ] && [ -f "$_conf" ] && echo "  (note: $_conf exists," \
+	    "so milter-dkim reads it instead of its built-in default)"
 	_port=$("$RIG_LIB/freeport") || demo_fail "no free port"
 	set -- -f -d "$DOMAIN" -s "$SELECTOR" -k "$RIG_DIR/keys/$SELECTOR.private" \
 	    -p "inet:$_port@127.0.0.1" -o "Nameservers=127.0.0.1:$RIG_DNS_PORT" \

@@ -190,7 +190,7 @@ done
 $PYTHON -c 'import dkim, dns.query, nacl' 2> /dev/null ||
     skip_all "python3-dkim, python3-dnspython or python3-nacl is missing"
 
-echo "1..42"
+echo "1..43"
 start=$(date +%s)
 rig_init || bail "rig_init failed"
 K=$RIG_DIR/keys
@@ -397,8 +397,11 @@ is "$(ls "$(rig_maildir "$RCPT")/new" | wc -l)" 0 "and it arrived once"
 # --- the milter itself --------------------------------------------------------
 rig__alive "$MILTER_PID"
 ok $? "milter-dkim is still running"
+kill -TERM "$MILTER_PID" && rig__wait_gone 10 "$MILTER_PID" &&
+    grep -q 'milter-dkim stopped' "$RIG_DIR/milter-dkim.log"
+ok $? "it stops cleanly on SIGTERM"
 is "$(grep -c 'Sanitizer\|runtime error' "$RIG_DIR/milter-dkim.log")" 0 \
-    "its log has no sanitizer report"
+    "its log has no sanitizer or leak report"
 echo "# $(($(date +%s) - start)) s in all; the reply with DNS down took" \
     "$((t1 - t0)) s"
 
