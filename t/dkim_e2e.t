@@ -14,7 +14,8 @@
 # - mail from outside (127.0.0.2) signed by ext.test gets dkim=pass in our
 #   Authentication-Results, with header.d, header.s, header.a and header.b;
 #   so does the hard message signed RSA simple/simple and Ed25519 (one
-#   result each); with its body changed, dkim=fail;
+#   result each); with its body changed, dkim=fail; mail from outside
+#   with From: in our domain is not signed;
 # - Authentication-Results claiming our authserv-id (in any case, behind
 #   a comment) are removed, those of other authserv-ids are kept;
 # - with On-BadSignature reject (loaded on SIGHUP) the changed message is
@@ -214,7 +215,7 @@ done
 $PYTHON -c 'import dkim, dns.query, nacl' 2> /dev/null ||
     skip_all "python3-dkim, python3-dnspython or python3-nacl is missing"
 
-echo "1..49"
+echo "1..51"
 start=$(date +%s)
 rig_init || bail "rig_init failed"
 K=$RIG_DIR/keys
@@ -346,6 +347,12 @@ case $b in
 esac
 is "$(field DKIM-Signature "$f" | grep -c .)" 1 \
     "outside mail is not signed by us"
+
+# --- outside client using our domain: not signed ------------------------
+f=$(message someone@sign.test "our domain from outside" |
+    send_get someone@sign.test 127.0.0.2)
+ok $? "outside message From: our domain is delivered" || f=/dev/null
+is "$(field DKIM-Signature "$f")" "" "it is not signed: the client is not internal"
 
 # --- outside client: hard message, RSA simple/simple and Ed25519 --------
 f=$(hard_message someone@ext.test "hard from outside" |
