@@ -19,7 +19,8 @@
 # - Authentication-Results claiming our authserv-id (in any case, behind
 #   a comment) are removed, those of other authserv-ids are kept;
 # - with On-BadSignature reject (loaded on SIGHUP) the changed message is
-#   refused at SMTP with 550 and never delivered;
+#   refused at SMTP with 550 and never delivered, except in an SMTP
+#   session opened before the reload, which keeps the old configuration;
 # - with nsd stopped, a signed message is refused with 451 (On-DNSError's
 #   default), stays the client's, and is delivered when retried after nsd
 #   is back.
@@ -190,6 +191,28 @@ milter_conf()
 	} > "$RIG_DIR/milter-dkim.conf"
 }
 
+# held_session - hold an SMTP session from 127.0.0.2 open: after EHLO,
+#	create $RIG_DIR/held.ready and wait for $RIG_DIR/held.go, then send
+#	message FILE and print the server's reply
+held_session()
+{
+	perl -MNet::SMTP -e '
+		my ($port, $dir, $file, $rcpt) = @ARGV;
+		my $s = Net::SMTP->new("127.0.0.1", Port => $port,
+		    LocalAddr => "127.0.0.2", Hello => "client.test",
+		    Timeout => 30) or die "no session\n";
+		open(my $fh, ">", "$dir/held.ready") && close($fh);
+		for (1 .. 100) { last if -e "$dir/held.go"; select(undef,
+		    undef, undef, 0.1) }
+		open($fh, "<", $file) or die "$file: $!\n";
+		my $msg = do { local $/; <$fh> };
+		$s->mail("someone\@ext.test") && $s->to($rcpt) &&
+		    $s->data($msg);
+		print $s->code, " ", $s->message;
+		$s->quit;
+	' "$RIG_SMTP_PORT" "$RIG_DIR" "$1" "$RCPT"
+}
+
 # reload - send SIGHUP to the milter and wait for its Nth reload
 reload()
 {
@@ -215,7 +238,7 @@ done
 $PYTHON -c 'import dkim, dns.query, nacl' 2> /dev/null ||
     skip_all "python3-dkim, python3-dnspython or python3-nacl is missing"
 
-echo "1..51"
+echo "1..53"
 start=$(date +%s)
 rig_init || bail "rig_init failed"
 K=$RIG_DIR/keys
@@ -403,11 +426,27 @@ like "$(echo "$ars" | head -n 1)" "^$ASID; dkim=pass " \
     "ours is the topmost Authentication-Results"
 
 # --- On-BadSignature reject ------------------------------------------------
+# A session opened before the reload keeps the configuration it began with
+# (Postfix connects to the milter when the SMTP client connects).
+held_session "$RIG_DIR/tampered.eml" > "$RIG_DIR/held.out" 2>&1 &
+held=$!
+i=0
+while [ $i -lt 100 ] && ! [ -f "$RIG_DIR/held.ready" ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
 milter_conf <<EOF
 On-BadSignature		reject
 EOF
 reload 1
 ok $? "milter-dkim reloads on SIGHUP with On-BadSignature reject"
+touch "$RIG_DIR/held.go"
+wait $held
+like "$(cat "$RIG_DIR/held.out")" '^250 ' \
+    "a session opened before the reload is still served as before: 250"
+f=$(rig_wait_mail "$RCPT" 10) || f=/dev/null
+like "$(field Authentication-Results "$f")" "^$ASID; dkim=fail " \
+    "and its tampered message is delivered with dkim=fail"
 out=$(rig_send someone@ext.test 127.0.0.2 "$RCPT" < "$RIG_DIR/tampered.eml")
 st=$?
 is "$st:$out" "1:550 5.7.20 No valid DKIM signature found" \
