@@ -32,7 +32,7 @@ OUTSIDE_SELECTOR=mail		# the selector it signs with
 #	outside message is signed before it is sent.
 demo_keys()
 {
-	mkdir -m 700 -p "$RIG_DIR/keys"
+	mkdir -m 700 "$RIG_DIR/keys" || return 1
 	"$DKIMTOOL" keygen rsa 2048 "$RIG_DIR/keys/$SELECTOR.private" &&
 	    "$DKIMTOOL" keygen rsa 2048 \
 	    "$RIG_DIR/keys/$OUTSIDE_SELECTOR.$OUTSIDE.private" &&

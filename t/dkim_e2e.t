@@ -411,9 +411,9 @@ like "$(field Authentication-Results "$f")" \
 f=$(send_get someone@ext.test 127.0.0.2 < "$RIG_DIR/forged.eml")
 ok $? "message with forged results is accepted and delivered" || f=/dev/null
 ars=$(field Authentication-Results "$f")
-is "$(echo "$ars" | grep -ci "^$ASID[ ;(]")" 1 \
+is "$(echo "$ars" | grep -ci "^${ASID}[ ;(]")" 1 \
     "exactly one Authentication-Results claims $ASID"
-like "$(echo "$ars" | grep -i "^$ASID[ ;(]")" \
+like "$(echo "$ars" | grep -i "^${ASID}[ ;(]")" \
     "^$ASID; dkim=pass \\(2048-bit key\\) header\\.d=ext\\.test header\\.s=ext " \
     "it is ours: dkim=pass for ext.test"
 is "$(echo "$ars" | grep -c 'paypal\|bank')" 0 \
