@@ -374,7 +374,8 @@ genkey(const struct genkey *g)
 	if (rc == 0)
 		print_result(g, privpath.s, txtpath.s, rec.s, &zone);
 	crypto_key_free(k);
-	memset(pem.s, 0, pem.len);
+	if (pem.s != NULL)
+		explicit_bzero(pem.s, pem.len);
 	buf_free(&pem);
 	buf_free(&rec);
 	buf_free(&zone);

@@ -309,7 +309,7 @@ static int
 check_record(struct testkey *t, const struct buf *rec, struct dkim_key *key)
 {
 	struct tagvalue tv[T_MAX];
-	struct buf show = BUF_INIT;
+	struct buf show = BUF_INIT, k = BUF_INIT;
 	enum dkim_key_error e;
 	const char *kname;
 
@@ -323,7 +323,7 @@ check_record(struct testkey *t, const struct buf *rec, struct dkim_key *key)
 		buf_free(&show);
 		return e == DKIM_KEYREC_OK ? 0 : -1;
 	}
-	kname = tv[T_K].value == NULL ? "rsa" : show_value(&show, &tv[T_K]);
+	kname = tv[T_K].value == NULL ? "rsa" : show_value(&k, &tv[T_K]);
 	switch (e) {
 	case DKIM_KEYREC_VERSION:
 		say(t, ERROR, "v=%s: when present, v= must be the first tag "
@@ -349,6 +349,7 @@ check_record(struct testkey *t, const struct buf *rec, struct dkim_key *key)
 		say(t, ERROR, "%s", dkim_key_strerror(e));
 	}
 	buf_free(&show);
+	buf_free(&k);
 	return -1;
 }
 

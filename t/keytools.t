@@ -225,7 +225,8 @@ tk() {
 
 # ---- milter-dkim-testkey: usable keys ----
 tk r2048 -k "$K/r2048.private"
-expect 0 "r2048._domainkey.example.com: key OK" "RSA 2048 with its key: key OK (0)"
+expect 0 "r2048._domainkey.example.com: key OK" \
+    "RSA 2048 with its key: key OK (0)"
 [ -z "$err" ] && echo "$out" | grep -q "key not secure"
 ok $? "no warning, and 'key not secure' reported (nsd sets no AD bit)"
 tk r4096 -k "$K/r4096.private"
@@ -255,7 +256,8 @@ tk nosuch
 expect 1 "nosuch._domainkey.example.com: error: no key record: .*NXDOMAIN" \
     "missing selector: no key record (NXDOMAIN), the name queried shown"
 tk nodata
-expect 1 "error: no key record: .*NODATA" "a name without TXT: no key record (NODATA)"
+expect 1 "error: no key record: .*NODATA" \
+    "a name without TXT: no key record (NODATA)"
 tk revoked
 expect 1 "error: key revoked: p= is empty" "revoked key (empty p=)"
 tk r2048 -k "$K/r1024.private"
