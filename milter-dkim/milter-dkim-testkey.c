@@ -162,7 +162,8 @@ lookup(struct testkey *t, struct dns_resolver *r, struct buf *rec,
 		    t->timeout : TIMEOUT_DEFAULT);
 		return -1;
 	default:
-		say(t, ERROR, "DNS error: %s", dns_strerror(st));
+		say(t, ERROR, "DNS error: %s (a server failure, a refusal or "
+		    "a network error)", dns_strerror(st));
 		return -1;
 	}
 	*secure = a->secure;
@@ -186,16 +187,23 @@ lookup(struct testkey *t, struct dns_resolver *r, struct buf *rec,
 	return 0;
 }
 
+/* is_fws - 1 for the white space of tag lists */
+static int
+is_fws(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
 /* tag_name - the name of the tag-spec starting at p (white space cut) */
 static const char *
 tag_name(const char *p, const char *end, size_t *len)
 {
 	const char *e;
 
-	while (p < end && strchr(" \t\r\n", *p) != NULL)
+	while (p < end && is_fws(*p))
 		p++;
 	for (e = p; e < end && *e != '=' && *e != ';' &&
-	    strchr(" \t\r\n", *e) == NULL; e++)
+	    !is_fws(*e); e++)
 		;
 	*len = (size_t)(e - p);
 	return p;
@@ -237,9 +245,9 @@ spec_around(const char *rec, size_t len, size_t off, size_t *b, size_t *e)
 		;
 	for (*e = off; *e < len && rec[*e] != ';'; (*e)++)
 		;
-	while (*b < *e && strchr(" \t\r\n", rec[*b]) != NULL)
+	while (*b < *e && is_fws(rec[*b]))
 		(*b)++;
-	while (*e > *b && strchr(" \t\r\n", rec[*e - 1]) != NULL)
+	while (*e > *b && is_fws(rec[*e - 1]))
 		(*e)--;
 }
 

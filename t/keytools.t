@@ -291,6 +291,11 @@ tk nop
 expect 1 "error: no p= tag" "no p= tag"
 tk multi
 expect 1 "error: 2 TXT records" "several TXT records: error"
+tk empty
+expect 1 "error: no p= tag" "an empty record: no p= tag"
+tk nul
+expect 1 'error: syntax error at byte 9, in "\\000 k=rsa"' \
+    "a NUL byte: syntax error, the byte shown escaped"
 tk r2048 -k "$K/absent.private"
 expect 1 "error: cannot read .*absent.private: No such file" \
     "an unreadable key file is an error"
@@ -300,6 +305,9 @@ port=$(nsd_free_port)
 tk r2048 -n "127.0.0.1:$port" -W 1
 expect 1 "error: DNS timeout: no answer from 127.0.0.1:$port in 1 s" \
     "no server: DNS timeout (1)"
+run "$TESTKEY" -d other.test -s x -n "$NS"
+expect 1 "error: DNS error: temporary DNS failure" \
+    "a server that refuses (not its zone): DNS error"
 run "$TESTKEY" -d example.com
 expect 2 "usage:" "testkey without -s: usage error (2)"
 run "$TESTKEY" -s x -d example.com -W 0
