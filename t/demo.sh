@@ -3,9 +3,11 @@
 #
 # Usage: BUILD=<build directory> sh t/demo.sh	(what "make demo" runs)
 #
-# Starts nsd serving the demo zones and a private Postfix on 127.0.0.1
-# (see t/lib/rig.sh), with milter-dkim in between, running on its built-in
-# default configuration plus a few command-line settings.  Sends one
+# Makes a signing key with milter-dkim-genkey, publishes its record in a
+# zone served by nsd, checks it with milter-dkim-testkey, and starts a
+# private Postfix on 127.0.0.1 (see t/lib/rig.sh) with milter-dkim in
+# between, running on its built-in default configuration plus a few
+# command-line settings.  Sends one
 # message from an internal client (127.0.0.1, alice@example.test writing
 # out to bob@example.org), which milter-dkim signs, and one signed message
 # from an outside client (127.0.0.2, bob@example.org writing in to
@@ -26,41 +28,54 @@ SELECTOR=demo			# its DKIM selector
 OUTSIDE=example.org		# the domain of the outside correspondent
 OUTSIDE_SELECTOR=mail		# the selector it signs with
 
+# demo_show - print a command line as it is run, programs without their path
+demo_show()
+{
+	echo "\$ $*" | sed "s|$BUILD/bin/||g"
+}
+
 # demo_keys - make the signing keys in $RIG_DIR/keys
-#	A fresh RSA 2048 key for $SELECTOR.$DOMAIN, the one milter-dkim
-#	signs with, and one for $OUTSIDE_SELECTOR.$OUTSIDE, with which the
-#	outside message is signed before it is sent.
+#	Our key, as an administrator makes it: milter-dkim-genkey writes a
+#	fresh RSA 2048 key, $SELECTOR.private, and the record to publish,
+#	$SELECTOR.txt.  The outside correspondent's key, with which its
+#	message is signed before it is sent, comes from the test tool.
 demo_keys()
 {
 	mkdir -m 700 "$RIG_DIR/keys" || return 1
-	"$DKIMTOOL" keygen rsa 2048 "$RIG_DIR/keys/$SELECTOR.private" &&
-	    "$DKIMTOOL" keygen rsa 2048 \
+	set -- "$BUILD/bin/milter-dkim-genkey" -d "$DOMAIN" -s "$SELECTOR" \
+	    -D "$RIG_DIR/keys"
+	demo_show "$@"
+	"$@" > /dev/null || return 1
+	sed 's/^/  /' "$RIG_DIR/keys/$SELECTOR.txt" | cut -c 1-76
+	"$DKIMTOOL" keygen rsa 2048 \
 	    "$RIG_DIR/keys/$OUTSIDE_SELECTOR.$OUTSIDE.private" &&
-	    chmod 600 "$RIG_DIR/keys"/*.private
+	    chmod 600 "$RIG_DIR/keys/$OUTSIDE_SELECTOR.$OUTSIDE.private"
 }
 
 # demo_records - print the DNS records of DOMAIN beyond SOA and NS
-#	The key record (the selector's TXT record under _domainkey) made
-#	from the public half of the key written by demo_keys, cut into
-#	strings of at most 255 bytes as DNS requires.
+#	For $DOMAIN, the entry milter-dkim-genkey wrote; for $OUTSIDE, its
+#	key record cut into strings of at most 255 bytes as DNS requires.
 demo_records()
 {
-	case $1 in
-	"$DOMAIN")
-		_sel=$SELECTOR
-		_key=$RIG_DIR/keys/$SELECTOR.private
+	if [ "$1" = "$DOMAIN" ]; then
 		echo "@ IN MX 10 mx.$DOMAIN."
 		echo "mx IN A 127.0.0.1"
-		;;
-	*)
-		_sel=$OUTSIDE_SELECTOR
-		_key=$RIG_DIR/keys/$OUTSIDE_SELECTOR.$OUTSIDE.private
-		;;
-	esac
-	printf '%s._domainkey IN TXT ( ' "$_sel"
-	"$DKIMTOOL" record "$_key" | fold -w 255 | sed 's/.*/"&" /' |
-	    tr -d '\n'
+		cat "$RIG_DIR/keys/$SELECTOR.txt"
+		return
+	fi
+	printf '%s._domainkey IN TXT ( ' "$OUTSIDE_SELECTOR"
+	"$DKIMTOOL" record "$RIG_DIR/keys/$OUTSIDE_SELECTOR.$OUTSIDE.private" |
+	    fold -w 255 | sed 's/.*/"&" /' | tr -d '\n'
 	echo ")"
+}
+
+# demo_testkey - check the published key with milter-dkim-testkey
+demo_testkey()
+{
+	set -- "$BUILD/bin/milter-dkim-testkey" -d "$DOMAIN" -s "$SELECTOR" \
+	    -k "$RIG_DIR/keys/$SELECTOR.private" -n "127.0.0.1:$RIG_DNS_PORT"
+	demo_show "$@"
+	"$@" 2>&1 | sed 's/^/  /'
 }
 
 # demo_milters - start the milters, set RIG_MILTERS for Postfix
@@ -75,14 +90,14 @@ demo_milters()
 	"$_m" -h 2>&1 | grep -q -- '-o ' ||
 	    demo_fail "$_m does not take -d -s -k -p -o yet"
 	_conf=$("$_m" -h 2>&1 | sed -n 's/.*(default \(.*\) if present).*/\1/p')
-	[ -n "$_conf" ] && [ -f "$_conf" ] && echo "  (note: $_conf exists," \
+	[ -n "$_conf" ] && [ -f "$_conf" ] && echo "(note: $_conf exists," \
 	    "so milter-dkim reads it instead of its built-in default)"
 	_port=$("$RIG_LIB/freeport") || demo_fail "no free port"
-	set -- -f -d "$DOMAIN" -s "$SELECTOR" -k "$RIG_DIR/keys/$SELECTOR.private" \
-	    -p "inet:$_port@127.0.0.1" -o "Nameservers=127.0.0.1:$RIG_DNS_PORT" \
-	    -o Syslog=no
-	echo "milter-dkim $*" | sed "s|$RIG_DIR|\$RIG_DIR|g; s|^|  |"
-	rig_spawn "$_m" "$@"
+	set -- "$_m" -f -d "$DOMAIN" -s "$SELECTOR" \
+	    -k "$RIG_DIR/keys/$SELECTOR.private" -p "inet:$_port@127.0.0.1" \
+	    -o "Nameservers=127.0.0.1:$RIG_DNS_PORT" -o Syslog=no
+	demo_show "$@"
+	rig_spawn "$@"
 	_i=0
 	until grep -qs 'listening on' "$RIG_DIR/milter-dkim.log"; do
 		rig__alive "$RIG_SPAWNED" && [ $_i -lt 100 ] || {
@@ -155,14 +170,16 @@ demo_send()
 
 rig_init || exit 1
 start=$(date +%s)
+echo "=== Setup, in $RIG_DIR"
 demo_keys || demo_fail "cannot make the keys"
 zone=$(demo_records "$DOMAIN" | rig_zone "$DOMAIN")
 ozone=$(demo_records "$OUTSIDE" | rig_zone "$OUTSIDE")
 rig_nsd "$DOMAIN" "$zone" "$OUTSIDE" "$ozone" || demo_fail "nsd did not start"
-echo "nsd serves $DOMAIN and $OUTSIDE on 127.0.0.1 port $RIG_DNS_PORT;" \
-    "key records:"
-grep -h '_domainkey' "$zone" "$ozone" | cut -c 1-72 | sed 's/$/.../; s/^/  /'
-echo "milter-dkim runs on its built-in configuration, started as:"
+echo "nsd serves the zones $DOMAIN and $OUTSIDE on 127.0.0.1 port" \
+    "$RIG_DNS_PORT."
+demo_testkey
+echo "milter-dkim, on its built-in configuration (verify all mail; sign" \
+    "mail from 127.0.0.1 and ::1) and these options:"
 demo_milters
 RIG_MAILBOXES="alice@$DOMAIN bob@$OUTSIDE"
 export RIG_MILTERS RIG_MAILBOXES
