@@ -6,14 +6,14 @@
 # Makes a signing key with milter-dkim-genkey, publishes its record in a
 # zone served by nsd, checks it with milter-dkim-testkey, and starts a
 # private Postfix on 127.0.0.1 (see t/lib/rig.sh) with milter-dkim in
-# between, running on its built-in default configuration plus a few
-# command-line settings.  Sends one
-# message from an internal client (127.0.0.1, alice@example.test writing
-# out to bob@example.org), which milter-dkim signs, and one signed message
-# from an outside client (127.0.0.2, bob@example.org writing in to
-# alice@example.test), which milter-dkim verifies; prints the DKIM fields
-# of each as delivered and stops everything.  Needs root.  KEEP=1 keeps
-# the temporary directory (keys, zones, logs, mail).
+# between, on its built-in default configuration plus a few command-line
+# settings.  Sends one message from an internal client (127.0.0.1,
+# alice@example.test writing out to bob@example.org), which milter-dkim
+# signs, and one signed message from an outside client (127.0.0.2,
+# bob@example.org writing in to alice@example.test), which milter-dkim
+# verifies; prints the DKIM fields of each as delivered and stops
+# everything.  Needs root.  KEEP=1 keeps the temporary directory (keys,
+# zones, logs, mail).
 #
 # The steps that involve the milters are the demo_* functions below.
 cd "$(dirname "$0")/.." || exit 1
