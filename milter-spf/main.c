@@ -60,21 +60,24 @@ mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	struct spfd_msg *m = spfd_msg_new(daemon_config(ctx));
 	char addr[INET6_ADDRSTRLEN];
 	const char *a = NULL;
+	int port = -1;
 
 	if (m == NULL) {
 		log_warnx("out of memory at connect");
 		return internal_error(ctx);
 	}
 	daemon_setpriv(ctx, m);
-	if (sa != NULL && sa->sa_family == AF_INET)
+	if (sa != NULL && sa->sa_family == AF_INET) {
 		a = inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr,
 		    addr, sizeof(addr));
-	else if (sa != NULL && sa->sa_family == AF_INET6)
+		port = ntohs(((struct sockaddr_in *)sa)->sin_port);
+	} else if (sa != NULL && sa->sa_family == AF_INET6) {
 		a = inet_ntop(AF_INET6,
 		    &((struct sockaddr_in6 *)sa)->sin6_addr, addr,
 		    sizeof(addr));
-	if (spfd_msg_connect(m, host, a, smfi_getsymval(ctx,
-	    "{daemon_addr}"))) {
+		port = ntohs(((struct sockaddr_in6 *)sa)->sin6_port);
+	}
+	if (spfd_msg_connect(m, host, a, port)) {
 		log_debug("%s: in PeerList, not processed", host);
 		return SMFIS_ACCEPT;
 	}
@@ -118,6 +121,7 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 
 	if (m == NULL)
 		return internal_error(ctx);
+	spfd_msg_set_qid(m, smfi_getsymval(ctx, "i"));
 	spfd_msg_rcpt(m, argv[0], &r);
 	return reply(ctx, &r);
 }

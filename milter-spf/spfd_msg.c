@@ -62,6 +62,7 @@ struct spfd_msg {
 	enum spfd_verdict	 verdict;
 	struct spfd_reply	 reply;		/* the verdict's answer */
 	int			 exempt_seen;
+	int			 logged;	/* the result line is out */
 	int			 error;		/* out of memory, sticky */
 	int			 ar_total;	/* Authentication-Results seen */
 	int			*ar_ours;	/* indexes claiming our id */
@@ -94,7 +95,7 @@ is_loopback(const char *addr)
 /* spfd_msg_connect - remember the client; 1 when it is a peer */
 int
 spfd_msg_connect(struct spfd_msg *m, const char *hostname, const char *addr,
-    const char *daemon_addr)
+    int port)
 {
 	unsigned char a[16];
 
@@ -105,12 +106,11 @@ spfd_msg_connect(struct spfd_msg *m, const char *hostname, const char *addr,
 		snprintf(m->addr, sizeof(m->addr), "%s", addr);
 	/*
 	 * Sendmail passes no address for local mail; Postfix's cleanup(8)
-	 * pretends localhost/127.0.0.1 and, unlike smtpd(8), never sends
-	 * {daemon_addr}.
+	 * pretends a client "localhost" at 127.0.0.1 port 0, where a real
+	 * TCP peer always has a port.
 	 */
-	m->local = m->addr[0] == '\0' ||
-	    (strcasecmp(m->host, "localhost") == 0 && is_loopback(m->addr) &&
-	    daemon_addr == NULL);
+	m->local = m->addr[0] == '\0' || (port == 0 &&
+	    strcasecmp(m->host, "localhost") == 0 && is_loopback(m->addr));
 	if (m->conf->peers == NULL)
 		return 0;
 	return hostlist_match_addr(m->conf->peers, m->addr[0] ? m->addr :
@@ -133,9 +133,9 @@ spfd_msg_qid(const struct spfd_msg *m)
 	return m->qid[0] != '\0' ? m->qid : "NOQUEUE";
 }
 
-/* set_qid - the queue id, once the MTA tells it */
-static void
-set_qid(struct spfd_msg *m, const char *qid)
+/* spfd_msg_set_qid - the queue id, once the MTA tells it */
+void
+spfd_msg_set_qid(struct spfd_msg *m, const char *qid)
 {
 	if (qid != NULL && *qid != '\0')
 		snprintf(m->qid, sizeof(m->qid), "%s", qid);
@@ -328,11 +328,17 @@ set_reply(struct spfd_msg *m, enum spfd_ident who)
 	buf_free(&t);
 }
 
-/* log_results - one line with both results and the verdict */
+/* log_results - once per checked message: both results, the verdict */
 static void
-log_results(struct spfd_msg *m, int would)
+log_results(struct spfd_msg *m)
 {
 	struct buf h = BUF_INIT, s = BUF_INIT;
+	int would = m->conf->v.test_only && m->verdict != SPFD_V_NONE;
+
+	if (!m->checked || m->logged || (!m->conf->v.log_results &&
+	    m->verdict == SPFD_V_NONE))
+		return;
+	m->logged = 1;
 
 	spfd_hdr_clean(&h, m->helo ? m->helo : "", SPFD_FIELD_MAX);
 	spfd_hdr_clean(&s, m->sender, SPFD_FIELD_MAX);
@@ -355,7 +361,7 @@ spfd_msg_envfrom(struct spfd_msg *m, const char *sender,
 	enum spfd_ident who = SPFD_ID_MAILFROM;
 
 	spfd_msg_reset(m);
-	set_qid(m, env->qid);
+	spfd_msg_set_qid(m, env->qid);
 	if ((m->sender = strip_brackets(sender)) == NULL) {
 		m->error = 1;
 		return;
@@ -371,9 +377,6 @@ spfd_msg_envfrom(struct spfd_msg *m, const char *sender,
 	    m->sender[0] == '\0', &who);
 	if (m->verdict != SPFD_V_NONE)
 		set_reply(m, who);
-	if (m->conf->v.log_results || m->verdict != SPFD_V_NONE)
-		log_results(m, m->conf->v.test_only &&
-		    m->verdict != SPFD_V_NONE);
 }
 
 /* is_exempt - is the recipient in ExemptRecipients (address or local
@@ -420,14 +423,20 @@ spfd_msg_rcpt(struct spfd_msg *m, const char *rcpt, struct spfd_reply *out)
 	if (m->verdict == SPFD_V_NONE || m->conf->v.test_only)
 		return;
 	if (is_exempt(m, rcpt)) {
+		struct buf r = BUF_INIT;
+
 		m->exempt_seen = 1;
-		log_msg(LOG_INFO, m->qid, "SPF verdict %s not applied: "
-		    "recipient in ExemptRecipients",
-		    spfd_verdict_name(m->verdict));
+		spfd_hdr_clean(&r, rcpt, SPFD_FIELD_MAX);
+		log_msg(LOG_INFO, m->qid, "SPF verdict %s not applied to %s: "
+		    "in ExemptRecipients", spfd_verdict_name(m->verdict),
+		    buf_str(&r));
+		buf_free(&r);
 		return;
 	}
-	if (!m->conf->reject_eom)
+	if (!m->conf->reject_eom) {
+		log_results(m);
 		*out = m->reply;
+	}
 }
 
 /* grow - room for one more element; -1 when out of memory */
@@ -582,7 +591,7 @@ spfd_msg_eom(struct spfd_msg *m, const char *qid, struct spfd_outcome *out)
 
 	memset(out, 0, sizeof(*out));
 	out->reply.action = SPFD_CONTINUE;
-	set_qid(m, qid);
+	spfd_msg_set_qid(m, qid);
 	/* forged results claiming our authserv-id go, whatever else */
 	for (i = (int)m->nar_ours - 1; i >= 0; i--)
 		add_edit(m, SPFD_EDIT_DELETE, "Authentication-Results", NULL,
@@ -591,6 +600,7 @@ spfd_msg_eom(struct spfd_msg *m, const char *qid, struct spfd_outcome *out)
 		log_msg(LOG_INFO, m->qid, "removed %zu Authentication-Results "
 		    "field(s) claiming our authserv-id %s", m->nar_ours,
 		    m->conf->authserv_id);
+	log_results(m);
 	if (m->checked && m->verdict != SPFD_V_NONE &&
 	    !m->conf->v.test_only && m->conf->reject_eom && !m->exempt_seen) {
 		out->reply = m->reply;
@@ -626,6 +636,7 @@ spfd_msg_reset(struct spfd_msg *m)
 {
 	size_t i;
 
+	log_results(m);
 	for (i = 0; i < SPFD_ID_MAX; i++) {
 		spf_response_free(&m->resp[i]);
 		m->result[i] = SPFD_UNCHECKED;
@@ -637,7 +648,7 @@ spfd_msg_reset(struct spfd_msg *m)
 	m->sender = NULL;
 	m->skip[0] = '\0';
 	m->qid[0] = '\0';
-	m->checked = m->exempt_seen = m->error = 0;
+	m->checked = m->exempt_seen = m->error = m->logged = 0;
 	m->verdict = SPFD_V_NONE;
 	memset(&m->reply, 0, sizeof(m->reply));
 	m->ar_total = 0;

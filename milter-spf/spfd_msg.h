@@ -67,12 +67,14 @@ struct spfd_env {
 struct spfd_msg *spfd_msg_new(const struct spfd_conf *);
 /*
  * spfd_msg_connect - the client: its name, its address as text (NULL
- * when the MTA gave none) and the {daemon_addr} macro (NULL when not
- * sent).  Returns 1 when the client is in PeerList (leave it alone).
+ * when the MTA gave none) and its port (-1 when unknown).  Returns 1
+ * when the client is in PeerList (leave it alone).
  */
 int	spfd_msg_connect(struct spfd_msg *, const char *hostname,
-	    const char *addr, const char *daemon_addr);
+	    const char *addr, int port);
 void	spfd_msg_helo(struct spfd_msg *, const char *helo);
+/* spfd_msg_set_qid - the queue id, once the MTA tells it (NULL: none) */
+void	spfd_msg_set_qid(struct spfd_msg *, const char *qid);
 /* spfd_msg_envfrom - a new message from sender ("<a@b>", "<>" or bare);
  * decides whether to check and runs the checks */
 void	spfd_msg_envfrom(struct spfd_msg *, const char *sender,

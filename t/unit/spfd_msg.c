@@ -296,7 +296,7 @@ run_tx(const struct tx *t)
 	struct spfd_outcome o;
 	struct buf got = BUF_INIT;
 
-	if (spfd_msg_connect(m, "client.test", IP, "127.0.0.1") != 0)
+	if (spfd_msg_connect(m, "client.test", IP, 25000) != 0)
 		ok(0, "%s: not a peer", t->name);
 	spfd_msg_helo(m, t->helo);
 	spfd_msg_envfrom(m, t->from, &env);
@@ -440,41 +440,53 @@ test_clients(void)
 	struct spfd_conf *c = make_conf("PeerList 198.51.100.0/24\n");
 	struct spfd_conf *c2 = make_conf("InternalHosts 10.0.0.1\n"
 	    "CheckLocalSubmission yes\n");
+	struct spfd_conf *c3 = make_conf("InternalHosts 10.0.0.1\n");
 	struct spfd_msg *m = spfd_msg_new(c);
 	struct spfd_env env = { "Q", NULL, NULL };
 	struct spfd_outcome o;
 
-	is_int(spfd_msg_connect(m, "x.test", "198.51.100.7", "1.2.3.4"), 1,
+	is_int(spfd_msg_connect(m, "x.test", "198.51.100.7", 25000), 1,
 	    "PeerList client is left alone");
-	is_int(spfd_msg_connect(m, "x.test", IP, "1.2.3.4"), 0,
+	is_int(spfd_msg_connect(m, "x.test", IP, 25000), 0,
 	    "other client is processed");
-	spfd_msg_connect(m, "localhost", "127.0.0.1", NULL);
+	spfd_msg_connect(m, "localhost", "127.0.0.1", 0);
 	spfd_msg_helo(m, "localhost");
 	spfd_msg_envfrom(m, "<a@fail.test>", &env);
 	is_str(spfd_msg_skipped(m), "local submission",
-	    "Postfix local submission (localhost, no {daemon_addr}) skipped");
-	spfd_msg_connect(m, "localhost", NULL, NULL);
+	    "Postfix local submission (localhost, 127.0.0.1, port 0) skipped");
+	spfd_msg_connect(m, "localhost", NULL, 0);
 	spfd_msg_envfrom(m, "<a@fail.test>", &env);
 	is_str(spfd_msg_skipped(m), "local submission",
 	    "connection without a client address skipped");
-	spfd_msg_connect(m, "[127.0.0.1]", "127.0.0.1", "127.0.0.1");
+	spfd_msg_connect(m, "[127.0.0.1]", "127.0.0.1", 25000);
 	spfd_msg_envfrom(m, "<a@fail.test>", &env);
 	is_str(spfd_msg_skipped(m), "client in InternalHosts",
 	    "SMTP client 127.0.0.1 skipped by the default InternalHosts");
-	spfd_msg_connect(m, "[::1]", "::1", "::1");
+	spfd_msg_connect(m, "[::1]", "::1", 25000);
 	spfd_msg_envfrom(m, "<a@fail.test>", &env);
 	is_str(spfd_msg_skipped(m), "client in InternalHosts",
 	    "SMTP client ::1 skipped by the default InternalHosts");
 	spfd_msg_free(m);
 
 	m = spfd_msg_new(c2);
-	spfd_msg_connect(m, "localhost", "127.0.0.1", NULL);
+	spfd_msg_connect(m, "localhost", "127.0.0.1", 0);
 	spfd_msg_helo(m, "fail.test");
 	spfd_msg_envfrom(m, "<a@fail.test>", &env);
 	ok(spfd_msg_skipped(m) == NULL && spfd_msg_result(m,
 	    SPFD_ID_MAILFROM) == SPF_FAIL,
 	    "CheckLocalSubmission yes checks local submissions");
-	spfd_msg_connect(m, "[192.0.2.1]", IP, "10.0.0.2");
+	spfd_msg_free(m);
+	m = spfd_msg_new(c3);
+	spfd_msg_connect(m, "localhost", "127.0.0.1", 41234);
+	spfd_msg_helo(m, "fail.test");
+	spfd_msg_envfrom(m, "<a@fail.test>", &env);
+	ok(spfd_msg_skipped(m) == NULL, "SMTP client localhost at 127.0.0.1 "
+	    "with a port is checked");
+	spfd_msg_connect(m, "[127.0.0.1]", "127.0.0.1", 0);
+	spfd_msg_envfrom(m, "<a@fail.test>", &env);
+	ok(spfd_msg_skipped(m) == NULL, "port 0 but not named localhost: "
+	    "checked");
+	spfd_msg_connect(m, "[192.0.2.1]", IP, 25000);
 	spfd_msg_helo(m, "");
 	spfd_msg_envfrom(m, "<>", &env);
 	is_int(spfd_msg_result(m, SPFD_ID_HELO), SPFD_UNCHECKED,
@@ -486,6 +498,7 @@ test_clients(void)
 	spfd_msg_free(m);
 	spfd_conf_free(c);
 	spfd_conf_free(c2);
+	spfd_conf_free(c3);
 }
 
 /* test_forged - our forged results go, others stay, indexes correct */
@@ -503,7 +516,7 @@ test_forged(void)
 		struct spfd_conf *c = make_conf(skip_conf[k]);
 		struct spfd_msg *m = spfd_msg_new(c);
 
-		spfd_msg_connect(m, "x.test", IP, "10.0.0.2");
+		spfd_msg_connect(m, "x.test", IP, 25000);
 		spfd_msg_helo(m, "relay.test");
 		spfd_msg_envfrom(m, "<a@pass.test>", &env);
 		spfd_msg_header(m, "Authentication-Results",
@@ -539,7 +552,7 @@ test_received_spf(void)
 	struct spfd_outcome o;
 	size_t i, n = 0;
 
-	spfd_msg_connect(m, "x.test", IP, "10.0.0.2");
+	spfd_msg_connect(m, "x.test", IP, 25000);
 	spfd_msg_helo(m, "relay.test");
 	spfd_msg_envfrom(m, "<a@pass.test>", &env);
 	spfd_msg_eom(m, "Q", &o);
@@ -584,7 +597,7 @@ test_hostile_ar(void)
 		size_t it = 0;
 		int pass = 0, n = 0;
 
-		spfd_msg_connect(m, "x.test", IP, "10.0.0.2");
+		spfd_msg_connect(m, "x.test", IP, 25000);
 		spfd_msg_helo(m, helos[i]);
 		spfd_msg_envfrom(m, "<>", &env);
 		spfd_msg_eom(m, "Q", &o);
