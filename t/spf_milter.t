@@ -78,7 +78,7 @@ cleanup()
 	rm -rf "$TMP"
 }
 
-echo "1..39"
+echo "1..44"
 
 if ! nsd_start spf.test t/data/spfd/spf.zone > "$TMP/nsd.out" 2>&1; then
 	trap cleanup EXIT
@@ -100,7 +100,8 @@ perl -MIO::Socket::INET -e '
 	rename("$ARGV[0].tmp", $ARGV[0]);
 	sleep 600;
 ' "$TMP/silent.port" &
-PIDS="$PIDS $!"
+SILENT_PID=$!
+PIDS="$PIDS $SILENT_PID"
 i=0
 while ! [ -s "$TMP/silent.port" ] && [ $i -lt 50 ]; do
 	sleep 0.1
@@ -274,6 +275,17 @@ for v in plain eom test silent; do
 	kill -0 "$p" 2> /dev/null
 	ok $? "milter-spf ($v) still runs"
 done
+
+# Stop them and look for sanitizer reports (leaks show at exit).
+for v in plain eom test silent; do
+	eval "p=\$PID_$v"
+	kill -TERM "$p" 2> /dev/null
+	wait "$p"
+	ok $? "milter-spf ($v) exits 0 on SIGTERM"
+done
+PIDS=$SILENT_PID
+bad=$(grep -l -E 'Sanitizer|runtime error' "$TMP"/*.log)
+ok $([ -z "$bad" ]; echo $?) "no sanitizer report in the daemons' logs"
 
 [ $failed = 0 ] || for f in "$TMP"/*.log; do
 	echo "# $f:"; sed 's/^/#   /' "$f"
