@@ -154,7 +154,8 @@ test_manpage(void)
 	struct buf page = BUF_INIT, item = BUF_INIT;
 	char line[1024];
 	FILE *f = fopen(MANPAGE, "r");
-	size_t i;
+	const char *p, *nl;
+	size_t i, nitems = 0;
 
 	if (f == NULL) {
 		ok(1, "# SKIP %s not found from the current directory",
@@ -169,6 +170,21 @@ test_manpage(void)
 		}
 	buf_putc(&page, '\n');
 	fclose(f);
+	/* the reverse: every item names a keyword of the table */
+	for (p = buf_str(&page) + 1; *p != '\0'; p = nl + 1) {
+		nl = strchr(p, '\n');
+		for (i = 0; i < spfd_conf_ntable; i++)
+			if (strlen(spfd_conf_table[i].name) == (size_t)(nl - p) &&
+			    strncmp(spfd_conf_table[i].name, p, nl - p) == 0)
+				break;
+		if (i == spfd_conf_ntable)
+			ok(0, "%.*s in %s is a keyword", (int)(nl - p), p,
+			    MANPAGE);
+		else
+			nitems++;
+	}
+	is_int((long)nitems, (long)spfd_conf_ntable, "the man page has one "
+	    ".It Cm item per keyword, and no other");
 	for (i = 0; i < spfd_conf_ntable; i++) {
 		buf_reset(&item);
 		buf_printf(&item, "\n%s\n", spfd_conf_table[i].name);
