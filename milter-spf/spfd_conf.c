@@ -38,7 +38,8 @@ const struct conf_kw spfd_conf_table[] = {
 	IGN("Authserv_Id", "use AuthservID"),
 	BOOL("CheckLocalSubmission", check_local, "no"),
 	IGN("debugLevel", "use LogResults, and MilterDebug for the protocol"),
-	IGN("defaultSeedOnly", "use TestOnly"),
+	IGN("defaultSeedOnly", "use TestOnly yes for test mode (the "
+	    "opposite sense)"),
 	IGN("Domain_Whitelist", "use TrustedDomains"),
 	IGN("Domain_Whitelist_PTR", "not supported; list the forwarders' "
 	    "addresses in InternalHosts"),
@@ -74,7 +75,7 @@ const struct conf_kw spfd_conf_table[] = {
 	IGN("SPF_Enhanced_Status_Codes", "the codes of RFC 7372 are always "
 	    "used"),
 	STR("TempError_Defer", temperror_defer, "no"),
-	BOOL("TestOnly", test_only, "no"),
+	STR("TestOnly", test_only_s, "no"),
 	STR("TrustedDomains", trusted_domains, NULL),
 	STR("TrustedHELO", trusted_helo, NULL),
 	IGN("Void_Limit", "the limit of RFC 7208 (2) is fixed"),
@@ -124,6 +125,25 @@ policy_bool(const struct spfd_conf *c, const char *kw, const char *s,
 	return -1;
 }
 
+/*
+ * test_only - TestOnly yes/no.  policyd-spf.conf's "TestOnly = 1" means
+ * the opposite (0 is test mode there), so that syntax is refused.
+ */
+static int
+test_only(struct spfd_conf *c, struct buf *err)
+{
+	const char *s = c->v.test_only_s;
+
+	if (*s == '=') {
+		at(c, "TestOnly", err);
+		buf_printf(err, "TestOnly: '%s' is policyd-spf's syntax, where "
+		    "TestOnly = 0 means test mode; write TestOnly yes (test "
+		    "mode) or TestOnly no", s);
+		return -1;
+	}
+	return policy_bool(c, "TestOnly", s, &c->v.test_only, err);
+}
+
 /* reject_mode - HELO_reject or Mail_From_reject */
 static int
 reject_mode(const struct spfd_conf *c, const char *kw, const char *s,
@@ -155,7 +175,7 @@ check_values(struct spfd_conf *c, struct buf *err)
 	    policy_bool(c, "PermError_reject", c->v.permerror_reject,
 	    &p->permerror_reject, err) < 0 ||
 	    policy_bool(c, "TempError_Defer", c->v.temperror_defer,
-	    &p->temperror_defer, err) < 0)
+	    &p->temperror_defer, err) < 0 || test_only(c, err) < 0)
 		return -1;
 	if (strcasecmp(c->v.reject_at, "rcpt") == 0)
 		c->reject_eom = 0;

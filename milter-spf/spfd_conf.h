@@ -29,7 +29,7 @@ struct spfd_values {
 	char	*authservid, *internalhosts, *peerlist, *mtas, *nameservers;
 	char	*helo_reject, *mailfrom_reject, *permerror_reject;
 	char	*temperror_defer, *reject_at, *exempt, *trusted_helo;
-	char	*trusted_domains;
+	char	*trusted_domains, *test_only_s;
 	int	 test_only, received_spf, check_local, log_results;
 	long	 dns_timeout;
 };

@@ -98,6 +98,9 @@ static const struct {
 	{ "PermError_reject = sometimes\n", "(built-in default):1: "
 	  "PermError_reject: 'sometimes' is not a boolean" },
 	{ "TempError_Defer 2\n", "TempError_Defer: '2' is not a boolean" },
+	{ "TestOnly = 1\n", "TestOnly: '= 1' is policyd-spf's syntax, where "
+	  "TestOnly = 0 means test mode" },
+	{ "TestOnly perhaps\n", "TestOnly: 'perhaps' is not a boolean" },
 	{ "RejectAt data\n", "(built-in default):1: RejectAt: 'data' is not "
 	  "rcpt or eom" },
 	{ "InternalHosts 10.0.0.0/33\n", "InternalHosts: " },
