@@ -78,7 +78,7 @@ cleanup()
 	rm -rf "$TMP"
 }
 
-echo "1..44"
+echo "1..46"
 
 if ! nsd_start spf.test t/data/spfd/spf.zone > "$TMP/nsd.out" 2>&1; then
 	trap cleanup EXIT
@@ -255,6 +255,14 @@ like "$out" '^REPLYCODE 451 4\.7\.24 SPF HELO check: temporary error .* at rcpt$
 out=$(mc silent $IP mx.spf.test a@pass.spf.test postmaster@rcpt.test \
     -T 20 < $MSG)
 like "$out" 'spf=temperror' "temperror to postmaster: recorded in A-R"
+
+# Concurrency: many connections at once, each checked on its own.
+out=$(mc plain $IP mx.spf.test a@fail.spf.test user@rcpt.test -n 200 -c 8 \
+    < $MSG)
+st=$?
+like "$out" '^REPLYCODE 550 5\.7\.23 .* at rcpt$' \
+    "200 messages over 8 threads: the first is rejected"
+ok $st "200 messages over 8 threads: every one got a verdict"
 
 # Reload: the plain daemon becomes TestOnly on SIGHUP.
 echo "TestOnly yes" >> "$TMP/plain.conf"
