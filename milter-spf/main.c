@@ -225,6 +225,7 @@ static const struct daemon_desc desc = {
 	.pflags = SMFIP_HDR_LEADSPC,
 };
 
+/* main - parse the command line and hand over to the runtime */
 int
 main(int argc, char **argv)
 {
