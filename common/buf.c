@@ -57,6 +57,7 @@ buf_reserve(struct buf *b, size_t n)
 		return -1;
 	}
 	b->s = p;
+	b->s[b->len] = '\0';
 	b->cap = cap;
 	return 0;
 }

@@ -178,9 +178,6 @@ crypto_key_load_private_file(const char *path, struct crypto_key **out)
 		len += (size_t)n;
 	}
 	close(fd);
-	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r' ||
-	    data[len - 1] == ' '))
-		len--;
 	st = len == CRYPTO_KEYFILE_MAX ? CRYPTO_BADKEY :
 	    crypto_key_load_private(data, len, out);
 	OPENSSL_cleanse(data, len);
@@ -197,9 +194,15 @@ crypto_key_from_public(enum crypto_keytype type, const unsigned char *der,
 	EVP_PKEY *pkey = NULL;
 
 	*out = NULL;
-	if (type == CRYPTO_KEY_ED25519) {
-		if (len != CRYPTO_ED25519_LEN)
-			return CRYPTO_BADKEY;
+	if (type == CRYPTO_KEY_ED25519 && len != CRYPTO_ED25519_LEN) {
+		/* a SubjectPublicKeyInfo, as a few signers publish */
+		if (len > 64 || (pkey = d2i_PUBKEY(NULL, &p, (long)len)) ==
+		    NULL || p != der + len ||
+		    EVP_PKEY_get_base_id(pkey) != EVP_PKEY_ED25519) {
+			EVP_PKEY_free(pkey);
+			return crypto_fail(CRYPTO_BADKEY);
+		}
+	} else if (type == CRYPTO_KEY_ED25519) {
 		pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL,
 		    der, len);
 	} else if (type == CRYPTO_KEY_RSA) {

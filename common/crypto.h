@@ -59,7 +59,8 @@ enum crypto_status crypto_key_load_private_file(const char *path,
 enum crypto_status crypto_key_from_ed25519_seed(const unsigned char *seed,
 	    struct crypto_key **out);
 /* Public keys as DKIM publishes them: RSA SubjectPublicKeyInfo DER (or a
- * bare PKCS#1 RSAPublicKey DER); Ed25519 the raw 32 bytes */
+ * bare PKCS#1 RSAPublicKey DER); Ed25519 the raw 32 bytes (or, leniently,
+ * a SubjectPublicKeyInfo DER) */
 enum crypto_status crypto_key_from_public(enum crypto_keytype,
 	    const unsigned char *der, size_t len, struct crypto_key **out);
 /* crypto_key_generate - a new key; bits is ignored for Ed25519 */

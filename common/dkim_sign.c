@@ -21,7 +21,9 @@
  *	The default sign list is RFC 6376 5.4.1's (the list OpenDKIM's
  *	library also uses) plus Message-ID and the MIME fields.
  * DIAGNOSTICS
- *	DKIM_BADOPTS from dkim_sign_new() is reported as NULL; stages
+ *	dkim_sign_new() returns NULL for options it cannot sign with (no
+ *	private key, a d= or s= that is no domain name, an i= outside d=)
+ *	or when out of memory; stages
  *	return DKIM_NOMEM (sticky), DKIM_BADSTAGE or DKIM_CRYPTO.
  */
 #include <stdarg.h>
@@ -78,6 +80,37 @@ sign_body_out(void *arg, const unsigned char *p, size_t n)
 	s->blen += n;
 }
 
+/* name_ok - a domain or selector: letters, digits, "-", "_", "." */
+static int
+name_ok(const char *p)
+{
+	if (*p == '\0' || strlen(p) > 253)
+		return 0;
+	for (; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
+		    *p == '.'))
+			return 0;
+	return 1;
+}
+
+/* identity_ok - i= is [local] "@" d= or a subdomain of it */
+static int
+identity_ok(const char *i, const char *d)
+{
+	const char *at = strrchr(i, '@');
+	size_t il, dl = strlen(d);
+
+	if (at == NULL || strpbrk(i, " \t\r\n;") != NULL)
+		return 0;
+	at++;
+	il = strlen(at);
+	if (il == dl)
+		return strcasecmp(at, d) == 0;
+	return il > dl && at[il - dl - 1] == '.' &&
+	    strcasecmp(at + il - dl, d) == 0;
+}
+
 /* dkim_sign_new - a signing context for one message */
 struct dkim_sign *
 dkim_sign_new(const struct dkim_sign_opts *o)
@@ -86,8 +119,9 @@ dkim_sign_new(const struct dkim_sign_opts *o)
 	size_t doff, soff, ioff = 0;
 
 	if (o == NULL || o->key == NULL || !crypto_key_is_private(o->key) ||
-	    o->domain == NULL || o->selector == NULL || *o->domain == '\0' ||
-	    *o->selector == '\0')
+	    o->domain == NULL || o->selector == NULL || !name_ok(o->domain) ||
+	    !name_ok(o->selector) || (o->identity != NULL &&
+	    !identity_ok(o->identity, o->domain)))
 		return NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
@@ -233,7 +267,7 @@ fold_add(struct fold *f, const char *sep, const char *tok, size_t len)
 }
 
 /* fold_tag - append "name=value;" as one token after a space */
-static void
+static void __attribute__((format(printf, 2, 3)))
 fold_tag(struct fold *f, const char *fmt, ...)
 {
 	struct buf t = BUF_INIT;

@@ -82,8 +82,8 @@ struct dkim_verify {
 	int			 nomem;
 	struct canon_hdrs	 hdrs;
 	struct sig		*sigs;
-	size_t			 nsigs, skipped;
-	struct bodyhash		*bh;
+	size_t			 nsigs, skipped, cap;
+	struct bodyhash		*bh;	/* at most one per signature */
 	size_t			 nbh;
 };
 
@@ -183,7 +183,7 @@ identity_ok(const struct tagvalue *i, const struct tagvalue *d)
 	    strncasecmp(dom + dl - d->len, d->value, d->len) == 0;
 }
 
-/* h_has_from - h= lists From; all items non-empty; count bounded */
+/* h_check - h= lists From, no empty name, at most DKIM_MAX_H names */
 static const char *
 h_check(const struct tagvalue *h)
 {
@@ -235,7 +235,7 @@ sig_times(const struct dkim_verify *v, const struct tagvalue *tv)
 		return "x= is before t=";
 	if (tv[S_T].value != NULL && t > now + drift)
 		return "signature timestamp in the future";
-	if (tv[S_X].value != NULL && x + drift < now)
+	if (tv[S_X].value != NULL && now > drift && x < now - drift)
 		return "signature expired";
 	return NULL;
 }
@@ -321,7 +321,7 @@ bodyhash_slot(struct dkim_verify *v, struct sig *s)
 			return 0;
 		}
 	}
-	/* v->bh holds max_sigs entries: never more slots than signatures */
+	/* v->bh has room for one per signature */
 	bh = &v->bh[v->nbh];
 	memset(bh, 0, sizeof(*bh));
 	bh->canon = s->bc;
@@ -396,13 +396,30 @@ dkim_verify_new(const struct dkim_verify_opts *opts, dkim_key_fn lookup,
 	v->lookup = lookup;
 	v->arg = arg;
 	canon_hdrs_init(&v->hdrs);
-	v->sigs = calloc(v->o.max_sigs, sizeof(*v->sigs));
-	v->bh = calloc(v->o.max_sigs, sizeof(*v->bh));
-	if (v->sigs == NULL || v->bh == NULL) {
-		dkim_verify_free(v);
-		return NULL;
-	}
 	return v;
+}
+
+/* sigs_grow - room for one more signature and body hash */
+static int
+sigs_grow(struct dkim_verify *v)
+{
+	struct sig *s;
+	struct bodyhash *bh;
+	size_t cap;
+
+	if (v->nsigs < v->cap)
+		return 0;
+	cap = v->cap ? v->cap * 2 : 4;
+	if (cap > v->o.max_sigs)
+		cap = v->o.max_sigs;
+	if ((s = realloc(v->sigs, cap * sizeof(*s))) == NULL)
+		return -1;
+	v->sigs = s;
+	if ((bh = realloc(v->bh, cap * sizeof(*bh))) == NULL)
+		return -1;
+	v->bh = bh;
+	v->cap = cap;
+	return 0;
 }
 
 /* dkim_verify_header - one raw header field */
@@ -425,6 +442,8 @@ dkim_verify_header(struct dkim_verify *v, const char *field, size_t len)
 		return DKIM_OK;
 	if (v->nsigs == v->o.max_sigs)
 		v->skipped++;
+	else if (sigs_grow(v) < 0)
+		v->nomem = 1;
 	else
 		sig_parse(v, idx);
 	return v->nomem ? DKIM_NOMEM : DKIM_OK;

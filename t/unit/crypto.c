@@ -152,6 +152,11 @@ test_loading(void)
 	    "an RSA key is not taken as Ed25519");
 	ok(pubkey(CRYPTO_KEY_RSA, ed_pub, &p) == CRYPTO_BADKEY,
 	    "Ed25519 bytes are not taken as RSA");
+	ok(pubkey(CRYPTO_KEY_ED25519, "MCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvP"
+	    "apiMlrwIaaPcHURo=", &p) == CRYPTO_OK && crypto_key_bits(p) == 256,
+	    "an Ed25519 SubjectPublicKeyInfo is accepted too");
+	crypto_key_free(p);
+	p = NULL;
 	crypto_key_free(k);
 	ok(crypto_key_load_private_file(PYDATA "2048_testkey_PKCS8.key", &k) ==
 	    CRYPTO_OK && crypto_key_bits(k) == 2048,

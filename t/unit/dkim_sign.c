@@ -217,7 +217,12 @@ test_options(void)
 	o.key = ed;
 	o.domain = NULL;
 	ok(dkim_sign_new(&o) == NULL, "a domain is required");
+	o.domain = "example.com; x=1";
+	ok(dkim_sign_new(&o) == NULL, "a d= that is no domain name is refused");
 	o.domain = "example.com";
+	o.identity = "a@example.org";
+	ok(dkim_sign_new(&o) == NULL, "an i= outside d= is refused");
+	o.identity = "a@sub.example.com";
 	{
 		struct dkim_sign *s = dkim_sign_new(&o);
 

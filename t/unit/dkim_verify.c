@@ -555,6 +555,25 @@ test_features(const struct buf *plain, struct keys *k)
 		o.now = NOW;
 	}
 
+	/* i= in a subdomain of d=; a t=s key wants them equal */
+	memset(&so, 0, sizeof(so));
+	so.identity = "alice@mail.example.com";
+	sign(plain, "ed25519.seed", &so, &m);
+	v = verify(&m, k, &o, 0);
+	r = dkim_verify_result(v, 0);
+	ok(r->result == DKIM_RESULT_PASS &&
+	    strcmp(r->i, "alice@mail.example.com") == 0,
+	    "i= in a subdomain of d= passes and is reported");
+	dkim_verify_free(v);
+	k->qname = "ed25519._domainkey.example.com";
+	k->record = "v=DKIM1; k=ed25519; t=s; "
+	    "p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
+	v = verify(&m, k, &o, 0);
+	expect(v, 0, DKIM_RESULT_PERMERROR, "i= domain must equal d= (t=s)",
+	    "a t=s key refuses an i= in a subdomain");
+	dkim_verify_free(v);
+	k->qname = NULL;
+
 	/* four signatures, four canonicalizations, one message */
 	buf_reset(&m);
 	buf_append(&m, plain->s, plain->len);

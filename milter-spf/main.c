@@ -1,0 +1,247 @@
+/*
+ * NAME
+ *	milter-spf - SPF (RFC 7208) checking milter
+ * SYNOPSIS
+ *	milter-spf [-fnVh] [-c file]
+ * DESCRIPTION
+ *	The daemon: the runtime (common/daemon.c) does the command line,
+ *	configuration, socket, logging and reloads; these callbacks hand
+ *	each milter stage to spfd_msg and apply its answers.
+ * SEE ALSO
+ *	milter-spf(8), milter-spf.conf(5)
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "spfd_conf.h"
+#include "spfd_msg.h"
+
+/* conn - the per-connection context, or NULL */
+static struct spfd_msg *
+conn(SMFICTX *ctx)
+{
+	return daemon_getpriv(ctx);
+}
+
+/* reply - apply an answer; the status to return */
+static sfsistat
+reply(SMFICTX *ctx, const struct spfd_reply *r)
+{
+	switch (r->action) {
+	case SPFD_REJECT:
+	case SPFD_TEMPFAIL:
+		smfi_setreply(ctx, (char *)r->rcode, (char *)r->xcode,
+		    (char *)r->text);
+		return r->action == SPFD_REJECT ? SMFIS_REJECT :
+		    SMFIS_TEMPFAIL;
+	default:
+		return SMFIS_CONTINUE;
+	}
+}
+
+/* internal_error - what to answer when we cannot go on */
+static sfsistat
+internal_error(SMFICTX *ctx)
+{
+	smfi_setreply(ctx, "451", "4.3.0", "Internal error in the SPF milter");
+	return SMFIS_TEMPFAIL;
+}
+
+/* mlfi_connect - a new SMTP client */
+static sfsistat
+mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
+{
+	struct spfd_msg *m = spfd_msg_new(daemon_config(ctx));
+	char addr[INET6_ADDRSTRLEN];
+	const char *a = NULL;
+	int port = -1;
+
+	if (m == NULL) {
+		log_warnx("out of memory at connect");
+		return internal_error(ctx);
+	}
+	daemon_setpriv(ctx, m);
+	if (sa != NULL && sa->sa_family == AF_INET) {
+		a = inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr,
+		    addr, sizeof(addr));
+		port = ntohs(((struct sockaddr_in *)sa)->sin_port);
+	} else if (sa != NULL && sa->sa_family == AF_INET6) {
+		a = inet_ntop(AF_INET6,
+		    &((struct sockaddr_in6 *)sa)->sin6_addr, addr,
+		    sizeof(addr));
+		port = ntohs(((struct sockaddr_in6 *)sa)->sin6_port);
+	}
+	if (spfd_msg_connect(m, host, a, port)) {
+		log_debug("%s: in PeerList, not processed", host);
+		return SMFIS_ACCEPT;
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* mlfi_helo - the HELO or EHLO name */
+static sfsistat
+mlfi_helo(SMFICTX *ctx, char *helo)
+{
+	struct spfd_msg *m = conn(ctx);
+
+	if (m == NULL)
+		return internal_error(ctx);
+	spfd_msg_helo(m, helo);
+	return SMFIS_CONTINUE;
+}
+
+/* mlfi_envfrom - a new message: check it */
+static sfsistat
+mlfi_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct spfd_msg *m = conn(ctx);
+	struct spfd_env env;
+
+	if (m == NULL)
+		return internal_error(ctx);
+	env.qid = smfi_getsymval(ctx, "i");
+	env.auth = smfi_getsymval(ctx, "{auth_authen}");
+	env.daemon = smfi_getsymval(ctx, "{daemon_name}");
+	spfd_msg_envfrom(m, argv[0], &env);
+	return SMFIS_CONTINUE;
+}
+
+/* mlfi_envrcpt - one recipient: the verdict unless exempt */
+static sfsistat
+mlfi_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct spfd_msg *m = conn(ctx);
+	struct spfd_reply r;
+
+	if (m == NULL)
+		return internal_error(ctx);
+	spfd_msg_set_qid(m, smfi_getsymval(ctx, "i"));
+	spfd_msg_rcpt(m, argv[0], &r);
+	return reply(ctx, &r);
+}
+
+/* mlfi_header - one header field */
+static sfsistat
+mlfi_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct spfd_msg *m = conn(ctx);
+
+	if (m == NULL)
+		return internal_error(ctx);
+	spfd_msg_header(m, name, value);
+	return SMFIS_CONTINUE;
+}
+
+/* apply_edit - one header edit through libmilter; -1 on failure */
+static int
+apply_edit(SMFICTX *ctx, const struct spfd_edit *e)
+{
+	char *v;
+	int r;
+
+	if (e->op == SPFD_EDIT_DELETE)
+		return smfi_chgheader(ctx, (char *)e->name, e->index, NULL) ==
+		    MI_SUCCESS ? 0 : -1;
+	/* the MTA keeps our leading space (SMFIP_HDR_LEADSPC) */
+	if (asprintf(&v, " %s", e->value) < 0)
+		return -1;
+	r = smfi_insheader(ctx, e->index, (char *)e->name, v);
+	free(v);
+	return r == MI_SUCCESS ? 0 : -1;
+}
+
+/* mlfi_eom - end of message: apply the outcome */
+static sfsistat
+mlfi_eom(SMFICTX *ctx)
+{
+	struct spfd_msg *m = conn(ctx);
+	struct spfd_outcome out;
+	sfsistat r;
+	size_t i;
+
+	if (m == NULL)
+		return internal_error(ctx);
+	spfd_msg_eom(m, smfi_getsymval(ctx, "i"), &out);
+	for (i = 0; i < out.nedit; i++)
+		if (apply_edit(ctx, &out.edit[i]) < 0) {
+			log_msg(LOG_ERR, spfd_msg_qid(m), "the MTA refused "
+			    "to %s %s", out.edit[i].op == SPFD_EDIT_DELETE ?
+			    "delete" : "add", out.edit[i].name);
+			spfd_msg_reset(m);
+			return internal_error(ctx);
+		}
+	r = reply(ctx, &out.reply);
+	spfd_msg_reset(m);
+	return r;
+}
+
+/* mlfi_abort - the message is abandoned */
+static sfsistat
+mlfi_abort(SMFICTX *ctx)
+{
+	struct spfd_msg *m = conn(ctx);
+
+	if (m != NULL)
+		spfd_msg_reset(m);
+	return SMFIS_CONTINUE;
+}
+
+/* mlfi_close - the connection ends */
+static sfsistat
+mlfi_close(SMFICTX *ctx)
+{
+	spfd_msg_free(conn(ctx));
+	daemon_setpriv(ctx, NULL);
+	return SMFIS_CONTINUE;
+}
+
+static const struct daemon_desc desc = {
+	.name = "milter-spf",
+	.conf_path = SYSCONFDIR "/milter-spf.conf",
+	.conf_text = spfd_conf_default,
+	.usage_extra = NULL,
+	.conf_off = offsetof(struct spfd_conf, v.daemon),
+	.load_config = spfd_conf_load,
+	.free_config = spfd_conf_free,
+	.milter = {
+		.xxfi_name = "milter-spf",
+		.xxfi_version = SMFI_VERSION,
+		.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS,
+		.xxfi_connect = mlfi_connect,
+		.xxfi_helo = mlfi_helo,
+		.xxfi_envfrom = mlfi_envfrom,
+		.xxfi_envrcpt = mlfi_envrcpt,
+		.xxfi_header = mlfi_header,
+		.xxfi_eom = mlfi_eom,
+		.xxfi_abort = mlfi_abort,
+		.xxfi_close = mlfi_close,
+	},
+	.pflags = SMFIP_HDR_LEADSPC,
+};
+
+/* main - parse the command line and hand over to the runtime */
+int
+main(int argc, char **argv)
+{
+	struct daemon_opts o;
+	struct buf err = BUF_INIT;
+
+	if (daemon_args(argc, argv, &o, &err) < 0) {
+		fprintf(stderr, "milter-spf: %s\n", buf_str(&err));
+		daemon_usage(&desc);
+		buf_free(&err);
+		return 2;
+	}
+	if (o.argc > 0) {
+		fprintf(stderr, "milter-spf: unexpected '%s'\n", o.argv[0]);
+		daemon_usage(&desc);
+		return 2;
+	}
+	return daemon_run(&desc, &o);
+}
