@@ -31,10 +31,13 @@
 
 #include "conf.h"
 
-/* The daemons' tables (milter-dkim/dkimd_conf.c, ...). */
+/* The daemons' tables (milter-dkim/dkimd_conf.c, milter-spf/spfd_conf.c). */
 extern const struct conf_kw dkimd_conf_table[];
 extern const size_t dkimd_conf_ntable;
 extern const char dkimd_conf_default[];
+extern const struct conf_kw spfd_conf_table[];
+extern const size_t spfd_conf_ntable;
+extern const char spfd_conf_default[];
 
 static const struct {
 	const char		*daemon;
@@ -44,6 +47,8 @@ static const struct {
 } tables[] = {
 	{ "milter-dkim", dkimd_conf_table, &dkimd_conf_ntable,
 	    dkimd_conf_default },
+	{ "milter-spf", spfd_conf_table, &spfd_conf_ntable,
+	    spfd_conf_default },
 };
 
 #define NTABLES	(sizeof(tables) / sizeof(tables[0]))
