@@ -3,7 +3,11 @@
 # the example configuration and tables load cleanly (-n prints nothing)
 # once their /etc/milter-dkim/ paths point at a copy with real keys, and
 # explain gives the decisions the comments promise; the systemd unit
-# passes systemd-analyze verify; the Postfix lines name real parameters.
+# passes systemd-analyze verify; the Postfix lines name real parameters;
+# and, in a private Postfix (t/lib/rig.sh, as root), milter-spf and
+# milter-dkim chained as the Postfix lines suggest, with distinct
+# AuthservIDs, both leave their Authentication-Results field in the
+# delivered message, in either order.
 SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$SRCDIR/build/plain}
 MD=$BUILD/bin/milter-dkim
@@ -32,7 +36,13 @@ diag() {
 }
 
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
+# cleanup - remove the scratch directory; stop the rig if one runs
+cleanup() {
+	rm -rf "$tmp"
+	[ -z "${RIG_DIR:-}" ] || rig_cleanup
+}
+trap 'cleanup' EXIT
+trap 'cleanup; exit 130' HUP INT TERM
 
 # The example, with its paths moved to $tmp and a key for each domain
 # made as the KeyTable's comment says.
@@ -137,6 +147,79 @@ if command -v postconf >/dev/null 2>&1; then
 else
 	skip "postfix-main.cf.snippet sets only known Postfix parameters" \
 	    "no postconf"
+fi
+
+# milter-spf and milter-dkim in one Postfix, as the Postfix lines say.
+# listening PORT: something accepts TCP connections on 127.0.0.1:PORT
+listening() {
+	perl -MIO::Socket::INET -e 'exit(IO::Socket::INET->new(
+	    PeerAddr => "127.0.0.1", PeerPort => $ARGV[0], Proto => "tcp")
+	    ? 0 : 1)' "$1"
+}
+# milter_conf PORT AUTHSERVID [LINE]: a milter configuration on stdout
+milter_conf() {
+	printf 'Socket inet:%s@127.0.0.1\nSyslog no\nAuthservID %s\n' "$1" "$2"
+	printf 'Nameservers 127.0.0.1:%s\nDNSTimeout 2\n' "$RIG_DNS_PORT"
+	[ -z "${3:-}" ] || printf '%s\n' "$3"
+}
+# chain_send MILTERS: send a message with smtpd_milters = MILTERS; print
+# the Authentication-Results values of the delivered copy, one a line
+chain_send() {
+	rig_postconf "smtpd_milters = $1" > /dev/null 2>&1 &&
+	    postfix -c "$RIG_POSTFIX_DIR" reload > /dev/null 2>&1 || return 1
+	sleep 1
+	printf 'From: someone@ext.test\nTo: alice@rig.test\nSubject: chain\n\nhi\n' |
+	    rig_send sender@ext.test 127.0.0.2 alice@rig.test > /dev/null ||
+	    return 1
+	_f=$(rig_wait_mail alice@rig.test 10) || return 1
+	rig_header Authentication-Results "$_f"
+}
+if [ "$(id -u)" != 0 ] || ! command -v nsd > /dev/null ||
+    ! { command -v postfix > /dev/null || [ -x /usr/sbin/postfix ]; } ||
+    [ ! -x "$BUILD/bin/milter-spf" ]; then
+	for t in "a private Postfix starts with milter-spf and milter-dkim" \
+	    "milters spf,dkim, distinct AuthservIDs: both results delivered" \
+	    "milters dkim,spf, distinct AuthservIDs: both results delivered"
+	do
+		skip "$t" "needs root, postfix, nsd and milter-spf"
+	done
+else
+	RIG_LIB=$SRCDIR/t/lib
+	export RIG_LIB
+	. "$SRCDIR/t/lib/rig.sh"
+	rig_init
+	trap 'cleanup' EXIT
+	trap 'cleanup; exit 130' HUP INT TERM
+	rig_zone ext.test > /dev/null <<-'EOF'
+	@	IN TXT "v=spf1 ip4:127.0.0.2 -all"
+	EOF
+	sp=$("$RIG_LIB/freeport") && dp=$("$RIG_LIB/freeport") &&
+	    rig_nsd ext.test "$RIG_DIR/zones/ext.test.zone" > /dev/null 2>&1 &&
+	    milter_conf "$sp" mx.rig.test > "$RIG_DIR/spf.conf" &&
+	    milter_conf "$dp" dkim.mx.rig.test "AlwaysAddARHeader yes" \
+	    > "$RIG_DIR/dkim.conf" &&
+	    rig_spawn "$BUILD/bin/milter-spf" -f -c "$RIG_DIR/spf.conf" &&
+	    rig_spawn "$BUILD/bin/milter-dkim" -f -c "$RIG_DIR/dkim.conf"
+	i=0
+	while [ $i -lt 50 ] && ! { listening "$sp" && listening "$dp"; }; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	RIG_MAILBOXES=alice@rig.test RIG_MILTERS="inet:127.0.0.1:$sp" \
+	    rig_postfix > /dev/null 2>&1 && listening "$sp" && listening "$dp"
+	ok $? "a private Postfix starts with milter-spf and milter-dkim"
+	for order in spf,dkim dkim,spf; do
+		if [ $order = spf,dkim ]; then
+			ar=$(chain_send "inet:127.0.0.1:$sp, inet:127.0.0.1:$dp")
+		else
+			ar=$(chain_send "inet:127.0.0.1:$dp, inet:127.0.0.1:$sp")
+		fi
+		printf '%s\n' "$ar" | grep -q '^mx\.rig\.test;.*spf=pass' &&
+		    printf '%s\n' "$ar" | grep -q '^dkim\.mx\.rig\.test; none'
+		st=$?
+		ok $st "milters $order, distinct AuthservIDs: both results delivered"
+		[ $st -eq 0 ] || diag "Authentication-Results: ${ar:-(none)}"
+	done
 fi
 
 echo "1..$n"
