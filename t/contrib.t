@@ -61,6 +61,8 @@ sed "s#/etc/milter-dkim/#$tmp/#g" "$C/milter-dkim.conf.example" \
 if [ $keys_ok -ne 0 ]; then
 	skip "the example configuration loads without a warning" \
 	    "milter-dkim-genkey failed"
+	skip "README.md: the explain transcript is what the example gives" \
+	    "milter-dkim-genkey failed"
 else
 	out=$("$MD" -n -c "$tmp/milter-dkim.conf" 2>&1)
 	rc=$?
@@ -105,6 +107,19 @@ else
 	explain user@example.org 198.51.100.1 alice 0 \
 	    "origin: client authenticated as 'alice'" \
 	    "example: an authenticated user signs from anywhere"
+
+	# The transcript in README.md, run on the example.
+	want=$(sed -n '/^    \$ milter-dkim explain /,/^$/p' "$SRCDIR/README.md" |
+	    sed '1d; /^$/d; s/^    //')
+	cmd=$(sed -n 's/^    \$ milter-dkim explain //p' "$SRCDIR/README.md")
+	got=$("$MD" -c "$tmp/milter-dkim.conf" explain $cmd 2>&1 |
+	    sed "s#$tmp/#/etc/milter-dkim/#g")
+	[ -n "$want" ] && [ "$got" = "$want" ]
+	ok $? "README.md: the explain transcript is what the example gives"
+	[ "$got" = "$want" ] || diag "got:
+$got
+want:
+$want"
 fi
 
 # As shipped, the example points at /etc/milter-dkim/, which the
