@@ -480,7 +480,9 @@ dkimd_policy_decide(const struct dkimd_policy *p, const struct dkimd_client *c,
 		buf_puts(&d->why, "sign: Mode does not include s\n");
 	}
 	free(dom);
-	d->sign = d->nreq > 0;
+	/* a key that cannot be used refuses the message for now, even when
+	 * other keys would sign it (OpenDKIM: no half-signed mail) */
+	d->sign = d->nreq > 0 && !d->tempfail;
 	d->verify = !d->sign && !d->tempfail && p->verify_mode;
 	if (!d->sign && !d->tempfail)
 		buf_puts(&d->why, d->verify ? "verify: the message is verified\n"
