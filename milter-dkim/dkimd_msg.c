@@ -208,9 +208,10 @@ macro_get(void *arg, const char *name)
 	return m->macro != NULL ? m->macro(m->macro_arg, name) : NULL;
 }
 
-/* from_address - the From: address, when there is exactly one */
+/* from_address - the From: address, when there is exactly one; else
+ * why not, in why */
 static int
-from_address(struct dkimd_msg *m, struct rfc5322_addr *out)
+from_address(struct dkimd_msg *m, struct rfc5322_addr *out, struct buf *why)
 {
 	const char *f = m->hdr.s, *end = m->hdr.s + m->hdr.len;
 	struct rfc5322_addrlist list;
@@ -226,7 +227,7 @@ from_address(struct dkimd_msg *m, struct rfc5322_addr *out)
 		st = rfc5322_from(f + 5, strlen(f + 5), &list);
 	}
 	if (nfrom != 1 || st != RFC5322_OK || list.n != 1) {
-		buf_printf(&m->dec.why, "sign: %s\n", nfrom == 0 ?
+		buf_printf(why, "sign: %s\n", nfrom == 0 ?
 		    "no From: field" : nfrom > 1 ? "several From: fields" :
 		    rfc5322_strerror(st));
 		rfc5322_addrlist_free(&list);
@@ -359,6 +360,7 @@ dkimd_msg_eoh(struct dkimd_msg *m)
 {
 	struct rfc5322_addr from = { NULL, NULL };
 	struct dkimd_client cl;
+	struct buf fromwhy = BUF_INIT;
 
 	if (m->error || m->too_big)
 		return;
@@ -371,11 +373,15 @@ dkimd_msg_eoh(struct dkimd_msg *m)
 	cl.macro = macro_get;
 	cl.macro_arg = m;
 	buf_free(&m->dec.why);
-	if (from_address(m, &from) < 0)
+	if (from_address(m, &from, &fromwhy) < 0)
 		from.local = from.domain = NULL;
+	/* the decision starts its reasons afresh; the From: problem,
+	 * if any, follows them */
 	if (dkimd_policy_decide(&m->conf->policy, &cl, from.local,
 	    from.domain, &m->dec) < 0)
 		m->error = 1;
+	buf_puts(&m->dec.why, buf_str(&fromwhy));
+	buf_free(&fromwhy);
 	m->decided = 1;
 	log_decision(m, from.local ? from.local : "", from.domain ?
 	    from.domain : "");

@@ -312,6 +312,13 @@ go(struct dkimd_conf *c, const char *addr, const char *text, size_t len,
 	apply(r);
 }
 
+/* gos - go with a string from 127.0.0.1 */
+static void
+gos(struct dkimd_conf *c, const char *text, struct run *r)
+{
+	go(c, "127.0.0.1", text, strlen(text), r);
+}
+
 static struct dns_resolver *zone;
 
 /* zone_lookup - the verifier's key lookup on the test zone */
@@ -1010,24 +1017,22 @@ test_hostile(void)
 	run_free(&r);
 
 	/* a message without a header at all, and without From */
-	go(cs, "127.0.0.1", "\nbody only\n", 11, &r);
+	go(cs, "127.0.0.1", "\nbody only\n", strlen("\nbody only\n"), &r);
 	ok(r.out.action == DKIMD_ACCEPT &&
 	    first_edit(&r, DKIMD_EDIT_INSERT, "DKIM-Signature") == NULL,
 	    "no header: accepted, not signed");
 	run_free(&r);
-	go(cs, "127.0.0.1", "From: a@blue.example.jp\nFrom: b@blue.example.jp"
-	    "\n\nx\n", 52, &r);
+	gos(cs, "From: a@blue.example.jp\nFrom: b@blue.example.jp\n\nx\n", &r);
 	ok(r.out.action == DKIMD_ACCEPT &&
 	    first_edit(&r, DKIMD_EDIT_INSERT, "DKIM-Signature") == NULL,
 	    "two From fields: accepted, not signed");
 	run_free(&r);
-	go(cs, "127.0.0.1", "From: a@blue.example.jp, b@blue.example.jp"
-	    "\n\nx\n", 48, &r);
+	gos(cs, "From: a@blue.example.jp, b@blue.example.jp\n\nx\n", &r);
 	ok(r.out.action == DKIMD_ACCEPT &&
 	    first_edit(&r, DKIMD_EDIT_INSERT, "DKIM-Signature") == NULL,
 	    "two addresses in From: accepted, not signed");
 	run_free(&r);
-	go(cs, "127.0.0.1", "From: <<<@@@>>>\n\nx\n", 20, &r);
+	gos(cs, "From: <<<@@@>>>\n\nx\n", &r);
 	ok(r.out.action == DKIMD_ACCEPT, "garbage From: accepted");
 	run_free(&r);
 
