@@ -320,7 +320,43 @@ has "$TMP/l.out" 'dkim=pass' "100 KB header field: verified (dkim=pass)"
 mc "$TMP/c.out" "$DATA/internal.eml" -s $S -i 127.0.0.1 -n 40 -c 8
 ok $? "40 messages over 8 concurrent connections: all got a verdict"
 
-# 10. DNS server stopped: On-DNSError default is tempfail
+# 10. reload (SIGHUP) with On-BadSignature reject, then quarantine
+reload() {	# reload LINE: the original configuration plus LINE, SIGHUP
+	local n i
+	n=$(grep -c 'configuration reloaded' "$TMP/milter.log")
+	{ cat "$TMP/milter.conf.orig"; echo "$1"; } >"$TMP/milter.conf"
+	kill -HUP $MPID
+	for i in $(seq 50); do
+		[ "$(grep -c 'configuration reloaded' "$TMP/milter.log")" -gt "$n" ] \
+		    && return 0
+		sleep 0.1
+	done
+	return 1
+}
+cp "$TMP/milter.conf" "$TMP/milter.conf.orig"
+reload "On-BadSignature reject"
+ok $? "SIGHUP: the configuration is reloaded"
+mc "$TMP/r.out" "$TMP/tampered.eml" -s $S -i 192.0.2.1
+has "$TMP/r.out" '^REPLYCODE 550 5\.7\.20 ' \
+    "On-BadSignature reject: the tampered message is refused with 550 5.7.20"
+hasnt "$TMP/r.out" 'INSHEADER' "On-BadSignature reject: no edits"
+mc "$TMP/r2.out" "$TMP/ext.eml" -s $S -i 192.0.2.1
+has "$TMP/r2.out" 'dkim=pass' "On-BadSignature reject: a good message passes"
+reload "On-BadSignature quarantine"
+mc "$TMP/q.out" "$TMP/tampered.eml" -s $S -i 192.0.2.1
+has "$TMP/q.out" '^QUARANTINE ' \
+    "On-BadSignature quarantine: the message is quarantined"
+has "$TMP/q.out" 'dkim=fail' "On-BadSignature quarantine: with its result"
+printf 'Mode sx\n' >>"$TMP/milter.conf"
+kill -HUP $MPID
+sleep 0.5
+has "$TMP/milter.log" 'reload failed, keeping the running configuration' \
+    "a bad configuration on SIGHUP is refused"
+mc "$TMP/q2.out" "$TMP/tampered.eml" -s $S -i 192.0.2.1
+has "$TMP/q2.out" '^QUARANTINE ' "and the running configuration stays"
+cp "$TMP/milter.conf.orig" "$TMP/milter.conf"
+
+# 11. DNS server stopped: On-DNSError default is tempfail
 "$DT" sign -d red.example.jp -s fresh -k "$TMP/red.pem" -c relaxed/simple \
     <"$DATA/external.eml" >"$TMP/fresh.eml"
 nsd_stop
@@ -331,7 +367,7 @@ hasnt "$TMP/d.out" 'INSHEADER' "DNS stopped: no edits on a refused message"
 mc "$TMP/d2.out" "$TMP/ext.eml" -s $S -i 192.0.2.1
 has "$TMP/d2.out" 'dkim=pass' "DNS stopped: a key already cached still verifies"
 
-# 11. SIGTERM: clean exit (and no leak report under ASan)
+# 12. SIGTERM: clean exit (and no leak report under ASan)
 for p in $MPID $UPID; do
 	kill -TERM $p
 	wait $p
