@@ -13,12 +13,16 @@
  *	the data sets and host lists, loads every signing key, creates the
  *	DNS resolver, and collects warnings about settings that work but
  *	are probably not what the administrator meant (OpenDKIM's traps).
+ *	As in OpenDKIM, with RequireSafeKeys (the default) a key file that
+ *	others may read or write is not used: the warning says so, and
+ *	mail it would sign is refused for now.
  * DIAGNOSTICS
  *	Errors name the file, the line and the keyword.  Warnings are lines
  *	in conf->warnings, which `-n` prints and the daemon logs at start.
  */
 #include <ctype.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -427,19 +431,30 @@ open_tables(struct dkimd_conf *c, struct buf *err)
 	return 0;
 }
 
-/* key_traps - warnings about keys: unsafe files, mismatched names */
-static void
-key_traps(struct dkimd_conf *c, const struct dkimd_key *k)
+/* key_traps - warnings about keys: unsafe files, mismatched names.
+ * With RequireSafeKeys, a key file others may read or write is not
+ * used (as in OpenDKIM): mail it would sign is refused for now. */
+static int
+key_traps(struct dkimd_conf *c, struct dkimd_key *k)
 {
 	struct stat st;
 	const char *dot;
 
-	if (k->path != NULL && stat(k->path, &st) == 0 &&
-	    (st.st_mode & (S_IROTH | S_IWOTH | S_IWGRP)) != 0)
+	if (k->path != NULL && k->key != NULL && stat(k->path, &st) == 0 &&
+	    (st.st_mode & (S_IROTH | S_IWOTH | S_IWGRP)) != 0) {
 		buf_printf(&c->warnings, "%s: key file %s is %s by others%s\n",
 		    k->where, k->path, (st.st_mode & S_IROTH) ?
 		    "readable" : "writable", c->v.require_safe ?
-		    " (RequireSafeKeys: chmod 600 it)" : "");
+		    " (RequireSafeKeys: chmod 600 it; until then it is not "
+		    "used)" : "");
+		if (c->v.require_safe && k->error == NULL &&
+		    asprintf(&k->error, "key file %s is %s by others "
+		    "(RequireSafeKeys)", k->path, (st.st_mode & S_IROTH) ?
+		    "readable" : "writable") < 0) {
+			k->error = NULL;
+			return -1;
+		}
+	}
 	/* "sel._domainkey.red.example" signing as blue.example */
 	if (k->name != NULL && k->domain != NULL &&
 	    strcmp(k->domain, "%") != 0 &&
@@ -448,10 +463,12 @@ key_traps(struct dkimd_conf *c, const struct dkimd_key *k)
 		buf_printf(&c->warnings, "%s: key '%s' signs as d=%s, not as "
 		    "%s as its name suggests\n", k->where, k->name, k->domain,
 		    dot + 12);
+	return 0;
 }
 
-/* policy_traps - the OpenDKIM traps that a working setup may hide */
-static void
+/* policy_traps - the OpenDKIM traps that a working setup may hide;
+ * -1 when out of memory */
+static int
 policy_traps(struct dkimd_conf *c)
 {
 	struct dkimd_policy *p = &c->policy;
@@ -496,9 +513,11 @@ policy_traps(struct dkimd_conf *c)
 			    "SigningTable", e->line, e->key, name);
 	}
 	for (i = 0; i < p->nkeys; i++)
-		key_traps(c, &p->keys[i]);
-	if (p->single != NULL)
-		key_traps(c, p->single);
+		if (key_traps(c, &p->keys[i]) < 0)
+			return -1;
+	if (p->single != NULL && key_traps(c, p->single) < 0)
+		return -1;
+	return 0;
 }
 
 /* resolve_authserv - AuthservID, or the host name */
@@ -585,8 +604,7 @@ dkimd_conf_load(const char *path, const char *text, struct buf *err)
 	if (dkimd_policy_keys(&c->policy, c->v.keyfile, c->v.selector,
 	    &c->warnings) < 0)
 		goto fail;
-	policy_traps(c);
-	if (make_resolver(c, err) < 0)
+	if (policy_traps(c) < 0 || make_resolver(c, err) < 0)
 		goto fail;
 	if (c->warnings.failed)
 		goto fail;

@@ -124,6 +124,12 @@ static const struct file {
 	    "On-Default quarantine\n" },
 	{ "dnserr-accept.conf", "AuthservID " ASID "\nOn-DNSError accept\n" },
 	{ "small.conf", "AuthservID " ASID "\nMaximumHeaders 2048\n" },
+	{ "peer.conf", "AuthservID " ASID "\nPeerList 192.0.2.0/24, "
+	    "relay.example\nKeyTable refile:@D@/KeyTable\n"
+	    "SigningTable refile:@D@/SigningTable\n"
+	    "InternalHosts refile:@D@/TrustedHosts\n" },
+	{ "jobid.conf", "AuthservID " ASID "\nAuthservIDWithJobID yes\n"
+	    "SoftwareHeader yes\n" },
 	{ "big.conf", "AuthservID " ASID "\nMaximumHeaders 16777216\n" },
 };
 
@@ -821,7 +827,49 @@ test_forged(void)
 	{
 		struct dkimd_conf *cm = load("small.conf");
 
-		/* too big a header: no DKIM, but the forgeries still go */
+		/* "ourid/jobid" is ours too, with or without AuthservIDWithJobID */
+	{
+		static const char *const j[] = {
+			ASID "/ABC123; dkim=pass",
+			ASID "/; dkim=pass",
+			ASID "x/ABC; dkim=pass",
+		};
+		static const size_t jp[] = { 0, 2, 4 };
+		struct dkimd_conf *cj = load("jobid.conf");
+		const struct dkimd_edit *e;
+
+		with_ars(j, 3, jp, &m);
+		go(c, "192.0.2.1", m.s, m.len, &r);
+		is_int((long)count_edits(&r, DKIMD_EDIT_DELETE,
+		    "Authentication-Results"), 2, "'" ASID "/jobid' A-Rs are "
+		    "deleted, '" ASID "x/...' kept");
+		run_free(&r);
+		go(cj, "192.0.2.1", m.s, m.len, &r);
+		e = first_edit(&r, DKIMD_EDIT_INSERT, "Authentication-Results");
+		if (!ok(e != NULL && strncmp(e->value, "\"" ASID "/QID1\";",
+		    strlen(ASID) + 8) == 0, "AuthservIDWithJobID: our A-R says "
+		    "\"" ASID "/QID1\" (quoted: '/' is not a token character)"))
+			diag("A-R: %s", e ? e->value : "none");
+		e = first_edit(&r, DKIMD_EDIT_INSERT, "DKIM-Filter");
+		ok(e != NULL && strncmp(e->value, "milter-dkim v", 13) == 0 &&
+		    strstr(e->value, " " ASID " QID1") != NULL,
+		    "SoftwareHeader: DKIM-Filter: milter-dkim vX " ASID " QID1");
+		if (e != NULL)
+			diag("DKIM-Filter: %s", e->value);
+		run_free(&r);
+		go(c, "192.0.2.1", m.s, m.len, &r);
+		ok(first_edit(&r, DKIMD_EDIT_INSERT, "DKIM-Filter") == NULL,
+		    "SoftwareHeader no: no DKIM-Filter field");
+		run_free(&r);
+		go(cj, "192.0.2.1", plain, strlen(plain), &r);
+		ok(first_edit(&r, DKIMD_EDIT_INSERT, "DKIM-Filter") != NULL,
+		    "SoftwareHeader: also on verified mail without signature");
+		run_free(&r);
+		dkimd_conf_free(cj);
+	}
+	with_ars(ars, 3, pos3, &m);
+
+	/* too big a header: no DKIM, but the forgeries still go */
 		buf_reset(&v);
 		buf_puts(&v, "X-Big: ");
 		for (i = 0; i < 3000; i++)
@@ -1077,6 +1125,59 @@ test_hostile(void)
 	dkimd_conf_free(cs);
 }
 
+/* test_connect - PeerList, and clients without an address */
+static void
+test_connect(void)
+{
+	struct dkimd_conf *c = load("peer.conf");
+	struct dkimd_msg *m = dkimd_msg_new(c);
+	struct sockaddr_in sin;
+	struct sockaddr_in6 s6;
+	struct run r;
+	size_t i;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	inet_pton(AF_INET, "192.0.2.77", &sin.sin_addr);
+	is_int(dkimd_msg_connect(m, "[192.0.2.77]", (struct sockaddr *)&sin),
+	    1, "PeerList: a listed network is left alone");
+	inet_pton(AF_INET, "198.51.100.1", &sin.sin_addr);
+	is_int(dkimd_msg_connect(m, "relay.example", (struct sockaddr *)&sin),
+	    1, "PeerList: a listed host name is left alone");
+	is_int(dkimd_msg_connect(m, "other.example", (struct sockaddr *)&sin),
+	    0, "PeerList: others are processed");
+	memset(&s6, 0, sizeof(s6));
+	s6.sin6_family = AF_INET6;
+	inet_pton(AF_INET6, "::ffff:192.0.2.5", &s6.sin6_addr);
+	is_int(dkimd_msg_connect(m, "x", (struct sockaddr *)&s6), 1,
+	    "PeerList: an IPv4-mapped client matches the IPv4 network");
+	is_int(dkimd_msg_connect(m, "localhost", NULL), 0,
+	    "no address (a UNIX-socket client): not a peer");
+	dkimd_msg_free(m);
+
+	/* a client without an address, named localhost, is internal */
+	split(internal, strlen(internal), &r);
+	r.m = dkimd_msg_new(c);
+	dkimd_msg_connect(r.m, "localhost", NULL);
+	dkimd_msg_envfrom(r.m, "Q", NULL, NULL, NULL, NULL);
+	for (i = 0; i < r.nf; i++)
+		dkimd_msg_header(r.m, r.f[i].name, r.f[i].value);
+	dkimd_msg_eoh(r.m);
+	dkimd_msg_body(r.m, (const unsigned char *)r.body.s, r.body.len);
+	dkimd_msg_eom(r.m, &r.out);
+	ok(first_edit(&r, DKIMD_EDIT_INSERT, "DKIM-Signature") != NULL,
+	    "no address, host name 'localhost' in InternalHosts: signed");
+	run_free(&r);
+	/* and an address outside every list is external */
+	split(internal, strlen(internal), &r);
+	feed(c, "198.51.100.9", NULL, &r, 65535);
+	ok(first_edit(&r, DKIMD_EDIT_INSERT, "DKIM-Signature") == NULL &&
+	    r.out.action == DKIMD_ACCEPT,
+	    "an external client is not signed");
+	run_free(&r);
+	dkimd_conf_free(c);
+}
+
 /* max_rss_kb - the peak resident size so far */
 static long
 max_rss_kb(void)
@@ -1152,6 +1253,7 @@ main(void)
 	test_actions();
 	test_remove_old();
 	test_hostile();
+	test_connect();
 	test_big_body();
 
 	dns_free(zone);

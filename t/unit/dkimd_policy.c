@@ -131,7 +131,12 @@ static const struct file {
 	{ "pct.conf", "KeyTable refile:@D@/keys2\nSigningTable refile:@D@/pct.st\n" },
 	/* keys that cannot be used */
 	{ "bad.st", "*@missing.example nosuchkey\n*@broken.example broken\n"
-	    "*@garbled.example garbled\n*@ok.example rsa\n" },
+	    "*@garbled.example garbled\n*@ok.example rsa\n"
+	    "*@unsafe.example unsafe\n" },
+	{ "unsafe-ok.conf", "KeyTable refile:@D@/keys2\n"
+	    "SigningTable refile:@D@/bad.st\nRequireSafeKeys no\n" },
+	{ "single-unsafe.conf", "Domain blue.example.jp\n"
+	    "KeyFile @D@/unsafe.pem\nSelector sel\n" },
 	{ "bad.conf", "KeyTable refile:@D@/keys2\nSigningTable refile:@D@/bad.st\n" },
 	{ "bad-multi.conf", "KeyTable refile:@D@/keys2\n"
 	    "SigningTable refile:@D@/bad-multi.st\nMultipleSignatures yes\n" },
@@ -346,6 +351,19 @@ static const struct pcase {
 	{ "an external client never reaches the bad key", "bad.conf",
 	    "192.0.2.1", NULL, NULL, NULL, NULL, "u@missing.example", VERIFY,
 	    "", "not internal" },
+	{ "key file readable by others, RequireSafeKeys: tempfail",
+	    "bad.conf", "127.0.0.1", NULL, NULL, NULL, NULL,
+	    "u@unsafe.example", TEMPFAIL, "", "bad.st:5: key 'unsafe' "
+	    "(@D@/keys2:10) cannot be used: key file @D@/unsafe.pem is "
+	    "readable by others (RequireSafeKeys)" },
+	{ "key file readable by others, RequireSafeKeys no: signs",
+	    "unsafe-ok.conf", "127.0.0.1", NULL, NULL, NULL, NULL,
+	    "u@unsafe.example", SIGN, "d=blue.example.jp s=unsafe",
+	    "bad.st:5:" },
+	{ "KeyFile readable by others, RequireSafeKeys: tempfail",
+	    "single-unsafe.conf", "127.0.0.1", NULL, NULL, NULL, NULL,
+	    "u@blue.example.jp", TEMPFAIL, "", "the KeyFile key cannot be "
+	    "used: key file @D@/unsafe.pem is readable by others" },
 	{ "MultipleSignatures with one key missing: tempfail, not half "
 	    "signed", "bad-multi.conf", "127.0.0.1", NULL, NULL, NULL, NULL,
 	    "u@blue.example.jp", TEMPFAIL, NULL, "bad-multi.st:2:" },
@@ -562,7 +580,7 @@ conf_warnings(void)
 		    "'just-a-word' is not domain:selector:keyfile",
 		    "KeyTable line without colons is reported" },
 		{ "bad.conf", "@D@/keys2:10: key file @D@/unsafe.pem is readable "
-		    "by others (RequireSafeKeys: chmod 600 it)",
+		    "by others (RequireSafeKeys: chmod 600 it; until then it is not used)",
 		    "key file readable by others is reported" },
 		{ "keys2-names.conf", "@D@/keys3:1: key "
 		    "'sel._domainkey.red.example' signs as d=blue.example, not "
