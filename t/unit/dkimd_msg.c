@@ -15,6 +15,7 @@
  * in t/data/dkimd/example.jp.zone through the zone resolver.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +131,22 @@ static const struct file {
 	    "InternalHosts refile:@D@/TrustedHosts\n" },
 	{ "jobid.conf", "AuthservID " ASID "\nAuthservIDWithJobID yes\n"
 	    "SoftwareHeader yes\n" },
+	{ "hdr1.conf", "KeyTable refile:@D@/KeyTable\nSigningTable "
+	    "refile:@D@/SigningTable\nSignHeaders *,+X-Custom,-Date\n" },
+	{ "hdr2.conf", "KeyTable refile:@D@/KeyTable\nSigningTable "
+	    "refile:@D@/SigningTable\nSignHeaders Subject,Date\n" },
+	{ "hdr3.conf", "KeyTable refile:@D@/KeyTable\nSigningTable "
+	    "refile:@D@/SigningTable\nOmitHeaders From,Subject\n" },
+	{ "hdr4.conf", "KeyTable refile:@D@/KeyTable\nSigningTable "
+	    "refile:@D@/SigningTable\nSignHeaders *,+Received\n" },
+	{ "hdr5.conf", "KeyTable refile:@D@/KeyTable\nSigningTable "
+	    "refile:@D@/SigningTable\nOversignHeaders From,Subject\n" },
+	{ "hdr6.conf", "KeyTable refile:@D@/KeyTable\nSigningTable "
+	    "refile:@D@/SigningTable\nSignHeaders file:@D@/signheaders\n" },
+	{ "hdr7.conf", "KeyTable refile:@D@/KeyTable\nSigningTable "
+	    "refile:@D@/SigningTable\nSignHeaders X-Custom\n"
+	    "OmitHeaders .\n" },
+	{ "signheaders", "# the fields to sign\nTo\nFrom\n" },
 	{ "big.conf", "AuthservID " ASID "\nMaximumHeaders 16777216\n" },
 };
 
@@ -1178,6 +1195,89 @@ test_connect(void)
 	dkimd_conf_free(c);
 }
 
+/* h_tag - the h= of the first DKIM-Signature edit, unfolded, lower case */
+static void
+h_tag(const struct run *r, struct buf *out)
+{
+	const struct dkimd_edit *e = first_edit(r, DKIMD_EDIT_INSERT,
+	    "DKIM-Signature");
+	const char *p;
+
+	buf_reset(out);
+	buf_append(out, "", 0);
+	if (e == NULL || (p = strstr(e->value, "h=")) == NULL)
+		return;
+	for (p += 2; *p != '\0' && *p != ';'; p++)
+		if (*p != '\n' && *p != '\t' && *p != ' ')
+			buf_putc(out, (char)tolower((unsigned char)*p));
+}
+
+/* test_headers - SignHeaders, OversignHeaders, OmitHeaders as OpenDKIM */
+static void
+test_headers(void)
+{
+	static const struct {
+		const char *conf, *h, *name;
+	} t[] = {
+		{ "sign.conf", "date:from:to:subject:message-id:from",
+		    "SignHeaders list, From oversigned" },
+		{ "hdr1.conf", "from:subject:to:message-id:x-custom:from",
+		    "SignHeaders *,+X-Custom,-Date: a change to the default" },
+		{ "hdr2.conf", "subject:date:from:from",
+		    "SignHeaders without From: From is signed anyway" },
+		{ "hdr3.conf", "from:date:to:message-id:from",
+		    "OmitHeaders From,Subject: From cannot be omitted" },
+		{ "hdr4.conf", "from:subject:date:to:message-id:from",
+		    "SignHeaders *,+Received: Received stays omitted (the "
+		    "default OmitHeaders)" },
+		{ "hdr5.conf", "from:subject:date:to:message-id:from:subject",
+		    "OversignHeaders From,Subject" },
+		{ "hdr6.conf", "to:from:from", "SignHeaders file:" },
+		{ "hdr7.conf", "x-custom:from:from", "SignHeaders X-Custom and "
+		    "OmitHeaders .: X-Custom and From only" },
+	};
+	struct buf msg = BUF_INIT, h = BUF_INIT, v = BUF_INIT;
+	struct run r;
+	size_t i;
+
+	buf_printf(&msg, "X-Custom: yes\n%s", internal);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct dkimd_conf *c = load(t[i].conf);
+
+		go(c, "127.0.0.1", msg.s, msg.len, &r);
+		h_tag(&r, &h);
+		is_str(buf_str(&h), t[i].h, t[i].name);
+		verify_text(&r.result, &v);
+		ok(strncmp(buf_str(&v), "pass", 4) == 0, "%s: verifies",
+		    t[i].name);
+		run_free(&r);
+		dkimd_conf_free(c);
+	}
+	{
+		struct buf e = BUF_INIT, text = BUF_INIT;
+		char path[512];
+		struct dkimd_conf *c;
+
+		buf_puts(&text, "SignHeaders ");
+		for (i = 0; i < 70; i++)
+			buf_printf(&text, "%sX-H%zu", i ? "," : "", i);
+		buf_puts(&text, "\n");
+		put("hdrbad.conf", buf_str(&text), 0644);
+		snprintf(path, sizeof(path), "%s/hdrbad.conf", tmpdir);
+		c = dkimd_conf_load(path, NULL, &e);
+		ok(c == NULL && strstr(buf_str(&e), "hdrbad.conf:1: SignHeaders: "
+		    "more than 64 header names") != NULL,
+		    "SignHeaders with 70 names: refused, naming file:line");
+		if (c != NULL)
+			dkimd_conf_free(c);
+		buf_free(&e);
+		buf_free(&text);
+	}
+	buf_free(&msg);
+	buf_free(&h);
+	buf_free(&v);
+}
+
 /* max_rss_kb - the peak resident size so far */
 static long
 max_rss_kb(void)
@@ -1254,6 +1354,7 @@ main(void)
 	test_remove_old();
 	test_hostile();
 	test_connect();
+	test_headers();
 	test_big_body();
 
 	dns_free(zone);
