@@ -162,6 +162,8 @@ static const struct file {
 	    "Selector sel\nMode s\n" },
 	{ "mode-v.conf", "Domain blue.example.jp\nKeyFile @D@/rsa2048.pem\n"
 	    "Selector sel\nMode v\n" },
+	{ "mode-v-bad.conf", "KeyTable refile:@D@/keys2\n"
+	    "SigningTable refile:@D@/bad.st\nMode v\n" },
 };
 
 /* A macro the MTA would pass, for MacroList cases. */
@@ -444,9 +446,16 @@ static const struct pcase {
 	{ "Mode s: external mail passed unchanged", "mode-s.conf",
 	    "192.0.2.1", NULL, NULL, NULL, NULL, "u@blue.example.jp", PASS,
 	    "", "verify: Mode does not include v: passed unchanged" },
-	{ "Mode v: internal mail is not signed", "mode-v.conf", "127.0.0.1",
-	    NULL, NULL, NULL, NULL, "u@blue.example.jp", VERIFY, "",
-	    "sign: Mode does not include s" },
+	{ "Mode v: internal mail that would be signed passes unchanged (as "
+	    "OpenDKIM)", "mode-v.conf", "127.0.0.1", NULL, NULL, NULL, NULL,
+	    "u@blue.example.jp", PASS, "", "sign: Mode does not include s: "
+	    "mail that would be signed is passed unchanged" },
+	{ "Mode v: internal mail of another domain is verified",
+	    "mode-v.conf", "127.0.0.1", NULL, NULL, NULL, NULL,
+	    "u@other.example", VERIFY, "", "verify: the message is verified" },
+	{ "Mode v: a key problem does not refuse mail that is not signed",
+	    "mode-v-bad.conf", "127.0.0.1", NULL, NULL, NULL, NULL,
+	    "u@missing.example", PASS, "", "names key 'nosuchkey'" },
 	{ "Mode v: external mail verified", "mode-v.conf", "192.0.2.1", NULL,
 	    NULL, NULL, NULL, "u@blue.example.jp", VERIFY, "",
 	    "verify: the message is verified" },
