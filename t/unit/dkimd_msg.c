@@ -1067,6 +1067,23 @@ test_hostile(void)
 	    "100 KB header field: accepted, unprocessed");
 	run_free(&r);
 
+	/* 15000 small fields: over the field limit, passed unprocessed,
+	 * and the 100 forged results among them still deleted */
+	buf_reset(&m);
+	for (i = 0; i < 15000; i++)
+		buf_printf(&m, i % 150 == 0 ? "Authentication-Results: " ASID
+		    "; dkim=pass\n" : "X-F: %zu\n", i);
+	buf_append(&m, s.s, s.len);
+	go(cb, "192.0.2.1", m.s, m.len, &r);
+	ok(r.out.action == DKIMD_ACCEPT && first_edit(&r, DKIMD_EDIT_INSERT,
+	    "Authentication-Results") == NULL, "15000 header fields: "
+	    "accepted unprocessed");
+	is_int((long)count_edits(&r, DKIMD_EDIT_DELETE,
+	    "Authentication-Results"), 100, "15000 header fields: the 100 "
+	    "forged A-Rs among them are deleted");
+	ok(edits_ordered(&r), "15000 header fields: deletions in order");
+	run_free(&r);
+
 	/* NUL bytes and bare CR in the body, bare LF in values */
 	buf_reset(&m);
 	buf_puts(&m, "From: taro@blue.example.jp\nSubject: a\rb\n"
