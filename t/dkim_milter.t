@@ -164,6 +164,24 @@ sed "s|refile:$TMP/SigningTable|refile:$TMP/SigningTableBad|" \
 ok $(($? == 2 ? 0 : 1)) "explain: a SigningTable key the KeyTable lacks (exit 2)"
 has "$TMP/e.out" "refuse for now" "explain: says it would refuse for now"
 
+# a key file readable by others: a warning, and the key is not used
+cp "$TMP/rsa2048.pem" "$TMP/open.pem"
+chmod 644 "$TMP/open.pem"
+sed "s|$TMP/rsa2048.pem|$TMP/open.pem|" "$TMP/KeyTable" >"$TMP/KeyTableOpen"
+sed "s|refile:$TMP/KeyTable\$|refile:$TMP/KeyTableOpen|" "$TMP/good.conf" \
+    >"$TMP/open.conf"
+"$MD" -n -c "$TMP/open.conf" >"$TMP/n.out" 2>&1
+ok $? "-n: a key file readable by others is not an error (exit 0)"
+has "$TMP/n.out" "KeyTableOpen:1: key file .*open.pem is readable by others \(RequireSafeKeys: chmod 600 it; until then it is not used\)" \
+    "-n: but a warning naming the KeyTable line"
+"$MD" -c "$TMP/open.conf" explain taro@blue.example.jp 127.0.0.1 \
+    >"$TMP/e.out" 2>&1
+ok $(($? == 2 ? 0 : 1)) "explain: that key is not used: refused for now (exit 2)"
+echo "RequireSafeKeys no" >>"$TMP/open.conf"
+"$MD" -c "$TMP/open.conf" explain taro@blue.example.jp 127.0.0.1 \
+    >"$TMP/e.out" 2>&1
+ok $? "explain: with RequireSafeKeys no it signs (exit 0)"
+
 # ---- DNS and the daemon ----
 nsd_start example.jp "$DATA/example.jp.zone" || { echo "Bail out! nsd"; exit 1; }
 trap cleanup EXIT
