@@ -1098,6 +1098,23 @@ test_hostile(void)
 	    "NUL and bare CR in the body, CR in a value: signed, verifies");
 	run_free(&r);
 
+	/* a body with bare LF line ends signs as if they were CRLF */
+	split(internal, strlen(internal), &r);
+	r.m = dkimd_msg_new(cs);
+	dkimd_msg_connect(r.m, "localhost", NULL);
+	dkimd_msg_envfrom(r.m, "LF", NULL, NULL, NULL, NULL);
+	for (i = 0; i < r.nf; i++)
+		dkimd_msg_header(r.m, r.f[i].name, r.f[i].value);
+	dkimd_msg_eoh(r.m);
+	dkimd_msg_body(r.m, (const unsigned char *)"Body line\n", 10);
+	dkimd_msg_eom(r.m, &r.out);
+	apply(&r);
+	verify_text(&r.result, &v);
+	is_str(buf_str(&v), "pass d=blue.example.jp s=ed; "
+	    "pass d=blue.example.jp s=default",
+	    "bare LF body: signed as CRLF, verifies");
+	run_free(&r);
+
 	/* a message without a header at all, and without From */
 	go(cs, "127.0.0.1", "\nbody only\n", strlen("\nbody only\n"), &r);
 	ok(r.out.action == DKIMD_ACCEPT &&
