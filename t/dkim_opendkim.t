@@ -204,14 +204,17 @@ for c in r s; do
 	    "$canon: milter-dkim passes both of its signatures after OpenDKIM"
 done
 
-for p in $mdr_PID $mds_PID; do
+for n in mdr mds; do
+	eval "p=\$${n}_PID"
 	kill -TERM "$p"
 	wait "$p"
-	ok $? "milter-dkim (pid $p) exits 0 on SIGTERM"
+	r=$?
+	ok $r "milter-dkim ($n) exits 0 on SIGTERM"
+	[ $r -eq 0 ] || { echo "# exit $r; $TMP/$n.log:"; sed 's/^/#   /' "$TMP/$n.log" | tail -30; }
 	PIDS=$(echo " $PIDS " | sed "s/ $p / /")
+	hasnt "$TMP/$n.log" 'AddressSanitizer|LeakSanitizer|runtime error' \
+	    "no sanitizer report from milter-dkim ($n)"
 done
-hasnt "$TMP/mdr.log" 'AddressSanitizer|LeakSanitizer|runtime error' \
-    "no sanitizer report from milter-dkim"
 
 echo "1..$T"
 exit $FAILED
