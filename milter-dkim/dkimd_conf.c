@@ -13,12 +13,16 @@
  *	the data sets and host lists, loads every signing key, creates the
  *	DNS resolver, and collects warnings about settings that work but
  *	are probably not what the administrator meant (OpenDKIM's traps).
+ *	As in OpenDKIM, with RequireSafeKeys (the default) a key file that
+ *	others may read or write is not used: the warning says so, and
+ *	mail it would sign is refused for now.
  * DIAGNOSTICS
  *	Errors name the file, the line and the keyword.  Warnings are lines
  *	in conf->warnings, which `-n` prints and the daemon logs at start.
  */
 #include <ctype.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -26,6 +30,7 @@
 #include <unistd.h>
 
 #include "dataset.h"
+#include "dkim.h"
 #include "dkimd_conf.h"
 #include "dns.h"
 #include "hostlist.h"
@@ -320,44 +325,6 @@ parse_mode(struct dkimd_conf *c, struct buf *err)
 	return 0;
 }
 
-/* parse_hdrlist - a comma list of header names into a NULL-ended array */
-static void
-parse_hdrlist(char *s, const char **out)
-{
-	size_t n = 0;
-	char *tok, *save = NULL;
-
-	for (tok = s != NULL ? strtok_r(s, ", \t", &save) : NULL;
-	    tok != NULL && n < DKIMD_MAX_HDRLIST;
-	    tok = strtok_r(NULL, ", \t", &save))
-		out[n++] = tok;
-	out[n] = NULL;
-}
-
-/* header_lists - SignHeaders, OversignHeaders, OmitHeaders */
-static int
-header_lists(struct dkimd_conf *c)
-{
-	struct buf all = BUF_INIT;
-	size_t o1, o2;
-
-	/* one allocation, three NUL-separated lists */
-	buf_puts(&all, c->v.signheaders ? c->v.signheaders : "");
-	o1 = all.len + 1;
-	buf_putc(&all, '\0');
-	buf_puts(&all, c->v.oversignheaders ? c->v.oversignheaders : "");
-	o2 = all.len + 1;
-	buf_putc(&all, '\0');
-	buf_puts(&all, c->v.omitheaders ? c->v.omitheaders : "");
-	if (all.failed)
-		return -1;
-	c->hdrlists = buf_detach(&all);
-	parse_hdrlist(c->hdrlists, c->signhdrs);
-	parse_hdrlist(c->hdrlists + o1, c->oversign);
-	parse_hdrlist(c->hdrlists + o2, c->omit);
-	return 0;
-}
-
 /* open_set - open a data set keyword if set */
 static int
 open_set(struct dkimd_conf *c, const char *kw, const char *spec,
@@ -374,6 +341,141 @@ open_set(struct dkimd_conf *c, const char *kw, const char *spec,
 		return -1;
 	}
 	buf_free(&why);
+	return 0;
+}
+
+/* The default OmitHeaders: RFC 6376 5.4's "SHOULD NOT" list, as in
+ * OpenDKIM. */
+static const char *const omit_default[] = {
+	"Return-Path", "Received", "Comments", "Keywords", "Bcc",
+	"Resent-Bcc", "DKIM-Signature", NULL,
+};
+
+/* A header name list being built: offsets into one shared buffer. */
+struct hdrlist {
+	size_t	off[DKIMD_MAX_HDRLIST];
+	size_t	n;
+};
+
+/* hl_find - the position of name in the list, or -1 */
+static int
+hl_find(const struct buf *all, const struct hdrlist *l, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcasecmp(all->s + l->off[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* hl_add - append a name unless present; -1 when the list is full */
+static int
+hl_add(struct buf *all, struct hdrlist *l, const char *name)
+{
+	if (*name == '\0' || hl_find(all, l, name) >= 0)
+		return 0;
+	if (l->n >= DKIMD_MAX_HDRLIST)
+		return -1;
+	l->off[l->n++] = all->len;
+	buf_puts(all, name);
+	buf_putc(all, '\0');
+	return 0;
+}
+
+/* hl_del - remove a name if present */
+static void
+hl_del(const struct buf *all, struct hdrlist *l, const char *name)
+{
+	int i = hl_find(all, l, name);
+
+	if (i < 0)
+		return;
+	memmove(&l->off[i], &l->off[i + 1], (l->n - (size_t)i - 1) *
+	    sizeof(l->off[0]));
+	l->n--;
+}
+
+/*
+ * hl_build - one keyword's list, by OpenDKIM's rules: a data set (a
+ * comma list, file:, refile: or csl:) that replaces the default, unless
+ * one entry is "*": then the list is a change to the default, "+name"
+ * (or "name") adding and "-name" removing a name.
+ */
+static int
+hl_build(struct dkimd_conf *c, const char *kw, const char *spec,
+    const char *const *base, struct buf *all, struct hdrlist *l,
+    struct buf *err)
+{
+	struct dataset *ds = NULL;
+	const char *k;
+	size_t i;
+	int delta = spec == NULL, r = 0;
+
+	if (spec != NULL && open_set(c, kw, spec, &ds, err) < 0)
+		return -1;
+	for (i = 0; ds != NULL && i < ds->n; i++)
+		delta |= strcmp(ds->entries[i].key, "*") == 0;
+	for (; delta && base != NULL && *base != NULL && r == 0; base++)
+		r = hl_add(all, l, *base);
+	for (i = 0; ds != NULL && i < ds->n && r == 0; i++) {
+		k = ds->entries[i].key;
+		if (strcmp(k, "*") == 0)
+			continue;
+		if (delta && *k == '-')
+			hl_del(all, l, k + 1);
+		else
+			r = hl_add(all, l, delta && *k == '+' ? k + 1 : k);
+	}
+	if (ds != NULL)
+		dataset_free(ds);
+	if (r < 0) {
+		at(c, kw, err);
+		buf_printf(err, "%s: more than %d header names", kw,
+		    DKIMD_MAX_HDRLIST);
+	}
+	return r;
+}
+
+/* hl_fix - the finished list as pointers into the storage */
+static void
+hl_fix(const char *store, const struct hdrlist *l, const char **out)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		out[i] = store + l->off[i];
+	out[l->n] = NULL;
+}
+
+/* header_lists - SignHeaders, OversignHeaders, OmitHeaders; From is
+ * always signed and never omitted, as RFC 6376 requires */
+static int
+header_lists(struct dkimd_conf *c, struct buf *err)
+{
+	struct buf all = BUF_INIT;
+	struct hdrlist sign, over, omit;
+
+	memset(&sign, 0, sizeof(sign));
+	memset(&over, 0, sizeof(over));
+	memset(&omit, 0, sizeof(omit));
+	if ((c->v.signheaders != NULL && (hl_build(c, "SignHeaders",
+	    c->v.signheaders, dkim_sign_default_headers, &all, &sign,
+	    err) < 0 || hl_add(&all, &sign, "From") < 0)) ||
+	    hl_build(c, "OversignHeaders", c->v.oversignheaders, NULL, &all,
+	    &over, err) < 0 ||
+	    hl_build(c, "OmitHeaders", c->v.omitheaders, omit_default, &all,
+	    &omit, err) < 0) {
+		buf_free(&all);
+		return -1;
+	}
+	hl_del(&all, &omit, "From");
+	if (all.failed)
+		return -1;
+	c->hdrlists = buf_detach(&all);
+	hl_fix(c->hdrlists, &sign, c->signhdrs);
+	hl_fix(c->hdrlists, &over, c->oversign);
+	hl_fix(c->hdrlists, &omit, c->omit);
 	return 0;
 }
 
@@ -427,19 +529,30 @@ open_tables(struct dkimd_conf *c, struct buf *err)
 	return 0;
 }
 
-/* key_traps - warnings about keys: unsafe files, mismatched names */
-static void
-key_traps(struct dkimd_conf *c, const struct dkimd_key *k)
+/* key_traps - warnings about keys: unsafe files, mismatched names.
+ * With RequireSafeKeys, a key file others may read or write is not
+ * used (as in OpenDKIM): mail it would sign is refused for now. */
+static int
+key_traps(struct dkimd_conf *c, struct dkimd_key *k)
 {
 	struct stat st;
 	const char *dot;
 
-	if (k->path != NULL && stat(k->path, &st) == 0 &&
-	    (st.st_mode & (S_IROTH | S_IWOTH | S_IWGRP)) != 0)
+	if (k->path != NULL && k->key != NULL && stat(k->path, &st) == 0 &&
+	    (st.st_mode & (S_IROTH | S_IWOTH | S_IWGRP)) != 0) {
 		buf_printf(&c->warnings, "%s: key file %s is %s by others%s\n",
 		    k->where, k->path, (st.st_mode & S_IROTH) ?
 		    "readable" : "writable", c->v.require_safe ?
-		    " (RequireSafeKeys: chmod 600 it)" : "");
+		    " (RequireSafeKeys: chmod 600 it; until then it is not "
+		    "used)" : "");
+		if (c->v.require_safe && k->error == NULL &&
+		    asprintf(&k->error, "key file %s is %s by others "
+		    "(RequireSafeKeys)", k->path, (st.st_mode & S_IROTH) ?
+		    "readable" : "writable") < 0) {
+			k->error = NULL;
+			return -1;
+		}
+	}
 	/* "sel._domainkey.red.example" signing as blue.example */
 	if (k->name != NULL && k->domain != NULL &&
 	    strcmp(k->domain, "%") != 0 &&
@@ -448,10 +561,12 @@ key_traps(struct dkimd_conf *c, const struct dkimd_key *k)
 		buf_printf(&c->warnings, "%s: key '%s' signs as d=%s, not as "
 		    "%s as its name suggests\n", k->where, k->name, k->domain,
 		    dot + 12);
+	return 0;
 }
 
-/* policy_traps - the OpenDKIM traps that a working setup may hide */
-static void
+/* policy_traps - the OpenDKIM traps that a working setup may hide;
+ * -1 when out of memory */
+static int
 policy_traps(struct dkimd_conf *c)
 {
 	struct dkimd_policy *p = &c->policy;
@@ -496,9 +611,11 @@ policy_traps(struct dkimd_conf *c)
 			    "SigningTable", e->line, e->key, name);
 	}
 	for (i = 0; i < p->nkeys; i++)
-		key_traps(c, &p->keys[i]);
-	if (p->single != NULL)
-		key_traps(c, p->single);
+		if (key_traps(c, &p->keys[i]) < 0)
+			return -1;
+	if (p->single != NULL && key_traps(c, p->single) < 0)
+		return -1;
+	return 0;
 }
 
 /* resolve_authserv - AuthservID, or the host name */
@@ -580,13 +697,12 @@ dkimd_conf_load(const char *path, const char *text, struct buf *err)
 		goto fail;
 	buf_puts(&c->warnings, buf_str(&c->conf.warnings));
 	if (check_values(c, err) < 0 || open_tables(c, err) < 0 ||
-	    header_lists(c) < 0 || resolve_authserv(c) < 0)
+	    header_lists(c, err) < 0 || resolve_authserv(c) < 0)
 		goto fail;
 	if (dkimd_policy_keys(&c->policy, c->v.keyfile, c->v.selector,
 	    &c->warnings) < 0)
 		goto fail;
-	policy_traps(c);
-	if (make_resolver(c, err) < 0)
+	if (policy_traps(c) < 0 || make_resolver(c, err) < 0)
 		goto fail;
 	if (c->warnings.failed)
 		goto fail;

@@ -15,6 +15,8 @@
  */
 #include <stddef.h>
 #include <stdio.h>
+
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -284,6 +286,13 @@ main(int argc, char **argv)
 	struct daemon_opts o;
 	struct buf err = BUF_INIT;
 
+	/*
+	 * OpenSSL's exit-time cleanup frees only the exiting thread's
+	 * per-thread state; the random generators of libmilter's pooled
+	 * worker threads would then be lost (and reported by leak
+	 * checkers).  Leave everything to the end of the process instead.
+	 */
+	OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
 	if (daemon_args(argc, argv, &o, &err) < 0) {
 		fprintf(stderr, "milter-dkim: %s\n", buf_str(&err));
 		daemon_usage(&desc);
