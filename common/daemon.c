@@ -26,11 +26,11 @@
  *	privileges to UserID and serves through libmilter.
  *
  *	libmilter runs in its own thread, with SIGHUP, SIGUSR1, SIGTERM and
- *	SIGINT blocked; the main thread keeps them unblocked so the kernel
- *	delivers them there (libmilter's own signal thread, which would stop
- *	the milter on SIGHUP, only sees a signal the main thread cannot
- *	take).  Their handler writes the signal number to a pipe that the
- *	main thread reads:
+ *	SIGINT blocked, so the kernel delivers them to the main thread,
+ *	whose handler writes the signal number to a pipe that the main
+ *	thread reads.  libmilter's own signal thread would stop the milter
+ *	on SIGHUP and drop connections on SIGINT; this module's sigwait()
+ *	takes those signals out of its set, so it never sees them.
  *	SIGHUP, SIGUSR1	reload the configuration; a failed reload logs why
  *			and keeps the old one.  Connections keep the config
  *			they started with until they close.
@@ -793,7 +793,7 @@ rt_register(void)
 
 #undef M
 
-/* Start-up steps, in the order start() takes them. */
+/* Start-up steps, in the order start() and start_listen() take them. */
 
 /* pidfile_lock - open and lock the PidFile; -1 if another process has it */
 static int
@@ -977,6 +977,11 @@ detach(int *parent_status)
 	if ((pid = fork()) < 0)
 		log_fatal("fork");
 	if (pid > 0) {
+		/* the signal handlers would write to the child's pipe */
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGUSR1, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
 		close(p[1]);
 		*parent_status = read(p[0], &c, 1) == 1 ? 0 : 1;
 		return -1;
@@ -1127,6 +1132,35 @@ reload(void)
 	}
 	cfg_release(old);
 	log_info("configuration reloaded");
+}
+
+/*
+ * sigwait - libmilter's signal thread waits here for SIGHUP, SIGTERM or
+ * SIGINT and stops the milter on any of them (on SIGINT dropping open
+ * connections).  Once daemon_run() has started, the runtime handles those
+ * signals itself (reload, graceful stop), so it takes them out of every
+ * sigwait() set and that thread waits for nothing.  Nothing else in these
+ * daemons calls sigwait(); this definition in the executable takes the
+ * place of the C library's for libmilter too.
+ */
+int
+sigwait(const sigset_t *set, int *sig)
+{
+	sigset_t s = *set;
+	int r;
+
+	if (rt.desc != NULL) {
+		sigdelset(&s, SIGHUP);
+		sigdelset(&s, SIGTERM);
+		sigdelset(&s, SIGINT);
+	}
+	do
+		r = sigwaitinfo(&s, NULL);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return errno;
+	*sig = r;
+	return 0;
 }
 
 /* on_signal - hand the signal number to the main thread */
@@ -1287,20 +1321,47 @@ serve(void)
 #define VERSION "unknown"
 #endif
 
+/* start_listen - the steps up to an open socket; -1 with err set */
+static int
+start_listen(const struct daemon_conf *dc, uid_t uid, gid_t gid, int become,
+    struct buf *err)
+{
+	struct daemon_sock s;
+	mode_t mask;
+
+	if (dc->umask != NULL && daemon_umask_parse(dc->umask, &mask) == 0)
+		umask(mask);
+	if (rt_register() < 0) {
+		buf_puts(err, "smfi_register failed");
+		return -1;
+	}
+	smfi_setmaxdatasize(DAEMON_MAX_DATA_SIZE);
+	smfi_setdbg((int)dc->milter_debug);
+	if (dc->pidfile != NULL && pidfile_lock(dc->pidfile) < 0)
+		return -1;
+	if (daemon_sock_parse(dc->socket, &s, err) < 0)
+		return -1;
+	if (s.family == DAEMON_SOCK_UNIX && unix_in_use(s.path)) {
+		buf_printf(err, "socket %s is in use by another process",
+		    s.path);
+		return -1;
+	}
+	return open_socket(dc, uid, gid, become);
+}
+
 /* start - from a loaded config to serving; returns the exit status */
 static int
 start(void *cfg)
 {
 	const struct daemon_conf *dc = dconf(cfg);
 	struct buf err = BUF_INIT;
-	struct daemon_sock s;
 	uid_t uid = geteuid();
 	gid_t gid = getegid();
-	mode_t mask;
-	int become = 0, ready = -1, status = 1;
+	int become = 0, ready = -1, status = 1, facility;
 
-	log_open(rt.desc->name, dc->syslog, log_facility(dc->syslog_facility ?
-	    dc->syslog_facility : "mail"), 1);
+	facility = log_facility(dc->syslog_facility ? dc->syslog_facility :
+	    "mail");
+	log_open(rt.desc->name, dc->syslog, facility, 1);
 	if (dc->userid != NULL) {
 		if (daemon_user_parse(dc->userid, &uid, &gid, &err) < 0)
 			goto fail;
@@ -1311,45 +1372,29 @@ start(void *cfg)
 			goto fail;
 		}
 	}
-	if (dc->umask != NULL && daemon_umask_parse(dc->umask, &mask) == 0)
-		umask(mask);
-	if (rt_register() < 0) {
-		buf_puts(&err, "smfi_register failed");
+	(void)cfg_install(cfg);		/* the first: there is no old one */
+	if (rt.current == NULL) {
+		buf_puts(&err, "out of memory");
 		goto fail;
 	}
-	smfi_setmaxdatasize(DAEMON_MAX_DATA_SIZE);
-	smfi_setdbg((int)dc->milter_debug);
-	if (dc->pidfile != NULL && pidfile_lock(dc->pidfile) < 0)
-		goto fail;
-	if (daemon_sock_parse(dc->socket, &s, &err) == 0 &&
-	    s.family == DAEMON_SOCK_UNIX && unix_in_use(s.path)) {
-		buf_printf(&err, "socket %s is in use by another process",
-		    s.path);
-		goto fail;
-	}
-	if (err.len > 0 || open_socket(dc, uid, gid, become) < 0)
+	if (signals_init() < 0 || start_listen(dc, uid, gid, become, &err) < 0)
 		goto fail;
 	if (dc->background && !rt.opts->foreground) {
 		fflush(NULL);
 		if ((ready = detach(&status)) < 0)
 			_exit(status);
 	}
-	(void)cfg_install(cfg);		/* the first: there is no old one */
-	if (rt.current == NULL) {
-		buf_puts(&err, "out of memory");
-		goto fail;
-	}
-	if (pidfile_write() < 0 || signals_init() < 0 ||
+	if (pidfile_write() < 0 ||
 	    (become && drop_privileges(dc->userid, uid, gid) < 0))
 		goto fail;
+	log_info("%s %s listening on %s", rt.desc->name, VERSION, dc->socket);
 	if (ready >= 0) {
-		log_open(rt.desc->name, dc->syslog, log_facility(
-		    dc->syslog_facility ? dc->syslog_facility : "mail"), 0);
+		log_open(rt.desc->name, dc->syslog, facility, 0);
 		quiet_stdio();
-		status = write(ready, "", 1) == 1 ? 0 : 1;
+		if (write(ready, "", 1) != 1)
+			log_warn("cannot report readiness");
 		close(ready);
 	}
-	log_info("%s %s listening on %s", rt.desc->name, VERSION, dc->socket);
 	status = serve();
 	log_info("%s stopped", rt.desc->name);
 	pidfile_remove();

@@ -13,26 +13,28 @@
  *	SMFIP_HDR_LEADSPC, so it also writes the space before the values it
  *	adds) and B the number of body bytes.
  *
+ *	A message with a header field "X-Test-Delay: MS" is held MS
+ *	milliseconds (at most TM_DELAY_MAX) at end of message, to keep a
+ *	connection busy across a reload or a stop.
+ *
  *	Besides the common keywords of DAEMON_CONF_KW() it reads:
  *	HeaderValue	the value of X-Test-Milter (default "default")
- *	EomDelay	milliseconds to wait at end of message (default 0),
- *			to hold a connection open across a reload
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "conf.h"
 #include "daemon.h"
 #include "log.h"
 
-#define TM_DELAY_MAX	60000		/* EomDelay upper bound, ms */
+#define TM_DELAY_MAX	60000		/* X-Test-Delay upper bound, ms */
 
 struct tm_values {
 	struct daemon_conf daemon;
 	char	*header_value;
-	long	 eom_delay;
 };
 
 struct tm_config {
@@ -45,12 +47,11 @@ struct tm_conn {
 	unsigned long	 headers;
 	size_t		 longest;
 	unsigned long	 body;
+	long		 delay;		/* X-Test-Delay, ms */
 };
 
 static const struct conf_kw tm_table[] = {
 	DAEMON_CONF_KW(struct tm_values, daemon, "inet:8893@127.0.0.1"),
-	{ "EomDelay", CONF_INT, "0", offsetof(struct tm_values, eom_delay),
-	    0, TM_DELAY_MAX, NULL },
 	{ "HeaderValue", CONF_STR, "default",
 	    offsetof(struct tm_values, header_value), 0, 0, NULL },
 };
@@ -127,9 +128,13 @@ tm_header(SMFICTX *ctx, char *name, char *value)
 	struct tm_conn *c = tm_conn_get(ctx);
 	size_t n = strlen(value);
 
-	(void)name;
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
+	if (strcasecmp(name, "X-Test-Delay") == 0) {
+		c->delay = strtol(value, NULL, 10);
+		if (c->delay < 0 || c->delay > TM_DELAY_MAX)
+			c->delay = TM_DELAY_MAX;
+	}
 	c->headers++;
 	if (n > c->longest)
 		c->longest = n;
@@ -160,9 +165,9 @@ tm_eom(SMFICTX *ctx)
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
-	if (cfg->v.eom_delay > 0) {
-		ts.tv_sec = cfg->v.eom_delay / 1000;
-		ts.tv_nsec = (cfg->v.eom_delay % 1000) * 1000000L;
+	if (c->delay > 0) {
+		ts.tv_sec = c->delay / 1000;
+		ts.tv_nsec = (c->delay % 1000) * 1000000L;
 		nanosleep(&ts, NULL);
 	}
 	/* with SMFIP_HDR_LEADSPC the MTA inserts values verbatim */
