@@ -3,8 +3,10 @@
  *
  * The file format is opendkim.conf's: one "Keyword value" per line, the
  * keyword case-insensitive, the value the rest of the line with leading
- * and trailing white space removed; '#' starts a comment (a '#' inside
- * the value ends it too, as in OpenDKIM); blank lines are skipped.
+ * and trailing white space removed (inner spaces are kept); '#' starts a
+ * comment (a '#' inside the value ends it too, as in OpenDKIM); blank
+ * lines are skipped; a carriage return before the newline is dropped.
+ * Lines may be up to 1 MB long.
  *
  * Each daemon declares one table of struct conf_kw and one struct that
  * holds the values; the loader writes each value at its offset:
@@ -14,11 +16,30 @@
  *	CONF_IGNORED	(no storage)	accepted; a warning says it has no
  *					effect here, with the row's note as
  *					the reason
- * Defaults come from the row's def string, parsed like file text.
+ * A keyword without a value is an error, except for CONF_IGNORED.
+ * Defaults come from the row's def string, parsed like file text; a row
+ * without def starts as NULL, 0 or 0.
  * Data sets and host lists are CONF_STR; the daemon opens them with
  * dataset_open() / hostlist_load() after loading.
  *
  * A keyword given twice: the last one wins (and conf_where() names it).
+ *
+ * Errors: every bad line of a text is reported, one line of err each,
+ * joined by newlines without a final one; loading then returns -1 (the
+ * good lines have been applied).  Messages name file, line and keyword:
+ *	FILE:LINE: unknown keyword 'Sokcet'; did you mean 'Socket'?
+ *	FILE:LINE: Syslog: 'maybe' is not a boolean (expected yes or no ...)
+ *	FILE:LINE: MaximumHeaders: 0 is out of range (expected an integer
+ *	    from 1 to 1000)
+ *	FILE:LINE: Mode: missing value (expected a value)
+ *	FILE: No such file or directory
+ * A bad default in the table is reported by conf_init() as "default: ...".
+ * The suggestion is the keyword at the smallest case-insensitive edit
+ * distance (a swap of two letters counts one), if at most 1 + len/4
+ * and at most 4.
+ *
+ * Memory: conf_init() must be paired with conf_free(), even when it
+ * fails; the struct conf and the value struct belong to the caller.
  */
 #ifndef COMMON_CONF_H
 #define COMMON_CONF_H
@@ -53,13 +74,14 @@ struct conf {
 	size_t			 ntable;
 	void			*dst;		/* the value struct */
 	struct conf_loc		*loc;		/* one per table row */
-	struct buf		 warnings;	/* "file:line: text\n" lines */
+	struct buf		 warnings;	/* "file:line: Keyword has no effect
+						   here: note\n" lines */
 };
 
 /* conf_init - bind a table to a value struct and apply the defaults */
 int	conf_init(struct conf *, const struct conf_kw *, size_t, void *dst,
 	    struct buf *err);
-/* conf_load_file - read a file; on error err holds "file:line: why" */
+/* conf_load_file - read a file; on error err holds "file:line: why" lines */
 int	conf_load_file(struct conf *, const char *path, struct buf *err);
 /* conf_load_string - read text (an embedded default); name for messages */
 int	conf_load_string(struct conf *, const char *text, const char *name,
@@ -72,7 +94,7 @@ const struct conf_loc *conf_where(const struct conf *, const char *name);
 const char *conf_nearest(const struct conf *, const char *name);
 /* conf_free - free the strings in dst and the loader's own memory */
 void	conf_free(struct conf *);
-/* conf_parse_bool - 1, 0, or -1 when not a boolean word */
+/* conf_parse_bool - 1, 0, or -1 when not a boolean word (no case) */
 int	conf_parse_bool(const char *);
 
 #endif
