@@ -1054,15 +1054,18 @@ unix_in_use(const char *path)
 
 /* Reload, signals and the main loop. */
 
-/* log_lines - log each line of a warnings buffer */
+/* log_lines - log each line of b as a warning, after prefix if any */
 static void
-log_lines(const struct buf *b)
+log_lines(const char *prefix, const struct buf *b)
 {
 	const char *p = buf_str(b), *nl;
+	int n;
 
 	while (*p != '\0') {
 		nl = strchr(p, '\n');
-		log_warnx("%.*s", (int)(nl ? nl - p : (long)strlen(p)), p);
+		n = (int)(nl != NULL ? nl - p : (long)strlen(p));
+		if (n > 0)
+			log_warnx("%s%.*s", prefix ? prefix : "", n, p);
 		if (nl == NULL)
 			break;
 		p = nl + 1;
@@ -1115,12 +1118,12 @@ reload(void)
 	void *cfg;
 
 	if ((cfg = daemon_load(rt.desc, rt.opts, &err)) == NULL) {
-		log_warnx("reload failed, keeping the running configuration: "
-		    "%s", buf_str(&err));
+		log_lines("reload failed, keeping the running configuration: ",
+		    &err);
 		buf_free(&err);
 		return;
 	}
-	log_lines(&err);
+	log_lines(NULL, &err);
 	buf_free(&err);
 	warn_restart(dconf(rt.current->cfg), dconf(cfg));
 	old = rt.current;
@@ -1439,11 +1442,11 @@ daemon_run(const struct daemon_desc *d, const struct daemon_opts *o)
 	}
 	log_open(d->name, 0, LOG_MAIL, 1);
 	if ((cfg = daemon_load(d, o, &err)) == NULL) {
-		log_warnx("%s", buf_str(&err));
+		log_lines(NULL, &err);
 		buf_free(&err);
 		return 1;
 	}
-	log_lines(&err);
+	log_lines(NULL, &err);
 	buf_free(&err);
 	if (o->check) {
 		d->free_config(cfg);

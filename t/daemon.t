@@ -144,10 +144,11 @@ write_file($conf, conf_text(%base));
 my ($st, $out, $err) = run('/dev/null', $milter, '-n', '-c', $conf);
 is($st, 0, '-n accepts a good configuration');
 
-write_file("$dir/bad.conf", "Syslog no\nHeaderValue x\nNoSuchKeyword 1\n");
+write_file("$dir/bad.conf", "Syslog maybe\nHeaderValue x\nNoSuchKeyword 1\n");
 ($st, $out, $err) = run('/dev/null', $milter, '-n', '-c', "$dir/bad.conf");
 is($st, 1, '-n rejects an unknown keyword with status 1');
-like($err, qr{bad\.conf:3\b}, '... naming the file and line');
+like($err, qr{bad\.conf:3: .*NoSuchKeyword}, '... naming the file and line');
+like($err, qr{bad\.conf:1: .*Syslog.*\n.*bad\.conf:3}, '... each error on its own line');
 
 write_file("$dir/badsock.conf", "Syslog no\nSocket inet:99999\@127.0.0.1\n");
 ($st, $out, $err) = run('/dev/null', $milter, '-n', '-c', "$dir/badsock.conf");
@@ -174,6 +175,15 @@ is($st, 0, 'milterclient completes a message');
 is($out, "ADDHEADER X-Test-Milter: one\n" .
     "ADDHEADER X-Test-Seen: headers=3 longest=14 body=22\n" .
     "CONTINUE\n", 'the header is added; headers, leading space, CRLF body seen');
+
+write_file("$dir/reject.eml", "From: a\@example.org\nX-Test-Action: reject\n\nx\n");
+($st, $out, $err) = run("$dir/reject.eml", $client, '-s', $sock);
+is($out, "REPLYCODE 550 5.7.1 rejected by test\n", 'a reply code is printed as given');
+write_file("$dir/edit.eml", "Subject: s\nX-Test-Action: edit\n\nx\n");
+($st, $out, $err) = run("$dir/edit.eml", $client, '-s', $sock);
+like($out, qr/^CHGHEADER 1 Subject: changed\nCHGHEADER 1 X-Test-Action:\n/m,
+    'header changes and deletions are printed with their index');
+like($out, qr/^INSHEADER 0 X-Test-First: first$/m, 'header insertions too');
 
 ($st, $out, $err) = run($big, $client, '-s', $sock);
 ok($st == 0 && $out =~ /longest=102401 /,
