@@ -84,6 +84,7 @@ FUZZ_SRC := $(wildcard t/fuzz/fuzz_*.c)
 FUZZ_REPLAY := $(FUZZ_SRC:t/fuzz/%.c=$(B)/t/fuzz/%)
 FUZZ_BIN := $(FUZZ_SRC:t/fuzz/%.c=build/fuzz/%)
 
+.DEFAULT_GOAL := all
 .PHONY: all check test tests deps demo fuzz install clean bench
 all: $(BINS)
 

@@ -40,7 +40,7 @@ buf_reserve(struct buf *b, size_t n)
 
 	if (b->failed)
 		return -1;
-	if (n > BUF_MAX || b->len > BUF_MAX - n - 1) {
+	if (n >= BUF_MAX || b->len >= BUF_MAX - n) {
 		b->failed = 1;
 		return -1;
 	}
@@ -57,6 +57,7 @@ buf_reserve(struct buf *b, size_t n)
 		return -1;
 	}
 	b->s = p;
+	b->s[b->len] = '\0';
 	b->cap = cap;
 	return 0;
 }

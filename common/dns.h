@@ -11,14 +11,27 @@
  *
  * A query returns a status and, when it is DNS_OK, an answer that the
  * caller owns (dns_answer_free()).  Names are compared without case; a
- * trailing dot is optional.  CNAMEs are followed (the zone backend does
- * it itself, up to 8 links).
+ * trailing dot is optional; a name is taken byte for byte (no backslash
+ * escapes), so any octet but '.' may appear in a label.  CNAMEs are
+ * followed (the zone backend does it itself, up to 8 links) and the
+ * answer holds only the records of the type asked for (CNAMEs only when
+ * DNS_T_CNAME was asked).  Domain names in answers are given the same
+ * way: labels byte for byte, joined by dots, no trailing dot.
+ *
+ * The system backend sets AD in its queries (RFC 6840 5.7), not DO, and
+ * reports the AD bit of the reply in answer->secure: trust it only when
+ * the path to a validating resolver is trusted (e.g. on 127.0.0.1).
+ * It asks over TCP when a reply is truncated; ldns writes to TCP
+ * sockets without MSG_NOSIGNAL, so the process should ignore SIGPIPE.
+ * The options and search list of resolv.conf are not used; names are
+ * always absolute.
  */
 #ifndef COMMON_DNS_H
 #define COMMON_DNS_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "buf.h"
 
@@ -40,6 +53,7 @@ enum dns_type {
 	DNS_T_TXT = 16,
 	DNS_T_AAAA = 28,
 	DNS_T_SPF = 99,
+	DNS_T_ANY = 255,	/* only for dns_zone_add placeholders */
 };
 
 struct dns_rr {
@@ -50,6 +64,7 @@ struct dns_rr {
 	 * inside are kept; text_len counts them), nstrings how many there
 	 * were.  MX: pref and text (the exchange, no trailing dot).  PTR
 	 * and CNAME: text (no trailing dot).  A/AAAA: addr (4 or 16 bytes).
+	 * text is always NUL-terminated (NULL for A/AAAA).
 	 */
 	char		*text;
 	size_t		 text_len;
@@ -61,7 +76,9 @@ struct dns_rr {
 struct dns_answer {
 	enum dns_status	 status;
 	int		 secure;	/* the AD bit was set (DNSSEC-validated) */
-	uint32_t	 ttl;		/* smallest TTL of the records */
+	uint32_t	 ttl;		/* smallest TTL of the records (and of
+					   the CNAMEs followed); from the
+					   cache: what is left of it */
 	size_t		 n;
 	struct dns_rr	*rr;
 };
@@ -77,13 +94,25 @@ struct dns_opts {
 
 struct dns_resolver;
 
+/* dns_new_system - ldns backend; NULL with err set on bad options */
 struct dns_resolver *dns_new_system(const struct dns_opts *, struct buf *err);
-/* dns_new_zone - zone backend; path is a master file or NULL */
+/* dns_new_zone - zone backend, no cache; path is a master file or NULL */
 struct dns_resolver *dns_new_zone(const char *path, struct buf *err);
+/* dns_new_zone_opts - the same with a cache (only the cache_max and
+ * neg_ttl_max options are used); opts may be NULL */
+struct dns_resolver *dns_new_zone_opts(const char *path,
+	    const struct dns_opts *, struct buf *err);
+/* dns_zone_load - add the records of one more master file (0, or -1
+ * with err set); adding flushes the cache */
+int	dns_zone_load(struct dns_resolver *, const char *path, struct buf *err);
 /* dns_zone_add - add one record, rdata in master-file syntax:
  *	dns_zone_add(r, "example.com", DNS_T_TXT, "\"v=spf1 -all\"")
  * the special rdata "TIMEOUT" makes lookups of (name, type) time out,
- * "SERVFAIL" makes them fail. */
+ * "SERVFAIL" makes them fail; with DNS_T_ANY a placeholder applies to
+ * every type of the name.  Names inside rdata are absolute (trailing
+ * dot optional).  The record gets a TTL of 300 s.  Returns 0, or -1 with
+ * err set.  Adding flushes the cache.  The name may be a wildcard
+ * ("*.example.com"). */
 int	dns_zone_add(struct dns_resolver *, const char *name, enum dns_type,
 	    const char *rdata, struct buf *err);
 
@@ -93,9 +122,24 @@ enum dns_status dns_query(struct dns_resolver *, const char *name,
 void	dns_answer_free(struct dns_answer *);
 /* dns_cache_flush - drop every cached answer (on reload) */
 void	dns_cache_flush(struct dns_resolver *);
+/* dns_cache_stats - entries held, and hits and misses so far */
+struct dns_cache_stats {
+	size_t		 entries;
+	unsigned long	 hits, misses;
+};
+void	dns_cache_stats(struct dns_resolver *, struct dns_cache_stats *);
 void	dns_free(struct dns_resolver *);
 const char *dns_strerror(enum dns_status);
 /* dns_name_valid - 1 when name is a syntactically valid domain name */
 int	dns_name_valid(const char *name);
+/* dns_type_name - "A", "TXT"...; "TYPEnnn" is not produced: NULL when
+ * the type is not one of enum dns_type */
+const char *dns_type_name(enum dns_type);
+/* dns_type_parse - the type named (any case), or -1 */
+int	dns_type_parse(const char *);
+
+/* dns_set_clock - for tests: the cache reads time (seconds, monotonic)
+ * from now(arg) instead of CLOCK_MONOTONIC; call before any query */
+void	dns_set_clock(struct dns_resolver *, time_t (*now)(void *), void *arg);
 
 #endif

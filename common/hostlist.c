@@ -54,11 +54,13 @@ struct hl_entry {
 	int		 plen;		/* prefix length */
 	char		*name;		/* lower case, no trailing dot */
 	char		*why;		/* "file:line: text" */
+	int		 dead;		/* host bits set: never matches */
 };
 
 struct hostlist {
 	struct hl_entry	*e;
 	size_t		 n, cap;
+	struct buf	 warnings;	/* "src: 'text': why\n" lines */
 };
 
 /* client - what is known about the connecting host */
@@ -121,9 +123,16 @@ hl_unmap(unsigned char *addr, int *plen)
 	return 1;
 }
 
-/* hl_parse_net - parse an address or network; -1 with err set */
+/*
+ * hl_parse_net - parse an address or network; -1 with err set.  A network
+ * with host bits set after the prefix ("10.1.2.3/8") is accepted but marked
+ * dead, with the warning in warn: OpenDKIM compares the masked client
+ * address with the entry as written, so such an entry never matched there,
+ * and an existing configuration keeps meaning what it meant.
+ */
 static int
-hl_parse_net(struct hl_entry *e, const char *s, struct buf *err)
+hl_parse_net(struct hl_entry *e, const char *s, struct buf *err,
+    struct buf *warn)
 {
 	char text[INET6_ADDRSTRLEN + 8];
 	const char *slash, *close;
@@ -166,9 +175,10 @@ hl_parse_net(struct hl_entry *e, const char *s, struct buf *err)
 		for (i = e->plen; i < bytes * 8; i++)
 			e->addr[i / 8] &= (unsigned char)~(0x80 >> (i % 8));
 		inet_ntop(v6 ? AF_INET6 : AF_INET, e->addr, net, sizeof(net));
-		buf_printf(err, "host bits set after the prefix; did you "
-		    "mean %s/%d?", net, e->plen);
-		return -1;
+		buf_printf(warn, "host bits set after the prefix: this entry "
+		    "never matches (as in OpenDKIM); did you mean %s/%d?", net,
+		    e->plen);
+		e->dead = 1;
 	}
 	e->kind = v6 ? HL_ADDR6 : HL_ADDR4;
 	if (v6 && hl_unmap(e->addr, &e->plen))
@@ -255,7 +265,7 @@ hl_add(struct hostlist *hl, const char *text, const char *src,
     struct buf *err)
 {
 	struct hl_entry e;
-	struct buf why = BUF_INIT;
+	struct buf why = BUF_INIT, warn = BUF_INIT;
 	const char *s = text;
 	size_t start = err->len;
 	int rc;
@@ -265,8 +275,12 @@ hl_add(struct hostlist *hl, const char *text, const char *src,
 		e.neg = 1;
 		s++;
 	}
-	rc = hl_is_net(s) ? hl_parse_net(&e, s, err) :
+	rc = hl_is_net(s) ? hl_parse_net(&e, s, err, &warn) :
 	    hl_parse_name(&e, s, err);
+	if (warn.len > 0)
+		buf_printf(&hl->warnings, "%s: '%s': %s\n", src, text,
+		    warn.s);
+	buf_free(&warn);
 	if (rc < 0) {
 		/* put "src: 'text': " in front of what the parser said */
 		buf_printf(&why, "%s%s: '%s': %s", start > 0 ? "\n" : "",
@@ -384,7 +398,7 @@ hl_decide_addr(const struct hostlist *hl, const struct client *c)
 		return NULL;
 	for (i = 0; i < hl->n; i++) {
 		e = &hl->e[i];
-		if (e->kind != kind || !hl_net_match(e, c->addr))
+		if (e->kind != kind || e->dead || !hl_net_match(e, c->addr))
 			continue;
 		if (best == NULL || e->plen > best->plen ||
 		    (e->plen == best->plen && e->neg && !best->neg))
@@ -587,7 +601,7 @@ hostlist_has_all(const struct hostlist *hl)
 		return 0;
 	for (i = 0; i < hl->n; i++) {
 		if ((hl->e[i].kind != HL_ADDR4 && hl->e[i].kind != HL_ADDR6) ||
-		    hl->e[i].plen != 0)
+		    hl->e[i].plen != 0 || hl->e[i].dead)
 			continue;
 		f = hl->e[i].kind == HL_ADDR6;
 		if (hl->e[i].neg)
@@ -618,5 +632,13 @@ hostlist_free(struct hostlist *hl)
 		free(hl->e[i].why);
 	}
 	free(hl->e);
+	buf_free(&hl->warnings);
 	free(hl);
+}
+
+/* hostlist_warnings - entries accepted with a warning, one per line */
+const char *
+hostlist_warnings(const struct hostlist *hl)
+{
+	return buf_str(&hl->warnings);
 }

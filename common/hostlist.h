@@ -80,6 +80,9 @@ const char *hostlist_why_addr(const struct hostlist *, const char *addr,
 size_t	hostlist_count(const struct hostlist *);
 /* hostlist_has_all - 1 when 0.0.0.0/0 or ::/0 is listed, not negated */
 int	hostlist_has_all(const struct hostlist *);
+/* hostlist_warnings - "SRC: 'entry': why" lines for entries accepted
+ * with a warning (e.g. "10.1.2.3/8", which never matches); "" if none */
+const char *hostlist_warnings(const struct hostlist *);
 void	hostlist_free(struct hostlist *);
 
 #endif

@@ -317,6 +317,39 @@ check_has_all(void)
 	is_int(hostlist_has_all(NULL), 0, "a NULL list has not everything");
 }
 
+/* networks with host bits set load, never match, and are named */
+static void
+test_host_bits(void)
+{
+	static const struct {
+		const char *list, *addr, *warn;
+	} c[] = {
+		{ "10.1.2.3/8", "10.1.2.3", "inline: '10.1.2.3/8': host bits "
+		    "set after the prefix: this entry never matches (as in "
+		    "OpenDKIM); did you mean 10.0.0.0/8?\n" },
+		{ "2001:db8::1/64", "2001:db8::1", "inline: '2001:db8::1/64': "
+		    "host bits set after the prefix: this entry never matches "
+		    "(as in OpenDKIM); did you mean 2001:db8::/64?\n" },
+		{ "0.0.0.1/0", "192.0.2.1", "inline: '0.0.0.1/0': host bits "
+		    "set after the prefix: this entry never matches (as in "
+		    "OpenDKIM); did you mean 0.0.0.0/0?\n" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct hostlist *hl = hostlist_new();
+		struct buf err = BUF_INIT;
+
+		is_int(hostlist_load(hl, c[i].list, &err), 0, c[i].list);
+		is_int(hostlist_match_addr(hl, c[i].addr, NULL), 0,
+		    "... never matches, even its own address");
+		is_str(hostlist_warnings(hl), c[i].warn, "... with a warning");
+		is_int(hostlist_has_all(hl), 0, "... and is not 'everything'");
+		hostlist_free(hl);
+		buf_free(&err);
+	}
+}
+
 /* malformed entries and the message each must give */
 static const struct {
 	const char *entry, *err;
@@ -324,10 +357,6 @@ static const struct {
 	{ "", "inline: '': not a host name, address or network" },
 	{ "!", "inline: '!': not a host name, address or network" },
 	{ ".", "inline: '.': not a host name, address or network" },
-	{ "10.1.2.3/8", "inline: '10.1.2.3/8': host bits set after the "
-	    "prefix; did you mean 10.0.0.0/8?" },
-	{ "2001:db8::1/64", "inline: '2001:db8::1/64': host bits set after "
-	    "the prefix; did you mean 2001:db8::/64?" },
 	{ "300.1.1.1", "inline: '300.1.1.1': not a valid IPv4 address" },
 	{ "1.2.3", "inline: '1.2.3': not a valid IPv4 address" },
 	{ "192.0.2.0/33", "inline: '192.0.2.0/33': bad prefix length "
@@ -401,8 +430,6 @@ check_bad(void)
 	is_int(hostlist_load(hl, "file:" DATA "badhosts", &err), -1,
 	    "a file with bad entries fails");
 	is_str(buf_str(&err),
-	    DATA "badhosts:2: '10.1.2.3/8': host bits set after the prefix; "
-	    "did you mean 10.0.0.0/8?\n"
 	    DATA "badhosts:3: '300.1.1.1': not a valid IPv4 address\n"
 	    DATA "badhosts:4: '2001:db8::/129': bad prefix length (expected "
 	    "/0 to /128)\n"
@@ -414,7 +441,11 @@ check_bad(void)
 	    DATA "badhosts:8: 'mail@example.com': unexpected '@' (expected a "
 	    "host name, address or network)",
 	    "... naming every bad entry with file and line");
-	is_int((long)hostlist_count(hl), 2, "... keeping the good entries");
+	is_int((long)hostlist_count(hl), 3, "... keeping the good entries");
+	is_str(hostlist_warnings(hl), DATA "badhosts:2: '10.1.2.3/8': host "
+	    "bits set after the prefix: this entry never matches (as in "
+	    "OpenDKIM); did you mean 10.0.0.0/8?\n",
+	    "... and warning about a network with host bits set");
 	hostlist_free(hl);
 
 	hl = hostlist_new();
@@ -482,6 +513,7 @@ main(void)
 	check_refile();
 	check_inline();
 	check_has_all();
+	test_host_bits();
 	check_bad();
 	check_crlf();
 	check_other_family();

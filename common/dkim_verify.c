@@ -1,0 +1,836 @@
+/*
+ * NAME
+ *	dkim_verify - DKIM signature verification (RFC 6376 section 6)
+ * SYNOPSIS
+ *	#include "dkim.h"
+ * DESCRIPTION
+ *	dkim_verify_header() keeps every header field and parses each
+ *	DKIM-Signature field as it arrives, up to max_sigs of them; the
+ *	rest are only counted.  A signature with a syntax or semantic
+ *	error gets its result (permerror) right away and costs nothing
+ *	more.  At dkim_verify_eoh() one streaming body hash is started per
+ *	distinct (body canonicalization, hash, l=) combination, so several
+ *	signatures share the work and memory stays constant whatever the
+ *	body size.  dkim_verify_eom() finishes the body hashes, then for
+ *	each signature: key lookup and key record checks, body hash,
+ *	header hash (fields picked from the bottom up, RFC 6376 5.4.2; a
+ *	name signed more often than present contributes nothing, which is
+ *	what makes oversigning work), and the signature itself.
+ *
+ *	Results use the RFC 8601 words.  Choices where the RFCs leave room:
+ *	a malformed or unusable signature (missing tag, bad version,
+ *	unknown algorithm or canonicalization, i= outside d=, From not
+ *	signed, x= before t=, t= in the future, expired) is permerror, as
+ *	are key problems (no key, revoked, bad key record, type mismatch);
+ *	a failed cryptographic check is fail; rsa-sha1 when not allowed is
+ *	fail (RFC 8301); a key below min_key_bits and an l= leaving more
+ *	than max_unsigned bytes unsigned are policy; a DNS failure is
+ *	temperror.
+ * DIAGNOSTICS
+ *	Stages return DKIM_NOMEM (sticky) or DKIM_BADSTAGE; per-signature
+ *	problems are results, never errors.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base64.h"
+#include "dkim.h"
+#include "tagvalue.h"
+
+enum { S_V, S_A, S_B, S_BH, S_C, S_D, S_H, S_I, S_L, S_Q, S_S, S_T, S_X,
+	S_MAX };
+static const char *const sig_tags[S_MAX] = { "v", "a", "b", "bh", "c", "d",
+	"h", "i", "l", "q", "s", "t", "x" };
+
+enum stage { ST_HEADER, ST_BODY, ST_DONE };
+
+struct bodyhash {
+	enum canon_alg		 canon;
+	enum crypto_hash	 hash;
+	int			 has_l;
+	unsigned long long	 l;
+	struct canon_body	*cb;
+	struct crypto_hash_ctx	*hc;
+	unsigned long long	 total, hashed;
+	unsigned char		 digest[CRYPTO_HASH_MAX];
+};
+
+struct sig {
+	size_t			 field;		/* index in hdrs */
+	size_t			 voff;		/* value offset in the field */
+	int			 done;		/* res is final */
+	enum crypto_keytype	 ktype;
+	enum crypto_hash	 hash;
+	enum canon_alg		 hc, bc;
+	int			 has_l;
+	unsigned long long	 l;
+	size_t			 h_off, h_len;	/* h= value, in the field */
+	size_t			 b_start, b_end; /* raw b= span, in the field */
+	struct buf		 bh, b;		/* decoded */
+	size_t			 bhi;		/* index of its body hash */
+	struct dkim_sig_result	 res;
+};
+
+struct dkim_verify {
+	struct dkim_verify_opts	 o;
+	dkim_key_fn		 lookup;
+	void			*arg;
+	time_t			 now;
+	enum stage		 stage;
+	int			 nomem;
+	struct canon_hdrs	 hdrs;
+	struct sig		*sigs;
+	size_t			 nsigs, skipped, cap;
+	struct bodyhash		*bh;	/* at most one per signature */
+	size_t			 nbh;
+};
+
+/* sig_done - set a final result with a reason */
+static void
+sig_done(struct sig *s, enum dkim_result r, const char *reason)
+{
+	s->done = 1;
+	s->res.result = r;
+	snprintf(s->res.reason, sizeof(s->res.reason), "%s", reason);
+}
+
+/* copy_value - a tag value into a fixed field, cut if too long */
+static void
+copy_value(char *dst, size_t cap, const struct tagvalue *tv, int skip_ws)
+{
+	size_t i, n = 0;
+	unsigned char c;
+
+	if (tv->value == NULL)
+		return;
+	for (i = 0; i < tv->len && n + 1 < cap; i++) {
+		c = (unsigned char)tv->value[i];
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+			if (skip_ws)
+				continue;
+			c = ' ';
+		}
+		dst[n++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	dst[n] = '\0';
+}
+
+/* domain_ok - a plain domain name: labels of letters, digits, - and _ */
+static int
+domain_ok(const char *p, size_t len)
+{
+	size_t i, lab = 0;
+
+	if (len == 0 || len > 253)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (p[i] == '.') {
+			if (lab == 0)
+				return 0;
+			lab = 0;
+			continue;
+		}
+		if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' &&
+		    p[i] <= 'Z') || (p[i] >= '0' && p[i] <= '9') ||
+		    p[i] == '-' || p[i] == '_') || ++lab > 63)
+			return 0;
+	}
+	return lab > 0;
+}
+
+/* parse_number - 1*DIGIT, saturating; 0 or -1 */
+static int
+parse_number(const struct tagvalue *tv, unsigned long long *out)
+{
+	unsigned long long n = 0;
+	size_t i;
+
+	if (tv->len == 0 || tv->len > 76)
+		return -1;
+	for (i = 0; i < tv->len; i++) {
+		if (tv->value[i] < '0' || tv->value[i] > '9')
+			return -1;
+		if (n > (~0ULL - 9) / 10)
+			n = ~0ULL;
+		else
+			n = n * 10 + (unsigned)(tv->value[i] - '0');
+	}
+	*out = n;
+	return 0;
+}
+
+/* identity_ok - i= is [local] "@" domain, the domain within d= */
+static int
+identity_ok(const struct tagvalue *i, const struct tagvalue *d)
+{
+	const char *at = NULL, *dom;
+	size_t k, dl;
+
+	for (k = 0; k < i->len; k++)
+		if (i->value[k] == '@')
+			at = i->value + k;
+	if (at == NULL)
+		return 0;
+	dom = at + 1;
+	dl = i->len - (size_t)(dom - i->value);
+	if (!domain_ok(dom, dl) || dl < d->len)
+		return 0;
+	if (dl == d->len)
+		return strncasecmp(dom, d->value, dl) == 0;
+	return dom[dl - d->len - 1] == '.' &&
+	    strncasecmp(dom + dl - d->len, d->value, d->len) == 0;
+}
+
+/* h_check - h= lists From, no empty name, at most DKIM_MAX_H names */
+static const char *
+h_check(const struct tagvalue *h)
+{
+	const char *item;
+	size_t pos = 0, len, n = 0;
+	int from = 0;
+
+	while (tagvalue_next_item(h, ':', &pos, &item, &len)) {
+		if (len == 0)
+			return "invalid h=";
+		if (++n > DKIM_MAX_H)
+			return "too many header fields in h=";
+		if (len == 4 && strncasecmp(item, "from", 4) == 0)
+			from = 1;
+	}
+	return from ? NULL : "From field not signed";
+}
+
+/* sig_algorithm - a= into key type and hash; NULL or a reason */
+static const char *
+sig_algorithm(struct sig *s, const struct tagvalue *a)
+{
+	if (tagvalue_is(a, "rsa-sha256")) {
+		s->ktype = CRYPTO_KEY_RSA;
+		s->hash = CRYPTO_SHA256;
+	} else if (tagvalue_is(a, "rsa-sha1")) {
+		s->ktype = CRYPTO_KEY_RSA;
+		s->hash = CRYPTO_SHA1;
+	} else if (tagvalue_is(a, "ed25519-sha256")) {
+		s->ktype = CRYPTO_KEY_ED25519;
+		s->hash = CRYPTO_SHA256;
+	} else
+		return "unknown algorithm";
+	return NULL;
+}
+
+/* sig_times - t= and x= against the clock; NULL or a reason */
+static const char *
+sig_times(const struct dkim_verify *v, const struct tagvalue *tv)
+{
+	unsigned long long t = 0, x = 0, now = (unsigned long long)v->now;
+	unsigned long long drift = (unsigned long long)v->o.clock_drift;
+
+	if (tv[S_T].value != NULL && parse_number(&tv[S_T], &t) < 0)
+		return "invalid t=";
+	if (tv[S_X].value != NULL && parse_number(&tv[S_X], &x) < 0)
+		return "invalid x=";
+	if (tv[S_T].value != NULL && tv[S_X].value != NULL && x < t)
+		return "x= is before t=";
+	if (tv[S_T].value != NULL && t > now + drift)
+		return "signature timestamp in the future";
+	if (tv[S_X].value != NULL && now > drift && x < now - drift)
+		return "signature expired";
+	return NULL;
+}
+
+/* sig_required - the tags RFC 6376 3.5 requires; NULL or a reason */
+static const char *
+sig_required(const struct tagvalue *tv)
+{
+	static const int req[] = { S_V, S_A, S_B, S_BH, S_D, S_H, S_S };
+	static const char *const why[] = { "missing v=", "missing a=",
+		"missing b=", "missing bh=", "missing d=", "missing h=",
+		"missing s=" };
+	size_t k;
+
+	for (k = 0; k < sizeof(req) / sizeof(req[0]); k++)
+		if (tv[req[k]].value == NULL)
+			return why[k];
+	return NULL;
+}
+
+/* sig_semantics - check and record everything but the crypto */
+static const char *
+sig_semantics(struct dkim_verify *v, struct sig *s, const struct tagvalue *tv)
+{
+	const char *why, *item;
+	size_t pos = 0, len;
+	int dnstxt = 0;
+
+	if ((why = sig_required(tv)) != NULL)
+		return why;
+	if (!tagvalue_is(&tv[S_V], "1"))
+		return "unsupported version";
+	if ((why = sig_algorithm(s, &tv[S_A])) != NULL)
+		return why;
+	s->hc = s->bc = CANON_SIMPLE;
+	if (tv[S_C].value != NULL && canon_parse(tv[S_C].value, tv[S_C].len,
+	    &s->hc, &s->bc) < 0)
+		return "unknown canonicalization";
+	if (tv[S_Q].value != NULL) {
+		while (tagvalue_next_item(&tv[S_Q], ':', &pos, &item, &len))
+			if (len == 7 && memcmp(item, "dns/txt", 7) == 0)
+				dnstxt = 1;
+		if (!dnstxt)
+			return "unsupported query method";
+	}
+	if (!domain_ok(tv[S_D].value, tv[S_D].len))
+		return "invalid d=";
+	if (!domain_ok(tv[S_S].value, tv[S_S].len) || tv[S_S].len +
+	    tv[S_D].len + 13 > 255)
+		return "invalid s=";
+	if (tv[S_I].value != NULL && !identity_ok(&tv[S_I], &tv[S_D]))
+		return "i= not within d=";
+	if ((why = h_check(&tv[S_H])) != NULL)
+		return why;
+	if (tv[S_L].value != NULL) {
+		if (parse_number(&tv[S_L], &s->l) < 0)
+			return "invalid l=";
+		s->has_l = 1;
+	}
+	if ((why = sig_times(v, tv)) != NULL)
+		return why;
+	if (base64_decode(&s->bh, tv[S_BH].value, tv[S_BH].len) != BASE64_OK)
+		return s->bh.failed ? "out of memory" : "invalid bh=";
+	if (base64_decode(&s->b, tv[S_B].value, tv[S_B].len) != BASE64_OK)
+		return s->b.failed ? "out of memory" : "invalid b=";
+	if (s->b.len == 0)
+		return "empty b=";
+	return NULL;
+}
+
+/* bodyhash_slot - the shared body hash for a signature; -1 no memory */
+static int
+bodyhash_slot(struct dkim_verify *v, struct sig *s)
+{
+	struct bodyhash *bh;
+	size_t k;
+
+	for (k = 0; k < v->nbh; k++) {
+		bh = &v->bh[k];
+		if (bh->canon == s->bc && bh->hash == s->hash &&
+		    bh->has_l == s->has_l && (!s->has_l || bh->l == s->l)) {
+			s->bhi = k;
+			return 0;
+		}
+	}
+	/* v->bh has room for one per signature */
+	bh = &v->bh[v->nbh];
+	memset(bh, 0, sizeof(*bh));
+	bh->canon = s->bc;
+	bh->hash = s->hash;
+	bh->has_l = s->has_l;
+	bh->l = s->l;
+	s->bhi = v->nbh++;
+	return 0;
+}
+
+/* sig_parse - parse the DKIM-Signature field at index idx */
+static void
+sig_parse(struct dkim_verify *v, size_t idx)
+{
+	struct sig *s = &v->sigs[v->nsigs++];
+	struct tagvalue tv[S_MAX];
+	const char *f, *colon, *why;
+	size_t flen;
+	enum tagvalue_status st;
+
+	memset(s, 0, sizeof(*s));
+	buf_init(&s->bh);
+	buf_init(&s->b);
+	s->field = idx;
+	f = canon_hdrs_field(&v->hdrs, idx, &flen);
+	colon = memchr(f, ':', flen);
+	s->voff = (size_t)(colon - f) + 1;
+	st = tagvalue_parse(f + s->voff, flen - s->voff, sig_tags, S_MAX, tv,
+	    NULL);
+	if (st != TAGVALUE_OK) {
+		sig_done(s, DKIM_RESULT_PERMERROR, st == TAGVALUE_SYNTAX ?
+		    "signature syntax error" : tagvalue_strerror(st));
+		return;
+	}
+	copy_value(s->res.d, sizeof(s->res.d), &tv[S_D], 0);
+	copy_value(s->res.s, sizeof(s->res.s), &tv[S_S], 0);
+	copy_value(s->res.i, sizeof(s->res.i), &tv[S_I], 0);
+	copy_value(s->res.a, sizeof(s->res.a), &tv[S_A], 0);
+	copy_value(s->res.b, sizeof(s->res.b), &tv[S_B], 1);
+	if ((why = sig_semantics(v, s, tv)) != NULL) {
+		sig_done(s, DKIM_RESULT_PERMERROR, why);
+		if (s->bh.failed || s->b.failed)
+			v->nomem = 1;
+		return;
+	}
+	s->res.has_l = s->has_l;
+	s->h_off = s->voff + (size_t)(tv[S_H].value - (f + s->voff));
+	s->h_len = tv[S_H].len;
+	s->b_start = s->voff + tv[S_B].raw_start;
+	s->b_end = s->voff + tv[S_B].raw_end;
+	bodyhash_slot(v, s);
+}
+
+/* dkim_verify_new - a verification context for one message */
+struct dkim_verify *
+dkim_verify_new(const struct dkim_verify_opts *opts, dkim_key_fn lookup,
+    void *arg)
+{
+	struct dkim_verify_opts def = DKIM_VERIFY_OPTS_INIT;
+	struct dkim_verify *v;
+
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		return NULL;
+	v->o = opts ? *opts : def;
+	if (v->o.max_sigs == 0)
+		v->o.max_sigs = DKIM_MAX_SIGS_DEFAULT;
+	if (v->o.min_key_bits == 0)
+		v->o.min_key_bits = DKIM_MIN_KEY_BITS;
+	if (v->o.clock_drift < 0)
+		v->o.clock_drift = DKIM_CLOCK_DRIFT;
+	v->now = v->o.now ? v->o.now : time(NULL);
+	v->lookup = lookup;
+	v->arg = arg;
+	canon_hdrs_init(&v->hdrs);
+	return v;
+}
+
+/* sigs_grow - room for one more signature and body hash */
+static int
+sigs_grow(struct dkim_verify *v)
+{
+	struct sig *s;
+	struct bodyhash *bh;
+	size_t cap;
+
+	if (v->nsigs < v->cap)
+		return 0;
+	cap = v->cap ? v->cap * 2 : 4;
+	if (cap > v->o.max_sigs)
+		cap = v->o.max_sigs;
+	if ((s = realloc(v->sigs, cap * sizeof(*s))) == NULL)
+		return -1;
+	v->sigs = s;
+	if ((bh = realloc(v->bh, cap * sizeof(*bh))) == NULL)
+		return -1;
+	v->bh = bh;
+	v->cap = cap;
+	return 0;
+}
+
+/* dkim_verify_header - one raw header field */
+enum dkim_status
+dkim_verify_header(struct dkim_verify *v, const char *field, size_t len)
+{
+	size_t idx = v->hdrs.n;
+
+	if (v->nomem)
+		return DKIM_NOMEM;
+	if (v->stage != ST_HEADER)
+		return DKIM_BADSTAGE;
+	if (canon_hdrs_add(&v->hdrs, field, len) < 0) {
+		if (v->hdrs.failed)
+			v->nomem = 1;
+		return v->nomem ? DKIM_NOMEM : DKIM_OK;
+	}
+	if (!canon_hdrs_name_is(&v->hdrs, idx, DKIM_SIGNATURE_HEADER, 14) ||
+	    memchr(field, ':', len) == NULL)
+		return DKIM_OK;
+	if (v->nsigs == v->o.max_sigs)
+		v->skipped++;
+	else if (sigs_grow(v) < 0)
+		v->nomem = 1;
+	else
+		sig_parse(v, idx);
+	return v->nomem ? DKIM_NOMEM : DKIM_OK;
+}
+
+/* bodyhash_out - canonical body bytes into one body hash */
+static void
+bodyhash_out(void *arg, const unsigned char *p, size_t n)
+{
+	struct bodyhash *bh = arg;
+	unsigned long long take = n;
+
+	bh->total += n;
+	if (bh->has_l && take > bh->l - bh->hashed)
+		take = bh->l - bh->hashed;
+	if (take > 0 && crypto_hash_update(bh->hc, p, (size_t)take) == 0)
+		bh->hashed += take;
+}
+
+/* dkim_verify_eoh - start the body hashes */
+enum dkim_status
+dkim_verify_eoh(struct dkim_verify *v)
+{
+	struct bodyhash *bh;
+	size_t k;
+
+	if (v->nomem)
+		return DKIM_NOMEM;
+	if (v->stage != ST_HEADER)
+		return DKIM_BADSTAGE;
+	v->stage = ST_BODY;
+	for (k = 0; k < v->nbh; k++) {
+		bh = &v->bh[k];
+		bh->hc = crypto_hash_new(bh->hash);
+		bh->cb = canon_body_new(bh->canon, bodyhash_out, bh);
+		if (bh->hc == NULL || bh->cb == NULL) {
+			v->nomem = 1;
+			return DKIM_NOMEM;
+		}
+	}
+	return DKIM_OK;
+}
+
+/* dkim_verify_body - a raw body chunk */
+enum dkim_status
+dkim_verify_body(struct dkim_verify *v, const unsigned char *p, size_t n)
+{
+	size_t k;
+
+	if (v->nomem)
+		return DKIM_NOMEM;
+	if (v->stage == ST_HEADER && dkim_verify_eoh(v) != DKIM_OK)
+		return DKIM_NOMEM;
+	if (v->stage != ST_BODY)
+		return DKIM_BADSTAGE;
+	for (k = 0; k < v->nbh; k++)
+		canon_body_update(v->bh[k].cb, p, n);
+	return DKIM_OK;
+}
+
+/* header_digest - hash the selected fields and the signature field */
+static int
+header_digest(struct dkim_verify *v, struct sig *s, unsigned char *digest)
+{
+	struct crypto_hash_ctx *hc;
+	struct buf line = BUF_INIT;
+	struct tagvalue h;
+	unsigned char *used;
+	const char *f, *item;
+	size_t flen, pos = 0, ilen;
+	long idx;
+	int r = -1;
+
+	f = canon_hdrs_field(&v->hdrs, s->field, &flen);
+	memset(&h, 0, sizeof(h));
+	h.value = f + s->h_off;
+	h.len = s->h_len;
+	if ((used = calloc(v->hdrs.n + 1, 1)) == NULL)
+		return -1;
+	if ((hc = crypto_hash_new(s->hash)) == NULL)
+		goto out;
+	while (tagvalue_next_item(&h, ':', &pos, &item, &ilen)) {
+		idx = canon_hdrs_pick(&v->hdrs, item, ilen, used);
+		if (idx < 0)
+			continue;
+		f = canon_hdrs_field(&v->hdrs, (size_t)idx, &flen);
+		buf_reset(&line);
+		canon_header(s->hc, f, flen, &line);
+		buf_append(&line, "\r\n", 2);
+		if (line.failed || crypto_hash_update(hc, line.s, line.len) < 0)
+			goto out;
+		f = canon_hdrs_field(&v->hdrs, s->field, &flen);
+		h.value = f + s->h_off;
+	}
+	/* the signature field itself, b= emptied, no final CRLF */
+	f = canon_hdrs_field(&v->hdrs, s->field, &flen);
+	{
+		struct buf blank = BUF_INIT;
+
+		buf_append(&blank, f, s->b_start);
+		buf_append(&blank, f + s->b_end, flen - s->b_end);
+		buf_reset(&line);
+		canon_header(s->hc, blank.s, blank.len, &line);
+		r = blank.failed || line.failed ||
+		    crypto_hash_update(hc, line.s, line.len) < 0 ||
+		    crypto_hash_final(hc, digest) < 0 ? -1 : 0;
+		buf_free(&blank);
+	}
+out:
+	crypto_hash_free(hc);
+	buf_free(&line);
+	free(used);
+	return r;
+}
+
+/* sig_key - look up and check the key; 0, or -1 with the result set */
+static int
+sig_key(struct dkim_verify *v, struct sig *s, struct dkim_key *key)
+{
+	struct buf qname = BUF_INIT, rec = BUF_INIT;
+	enum dkim_key_status ks;
+	enum dkim_key_error ke;
+	const char *at;
+	int secure = 0;
+
+	buf_printf(&qname, "%s._domainkey.%s", s->res.s, s->res.d);
+	if (qname.failed) {
+		v->nomem = 1;
+		sig_done(s, DKIM_RESULT_TEMPERROR, "out of memory");
+		return -1;
+	}
+	ks = v->lookup ? v->lookup(v->arg, qname.s, &rec, &secure) :
+	    DKIM_KEY_TEMPFAIL;
+	buf_free(&qname);
+	if (ks != DKIM_KEY_OK) {
+		buf_free(&rec);
+		if (ks == DKIM_KEY_NOTFOUND)
+			sig_done(s, DKIM_RESULT_PERMERROR, "no key for signature");
+		else if (ks == DKIM_KEY_TEMPFAIL)
+			sig_done(s, DKIM_RESULT_TEMPERROR, "key lookup failed");
+		else
+			sig_done(s, DKIM_RESULT_PERMERROR, "key lookup failed");
+		return -1;
+	}
+	s->res.secure = secure;
+	ke = dkim_key_parse(buf_str(&rec), rec.len, key);
+	buf_free(&rec);
+	if (ke != DKIM_KEYREC_OK) {
+		sig_done(s, ke == DKIM_KEYREC_NOMEM ? DKIM_RESULT_TEMPERROR :
+		    DKIM_RESULT_PERMERROR, dkim_key_strerror(ke));
+		return -1;
+	}
+	s->res.testing = key->testing;
+	s->res.key_bits = crypto_key_bits(key->pk);
+	if (key->type != s->ktype)
+		sig_done(s, DKIM_RESULT_PERMERROR, "key type does not match a=");
+	else if (!(key->hashes & (s->hash == CRYPTO_SHA1 ? DKIM_KEYHASH_SHA1 :
+	    DKIM_KEYHASH_SHA256)))
+		sig_done(s, DKIM_RESULT_PERMERROR, "hash not allowed by key");
+	else if (key->strict && s->res.i[0] != '\0' &&
+	    ((at = strrchr(s->res.i, '@')) == NULL ||
+	    strcasecmp(at + 1, s->res.d) != 0))
+		sig_done(s, DKIM_RESULT_PERMERROR, "i= domain must equal d= (t=s)");
+	return s->done ? -1 : 0;
+}
+
+/* sig_verify - everything after the key: policy, body, header, crypto */
+static void
+sig_verify(struct dkim_verify *v, struct sig *s, const struct dkim_key *key)
+{
+	const struct bodyhash *bh = &v->bh[s->bhi];
+	unsigned char digest[CRYPTO_HASH_MAX];
+	char why[96];
+	enum crypto_status cst;
+
+	if (key->type == CRYPTO_KEY_RSA && s->res.key_bits < v->o.min_key_bits) {
+		snprintf(why, sizeof(why), "key too short (%u bits)",
+		    s->res.key_bits);
+		sig_done(s, DKIM_RESULT_POLICY, why);
+		return;
+	}
+	if (s->hash == CRYPTO_SHA1 && !v->o.allow_sha1) {
+		sig_done(s, DKIM_RESULT_FAIL, "rsa-sha1 not allowed");
+		return;
+	}
+	if (s->has_l && s->l > bh->total) {
+		sig_done(s, DKIM_RESULT_FAIL, "body shorter than l=");
+		return;
+	}
+	if (s->bh.len != crypto_hash_len(s->hash) ||
+	    memcmp(s->bh.s, bh->digest, s->bh.len) != 0) {
+		sig_done(s, DKIM_RESULT_FAIL, "body hash did not verify");
+		return;
+	}
+	if (header_digest(v, s, digest) < 0) {
+		v->nomem = 1;
+		sig_done(s, DKIM_RESULT_TEMPERROR, "out of memory");
+		return;
+	}
+	cst = crypto_verify_digest(key->pk, s->hash, digest,
+	    crypto_hash_len(s->hash), (unsigned char *)s->b.s, s->b.len);
+	if (cst != CRYPTO_OK) {
+		sig_done(s, cst == CRYPTO_NOMEM ? DKIM_RESULT_TEMPERROR :
+		    DKIM_RESULT_FAIL, "signature did not verify");
+		return;
+	}
+	if (s->has_l && v->o.max_unsigned >= 0 &&
+	    bh->total - s->l > (unsigned long long)v->o.max_unsigned) {
+		snprintf(why, sizeof(why), "l= leaves %llu bytes unsigned",
+		    bh->total - s->l);
+		sig_done(s, DKIM_RESULT_POLICY, why);
+		return;
+	}
+	sig_done(s, DKIM_RESULT_PASS, "");
+}
+
+/* dkim_verify_eom - finish the body, check every signature */
+enum dkim_status
+dkim_verify_eom(struct dkim_verify *v)
+{
+	struct dkim_key key;
+	struct bodyhash *bh;
+	struct sig *s;
+	size_t k;
+
+	if (v->nomem)
+		return DKIM_NOMEM;
+	if (v->stage == ST_HEADER && dkim_verify_eoh(v) != DKIM_OK)
+		return DKIM_NOMEM;
+	if (v->stage != ST_BODY)
+		return DKIM_BADSTAGE;
+	v->stage = ST_DONE;
+	for (k = 0; k < v->nbh; k++) {
+		bh = &v->bh[k];
+		canon_body_final(bh->cb);
+		if (crypto_hash_final(bh->hc, bh->digest) < 0)
+			v->nomem = 1;
+	}
+	for (k = 0; k < v->nsigs; k++) {
+		s = &v->sigs[k];
+		if (s->done)
+			continue;
+		s->res.body_total = v->bh[s->bhi].total;
+		s->res.body_signed = v->bh[s->bhi].hashed;
+		if (v->hdrs.overflow) {
+			sig_done(s, DKIM_RESULT_PERMERROR,
+			    "message header too large");
+			continue;
+		}
+		if (v->nomem) {
+			sig_done(s, DKIM_RESULT_TEMPERROR, "out of memory");
+			continue;
+		}
+		memset(&key, 0, sizeof(key));
+		if (sig_key(v, s, &key) == 0)
+			sig_verify(v, s, &key);
+		dkim_key_clear(&key);
+	}
+	return v->nomem ? DKIM_NOMEM : DKIM_OK;
+}
+
+/* dkim_verify_count - signatures checked */
+size_t
+dkim_verify_count(const struct dkim_verify *v)
+{
+	return v->nsigs;
+}
+
+/* dkim_verify_skipped - signatures beyond max_sigs */
+size_t
+dkim_verify_skipped(const struct dkim_verify *v)
+{
+	return v->skipped;
+}
+
+/* dkim_verify_result - the result of signature n */
+const struct dkim_sig_result *
+dkim_verify_result(const struct dkim_verify *v, size_t n)
+{
+	return n < v->nsigs ? &v->sigs[n].res : NULL;
+}
+
+/* dkim_verify_free - release the context; NULL is fine */
+void
+dkim_verify_free(struct dkim_verify *v)
+{
+	size_t k;
+
+	if (v == NULL)
+		return;
+	for (k = 0; v->sigs != NULL && k < v->nsigs; k++) {
+		buf_free(&v->sigs[k].bh);
+		buf_free(&v->sigs[k].b);
+	}
+	for (k = 0; v->bh != NULL && k < v->nbh; k++) {
+		canon_body_free(v->bh[k].cb);
+		crypto_hash_free(v->bh[k].hc);
+	}
+	free(v->sigs);
+	free(v->bh);
+	canon_hdrs_free(&v->hdrs);
+	free(v);
+}
+
+/* dkim_result_name - the RFC 8601 word */
+const char *
+dkim_result_name(enum dkim_result r)
+{
+	switch (r) {
+	case DKIM_RESULT_NONE:
+		return "none";
+	case DKIM_RESULT_PASS:
+		return "pass";
+	case DKIM_RESULT_FAIL:
+		return "fail";
+	case DKIM_RESULT_NEUTRAL:
+		return "neutral";
+	case DKIM_RESULT_POLICY:
+		return "policy";
+	case DKIM_RESULT_TEMPERROR:
+		return "temperror";
+	case DKIM_RESULT_PERMERROR:
+		return "permerror";
+	}
+	return "unknown";
+}
+
+/* dkim_strerror - name a status */
+const char *
+dkim_strerror(enum dkim_status st)
+{
+	switch (st) {
+	case DKIM_OK:
+		return "ok";
+	case DKIM_NOMEM:
+		return "out of memory";
+	case DKIM_BADSTAGE:
+		return "stage called out of order";
+	case DKIM_BADOPTS:
+		return "invalid signing options";
+	case DKIM_CRYPTO:
+		return "signing failed";
+	}
+	return "unknown DKIM status";
+}
+
+/* dkim_message_field - the next raw header field of a whole message in
+ * memory; 0 at the end of the header, *pos then is the body's offset */
+int
+dkim_message_field(const char *msg, size_t len, size_t *pos, const char **f,
+    size_t *flen)
+{
+	size_t p = *pos, e;
+
+	if (p >= len)
+		return 0;
+	if (msg[p] == '\n' || (msg[p] == '\r' && p + 1 < len &&
+	    msg[p + 1] == '\n')) {
+		*pos = p + (msg[p] == '\r' ? 2 : 1);
+		return 0;
+	}
+	for (e = p; e < len; e++)
+		if (msg[e] == '\n' && (e + 1 == len || (msg[e + 1] != ' ' &&
+		    msg[e + 1] != '\t')))
+			break;
+	*f = msg + p;
+	*pos = e < len ? e + 1 : len;
+	if (e < len && e > p && msg[e - 1] == '\r')
+		e--;
+	*flen = e - p;
+	return 1;
+}
+
+/* dkim_verify_message - header, eoh and body stages from a whole message */
+enum dkim_status
+dkim_verify_message(struct dkim_verify *v, const char *msg, size_t len)
+{
+	enum dkim_status st = DKIM_OK;
+	const char *f;
+	size_t pos = 0, flen;
+
+	while (st == DKIM_OK && dkim_message_field(msg, len, &pos, &f, &flen))
+		st = dkim_verify_header(v, f, flen);
+	if (st == DKIM_OK)
+		st = dkim_verify_eoh(v);
+	if (st == DKIM_OK)
+		st = dkim_verify_body(v, (const unsigned char *)msg + pos,
+		    len - pos);
+	return st;
+}

@@ -1,0 +1,622 @@
+/*
+ * NAME
+ *	dkimd_conf - milter-dkim configuration: keywords, loading, checks
+ * SYNOPSIS
+ *	#include "dkimd_conf.h"
+ * DESCRIPTION
+ *	dkimd_conf_table lists every keyword of opendkim.conf(5).  Those
+ *	milter-dkim implements keep OpenDKIM's meaning and default; the
+ *	others are accepted with a warning that says why they have no
+ *	effect, so an existing file loads unchanged.
+ *
+ *	dkimd_conf_load() reads the file (or the embedded default), opens
+ *	the data sets and host lists, loads every signing key, creates the
+ *	DNS resolver, and collects warnings about settings that work but
+ *	are probably not what the administrator meant (OpenDKIM's traps).
+ * DIAGNOSTICS
+ *	Errors name the file, the line and the keyword.  Warnings are lines
+ *	in conf->warnings, which `-n` prints and the daemon logs at start.
+ */
+#include <ctype.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dataset.h"
+#include "dkimd_conf.h"
+#include "dns.h"
+#include "hostlist.h"
+
+#define V(f)	offsetof(struct dkimd_conf, v.f)
+#define STR(n, f, d)	{ n, CONF_STR, d, V(f), 0, 0, NULL }
+#define BOOL(n, f, d)	{ n, CONF_BOOL, d, V(f), 0, 0, NULL }
+#define INT(n, f, d, lo, hi) { n, CONF_INT, d, V(f), lo, hi, NULL }
+#define IGN(n, why)	{ n, CONF_IGNORED, NULL, 0, 0, 0, why }
+
+#define N_LUA	"Lua scripts are not supported"
+#define N_REP	"reputation services are not supported"
+#define N_LDAP	"LDAP data sets are not supported; use file: or refile:"
+#define N_STATS	"statistics reporting is not supported"
+#define N_VBR	"VBR (RFC 5518) is not supported"
+#define N_ATPS	"ATPS (RFC 6541) is not supported"
+#define N_REPORT "failure reports (RFC 6651) are not supported"
+#define N_DNS	"DNS is queried through the system resolver or Nameservers"
+
+const struct conf_kw dkimd_conf_table[] = {
+	DAEMON_CONF_KW(struct dkimd_conf, v.daemon, "inet:8891@localhost"),
+	BOOL("AllowSHA1", allow_sha1, "no"),
+	BOOL("AlwaysAddARHeader", always_ar, "no"),
+	IGN("ATPSDomains", N_ATPS),
+	IGN("ATPSHashAlgorithm", N_ATPS),
+	STR("AuthservID", authservid, NULL),
+	BOOL("AuthservIDWithJobID", authservid_jobid, "no"),
+	IGN("BaseDirectory", "paths are taken as written"),
+	IGN("BodyLengthDB", "l= is never added: it lets others append "
+	    "content to signed mail"),
+	IGN("BogusKey", "DNSSEC validation is the resolver's; see TrustAnchorFile"),
+	STR("Canonicalization", canonicalization, "simple/simple"),
+	IGN("CaptureUnknownErrors", "not needed"),
+	IGN("ChangeRootDirectory", "run it under a service manager's "
+	    "sandbox instead"),
+	INT("ClockDrift", clock_drift, "300", 0, 86400),
+	IGN("DefaultSender", "the sender is always taken from From:"),
+	IGN("Diagnostics", "z= is not added"),
+	IGN("DiagnosticDirectory", "z= is not added"),
+	IGN("DisableCryptoInit", "not needed with OpenSSL 3"),
+	IGN("DNSConnect", N_DNS),
+	INT("DNSTimeout", dns_timeout, "10", 1, 300),
+	STR("Domain", domain, NULL),
+	IGN("DomainKeysCompat", "DomainKeys is obsolete"),
+	IGN("DontSignMailTo", "not supported yet"),
+	IGN("EnableCoredumps", "set LimitCORE in the service unit instead"),
+	IGN("ExemptDomains", "not supported yet"),
+	STR("ExternalIgnoreList", exignore, NULL),
+	IGN("FinalPolicyScript", N_LUA),
+	IGN("FixCRLF", "line ends are always normalized to CRLF"),
+	IGN("FlowData", N_REP),
+	IGN("FlowDataFactor", N_REP),
+	IGN("FlowDataTTL", N_REP),
+	IGN("IdentityHeader", "not supported yet"),
+	IGN("IdentityHeaderRemove", "not supported yet"),
+	IGN("IgnoreMalformedMail", "malformed mail is always verified as far "
+	    "as it can be"),
+	IGN("Include", "not supported yet; copy the lines in"),
+	STR("InternalHosts", internalhosts, "127.0.0.1"),
+	IGN("KeepAuthResults", "our own Authentication-Results are always "
+	    "replaced, others kept"),
+	IGN("KeepTemporaryFiles", "no temporary files are written"),
+	STR("KeyFile", keyfile, NULL),
+	STR("KeyTable", keytable, NULL),
+	IGN("LDAPAuthMechanism", N_LDAP), IGN("LDAPAuthName", N_LDAP),
+	IGN("LDAPAuthRealm", N_LDAP), IGN("LDAPAuthUser", N_LDAP),
+	IGN("LDAPBindPassword", N_LDAP), IGN("LDAPBindUser", N_LDAP),
+	IGN("LDAPDisableCache", N_LDAP), IGN("LDAPKeepaliveIdle", N_LDAP),
+	IGN("LDAPKeepaliveInterval", N_LDAP),
+	IGN("LDAPKeepaliveProbes", N_LDAP), IGN("LDAPTimeout", N_LDAP),
+	IGN("LDAPUseTLS", N_LDAP),
+	BOOL("LogResults", logresults, "no"),
+	BOOL("LogWhy", logwhy, "no"),
+	IGN("LuaOnlySigning", N_LUA),
+	STR("MacroList", macrolist, NULL),
+	INT("MaximumHeaders", max_header_bytes, "65536", 1024, 16777216),
+	IGN("MaximumSignedBytes", "l= is never added"),
+	INT("MaximumSignaturesToVerify", max_verify, "3", 1, 1000),
+	IGN("Minimum", "l= is never added"),
+	INT("MinimumKeyBits", min_key_bits, "1024", 512, 16384),
+	STR("Mode", mode, "sv"),
+	STR("MTA", mtas, NULL),
+	IGN("MTACommand", "reports are not sent"),
+	BOOL("MultipleSignatures", multisig, "no"),
+	IGN("MustBeSigned", "not supported yet"),
+	STR("Nameservers", nameservers, NULL),
+	IGN("NoHeaderB", "header.b is always added"),
+	STR("OmitHeaders", omitheaders, NULL),
+	STR("On-BadSignature", on[DKIMD_EV_BADSIG], NULL),
+	STR("On-Default", on_default, NULL),
+	STR("On-DNSError", on[DKIMD_EV_DNSERR], NULL),
+	STR("On-InternalError", on[DKIMD_EV_INTERNAL], NULL),
+	STR("On-KeyNotFound", on[DKIMD_EV_NOKEY], NULL),
+	STR("On-NoSignature", on[DKIMD_EV_NOSIG], NULL),
+	IGN("On-ReputationError", N_REP),
+	STR("On-Security", on[DKIMD_EV_SECURITY], NULL),
+	STR("On-SignatureError", on[DKIMD_EV_SIGERR], NULL),
+	STR("OversignHeaders", oversignheaders, "From"),
+	STR("PeerList", peerlist, NULL),
+	IGN("POPDBFile", "use SMTP AUTH ({auth_authen}) instead"),
+	IGN("Quarantine", "use On-BadSignature quarantine"),
+	IGN("QueryCache", "answers are always cached, within their TTL"),
+	IGN("RateLimits", N_REP),
+	IGN("RedirectFailuresTo", "not supported"),
+	IGN("RemoveARAll", "only Authentication-Results claiming our "
+	    "AuthservID are removed"),
+	IGN("RemoveARFrom", "only Authentication-Results claiming our "
+	    "AuthservID are removed"),
+	BOOL("RemoveOldSignatures", remove_old, "no"),
+	IGN("ReplaceRules", "not supported"),
+	IGN("ReportAddress", N_REPORT), IGN("ReportBccAddress", N_REPORT),
+	IGN("ReputationCache", N_REP), IGN("ReputationCacheTTL", N_REP),
+	IGN("ReputationDuplicates", N_REP), IGN("ReputationLimits", N_REP),
+	IGN("ReputationLowTime", N_REP), IGN("ReputationMinimum", N_REP),
+	IGN("ReputationLimitModifiers", N_REP),
+	IGN("ReputationRatios", N_REP), IGN("ReputationRRDHashDepth", N_REP),
+	IGN("ReputationRRDRoot", N_REP), IGN("ReputationSpamCheck", N_REP),
+	IGN("ReputationTimeFactor", N_REP), IGN("ReputationTimeout", N_REP),
+	IGN("RequestReports", N_REPORT),
+	IGN("RequiredHeaders", "not supported"),
+	BOOL("RequireSafeKeys", require_safe, "yes"),
+	IGN("ResignAll", "use a catch-all '*' SigningTable entry"),
+	IGN("ResignMailTo", "use a catch-all '*' SigningTable entry"),
+	IGN("ResolverConfiguration", N_DNS),
+	IGN("ResolverTracing", N_DNS),
+	IGN("ScreenPolicyScript", N_LUA),
+	STR("Selector", selector, NULL),
+	IGN("SelectCanonicalizationHeader", "not supported"),
+	IGN("SenderHeaders", "the sender is always taken from From:"),
+	IGN("SenderMacro", "the sender is always taken from From:"),
+	IGN("SendReports", N_REPORT),
+	IGN("SetupPolicyScript", N_LUA),
+	STR("SignatureAlgorithm", signalg, NULL),
+	INT("SignatureTTL", signature_ttl, "0", 0, 315360000),
+	STR("SignHeaders", signheaders, NULL),
+	STR("SigningTable", signingtable, NULL),
+	IGN("SMTPURI", "reports are not sent"),
+	BOOL("SoftwareHeader", software_header, "no"),
+	IGN("SoftStart", "a bad configuration always stops the start"),
+	IGN("Statistics", N_STATS), IGN("StatisticsName", N_STATS),
+	IGN("StatisticsPolicyScript", N_LUA), IGN("StatisticsPrefix", N_STATS),
+	IGN("StrictHeaders", "not supported"),
+	IGN("StrictTestMode", "t=y keys are reported, never trusted more"),
+	BOOL("SubDomains", subdomains, "no"),
+	BOOL("SyslogSuccess", syslog_success, "no"),
+	IGN("TemporaryDirectory", "no temporary files are written"),
+	IGN("TestDNSData", "not supported"),
+	IGN("TestPublicKeys", "not supported"),
+	IGN("TrustAnchorFile", "DNSSEC validation is left to the resolver; "
+	    "its AD bit is reported"),
+	IGN("TrustSignaturesFrom", "not supported"),
+	IGN("UnprotectedKey", "DNSSEC validation is left to the resolver"),
+	IGN("VBR-Certifiers", N_VBR), IGN("VBR-PurgeFields", N_VBR),
+	IGN("VBR-TrustedCertifiers", N_VBR),
+	IGN("VBR-TrustedCertifiersOnly", N_VBR), IGN("VBR-Type", N_VBR),
+	IGN("WeakSyntaxChecks", "syntax is checked as the RFCs require"),
+	IGN("X-Header", "use SoftwareHeader"),
+};
+const size_t dkimd_conf_ntable = sizeof(dkimd_conf_table) /
+    sizeof(dkimd_conf_table[0]);
+
+/*
+ * The embedded default: used when no file is given and none exists under
+ * SYSCONFDIR.  It verifies everything and signs nothing until keys are
+ * configured (on the command line or in a file).
+ */
+const char dkimd_conf_default[] =
+    "Socket\t\tinet:8891@localhost\n"
+    "Mode\t\tsv\n"
+    "Canonicalization\trelaxed/simple\n"
+    "InternalHosts\t127.0.0.1, ::1\n"
+    "Syslog\t\tyes\n";
+
+static const char *const action_names[] = {
+	"accept", "reject", "tempfail", "discard", "quarantine",
+};
+
+/* dkimd_action_name - the word for an action */
+const char *
+dkimd_action_name(enum dkimd_action a)
+{
+	return action_names[a];
+}
+
+/* parse_action - "a", "accept", "r", "reject"... to an action; -1 if bad */
+static int
+parse_action(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(action_names) / sizeof(action_names[0]); i++)
+		if (strcasecmp(s, action_names[i]) == 0 ||
+		    (s[0] != '\0' && s[1] == '\0' &&
+		    tolower((unsigned char)s[0]) == action_names[i][0]))
+			return (int)i;
+	return -1;
+}
+
+/* at - "file:line: " for a keyword, or "" when it came by default */
+static void
+at(const struct dkimd_conf *c, const char *kw, struct buf *out)
+{
+	const struct conf_loc *l = conf_where(&c->conf, kw);
+
+	if (l != NULL && l->file != NULL)
+		buf_printf(out, "%s:%d: ", l->file, l->line);
+}
+
+/* set_actions - OpenDKIM's defaults, On-Default, then each On-* */
+static int
+set_actions(struct dkimd_conf *c, struct buf *err)
+{
+	static const char *const kw[DKIMD_EV_MAX] = {
+		"On-BadSignature", "On-NoSignature", "On-KeyNotFound",
+		"On-DNSError", "On-InternalError", "On-SignatureError",
+		"On-Security",
+	};
+	static const enum dkimd_action def[DKIMD_EV_MAX] = {
+		DKIMD_ACCEPT, DKIMD_ACCEPT, DKIMD_ACCEPT, DKIMD_TEMPFAIL,
+		DKIMD_TEMPFAIL, DKIMD_REJECT, DKIMD_TEMPFAIL,
+	};
+	int i, a, d = -1;
+
+	if (c->v.on_default != NULL &&
+	    (d = parse_action(c->v.on_default)) < 0) {
+		at(c, "On-Default", err);
+		buf_printf(err, "On-Default: '%s' is not accept, reject, "
+		    "tempfail, discard or quarantine", c->v.on_default);
+		return -1;
+	}
+	for (i = 0; i < DKIMD_EV_MAX; i++) {
+		c->action[i] = d >= 0 ? (enum dkimd_action)d : def[i];
+		if (c->v.on[i] == NULL)
+			continue;
+		if ((a = parse_action(c->v.on[i])) < 0) {
+			at(c, kw[i], err);
+			buf_printf(err, "%s: '%s' is not accept, reject, "
+			    "tempfail, discard or quarantine", kw[i],
+			    c->v.on[i]);
+			return -1;
+		}
+		c->action[i] = (enum dkimd_action)a;
+	}
+	return 0;
+}
+
+/* parse_canon - "relaxed/simple", "relaxed" (body simple) ... */
+static int
+parse_canon(struct dkimd_conf *c, struct buf *err)
+{
+	const char *s = c->v.canonicalization, *slash = strchr(s, '/');
+	size_t hl = slash != NULL ? (size_t)(slash - s) : strlen(s);
+	const char *b = slash != NULL ? slash + 1 : "simple";
+
+	if ((hl == 6 && strncasecmp(s, "simple", 6) == 0) ||
+	    (hl == 7 && strncasecmp(s, "relaxed", 7) == 0))
+		c->hcanon = hl == 6 ? CANON_SIMPLE : CANON_RELAXED;
+	else
+		goto bad;
+	if (strcasecmp(b, "simple") == 0)
+		c->bcanon = CANON_SIMPLE;
+	else if (strcasecmp(b, "relaxed") == 0)
+		c->bcanon = CANON_RELAXED;
+	else
+		goto bad;
+	return 0;
+bad:
+	at(c, "Canonicalization", err);
+	buf_printf(err, "Canonicalization: '%s' is not header/body with "
+	    "each simple or relaxed", s);
+	return -1;
+}
+
+/* parse_mode - letters s and v */
+static int
+parse_mode(struct dkimd_conf *c, struct buf *err)
+{
+	const char *p;
+
+	for (p = c->v.mode; *p != '\0'; p++) {
+		if (*p == 's' || *p == 'S')
+			c->policy.sign_mode = 1;
+		else if (*p == 'v' || *p == 'V')
+			c->policy.verify_mode = 1;
+		else {
+			at(c, "Mode", err);
+			buf_printf(err, "Mode: '%s' is not made of s (sign) "
+			    "and v (verify)", c->v.mode);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* parse_hdrlist - a comma list of header names into a NULL-ended array */
+static void
+parse_hdrlist(char *s, const char **out)
+{
+	size_t n = 0;
+	char *tok, *save = NULL;
+
+	for (tok = s != NULL ? strtok_r(s, ", \t", &save) : NULL;
+	    tok != NULL && n < DKIMD_MAX_HDRLIST;
+	    tok = strtok_r(NULL, ", \t", &save))
+		out[n++] = tok;
+	out[n] = NULL;
+}
+
+/* header_lists - SignHeaders, OversignHeaders, OmitHeaders */
+static int
+header_lists(struct dkimd_conf *c)
+{
+	struct buf all = BUF_INIT;
+	size_t o1, o2;
+
+	/* one allocation, three NUL-separated lists */
+	buf_puts(&all, c->v.signheaders ? c->v.signheaders : "");
+	o1 = all.len + 1;
+	buf_putc(&all, '\0');
+	buf_puts(&all, c->v.oversignheaders ? c->v.oversignheaders : "");
+	o2 = all.len + 1;
+	buf_putc(&all, '\0');
+	buf_puts(&all, c->v.omitheaders ? c->v.omitheaders : "");
+	if (all.failed)
+		return -1;
+	c->hdrlists = buf_detach(&all);
+	parse_hdrlist(c->hdrlists, c->signhdrs);
+	parse_hdrlist(c->hdrlists + o1, c->oversign);
+	parse_hdrlist(c->hdrlists + o2, c->omit);
+	return 0;
+}
+
+/* open_set - open a data set keyword if set */
+static int
+open_set(struct dkimd_conf *c, const char *kw, const char *spec,
+    struct dataset **out, struct buf *err)
+{
+	struct buf why = BUF_INIT;
+
+	if (spec == NULL)
+		return 0;
+	if (dataset_open(spec, out, &why) < 0) {
+		at(c, kw, err);
+		buf_printf(err, "%s: %s", kw, buf_str(&why));
+		buf_free(&why);
+		return -1;
+	}
+	buf_free(&why);
+	return 0;
+}
+
+/* open_hosts - open a host list keyword if set; warnings kept */
+static int
+open_hosts(struct dkimd_conf *c, const char *kw, const char *spec,
+    struct hostlist **out, struct buf *err)
+{
+	struct buf why = BUF_INIT;
+	const char *w;
+
+	if (spec == NULL)
+		return 0;
+	if ((*out = hostlist_new()) == NULL)
+		return -1;
+	if (hostlist_load(*out, spec, &why) < 0) {
+		at(c, kw, err);
+		buf_printf(err, "%s: %s", kw, buf_str(&why));
+		buf_free(&why);
+		return -1;
+	}
+	buf_free(&why);
+	w = hostlist_warnings(*out);
+	if (*w != '\0') {
+		at(c, kw, &c->warnings);
+		buf_printf(&c->warnings, "%s: %s", kw, w);
+	}
+	return 0;
+}
+
+/* open_tables - data sets and host lists named by the configuration */
+static int
+open_tables(struct dkimd_conf *c, struct buf *err)
+{
+	struct dkimd_policy *p = &c->policy;
+
+	if (open_set(c, "KeyTable", c->v.keytable, &p->keytable, err) < 0 ||
+	    open_set(c, "SigningTable", c->v.signingtable, &p->signingtable,
+	    err) < 0 ||
+	    open_set(c, "Domain", c->v.domain, &p->domains, err) < 0 ||
+	    open_set(c, "MTA", c->v.mtas, &p->mtas, err) < 0 ||
+	    open_set(c, "MacroList", c->v.macrolist, &p->macros, err) < 0 ||
+	    open_hosts(c, "InternalHosts", c->v.internalhosts, &p->internal,
+	    err) < 0 ||
+	    open_hosts(c, "PeerList", c->v.peerlist, &c->peers, err) < 0 ||
+	    open_hosts(c, "ExternalIgnoreList", c->v.exignore, &c->exignore,
+	    err) < 0)
+		return -1;
+	p->subdomains = c->v.subdomains;
+	p->multisig = c->v.multisig;
+	return 0;
+}
+
+/* key_traps - warnings about keys: unsafe files, mismatched names */
+static void
+key_traps(struct dkimd_conf *c, const struct dkimd_key *k)
+{
+	struct stat st;
+	const char *dot;
+
+	if (k->path != NULL && stat(k->path, &st) == 0 &&
+	    (st.st_mode & (S_IROTH | S_IWOTH | S_IWGRP)) != 0)
+		buf_printf(&c->warnings, "%s: key file %s is %s by others%s\n",
+		    k->where, k->path, (st.st_mode & S_IROTH) ?
+		    "readable" : "writable", c->v.require_safe ?
+		    " (RequireSafeKeys: chmod 600 it)" : "");
+	/* "sel._domainkey.red.example" signing as blue.example */
+	if (k->name != NULL && k->domain != NULL &&
+	    strcmp(k->domain, "%") != 0 &&
+	    (dot = strstr(k->name, "._domainkey.")) != NULL &&
+	    strcasecmp(dot + 12, k->domain) != 0)
+		buf_printf(&c->warnings, "%s: key '%s' signs as d=%s, not as "
+		    "%s as its name suggests\n", k->where, k->name, k->domain,
+		    dot + 12);
+}
+
+/* policy_traps - the OpenDKIM traps that a working setup may hide */
+static void
+policy_traps(struct dkimd_conf *c)
+{
+	struct dkimd_policy *p = &c->policy;
+	struct buf *w = &c->warnings;
+	size_t i;
+
+	if (p->keytable != NULL && c->v.domain != NULL) {
+		at(c, "Domain", w);
+		buf_puts(w, "Domain is ignored because a KeyTable is set; "
+		    "signing follows the SigningTable\n");
+	}
+	if (p->keytable != NULL && p->signingtable == NULL) {
+		at(c, "KeyTable", w);
+		buf_puts(w, "KeyTable is set but SigningTable is not: nothing "
+		    "will be signed\n");
+	}
+	if (p->signingtable != NULL && p->keytable == NULL) {
+		at(c, "SigningTable", w);
+		buf_puts(w, "SigningTable is set but KeyTable is not: nothing "
+		    "will be signed\n");
+	}
+	if (p->internal != NULL && hostlist_has_all(p->internal)) {
+		at(c, "InternalHosts", w);
+		buf_puts(w, "InternalHosts lists 0.0.0.0/0 or ::/0: every "
+		    "client is internal, so mail from anywhere gets signed\n");
+	}
+	for (i = 0; p->signingtable != NULL && p->keytable != NULL &&
+	    i < p->signingtable->n; i++) {
+		const struct dataset_entry *e = &p->signingtable->entries[i];
+		char name[256];
+		size_t n = e->value ? strcspn(e->value, " \t") : 0;
+
+		if (n == 0 || n >= sizeof(name) || strchr(e->value, '%'))
+			continue;
+		memcpy(name, e->value, n);
+		name[n] = '\0';
+		if (dkimd_policy_key(p, name) == NULL)
+			buf_printf(w, "%s:%d: SigningTable entry '%s' names "
+			    "key '%s', which the KeyTable lacks: such mail is "
+			    "refused with a temporary error\n",
+			    p->signingtable->path ? p->signingtable->path :
+			    "SigningTable", e->line, e->key, name);
+	}
+	for (i = 0; i < p->nkeys; i++)
+		key_traps(c, &p->keys[i]);
+	if (p->single != NULL)
+		key_traps(c, p->single);
+}
+
+/* resolve_authserv - AuthservID, or the host name */
+static int
+resolve_authserv(struct dkimd_conf *c)
+{
+	char host[256];
+
+	if (c->v.authservid != NULL && strcmp(c->v.authservid, "HOSTNAME"))
+		c->authserv_id = strdup(c->v.authservid);
+	else if (gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = '\0';
+		c->authserv_id = strdup(host);
+	} else
+		c->authserv_id = strdup("localhost");
+	return c->authserv_id != NULL ? 0 : -1;
+}
+
+/* make_resolver - the DNS resolver with its cache */
+static int
+make_resolver(struct dkimd_conf *c, struct buf *err)
+{
+	struct dns_opts o;
+	struct buf why = BUF_INIT;
+
+	memset(&o, 0, sizeof(o));
+	o.nameservers = c->v.nameservers;
+	o.timeout_ms = (int)c->v.dns_timeout * 1000;
+	o.cache_max = 4096;
+	if ((c->dns = dns_new_system(&o, &why)) == NULL) {
+		at(c, "Nameservers", err);
+		buf_printf(err, "DNS: %s", buf_str(&why));
+		buf_free(&why);
+		return -1;
+	}
+	buf_free(&why);
+	return 0;
+}
+
+/* check_values - parse and cross-check what was loaded */
+static int
+check_values(struct dkimd_conf *c, struct buf *err)
+{
+	if (daemon_conf_check(&c->v.daemon, &c->conf, err) < 0 ||
+	    set_actions(c, err) < 0 || parse_canon(c, err) < 0 ||
+	    parse_mode(c, err) < 0)
+		return -1;
+	if (c->v.signalg != NULL && strcasecmp(c->v.signalg, "rsa-sha256") &&
+	    strcasecmp(c->v.signalg, "ed25519-sha256") &&
+	    strcasecmp(c->v.signalg, "rsa-sha1")) {
+		at(c, "SignatureAlgorithm", err);
+		buf_printf(err, "SignatureAlgorithm: '%s' is not rsa-sha256 or "
+		    "ed25519-sha256", c->v.signalg);
+		return -1;
+	}
+	if (c->v.signalg != NULL) {
+		at(c, "SignatureAlgorithm", &c->warnings);
+		buf_puts(&c->warnings, "SignatureAlgorithm has no effect: the "
+		    "algorithm follows from each key (RSA: rsa-sha256, "
+		    "Ed25519: ed25519-sha256)\n");
+	}
+	return 0;
+}
+
+/* dkimd_conf_load - the runtime's load_config */
+void *
+dkimd_conf_load(const char *path, const char *text, struct buf *err)
+{
+	struct dkimd_conf *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	buf_init(&c->warnings);
+	if (conf_init(&c->conf, dkimd_conf_table, dkimd_conf_ntable, c,
+	    err) < 0)
+		goto fail;
+	if (path != NULL ? conf_load_file(&c->conf, path, err) < 0 :
+	    conf_load_string(&c->conf, text, "(built-in default)", err) < 0)
+		goto fail;
+	buf_puts(&c->warnings, buf_str(&c->conf.warnings));
+	if (check_values(c, err) < 0 || open_tables(c, err) < 0 ||
+	    header_lists(c) < 0 || resolve_authserv(c) < 0)
+		goto fail;
+	if (dkimd_policy_keys(&c->policy, c->v.keyfile, c->v.selector,
+	    &c->warnings) < 0)
+		goto fail;
+	policy_traps(c);
+	if (make_resolver(c, err) < 0)
+		goto fail;
+	if (c->warnings.failed)
+		goto fail;
+	buf_puts(err, buf_str(&c->warnings));
+	return c;
+fail:
+	if (err->len == 0)
+		buf_puts(err, "out of memory");
+	dkimd_conf_free(c);
+	return NULL;
+}
+
+/* dkimd_conf_free - release a configuration and all it owns */
+void
+dkimd_conf_free(void *arg)
+{
+	struct dkimd_conf *c = arg;
+
+	if (c == NULL)
+		return;
+	dkimd_policy_free(&c->policy);
+	if (c->peers != NULL)
+		hostlist_free(c->peers);
+	if (c->exignore != NULL)
+		hostlist_free(c->exignore);
+	if (c->dns != NULL)
+		dns_free(c->dns);
+	free(c->authserv_id);
+	free(c->hdrlists);
+	buf_free(&c->warnings);
+	conf_free(&c->conf);
+	free(c);
+}

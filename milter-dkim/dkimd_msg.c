@@ -1,0 +1,683 @@
+/*
+ * NAME
+ *	dkimd_msg - one message through milter-dkim, without libmilter
+ * SYNOPSIS
+ *	#include "dkimd_msg.h"
+ * DESCRIPTION
+ *	Header fields are kept until the end of the header, when the
+ *	sender is known and the policy decides between signing and
+ *	verifying; then they are fed to the DKIM engines, and the body
+ *	streams through without being stored.
+ *
+ *	At end of message the outcome lists the header edits: every
+ *	Authentication-Results field that claims our authserv-id is
+ *	deleted (highest index first, so that no deletion shifts another),
+ *	then our signatures and our Authentication-Results are inserted at
+ *	the top.  The action follows the On-* settings.
+ *
+ *	A failure of our own (out of memory, an engine that cannot sign)
+ *	sets a sticky error and the On-InternalError or On-SignatureError
+ *	action applies at end of message; nothing is lost silently.
+ * DIAGNOSTICS
+ *	Every log line carries the queue id.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+
+#include "authres.h"
+#include "dkim.h"
+#include "dkimd_msg.h"
+#include "dns.h"
+#include "hostlist.h"
+#include "log.h"
+#include "rfc5322.h"
+
+#define DKIMD_MAX_FIELDS	10000	/* header fields kept per message */
+#define DKIMD_KEY_NOTFOUND_REASON "no key for signature"
+
+struct dkimd_msg {
+	const struct dkimd_conf	*conf;
+	/* connection */
+	char			 host[256];
+	char			 addr[INET6_ADDRSTRLEN + 2];
+	struct sockaddr_storage	 ss;
+	int			 have_sa;
+	/* message */
+	char			 qid[64];
+	char			*auth, *daemon;
+	const char		*(*macro)(void *, const char *);
+	void			*macro_arg;
+	struct buf		 hdr;		/* raw fields, NUL-separated */
+	size_t			 nfields;
+	int			 too_big;	/* header over the limit */
+	int			 ar_total;	/* Authentication-Results seen */
+	int			*ar_ours;	/* indexes claiming our id */
+	size_t			 nar_ours, car_ours;
+	int			 nsig;		/* DKIM-Signature fields seen */
+	struct dkimd_decision	 dec;
+	int			 decided;
+	struct dkim_sign	*signer[DKIMD_MAX_SIGNREQ];
+	size_t			 nsigner;
+	struct dkim_verify	*verifier;
+	int			 error;		/* internal error, sticky */
+	int			 sigerr;	/* signing failed */
+	/* outcome storage */
+	struct dkimd_edit	*edit;
+	size_t			 nedit, cedit;
+};
+
+/* dkimd_msg_new - a connection's context */
+struct dkimd_msg *
+dkimd_msg_new(const struct dkimd_conf *conf)
+{
+	struct dkimd_msg *m = calloc(1, sizeof(*m));
+
+	if (m == NULL)
+		return NULL;
+	m->conf = conf;
+	buf_init(&m->hdr);
+	buf_init(&m->dec.why);
+	return m;
+}
+
+/* dkimd_msg_connect - remember the client; 1 when it is a peer */
+int
+dkimd_msg_connect(struct dkimd_msg *m, const char *hostname,
+    const struct sockaddr *sa)
+{
+	const void *a = NULL;
+
+	snprintf(m->host, sizeof(m->host), "%s", hostname ? hostname : "");
+	m->addr[0] = '\0';
+	m->have_sa = 0;
+	if (sa != NULL && sa->sa_family == AF_INET) {
+		memcpy(&m->ss, sa, sizeof(struct sockaddr_in));
+		a = &((const struct sockaddr_in *)sa)->sin_addr;
+	} else if (sa != NULL && sa->sa_family == AF_INET6) {
+		memcpy(&m->ss, sa, sizeof(struct sockaddr_in6));
+		a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+	}
+	if (a != NULL) {
+		m->have_sa = 1;
+		inet_ntop(sa->sa_family, a, m->addr, sizeof(m->addr));
+	}
+	if (m->conf->peers == NULL)
+		return 0;
+	return m->have_sa ? hostlist_match(m->conf->peers,
+	    (const struct sockaddr *)&m->ss, hostname) :
+	    hostlist_match_addr(m->conf->peers, NULL, hostname);
+}
+
+/* dkimd_msg_set_qid - the queue id, once the MTA tells it */
+void
+dkimd_msg_set_qid(struct dkimd_msg *m, const char *qid)
+{
+	if (qid != NULL && *qid != '\0')
+		snprintf(m->qid, sizeof(m->qid), "%s", qid);
+}
+
+/* dkimd_msg_qid - the queue id for log lines */
+const char *
+dkimd_msg_qid(const struct dkimd_msg *m)
+{
+	return m->qid[0] != '\0' ? m->qid : "NOQUEUE";
+}
+
+/* dkimd_msg_envfrom - start a message */
+void
+dkimd_msg_envfrom(struct dkimd_msg *m, const char *qid, const char *auth,
+    const char *daemon, const char *(*fn)(void *, const char *), void *arg)
+{
+	dkimd_msg_reset(m);
+	dkimd_msg_set_qid(m, qid);
+	m->auth = auth != NULL && *auth != '\0' ? strdup(auth) : NULL;
+	m->daemon = daemon != NULL ? strdup(daemon) : NULL;
+	m->macro = fn;
+	m->macro_arg = arg;
+	if ((auth != NULL && *auth != '\0' && m->auth == NULL) ||
+	    (daemon != NULL && m->daemon == NULL))
+		m->error = 1;
+}
+
+/* grow - make room for one more element; -1 when out of memory */
+static int
+grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+	void *p;
+	size_t c;
+
+	if (n < *cap)
+		return 0;
+	c = *cap ? *cap * 2 : 8;
+	if ((p = reallocarray(*arr, c, size)) == NULL)
+		return -1;
+	*arr = p;
+	*cap = c;
+	return 0;
+}
+
+/* dkimd_msg_header - keep one raw field "Name:value" with CRLF breaks */
+void
+dkimd_msg_header(struct dkimd_msg *m, const char *name, const char *value)
+{
+	const char *p;
+
+	if (strcasecmp(name, "Authentication-Results") == 0) {
+		m->ar_total++;
+		if (authres_is_ours(value, m->conf->authserv_id)) {
+			if (grow((void **)&m->ar_ours, &m->car_ours,
+			    m->nar_ours, sizeof(*m->ar_ours)) < 0)
+				m->error = 1;
+			else
+				m->ar_ours[m->nar_ours++] = m->ar_total;
+		}
+	}
+	if (m->error || m->too_big)
+		return;
+	if (strcasecmp(name, DKIM_SIGNATURE_HEADER) == 0)
+		m->nsig++;
+	if (m->nfields >= DKIMD_MAX_FIELDS || m->hdr.len + strlen(name) +
+	    strlen(value) > (size_t)m->conf->v.max_header_bytes) {
+		m->too_big = 1;
+		return;
+	}
+	buf_puts(&m->hdr, name);
+	buf_putc(&m->hdr, ':');
+	for (p = value; *p != '\0'; p++) {
+		if (*p == '\n' && (p == value || p[-1] != '\r'))
+			buf_putc(&m->hdr, '\r');
+		buf_putc(&m->hdr, *p);
+	}
+	buf_putc(&m->hdr, '\0');
+	m->nfields++;
+	if (m->hdr.failed)
+		m->error = 1;
+}
+
+/* macro_get - MacroList lookups go to the MTA's macros */
+static const char *
+macro_get(void *arg, const char *name)
+{
+	struct dkimd_msg *m = arg;
+
+	return m->macro != NULL ? m->macro(m->macro_arg, name) : NULL;
+}
+
+/* from_address - the From: address, when there is exactly one */
+static int
+from_address(struct dkimd_msg *m, struct rfc5322_addr *out)
+{
+	const char *f = m->hdr.s, *end = m->hdr.s + m->hdr.len;
+	struct rfc5322_addrlist list;
+	enum rfc5322_status st = RFC5322_NOADDR;
+	int nfrom = 0;
+
+	memset(&list, 0, sizeof(list));
+	for (; f != NULL && f < end; f += strlen(f) + 1) {
+		if (strncasecmp(f, "From:", 5) != 0)
+			continue;
+		if (nfrom++ > 0)
+			break;
+		st = rfc5322_from(f + 5, strlen(f + 5), &list);
+	}
+	if (nfrom != 1 || st != RFC5322_OK || list.n != 1) {
+		buf_printf(&m->dec.why, "sign: %s\n", nfrom == 0 ?
+		    "no From: field" : nfrom > 1 ? "several From: fields" :
+		    rfc5322_strerror(st));
+		rfc5322_addrlist_free(&list);
+		return -1;
+	}
+	*out = list.addr[0];
+	list.addr[0].local = list.addr[0].domain = NULL;
+	rfc5322_addrlist_free(&list);
+	return 0;
+}
+
+/* start_signers - one DKIM signing context per request */
+static void
+start_signers(struct dkimd_msg *m)
+{
+	const struct dkimd_conf *c = m->conf;
+	struct dkim_sign_opts o;
+	size_t i;
+
+	for (i = 0; i < m->dec.nreq; i++) {
+		const struct dkimd_signreq *r = &m->dec.req[i];
+
+		memset(&o, 0, sizeof(o));
+		o.key = r->key->key;
+		o.domain = r->domain;
+		o.selector = r->key->selector;
+		o.identity = r->identity;
+		o.hcanon = c->hcanon;
+		o.bcanon = c->bcanon;
+		o.headers = c->signhdrs[0] != NULL ? c->signhdrs : NULL;
+		o.oversign = c->oversign;
+		o.omit = c->omit;
+		o.expire = (unsigned long)c->v.signature_ttl;
+		if ((m->signer[m->nsigner] = dkim_sign_new(&o)) == NULL) {
+			log_msg(LOG_ERR, m->qid, "cannot set up signing with "
+			    "key %s", r->key->name);
+			m->sigerr = 1;
+			continue;
+		}
+		m->nsigner++;
+	}
+}
+
+/* key_lookup - the verifier's key lookup, through the resolver */
+static enum dkim_key_status
+key_lookup(void *arg, const char *qname, struct buf *record, int *secure)
+{
+	struct dkimd_msg *m = arg;
+	struct dns_answer *a = NULL;
+	enum dns_status st;
+
+	st = dns_query(m->conf->dns, qname, DNS_T_TXT, &a);
+	switch (st) {
+	case DNS_OK:
+		break;
+	case DNS_NXDOMAIN:
+	case DNS_NODATA:
+		return DKIM_KEY_NOTFOUND;
+	case DNS_BADNAME:
+		return DKIM_KEY_PERMFAIL;
+	default:
+		log_msg(LOG_WARNING, m->qid, "key lookup %s: %s", qname,
+		    dns_strerror(st));
+		return DKIM_KEY_TEMPFAIL;
+	}
+	buf_append(record, a->rr[0].text, a->rr[0].text_len);
+	*secure = a->secure;
+	dns_answer_free(a);
+	return record->failed ? DKIM_KEY_TEMPFAIL : DKIM_KEY_OK;
+}
+
+/* start_verifier - the verification context */
+static void
+start_verifier(struct dkimd_msg *m)
+{
+	struct dkim_verify_opts o = DKIM_VERIFY_OPTS_INIT;
+
+	o.max_sigs = (unsigned)m->conf->v.max_verify;
+	o.allow_sha1 = m->conf->v.allow_sha1;
+	o.min_key_bits = (unsigned)m->conf->v.min_key_bits;
+	o.clock_drift = m->conf->v.clock_drift;
+	if ((m->verifier = dkim_verify_new(&o, key_lookup, m)) == NULL)
+		m->error = 1;
+}
+
+/* feed_headers - every kept field, in order, to every engine */
+static void
+feed_headers(struct dkimd_msg *m)
+{
+	const char *f = m->hdr.s, *end = m->hdr.s + m->hdr.len;
+	size_t i, len;
+
+	for (; f != NULL && f < end; f += len + 1) {
+		len = strlen(f);
+		for (i = 0; i < m->nsigner; i++)
+			if (dkim_sign_header(m->signer[i], f, len) != DKIM_OK)
+				m->sigerr = 1;
+		if (m->verifier != NULL &&
+		    dkim_verify_header(m->verifier, f, len) != DKIM_OK)
+			m->error = 1;
+	}
+	for (i = 0; i < m->nsigner; i++)
+		if (dkim_sign_eoh(m->signer[i]) != DKIM_OK)
+			m->sigerr = 1;
+	if (m->verifier != NULL && dkim_verify_eoh(m->verifier) != DKIM_OK)
+		m->error = 1;
+}
+
+/* log_decision - the policy's reasons, when LogWhy asks or it matters */
+static void
+log_decision(struct dkimd_msg *m, const char *local, const char *domain)
+{
+	const char *p = buf_str(&m->dec.why), *nl;
+
+	if (!m->conf->v.logwhy && !(m->dec.origin && !m->dec.sign))
+		return;
+	for (; *p != '\0'; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			nl = p + strlen(p);
+		log_msg(LOG_INFO, m->qid, "%s@%s: %.*s", local, domain,
+		    (int)(nl - p), p);
+		if (*nl == '\0')
+			break;
+	}
+}
+
+/* dkimd_msg_eoh - decide, then start the engines */
+void
+dkimd_msg_eoh(struct dkimd_msg *m)
+{
+	struct rfc5322_addr from = { NULL, NULL };
+	struct dkimd_client cl;
+
+	if (m->error || m->too_big)
+		return;
+	memset(&cl, 0, sizeof(cl));
+	cl.sa = m->have_sa ? (const struct sockaddr *)&m->ss : NULL;
+	cl.addr = m->addr[0] != '\0' ? m->addr : NULL;
+	cl.hostname = m->host[0] != '\0' ? m->host : NULL;
+	cl.auth = m->auth;
+	cl.daemon = m->daemon;
+	cl.macro = macro_get;
+	cl.macro_arg = m;
+	buf_free(&m->dec.why);
+	if (from_address(m, &from) < 0)
+		from.local = from.domain = NULL;
+	if (dkimd_policy_decide(&m->conf->policy, &cl, from.local,
+	    from.domain, &m->dec) < 0)
+		m->error = 1;
+	m->decided = 1;
+	log_decision(m, from.local ? from.local : "", from.domain ?
+	    from.domain : "");
+	rfc5322_addr_free(&from);
+	if (m->dec.sign)
+		start_signers(m);
+	else if (m->dec.verify)
+		start_verifier(m);
+	if (!m->error)
+		feed_headers(m);
+}
+
+/* dkimd_msg_body - stream a body chunk through the engines */
+void
+dkimd_msg_body(struct dkimd_msg *m, const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	if (m->error)
+		return;
+	for (i = 0; i < m->nsigner; i++)
+		if (dkim_sign_body(m->signer[i], p, n) != DKIM_OK)
+			m->sigerr = 1;
+	if (m->verifier != NULL && dkim_verify_body(m->verifier, p, n) !=
+	    DKIM_OK)
+		m->error = 1;
+}
+
+/* lf_copy - a copy of a CRLF-folded value with LF line breaks */
+static char *
+lf_copy(const char *s, size_t n)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!(s[i] == '\r' && i + 1 < n && s[i + 1] == '\n'))
+			buf_putc(&b, s[i]);
+	return buf_detach(&b);
+}
+
+/* add_edit - append an edit; value is taken over */
+static void
+add_edit(struct dkimd_msg *m, enum dkimd_edit_op op, const char *name,
+    char *value, int index)
+{
+	if ((op == DKIMD_EDIT_INSERT && value == NULL) ||
+	    grow((void **)&m->edit, &m->cedit, m->nedit, sizeof(*m->edit))) {
+		free(value);
+		m->error = 1;
+		return;
+	}
+	m->edit[m->nedit].op = op;
+	m->edit[m->nedit].name = name;
+	m->edit[m->nedit].value = value;
+	m->edit[m->nedit].index = index;
+	m->nedit++;
+}
+
+/* finish_signing - one DKIM-Signature edit per signer */
+static void
+finish_signing(struct dkimd_msg *m)
+{
+	struct buf sig = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < m->nsigner; i++) {
+		buf_reset(&sig);
+		if (dkim_sign_eom(m->signer[i], &sig) != DKIM_OK ||
+		    sig.failed) {
+			m->sigerr = 1;
+			continue;
+		}
+		add_edit(m, DKIMD_EDIT_INSERT, DKIM_SIGNATURE_HEADER,
+		    lf_copy(sig.s, sig.len), 0);
+		log_msg(LOG_INFO, m->qid, "DKIM-Signature field added "
+		    "(s=%s d=%s)", m->dec.req[i].key->selector,
+		    m->dec.req[i].domain);
+	}
+	buf_free(&sig);
+}
+
+/* result_comment - "(2048-bit key)" and friends */
+static void
+result_comment(const struct dkim_sig_result *r, struct buf *out)
+{
+	if (r->key_bits > 0)
+		buf_printf(out, "%u-bit key", r->key_bits);
+	if (r->testing)
+		buf_printf(out, "%stesting key", out->len ? "; " : "");
+	if (r->secure)
+		buf_printf(out, "%sDNSSEC", out->len ? "; " : "");
+	if (r->reason[0] != '\0')
+		buf_printf(out, "%s%s", out->len ? "; " : "", r->reason);
+	if (r->has_l)
+		buf_printf(out, "%sl= covers %llu of %llu body bytes",
+		    out->len ? "; " : "", r->body_signed, r->body_total);
+}
+
+/* set_prop - fill one property */
+static void
+set_prop(struct authres_prop *p, const char *ptype, const char *prop,
+    char *value)
+{
+	p->ptype = (char *)ptype;
+	p->property = (char *)prop;
+	p->value = value;
+}
+
+/* verify_results - build the A-R value; returns the message's event */
+static int
+verify_results(struct dkimd_msg *m, struct buf *ar)
+{
+	size_t n = dkim_verify_count(m->verifier), i;
+	struct authres_resinfo *ri = calloc(n ? n : 1, sizeof(*ri));
+	struct authres_prop *pr = calloc(n ? n * 5 : 1, sizeof(*pr));
+	struct buf *cm = calloc(n ? n : 1, sizeof(*cm));
+	int pass = 0, tempfail = 0, nokey = 0, ev;
+
+	if (ri == NULL || pr == NULL || cm == NULL) {
+		m->error = 1;
+		ev = DKIMD_EV_INTERNAL;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		const struct dkim_sig_result *r =
+		    dkim_verify_result(m->verifier, i);
+
+		ri[i].method = (char *)"dkim";
+		ri[i].result = (char *)dkim_result_name(r->result);
+		result_comment(r, &cm[i]);
+		ri[i].comment = cm[i].len ? cm[i].s : NULL;
+		ri[i].props = &pr[i * 5];
+		set_prop(&ri[i].props[ri[i].nprops++], "header", "d",
+		    (char *)r->d);
+		set_prop(&ri[i].props[ri[i].nprops++], "header", "i",
+		    (char *)(r->i[0] ? r->i : NULL));
+		if (r->i[0] == '\0')
+			ri[i].nprops--;
+		set_prop(&ri[i].props[ri[i].nprops++], "header", "s",
+		    (char *)r->s);
+		set_prop(&ri[i].props[ri[i].nprops++], "header", "a",
+		    (char *)r->a);
+		set_prop(&ri[i].props[ri[i].nprops++], "header", "b",
+		    (char *)r->b);
+		pass |= r->result == DKIM_RESULT_PASS;
+		tempfail |= r->result == DKIM_RESULT_TEMPERROR;
+		nokey |= strcmp(r->reason, DKIMD_KEY_NOTFOUND_REASON) == 0;
+		if (m->conf->v.logresults || r->result != DKIM_RESULT_PASS)
+			log_msg(LOG_INFO, m->qid, "DKIM verification "
+			    "d=%s s=%s: %s%s%s", r->d, r->s,
+			    dkim_result_name(r->result), r->reason[0] ?
+			    ": " : "", r->reason);
+	}
+	ev = n == 0 ? DKIMD_EV_NOSIG : pass ? -1 : tempfail ?
+	    DKIMD_EV_DNSERR : nokey ? DKIMD_EV_NOKEY : DKIMD_EV_BADSIG;
+	if (n > 0 || m->conf->v.always_ar)
+		authres_write(ar, AUTHRES_NAME_LEN, AUTHRES_LF,
+		    m->conf->authserv_id, 0, ri, n);
+out:
+	for (i = 0; cm != NULL && i < n; i++)
+		buf_free(&cm[i]);
+	free(cm);
+	free(pr);
+	free(ri);
+	return ev;
+}
+
+/* set_action - the outcome's action and SMTP reply for an event */
+static void
+set_action(struct dkimd_msg *m, struct dkimd_outcome *out, int ev)
+{
+	static const struct {
+		const char *rcode, *xcode, *text;
+	} reply[DKIMD_EV_MAX] = {
+		{ "550", "5.7.20", "No valid DKIM signature found" },
+		{ "550", "5.7.20", "No DKIM signature found" },
+		{ "550", "5.7.20", "DKIM key not found" },
+		{ "451", "4.4.3", "DNS error while verifying DKIM signature" },
+		{ "451", "4.3.0", "Internal error while processing DKIM" },
+		{ "451", "4.3.0", "Could not sign the message" },
+		{ "451", "4.7.0", "Message not processed for security reasons" },
+	};
+
+	out->action = DKIMD_ACCEPT;
+	if (ev < 0)
+		return;
+	out->action = m->conf->action[ev];
+	if (out->action == DKIMD_REJECT || out->action == DKIMD_TEMPFAIL) {
+		out->rcode = out->action == DKIMD_REJECT ? "550" : "451";
+		out->xcode = out->action == DKIMD_REJECT ? "5.7.20" :
+		    reply[ev].xcode;
+		if (out->action == DKIMD_TEMPFAIL && reply[ev].rcode[0] == '5')
+			out->xcode = "4.7.20";
+		snprintf(out->text, sizeof(out->text), "%s", reply[ev].text);
+	}
+	if (out->action != DKIMD_ACCEPT)
+		log_msg(LOG_NOTICE, m->qid, "%s: %s", reply[ev].text,
+		    dkimd_action_name(out->action));
+}
+
+/* order_edits - deletions first (their indexes count the original
+ * fields), then insertions, each group keeping its order */
+static void
+order_edits(struct dkimd_msg *m)
+{
+	struct dkimd_edit t;
+	size_t i, j;
+
+	for (i = 1; i < m->nedit; i++) {
+		t = m->edit[i];
+		for (j = i; j > 0 && t.op == DKIMD_EDIT_DELETE &&
+		    m->edit[j - 1].op == DKIMD_EDIT_INSERT; j--)
+			m->edit[j] = m->edit[j - 1];
+		m->edit[j] = t;
+	}
+}
+
+/* dkimd_msg_eom - the outcome of the message */
+void
+dkimd_msg_eom(struct dkimd_msg *m, struct dkimd_outcome *out)
+{
+	struct buf ar = BUF_INIT;
+	int ev = -1, i;
+
+	memset(out, 0, sizeof(*out));
+	if (!m->decided && !m->error && !m->too_big)
+		dkimd_msg_eoh(m);
+	if (m->too_big) {
+		log_msg(LOG_WARNING, m->qid, "header larger than "
+		    "MaximumHeaders (%ld bytes): passed without DKIM "
+		    "processing", m->conf->v.max_header_bytes);
+	} else if (m->dec.tempfail) {
+		log_msg(LOG_ERR, m->qid, "a signing key cannot be used (see "
+		    "above): message refused for now");
+		ev = DKIMD_EV_INTERNAL;
+	} else if (!m->error && m->nsigner > 0) {
+		if (m->conf->v.remove_old)
+			for (i = m->nsig; i > 0; i--)
+				add_edit(m, DKIMD_EDIT_DELETE,
+				    DKIM_SIGNATURE_HEADER, NULL, i);
+		finish_signing(m);
+	} else if (!m->error && m->verifier != NULL &&
+	    dkim_verify_eom(m->verifier) == DKIM_OK) {
+		ev = verify_results(m, &ar);
+		if (ar.len > 0 && !ar.failed)
+			add_edit(m, DKIMD_EDIT_INSERT, "Authentication-Results",
+			    strdup(ar.s), 0);
+	} else if (m->verifier != NULL) {
+		m->error = 1;
+	}
+	/* forged results claiming our authserv-id go, whatever else */
+	for (i = (int)m->nar_ours - 1; i >= 0; i--)
+		add_edit(m, DKIMD_EDIT_DELETE, "Authentication-Results", NULL,
+		    m->ar_ours[i]);
+	if (m->sigerr && ev < 0)
+		ev = DKIMD_EV_SIGERR;
+	if (m->error || ar.failed)
+		ev = DKIMD_EV_INTERNAL;
+	buf_free(&ar);
+	set_action(m, out, ev);
+	order_edits(m);
+	out->edit = m->edit;
+	out->nedit = out->action == DKIMD_ACCEPT ||
+	    out->action == DKIMD_QUARANTINE ? m->nedit : 0;
+}
+
+/* dkimd_msg_reset - drop the per-message state */
+void
+dkimd_msg_reset(struct dkimd_msg *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nsigner; i++)
+		dkim_sign_free(m->signer[i]);
+	m->nsigner = 0;
+	if (m->verifier != NULL)
+		dkim_verify_free(m->verifier);
+	m->verifier = NULL;
+	for (i = 0; i < m->nedit; i++)
+		free(m->edit[i].value);
+	m->nedit = 0;
+	dkimd_decision_free(&m->dec);
+	buf_reset(&m->hdr);
+	free(m->auth);
+	free(m->daemon);
+	m->auth = m->daemon = NULL;
+	m->nfields = 0;
+	m->too_big = m->error = m->sigerr = m->decided = 0;
+	m->ar_total = m->nar_ours = m->nsig = 0;
+	m->qid[0] = '\0';
+}
+
+/* dkimd_msg_free - release a connection's context */
+void
+dkimd_msg_free(struct dkimd_msg *m)
+{
+	if (m == NULL)
+		return;
+	dkimd_msg_reset(m);
+	buf_free(&m->hdr);
+	free(m->ar_ours);
+	free(m->edit);
+	free(m);
+}

@@ -1,0 +1,301 @@
+/*
+ * NAME
+ *	milter-dkim - DKIM signing and verifying milter
+ * SYNOPSIS
+ *	milter-dkim [-fnVh] [-c file] [explain sender client-ip [auth-user]]
+ * DESCRIPTION
+ *	The daemon: the runtime (common/daemon.c) does the command line,
+ *	configuration, socket and signals; these callbacks hand each milter
+ *	stage to dkimd_msg and apply its outcome.  With "explain", it
+ *	prints what would happen to a message from that sender and client,
+ *	using the same policy code as the daemon, and exits 0 (would sign),
+ *	1 (would verify only) or 2 (error).
+ * SEE ALSO
+ *	milter-dkim(8), milter-dkim.conf(5)
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "dkimd_conf.h"
+#include "dkimd_msg.h"
+#include "dkimd_policy.h"
+#include "log.h"
+
+/* conn - the per-connection context, or NULL */
+static struct dkimd_msg *
+conn(SMFICTX *ctx)
+{
+	return daemon_getpriv(ctx);
+}
+
+/* internal_error - what to answer when we cannot go on */
+static sfsistat
+internal_error(SMFICTX *ctx)
+{
+	const struct dkimd_conf *c = daemon_config(ctx);
+
+	if (c != NULL && c->action[DKIMD_EV_INTERNAL] == DKIMD_ACCEPT)
+		return SMFIS_ACCEPT;
+	smfi_setreply(ctx, "451", "4.3.0", "Internal error in DKIM milter");
+	return SMFIS_TEMPFAIL;
+}
+
+/* mlfi_connect - a new SMTP client */
+static sfsistat
+mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
+{
+	struct dkimd_msg *m = dkimd_msg_new(daemon_config(ctx));
+
+	if (m == NULL) {
+		log_warnx("out of memory at connect");
+		return internal_error(ctx);
+	}
+	daemon_setpriv(ctx, m);
+	if (dkimd_msg_connect(m, host, sa)) {
+		log_debug("%s: in PeerList, not processed", host);
+		return SMFIS_ACCEPT;
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* macro - MacroList lookups */
+static const char *
+macro(void *ctx, const char *name)
+{
+	return smfi_getsymval(ctx, (char *)name);
+}
+
+/* mlfi_envfrom - a new message */
+static sfsistat
+mlfi_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct dkimd_msg *m = conn(ctx);
+	const char *auth;
+
+	if (m == NULL)
+		return internal_error(ctx);
+	if ((auth = smfi_getsymval(ctx, "{auth_authen}")) == NULL)
+		auth = smfi_getsymval(ctx, "{auth_type}");
+	dkimd_msg_envfrom(m, smfi_getsymval(ctx, "i"), auth,
+	    smfi_getsymval(ctx, "{daemon_name}"), macro, ctx);
+	return SMFIS_CONTINUE;
+}
+
+/* mlfi_header - one header field */
+static sfsistat
+mlfi_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct dkimd_msg *m = conn(ctx);
+
+	if (m == NULL)
+		return internal_error(ctx);
+	dkimd_msg_header(m, name, value);
+	return SMFIS_CONTINUE;
+}
+
+/* mlfi_eoh - end of the header: decide */
+static sfsistat
+mlfi_eoh(SMFICTX *ctx)
+{
+	struct dkimd_msg *m = conn(ctx);
+
+	if (m == NULL)
+		return internal_error(ctx);
+	dkimd_msg_set_qid(m, smfi_getsymval(ctx, "i"));
+	dkimd_msg_eoh(m);
+	return SMFIS_CONTINUE;
+}
+
+/* mlfi_body - a body chunk */
+static sfsistat
+mlfi_body(SMFICTX *ctx, unsigned char *p, size_t n)
+{
+	struct dkimd_msg *m = conn(ctx);
+
+	if (m == NULL)
+		return internal_error(ctx);
+	dkimd_msg_body(m, p, n);
+	return SMFIS_CONTINUE;
+}
+
+/* apply_edit - one header edit through libmilter; -1 on failure */
+static int
+apply_edit(SMFICTX *ctx, const struct dkimd_edit *e)
+{
+	char *v;
+	int r;
+
+	if (e->op == DKIMD_EDIT_DELETE)
+		return smfi_chgheader(ctx, (char *)e->name, e->index, NULL) ==
+		    MI_SUCCESS ? 0 : -1;
+	/* the MTA keeps our leading space (SMFIP_HDR_LEADSPC) */
+	if (asprintf(&v, " %s", e->value) < 0)
+		return -1;
+	r = smfi_insheader(ctx, e->index, (char *)e->name, v);
+	free(v);
+	return r == MI_SUCCESS ? 0 : -1;
+}
+
+/* mlfi_eom - end of message: apply the outcome */
+static sfsistat
+mlfi_eom(SMFICTX *ctx)
+{
+	struct dkimd_msg *m = conn(ctx);
+	struct dkimd_outcome out;
+	sfsistat r = SMFIS_CONTINUE;
+	size_t i;
+
+	if (m == NULL)
+		return internal_error(ctx);
+	dkimd_msg_set_qid(m, smfi_getsymval(ctx, "i"));
+	dkimd_msg_eom(m, &out);
+	for (i = 0; i < out.nedit; i++)
+		if (apply_edit(ctx, &out.edit[i]) < 0) {
+			log_msg(LOG_ERR, dkimd_msg_qid(m), "the MTA refused "
+			    "to %s %s", out.edit[i].op == DKIMD_EDIT_DELETE ?
+			    "delete" : "add", out.edit[i].name);
+			dkimd_msg_reset(m);
+			return internal_error(ctx);
+		}
+	switch (out.action) {
+	case DKIMD_ACCEPT:
+		break;
+	case DKIMD_QUARANTINE:
+		smfi_quarantine(ctx, out.text[0] ? out.text : (char *)"DKIM");
+		break;
+	case DKIMD_DISCARD:
+		r = SMFIS_DISCARD;
+		break;
+	case DKIMD_REJECT:
+	case DKIMD_TEMPFAIL:
+		smfi_setreply(ctx, (char *)out.rcode, (char *)out.xcode,
+		    out.text);
+		r = out.action == DKIMD_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+		break;
+	}
+	dkimd_msg_reset(m);
+	return r;
+}
+
+/* mlfi_abort - the message is abandoned */
+static sfsistat
+mlfi_abort(SMFICTX *ctx)
+{
+	struct dkimd_msg *m = conn(ctx);
+
+	if (m != NULL)
+		dkimd_msg_reset(m);
+	return SMFIS_CONTINUE;
+}
+
+/* mlfi_close - the connection ends */
+static sfsistat
+mlfi_close(SMFICTX *ctx)
+{
+	dkimd_msg_free(conn(ctx));
+	daemon_setpriv(ctx, NULL);
+	return SMFIS_CONTINUE;
+}
+
+static const struct daemon_desc desc = {
+	.name = "milter-dkim",
+	.conf_path = SYSCONFDIR "/milter-dkim.conf",
+	.conf_text = dkimd_conf_default,
+	.usage_extra = "       milter-dkim [-c file] explain sender client-ip "
+	    "[auth-user]\n",
+	.conf_off = offsetof(struct dkimd_conf, v.daemon),
+	.load_config = dkimd_conf_load,
+	.free_config = dkimd_conf_free,
+	.milter = {
+		.xxfi_name = "milter-dkim",
+		.xxfi_version = SMFI_VERSION,
+		.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS |
+		    SMFIF_QUARANTINE,
+		.xxfi_connect = mlfi_connect,
+		.xxfi_envfrom = mlfi_envfrom,
+		.xxfi_header = mlfi_header,
+		.xxfi_eoh = mlfi_eoh,
+		.xxfi_body = mlfi_body,
+		.xxfi_eom = mlfi_eom,
+		.xxfi_abort = mlfi_abort,
+		.xxfi_close = mlfi_close,
+	},
+	.pflags = SMFIP_HDR_LEADSPC,
+};
+
+/* explain - what would happen to mail from sender via client-ip */
+static int
+explain(const struct daemon_opts *o)
+{
+	struct buf err = BUF_INIT;
+	struct dkimd_conf *c;
+	struct dkimd_client cl;
+	struct dkimd_decision d;
+	char *local, *at;
+	int rc;
+
+	if (o->argc < 3 || o->argc > 4) {
+		fprintf(stderr, "usage: milter-dkim [-c file] explain sender "
+		    "client-ip [auth-user]\n");
+		return 2;
+	}
+	if ((c = daemon_load(&desc, o, &err)) == NULL) {
+		fprintf(stderr, "milter-dkim: %s\n", buf_str(&err));
+		buf_free(&err);
+		return 2;
+	}
+	if (err.len > 0)
+		fprintf(stderr, "%s", buf_str(&err));
+	buf_free(&err);
+	if ((local = strdup(o->argv[1])) == NULL ||
+	    (at = strrchr(local, '@')) == NULL) {
+		fprintf(stderr, "milter-dkim: sender '%s' is not "
+		    "user@domain\n", o->argv[1]);
+		free(local);
+		dkimd_conf_free(c);
+		return 2;
+	}
+	*at = '\0';
+	memset(&cl, 0, sizeof(cl));
+	cl.addr = o->argv[2];
+	cl.auth = o->argc == 4 ? o->argv[3] : NULL;
+	if (dkimd_policy_decide(&c->policy, &cl, local, at + 1, &d) < 0) {
+		fprintf(stderr, "milter-dkim: out of memory\n");
+		rc = 2;
+	} else {
+		fputs(buf_str(&d.why), stdout);
+		printf("result: %s\n", d.sign ? "sign" : d.tempfail ?
+		    "refuse for now (key problem)" : d.verify ? "verify" :
+		    "pass unchanged");
+		rc = d.sign ? 0 : d.tempfail ? 2 : 1;
+	}
+	dkimd_decision_free(&d);
+	free(local);
+	dkimd_conf_free(c);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct daemon_opts o;
+	struct buf err = BUF_INIT;
+
+	if (daemon_args(argc, argv, &o, &err) < 0) {
+		fprintf(stderr, "milter-dkim: %s\n", buf_str(&err));
+		daemon_usage(&desc);
+		buf_free(&err);
+		return 2;
+	}
+	if (o.argc > 0 && strcmp(o.argv[0], "explain") == 0)
+		return explain(&o);
+	if (o.argc > 0) {
+		fprintf(stderr, "milter-dkim: unexpected '%s'\n", o.argv[0]);
+		daemon_usage(&desc);
+		return 2;
+	}
+	return daemon_run(&desc, &o);
+}
