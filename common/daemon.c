@@ -34,9 +34,12 @@
  *	SIGHUP, SIGUSR1	reload the configuration; a failed reload logs why
  *			and keeps the old one.  Connections keep the config
  *			they started with until they close.
- *	SIGTERM, SIGINT	stop accepting, let open connections finish (at most
+ *	SIGTERM, SIGINT	answer new connections and messages with a temporary
+ *			failure, let messages in flight finish (at most
  *			DAEMON_DRAIN_SECONDS; a second signal cuts that
- *			short), remove the PidFile and return 0.
+ *			short), stop libmilter, remove the PidFile and
+ *			return 0.  Connections idle between messages are
+ *			closed.
  *
  *	Values that only take effect at start (Socket, PidFile, UserID,
  *	UMask, Background, MilterDebug, Syslog, SyslogFacility) are kept
@@ -89,15 +92,17 @@ struct cfgref {
 struct conn {
 	struct cfgref	*ref;
 	void		*priv;		/* the daemon's */
+	int		 in_msg;	/* between MAIL and its end */
 };
 
 /* Process-wide state: one runtime per process. */
 static struct {
 	const struct daemon_desc *desc;
 	const struct daemon_opts *opts;
-	pthread_mutex_t	 lock;		/* guards current and nconn */
+	pthread_mutex_t	 lock;		/* guards current, nmsg, stopping */
 	struct cfgref	*current;
-	unsigned long	 nconn;
+	unsigned long	 nmsg;		/* messages in flight */
+	int		 stopping;	/* no new connections or messages */
 	struct buf	 conn_spec;	/* what smfi_setconn() was given */
 	int		 sig_pipe[2];	/* signal handler -> main thread */
 	int		 pid_fd;	/* the locked PidFile, or -1 */
@@ -573,19 +578,54 @@ conn_get(SMFICTX *ctx)
 		return NULL;
 	}
 	pthread_mutex_lock(&rt.lock);
-	c->ref = rt.current;
-	c->ref->refs++;
-	rt.nconn++;
+	if (!rt.stopping) {
+		c->ref = rt.current;
+		c->ref->refs++;
+	}
 	pthread_mutex_unlock(&rt.lock);
-	if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
-		pthread_mutex_lock(&rt.lock);
-		rt.nconn--;
-		pthread_mutex_unlock(&rt.lock);
+	if (c->ref == NULL || smfi_setpriv(ctx, c) != MI_SUCCESS) {
 		cfg_release(c->ref);
 		free(c);
 		return NULL;
 	}
 	return c;
+}
+
+/* msg_begin - a message starts on c; -1 when stopping */
+static int
+msg_begin(struct conn *c)
+{
+	int r = -1;
+
+	pthread_mutex_lock(&rt.lock);
+	if (!rt.stopping) {
+		if (!c->in_msg)
+			rt.nmsg++;
+		c->in_msg = 1;
+		r = 0;
+	}
+	pthread_mutex_unlock(&rt.lock);
+	return r;
+}
+
+/* msg_end - the message on c is over */
+static void
+msg_end(struct conn *c)
+{
+	pthread_mutex_lock(&rt.lock);
+	if (c->in_msg)
+		rt.nmsg--;
+	c->in_msg = 0;
+	pthread_mutex_unlock(&rt.lock);
+}
+
+/* msg_verdict - a verdict other than "go on" ends the message */
+static sfsistat
+msg_verdict(struct conn *c, sfsistat r)
+{
+	if (r != SMFIS_CONTINUE && r != SMFIS_SKIP && r != SMFIS_NOREPLY)
+		msg_end(c);
+	return r;
 }
 
 /* daemon_config - the config this connection started with */
@@ -636,10 +676,12 @@ rt_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	unsigned long want;
 	size_t i;
 
-	if (conn_get(ctx) == NULL)
-		return SMFIS_REJECT;	/* libmilter then drops the connection */
+	struct conn *c = conn_get(ctx);
+
+	/* without c (stopping, or out of memory) later steps get tempfail */
 	if (M.xxfi_negotiate != NULL)
-		return M.xxfi_negotiate(ctx, f0, f1, f2, f3, pf0, pf1, pf2, pf3);
+		return c == NULL ? SMFIS_REJECT :
+		    M.xxfi_negotiate(ctx, f0, f1, f2, f3, pf0, pf1, pf2, pf3);
 	if ((f0 & M.xxfi_flags) != M.xxfi_flags) {
 		log_warnx("the MTA offers actions 0x%lx, this milter needs "
 		    "0x%lx", f0, M.xxfi_flags);
@@ -647,7 +689,7 @@ rt_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	}
 	missing[0] = M.xxfi_connect == NULL;
 	missing[1] = M.xxfi_helo == NULL;
-	missing[2] = M.xxfi_envfrom == NULL;
+	missing[2] = 0;			/* rt_envfrom tracks messages */
 	missing[3] = M.xxfi_envrcpt == NULL;
 	missing[4] = M.xxfi_header == NULL;
 	missing[5] = M.xxfi_eoh == NULL;
@@ -680,12 +722,16 @@ rt_helo(SMFICTX *ctx, char *helo)
 	return conn_get(ctx) == NULL ? SMFIS_TEMPFAIL : M.xxfi_helo(ctx, helo);
 }
 
-/* rt_envfrom - MAIL FROM */
+/* rt_envfrom - MAIL FROM: a message starts, unless we are stopping */
 static sfsistat
 rt_envfrom(SMFICTX *ctx, char **argv)
 {
-	return conn_get(ctx) == NULL ? SMFIS_TEMPFAIL :
-	    M.xxfi_envfrom(ctx, argv);
+	struct conn *c = conn_get(ctx);
+
+	if (c == NULL || msg_begin(c) < 0)
+		return SMFIS_TEMPFAIL;
+	return msg_verdict(c, M.xxfi_envfrom != NULL ?
+	    M.xxfi_envfrom(ctx, argv) : SMFIS_CONTINUE);
 }
 
 /* rt_envrcpt - RCPT TO */
@@ -700,43 +746,66 @@ rt_envrcpt(SMFICTX *ctx, char **argv)
 static sfsistat
 rt_data(SMFICTX *ctx)
 {
-	return conn_get(ctx) == NULL ? SMFIS_TEMPFAIL : M.xxfi_data(ctx);
+	struct conn *c = conn_get(ctx);
+
+	return c == NULL ? SMFIS_TEMPFAIL : msg_verdict(c, M.xxfi_data(ctx));
 }
 
 /* rt_header - one header field */
 static sfsistat
 rt_header(SMFICTX *ctx, char *name, char *value)
 {
-	return conn_get(ctx) == NULL ? SMFIS_TEMPFAIL :
-	    M.xxfi_header(ctx, name, value);
+	struct conn *c = conn_get(ctx);
+
+	return c == NULL ? SMFIS_TEMPFAIL :
+	    msg_verdict(c, M.xxfi_header(ctx, name, value));
 }
 
 /* rt_eoh - end of header */
 static sfsistat
 rt_eoh(SMFICTX *ctx)
 {
-	return conn_get(ctx) == NULL ? SMFIS_TEMPFAIL : M.xxfi_eoh(ctx);
+	struct conn *c = conn_get(ctx);
+
+	return c == NULL ? SMFIS_TEMPFAIL : msg_verdict(c, M.xxfi_eoh(ctx));
 }
 
 /* rt_body - one body chunk */
 static sfsistat
 rt_body(SMFICTX *ctx, unsigned char *p, size_t n)
 {
-	return conn_get(ctx) == NULL ? SMFIS_TEMPFAIL : M.xxfi_body(ctx, p, n);
+	struct conn *c = conn_get(ctx);
+
+	return c == NULL ? SMFIS_TEMPFAIL :
+	    msg_verdict(c, M.xxfi_body(ctx, p, n));
 }
 
-/* rt_eom - end of message */
+/* rt_eom - end of message: the message is over whatever the verdict */
 static sfsistat
 rt_eom(SMFICTX *ctx)
 {
-	return conn_get(ctx) == NULL ? SMFIS_TEMPFAIL : M.xxfi_eom(ctx);
+	struct conn *c = conn_get(ctx);
+	sfsistat r;
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	r = M.xxfi_eom != NULL ? M.xxfi_eom(ctx) : SMFIS_CONTINUE;
+	msg_end(c);
+	return r;
 }
 
 /* rt_abort - message aborted */
 static sfsistat
 rt_abort(SMFICTX *ctx)
 {
-	return conn_get(ctx) == NULL ? SMFIS_TEMPFAIL : M.xxfi_abort(ctx);
+	struct conn *c = conn_get(ctx);
+	sfsistat r;
+
+	if (c == NULL)
+		return SMFIS_CONTINUE;
+	r = M.xxfi_abort != NULL ? M.xxfi_abort(ctx) : SMFIS_CONTINUE;
+	msg_end(c);
+	return r;
 }
 
 /* rt_unknown - unknown SMTP command */
@@ -759,9 +828,7 @@ rt_close(SMFICTX *ctx)
 	if (M.xxfi_close != NULL)
 		r = M.xxfi_close(ctx);
 	smfi_setpriv(ctx, NULL);
-	pthread_mutex_lock(&rt.lock);
-	rt.nconn--;
-	pthread_mutex_unlock(&rt.lock);
+	msg_end(c);
 	cfg_release(c->ref);
 	free(c);
 	return r;
@@ -778,14 +845,14 @@ rt_register(void)
 	w.xxfi_negotiate = rt_negotiate;
 	w.xxfi_connect = M.xxfi_connect ? rt_connect : NULL;
 	w.xxfi_helo = M.xxfi_helo ? rt_helo : NULL;
-	w.xxfi_envfrom = M.xxfi_envfrom ? rt_envfrom : NULL;
+	w.xxfi_envfrom = rt_envfrom;	/* these three track messages */
 	w.xxfi_envrcpt = M.xxfi_envrcpt ? rt_envrcpt : NULL;
 	w.xxfi_data = M.xxfi_data ? rt_data : NULL;
 	w.xxfi_header = M.xxfi_header ? rt_header : NULL;
 	w.xxfi_eoh = M.xxfi_eoh ? rt_eoh : NULL;
 	w.xxfi_body = M.xxfi_body ? rt_body : NULL;
-	w.xxfi_eom = M.xxfi_eom ? rt_eom : NULL;
-	w.xxfi_abort = M.xxfi_abort ? rt_abort : NULL;
+	w.xxfi_eom = rt_eom;
+	w.xxfi_abort = rt_abort;
 	w.xxfi_unknown = M.xxfi_unknown ? rt_unknown : NULL;
 	w.xxfi_close = rt_close;
 	return smfi_register(w) == MI_SUCCESS ? 0 : -1;
@@ -1244,46 +1311,57 @@ next_event(int ms)
 	}
 }
 
-/* open_conns - how many milter connections are open */
+/* in_flight - how many messages are in flight */
 static unsigned long
-open_conns(void)
+in_flight(void)
 {
 	unsigned long n;
 
 	pthread_mutex_lock(&rt.lock);
-	n = rt.nconn;
+	n = rt.nmsg;
 	pthread_mutex_unlock(&rt.lock);
 	return n;
 }
 
-/* drain - wait for open connections to finish, within limits */
+/* begin_stop - refuse new connections and messages from now on */
 static void
-drain(void)
+begin_stop(int sig, struct timespec *t0)
 {
-	struct timespec t0, t;
-	int ev;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (open_conns() > 0) {
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if (t.tv_sec - t0.tv_sec >= DAEMON_DRAIN_SECONDS)
-			break;
-		ev = next_event(100);
-		if (ev == SIGTERM || ev == SIGINT)
-			break;
-	}
-	if (open_conns() > 0)
-		log_warnx("stopping with %lu connections still open",
-		    open_conns());
+	log_info("stopping on signal %d", sig);
+	pthread_mutex_lock(&rt.lock);
+	rt.stopping = 1;
+	pthread_mutex_unlock(&rt.lock);
+	clock_gettime(CLOCK_MONOTONIC, t0);
 }
 
-/* serve - run libmilter in its own thread and handle signals here */
+/* may_stop_milter - whether the wait for messages in flight is over */
+static int
+may_stop_milter(const struct timespec *t0, int hurry)
+{
+	struct timespec t;
+	unsigned long n = in_flight();
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	if (n > 0 && !hurry && t.tv_sec - t0->tv_sec < DAEMON_DRAIN_SECONDS)
+		return 0;
+	if (n > 0)
+		log_warnx("stopping with %lu messages in flight", n);
+	return 1;
+}
+
+/*
+ * serve - run libmilter in its own thread and handle signals here.
+ * Stopping: new connections and messages get a temporary failure while
+ * the messages in flight finish; only then is libmilter told to stop,
+ * because the worker-pool libmilter drops every session at once.
+ */
 static int
 serve(void)
 {
 	sigset_t set, old;
 	pthread_t t, stopper;
-	int ev, stopping = 0;
+	struct timespec t0 = { 0, 0 };
+	int ev, stopping = 0, hurry = 0, stopped = 0;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
@@ -1299,22 +1377,26 @@ serve(void)
 		return 1;
 	}
 	while ((ev = next_event(stopping ? DAEMON_WAKE_MS : -1)) != 0) {
-		if (ev < 0)
-			wake_listener();
-		else if ((ev == SIGHUP || ev == SIGUSR1) && !stopping)
+		if ((ev == SIGHUP || ev == SIGUSR1) && !stopping)
 			reload();
-		else if ((ev == SIGTERM || ev == SIGINT) && !stopping) {
-			log_info("stopping on signal %d", ev);
+		else if ((ev == SIGTERM || ev == SIGINT) && stopping)
+			hurry = 1;
+		else if (ev == SIGTERM || ev == SIGINT) {
+			begin_stop(ev, &t0);
 			stopping = 1;
+		}
+		if (stopping && !stopped && may_stop_milter(&t0, hurry)) {
+			stopped = 1;
 			if (pthread_create(&stopper, NULL, stop_thread,
 			    NULL) != 0)
 				smfi_stop();
 			else
 				pthread_detach(stopper);
 		}
+		if (stopped)
+			wake_listener();
 	}
 	pthread_join(t, NULL);
-	drain();
 	return rt.milter_status;
 }
 

@@ -37,7 +37,7 @@
 
 /* Limits and defaults. */
 #define DAEMON_MAX_DATA_SIZE	(1024 * 1024)	/* largest milter packet */
-#define DAEMON_DRAIN_SECONDS	30	/* wait for open connections at stop */
+#define DAEMON_DRAIN_SECONDS	30	/* wait for messages in flight at stop */
 #define DAEMON_FD_SCAN_MAX	1024	/* descriptors searched for listeners */
 #define DAEMON_WAKE_MS		20	/* listener wake-up interval at stop */
 

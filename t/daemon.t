@@ -19,7 +19,7 @@ my $client = "$build/t/tools/milterclient";
 plan skip_all => 'testmilter or milterclient not built'
     unless -x $milter && -x $client;
 
-my $dir = tempdir('daemon-t-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+my $dir = tempdir('daemon-t-XXXXXX', TMPDIR => 1, CLEANUP => !$ENV{KEEP});
 chmod 0755, $dir;
 my %servers;			# pid => 1 for every server we started
 
@@ -249,9 +249,14 @@ ok(kill(0, $pid), '... and the daemon keeps running');
 $slow_pid = spawn($slow, "$dir/slow.out", "$dir/slow.err", $client, '-s', $sock);
 sleep 0.4;
 kill 'TERM', $pid;
+sleep 0.2;
+($st, $out, $err) = run($plain, $client, '-s', $sock);
+ok($st == 0 && $out eq "TEMPFAIL at mail\n",
+    'while stopping, a new message gets a temporary failure') or
+    diag("$st: $out $err");
 is(reap($slow_pid, 10), 0, 'after SIGTERM the message in flight completes');
 like(slurp("$dir/slow.out"), qr/X-Test-Milter: two/, '... with its header');
-is(reap($pid, 10), 0, 'SIGTERM exits with status 0');
+is(reap($pid, 10), 0, 'SIGTERM exits with status 0') or diag(slurp($log));
 ok(!-e $pidfile, '... and removes the PidFile');
 ok(!can_connect($port), '... and stops listening');
 
