@@ -665,18 +665,19 @@ rt_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long f2, unsigned long f3, unsigned long *pf0,
     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
-	static const struct { int missing; unsigned long bit; } steps[] = {
-		{ 0, SMFIP_NOCONNECT }, { 1, SMFIP_NOHELO },
-		{ 2, SMFIP_NOMAIL }, { 3, SMFIP_NORCPT },
-		{ 4, SMFIP_NOHDRS }, { 5, SMFIP_NOEOH },
-		{ 6, SMFIP_NOBODY }, { 7, SMFIP_NODATA },
-		{ 8, SMFIP_NOUNKNOWN },
-	};
-	int missing[9];
+	const struct { int missing; unsigned long bit; } steps[] = {
+		{ M.xxfi_connect == NULL, SMFIP_NOCONNECT },
+		{ M.xxfi_helo == NULL, SMFIP_NOHELO },
+		{ M.xxfi_envrcpt == NULL, SMFIP_NORCPT },
+		{ M.xxfi_header == NULL, SMFIP_NOHDRS },
+		{ M.xxfi_eoh == NULL, SMFIP_NOEOH },
+		{ M.xxfi_body == NULL, SMFIP_NOBODY },
+		{ M.xxfi_data == NULL, SMFIP_NODATA },
+		{ M.xxfi_unknown == NULL, SMFIP_NOUNKNOWN },
+	};	/* MAIL is always wanted: rt_envfrom tracks messages */
+	struct conn *c = conn_get(ctx);
 	unsigned long want;
 	size_t i;
-
-	struct conn *c = conn_get(ctx);
 
 	/* without c (stopping, or out of memory) later steps get tempfail */
 	if (M.xxfi_negotiate != NULL)
@@ -687,18 +688,9 @@ rt_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		    "0x%lx", f0, M.xxfi_flags);
 		return SMFIS_REJECT;
 	}
-	missing[0] = M.xxfi_connect == NULL;
-	missing[1] = M.xxfi_helo == NULL;
-	missing[2] = 0;			/* rt_envfrom tracks messages */
-	missing[3] = M.xxfi_envrcpt == NULL;
-	missing[4] = M.xxfi_header == NULL;
-	missing[5] = M.xxfi_eoh == NULL;
-	missing[6] = M.xxfi_body == NULL;
-	missing[7] = M.xxfi_data == NULL;
-	missing[8] = M.xxfi_unknown == NULL;
 	want = rt.desc->pflags;
 	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
-		if (missing[steps[i].missing])
+		if (steps[i].missing)
 			want |= steps[i].bit;
 	*pf0 = M.xxfi_flags;
 	*pf1 = want & f1;
