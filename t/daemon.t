@@ -4,6 +4,7 @@
 #
 # Needs BUILD (the build directory).  Every server started here listens
 # on 127.0.0.1 or in a private directory and is killed by its PID at exit.
+# KEEP=1 keeps the temporary directory (configs, logs) for inspection.
 use strict;
 use warnings;
 use File::Temp qw(tempdir);
