@@ -226,7 +226,7 @@ ok($st == 1 && $err =~ /held by running process $pid/,
 my $slow_pid = spawn($slow, "$dir/slow.out", "$dir/slow.err", $client,
     '-s', $sock);
 sleep 0.4;
-write_file($conf, conf_text(%base, HeaderValue => 'two'));
+write_file($conf, conf_text(%base, HeaderValue => 'two', UMask => '027'));
 kill 'HUP', $pid;
 my $seen = '';
 for (1 .. 100) {
@@ -236,14 +236,17 @@ for (1 .. 100) {
 }
 like($seen, qr/X-Test-Milter: two/, 'after SIGHUP new connections see the new config');
 is(reap($slow_pid, 10), 0, 'the connection open during the reload completes');
+like(slurp($log), qr/UMask changed; it takes effect at the next start/,
+    'a reload names a start-up setting it cannot apply');
 like(slurp("$dir/slow.out"), qr/X-Test-Milter: one/, '... with the config it started with');
 
-write_file($conf, "Syslog no\nHeaderValue three\nBogus keyword\n");
+write_file($conf, conf_text(%base, HeaderValue => 'two', UMask => '027') .
+    "Bogus keyword\n");
 kill 'USR1', $pid;
 sleep 0.3;
 ($st, $out, $err) = run($plain, $client, '-s', $sock);
 ok($st == 0 && $out =~ /X-Test-Milter: two/, 'a failed reload keeps the running config');
-like(slurp($log), qr/reload failed.*tm\.conf:3/, '... and logs why');
+like(slurp($log), qr/reload failed.*tm\.conf:6: unknown keyword/, '... and logs why');
 ok(kill(0, $pid), '... and the daemon keeps running');
 
 # SIGTERM: a message in flight finishes, then a clean exit.
