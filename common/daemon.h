@@ -17,6 +17,15 @@
  *
  * The runtime owns libmilter's private-data slot: daemons must use
  * daemon_setpriv()/daemon_getpriv(), never smfi_setpriv()/smfi_getpriv().
+ * It always registers MAIL, end-of-message and abort callbacks (calling
+ * the daemon's when it has them) to know which messages are in flight:
+ * on SIGTERM new messages get a temporary failure and libmilter is only
+ * stopped once those in flight are done.
+ *
+ * Signals: SIGHUP and SIGUSR1 reload, SIGTERM and SIGINT stop.  daemon.c
+ * defines sigwait() to keep libmilter's own signal thread (which would
+ * stop the milter on SIGHUP) away from these four; nothing else in a
+ * daemon may rely on sigwait() for them.
  *
  * The keywords every daemon accepts (Socket, PidFile, UserID, UMask,
  * Syslog, SyslogFacility, Background, MilterDebug, and the AutoRestart
@@ -37,7 +46,7 @@
 
 /* Limits and defaults. */
 #define DAEMON_MAX_DATA_SIZE	(1024 * 1024)	/* largest milter packet */
-#define DAEMON_DRAIN_SECONDS	30	/* wait for open connections at stop */
+#define DAEMON_DRAIN_SECONDS	30	/* wait for messages in flight at stop */
 #define DAEMON_FD_SCAN_MAX	1024	/* descriptors searched for listeners */
 #define DAEMON_WAKE_MS		20	/* listener wake-up interval at stop */
 
