@@ -8,14 +8,18 @@
  *		struct daemon_opts o;
  *		struct buf err = BUF_INIT;
  *
- *		if (daemon_args(argc, argv, &o, &err) < 0) { ... usage ... }
+ *		if (daemon_args(&desc, argc, argv, &o, &err) < 0) { ... }
  *		return daemon_run(&desc, &o);
  *	}
  * DESCRIPTION
  *	daemon_args() reads the command line: -c FILE (or -x FILE, as
- *	OpenDKIM spells it), -f (foreground), -n (check the configuration
- *	and exit 0 or 1), -V, -h; the words after the options are left to
- *	the caller in opts->argc/argv.
+ *	OpenDKIM spells it), -C (the embedded default even when the default
+ *	file exists), -f (foreground), -n (check the configuration and exit
+ *	0 or 1), -V, -h, and keyword settings applied after the file:
+ *	-O Keyword=value, and the option letters OpenDKIM and its siblings
+ *	use (-p Socket, -P PidFile, -u UserID, plus the daemon's own, e.g.
+ *	-d Domain); the words after the options are left to the caller in
+ *	opts->argc/argv.
  *
  *	daemon_run() loads the configuration (-c FILE; else the daemon's
  *	default file if it exists; else its embedded default text), then in
@@ -77,6 +81,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include "crypto.h"
 #include "daemon.h"
 #include "log.h"
 
@@ -118,14 +123,68 @@ static struct {
 
 /* Command line. */
 
+/* Option letters every daemon has, as OpenDKIM, OpenARC and OpenDMARC. */
+static const struct daemon_alias common_aliases[] = {
+	{ 'p', "Socket" },
+	{ 'P', "PidFile" },
+	{ 'u', "UserID" },
+	{ 0, NULL },
+};
+
+/* alias_find - the keyword an option letter sets, or NULL */
+static const char *
+alias_find(const struct daemon_desc *d, int opt)
+{
+	const struct daemon_alias *a;
+
+	for (a = common_aliases; a->opt != 0; a++)
+		if (a->opt == opt)
+			return a->keyword;
+	for (a = d != NULL ? d->aliases : NULL; a != NULL && a->opt != 0; a++)
+		if (a->opt == opt)
+			return a->keyword;
+	return NULL;
+}
+
+/* add_override - "Keyword value" from -O Keyword=value or an alias */
+static int
+add_override(struct daemon_opts *o, const char *kw, const char *val,
+    struct buf *err)
+{
+	if (strpbrk(val, "\r\n") != NULL) {
+		buf_printf(err, "a value on the command line cannot span lines");
+		return -1;
+	}
+	buf_printf(&o->overrides, "%s %s\n", kw, val);
+	return o->overrides.failed ? -1 : 0;
+}
+
+/* opt_override - -O Keyword=value */
+static int
+opt_override(struct daemon_opts *o, const char *arg, struct buf *err)
+{
+	const char *eq = strchr(arg, '=');
+	char kw[128];
+
+	if (eq == NULL || eq == arg || (size_t)(eq - arg) >= sizeof(kw)) {
+		buf_printf(err, "-O needs Keyword=value, not \"%s\"", arg);
+		return -1;
+	}
+	memcpy(kw, arg, (size_t)(eq - arg));
+	kw[eq - arg] = '\0';
+	return add_override(o, kw, eq + 1, err);
+}
+
 /* daemon_args - parse argv; -1 with err set on a usage error */
 int
-daemon_args(int argc, char **argv, struct daemon_opts *o, struct buf *err)
+daemon_args(const struct daemon_desc *d, int argc, char **argv,
+    struct daemon_opts *o, struct buf *err)
 {
-	int i;
-	const char *p;
+	const char *p, *arg, *kw;
+	int i, opt;
 
 	memset(o, 0, sizeof(*o));
+	buf_init(&o->overrides);
 	for (i = 1; i < argc; i++) {
 		p = argv[i];
 		if (strcmp(p, "--") == 0) {
@@ -135,38 +194,34 @@ daemon_args(int argc, char **argv, struct daemon_opts *o, struct buf *err)
 		if (p[0] != '-' || p[1] == '\0')
 			break;
 		for (p++; *p != '\0'; p++) {
-			switch (*p) {
-			case 'c':
-			case 'x':
-				if (p[1] != '\0')
-					o->config = p + 1;
-				else if (i + 1 < argc)
-					o->config = argv[++i];
-				else {
-					buf_printf(err, "option -%c needs a "
-					    "file name", *p);
-					return -1;
-				}
-				p = " ";	/* the rest was the argument */
-				break;
-			case 'f':
-				o->foreground = 1;
-				break;
-			case 'n':
-				o->check = 1;
-				break;
-			case 'V':
-				o->version = 1;
-				break;
-			case 'h':
-				o->help = 1;
-				break;
-			default:
-				buf_printf(err, "unknown option -%c", *p);
+			opt = *p;
+			switch (opt) {
+			case 'f': o->foreground = 1; continue;
+			case 'n': o->check = 1; continue;
+			case 'V': o->version = 1; continue;
+			case 'h': o->help = 1; continue;
+			case 'C': o->builtin = 1; continue;
+			}
+			kw = alias_find(d, opt);
+			if (opt != 'c' && opt != 'x' && opt != 'O' && kw == NULL) {
+				buf_printf(err, "unknown option -%c", opt);
 				return -1;
 			}
-			if (*p == ' ')
-				break;
+			/* the rest of this word, or the next, is the value */
+			if (p[1] != '\0')
+				arg = p + 1;
+			else if (i + 1 < argc)
+				arg = argv[++i];
+			else {
+				buf_printf(err, "option -%c needs a value", opt);
+				return -1;
+			}
+			if (opt == 'c' || opt == 'x')
+				o->config = arg;
+			else if ((opt == 'O' ? opt_override(o, arg, err) :
+			    add_override(o, kw, arg, err)) < 0)
+				return -1;
+			break;
 		}
 	}
 	o->argc = argc - i;
@@ -174,19 +229,36 @@ daemon_args(int argc, char **argv, struct daemon_opts *o, struct buf *err)
 	return 0;
 }
 
+/* daemon_opts_free - release what daemon_args allocated */
+void
+daemon_opts_free(struct daemon_opts *o)
+{
+	buf_free(&o->overrides);
+}
+
 /* daemon_usage - print the usage text to stderr */
 void
 daemon_usage(const struct daemon_desc *d)
 {
+	const struct daemon_alias *a;
+
 	fprintf(stderr,
-	    "usage: %s [-fhnV] [-c config]\n"
+	    "usage: %s [-CfhnV] [-c config] [-O keyword=value]... "
+	    "[-p socket] [-P pidfile] [-u user]\n"
 	    "  -c file  configuration file (default %s if present)\n"
 	    "  -x file  the same, as OpenDKIM spells it\n"
+	    "  -C       use the built-in default configuration, not %s\n"
+	    "  -O kw=v  set a keyword, after the file (may be repeated)\n"
+	    "  -p spec  Socket; -P file: PidFile; -u user: UserID\n",
+	    d->name, d->conf_path != NULL ? d->conf_path : "none",
+	    d->conf_path != NULL ? d->conf_path : "a file");
+	for (a = d->aliases; a != NULL && a->opt != 0; a++)
+		fprintf(stderr, "  -%c val   %s\n", a->opt, a->keyword);
+	fprintf(stderr,
 	    "  -f       stay in the foreground\n"
 	    "  -n       check the configuration and exit\n"
 	    "  -V       print the version and exit\n"
 	    "  -h       print this help and exit\n%s",
-	    d->name, d->conf_path != NULL ? d->conf_path : "none",
 	    d->usage_extra != NULL ? d->usage_extra : "");
 }
 
@@ -507,7 +579,7 @@ daemon_load(const struct daemon_desc *d, const struct daemon_opts *o,
 	struct buf why = BUF_INIT;
 	void *cfg;
 
-	if (path == NULL && d->conf_path != NULL &&
+	if (path == NULL && !o->builtin && d->conf_path != NULL &&
 	    (stat(d->conf_path, &st) == 0 || errno != ENOENT))
 		path = d->conf_path;
 	if (path == NULL && d->conf_text == NULL) {
@@ -515,7 +587,8 @@ daemon_load(const struct daemon_desc *d, const struct daemon_opts *o,
 		    d->conf_path : "given");
 		return NULL;
 	}
-	cfg = d->load_config(path, path == NULL ? d->conf_text : NULL, err);
+	cfg = d->load_config(path, path == NULL ? d->conf_text : NULL,
+	    o->overrides.len > 0 ? o->overrides.s : NULL, err);
 	if (cfg == NULL)
 		return NULL;
 	if (daemon_conf_check((const struct daemon_conf *)((char *)cfg +
@@ -1500,6 +1573,7 @@ daemon_run(const struct daemon_desc *d, const struct daemon_opts *o)
 
 	rt.desc = d;
 	rt.opts = o;
+	crypto_init();
 	if (o->help) {
 		daemon_usage(d);
 		return 0;

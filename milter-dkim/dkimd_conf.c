@@ -682,7 +682,8 @@ check_values(struct dkimd_conf *c, struct buf *err)
 
 /* dkimd_conf_load - the runtime's load_config */
 void *
-dkimd_conf_load(const char *path, const char *text, struct buf *err)
+dkimd_conf_load(const char *path, const char *text, const char *overrides,
+    struct buf *err)
 {
 	struct dkimd_conf *c;
 
@@ -694,6 +695,9 @@ dkimd_conf_load(const char *path, const char *text, struct buf *err)
 		goto fail;
 	if (path != NULL ? conf_load_file(&c->conf, path, err) < 0 :
 	    conf_load_string(&c->conf, text, "(built-in default)", err) < 0)
+		goto fail;
+	if (overrides != NULL &&
+	    conf_load_string(&c->conf, overrides, "(command line)", err) < 0)
 		goto fail;
 	buf_puts(&c->warnings, buf_str(&c->conf.warnings));
 	if (check_values(c, err) < 0 || open_tables(c, err) < 0 ||

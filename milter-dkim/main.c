@@ -16,7 +16,6 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -202,6 +201,16 @@ mlfi_close(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
+/* OpenDKIM's option letters for keywords */
+static const struct daemon_alias aliases[] = {
+	{ 'b', "Mode" },
+	{ 'd', "Domain" },
+	{ 'k', "KeyFile" },
+	{ 'o', "OmitHeaders" },
+	{ 's', "Selector" },
+	{ 0, NULL },
+};
+
 static const struct daemon_desc desc = {
 	.name = "milter-dkim",
 	.conf_path = SYSCONFDIR "/milter-dkim.conf",
@@ -209,6 +218,7 @@ static const struct daemon_desc desc = {
 	.usage_extra = "       milter-dkim [-c file] explain sender client-ip "
 	    "[auth-user]\n",
 	.conf_off = offsetof(struct dkimd_conf, v.daemon),
+	.aliases = aliases,
 	.load_config = dkimd_conf_load,
 	.free_config = dkimd_conf_free,
 	.milter = {
@@ -285,26 +295,22 @@ main(int argc, char **argv)
 {
 	struct daemon_opts o;
 	struct buf err = BUF_INIT;
+	int rc;
 
-	/*
-	 * OpenSSL's exit-time cleanup frees only the exiting thread's
-	 * per-thread state; the random generators of libmilter's pooled
-	 * worker threads would then be lost (and reported by leak
-	 * checkers).  Leave everything to the end of the process instead.
-	 */
-	OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
-	if (daemon_args(argc, argv, &o, &err) < 0) {
+	if (daemon_args(&desc, argc, argv, &o, &err) < 0) {
 		fprintf(stderr, "milter-dkim: %s\n", buf_str(&err));
 		daemon_usage(&desc);
 		buf_free(&err);
 		return 2;
 	}
 	if (o.argc > 0 && strcmp(o.argv[0], "explain") == 0)
-		return explain(&o);
-	if (o.argc > 0) {
+		rc = explain(&o);
+	else if (o.argc > 0) {
 		fprintf(stderr, "milter-dkim: unexpected '%s'\n", o.argv[0]);
 		daemon_usage(&desc);
-		return 2;
-	}
-	return daemon_run(&desc, &o);
+		rc = 2;
+	} else
+		rc = daemon_run(&desc, &o);
+	daemon_opts_free(&o);
+	return rc;
 }

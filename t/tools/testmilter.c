@@ -80,7 +80,8 @@ tm_free_config(void *p)
 
 /* tm_load_config - read path (or text) into a new configuration */
 static void *
-tm_load_config(const char *path, const char *text, struct buf *err)
+tm_load_config(const char *path, const char *text, const char *overrides,
+    struct buf *err)
 {
 	struct tm_config *cfg;
 	int r;
@@ -94,6 +95,9 @@ tm_load_config(const char *path, const char *text, struct buf *err)
 	if (r == 0)
 		r = path != NULL ? conf_load_file(&cfg->conf, path, err) :
 		    conf_load_string(&cfg->conf, text, "built-in default", err);
+	if (r == 0 && overrides != NULL)
+		r = conf_load_string(&cfg->conf, overrides, "command line",
+		    err);
 	if (r < 0 || daemon_conf_check(&cfg->v.daemon, &cfg->conf, err) < 0) {
 		tm_free_config(cfg);
 		return NULL;
@@ -232,12 +236,15 @@ main(int argc, char **argv)
 {
 	struct daemon_opts o;
 	struct buf err = BUF_INIT;
+	int rc;
 
-	if (daemon_args(argc, argv, &o, &err) < 0) {
+	if (daemon_args(&tm_desc, argc, argv, &o, &err) < 0) {
 		fprintf(stderr, "testmilter: %s\n", buf_str(&err));
 		daemon_usage(&tm_desc);
 		buf_free(&err);
 		return 2;
 	}
-	return daemon_run(&tm_desc, &o);
+	rc = daemon_run(&tm_desc, &o);
+	daemon_opts_free(&o);
+	return rc;
 }

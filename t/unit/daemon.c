@@ -121,7 +121,7 @@ test_args(void)
 		for (argc = 0; argv[argc] != NULL; argc++)
 			buf_printf(&name, "%s%s", argc ? " " : "", argv[argc]);
 		buf_reset(&err);
-		r = daemon_args(argc, argv, &o, &err);
+		r = daemon_args(NULL, argc, argv, &o, &err);
 		if (!cmdlines[i].ok) {
 			ok(r < 0 && err.len > 0, "command line \"%s\" is a "
 			    "usage error (%s)", name.s, buf_str(&err));
@@ -141,6 +141,47 @@ test_args(void)
 		}
 		buf_free(&name);
 	}
+	buf_free(&err);
+}
+
+/* -O, the common option letters and a daemon's own set keywords */
+static void
+test_overrides(void)
+{
+	static const struct daemon_alias al[] = {
+		{ 'd', "Domain" }, { 's', "Selector" }, { 0, NULL },
+	};
+	struct daemon_desc d;
+	struct daemon_opts o;
+	struct buf err = BUF_INIT;
+	char *argv1[] = { "d", "-p", "inet:1@127.0.0.1", "-Oa=b c", "-d",
+	    "example.com", "-fsSEL", "-P/run/x.pid", "-u", "nobody", "-C",
+	    NULL };
+	char *argv2[] = { "d", "-O", "novalue", NULL };
+	char *argv3[] = { "d", "-O", "Socket=x\nUserID=root", NULL };
+	char *argv4[] = { "d", "-d", "example.com", NULL };
+
+	memset(&d, 0, sizeof(d));
+	d.aliases = al;
+	is_int(daemon_args(&d, 11, argv1, &o, &err), 0,
+	    "-O, -p, -P, -u and a daemon's own letters parse");
+	is_str(buf_str(&o.overrides), "Socket inet:1@127.0.0.1\na b c\n"
+	    "Domain example.com\nSelector SEL\nPidFile /run/x.pid\n"
+	    "UserID nobody\n", "... into keyword lines, in order");
+	ok(o.foreground && o.builtin, "... with -f and -C kept");
+	daemon_opts_free(&o);
+	buf_reset(&err);
+	is_int(daemon_args(&d, 3, argv2, &o, &err), -1,
+	    "-O without '=' is a usage error");
+	daemon_opts_free(&o);
+	buf_reset(&err);
+	is_int(daemon_args(&d, 3, argv3, &o, &err), -1,
+	    "-O cannot smuggle a second line");
+	daemon_opts_free(&o);
+	buf_reset(&err);
+	is_int(daemon_args(NULL, 3, argv4, &o, &err), -1,
+	    "a letter the daemon does not define is unknown");
+	daemon_opts_free(&o);
 	buf_free(&err);
 }
 
@@ -263,6 +304,7 @@ main(void)
 {
 	test_sockets();
 	test_args();
+	test_overrides();
 	test_umask();
 	test_user();
 	test_conf_check();

@@ -159,7 +159,7 @@ load(const char *name)
 	char path[512];
 
 	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-	if ((c = dkimd_conf_load(path, NULL, &err)) == NULL) {
+	if ((c = dkimd_conf_load(path, NULL, NULL, &err)) == NULL) {
 		diag("%s: %s", name, buf_str(&err));
 		exit(1);
 	}
@@ -1298,7 +1298,7 @@ test_headers(void)
 		buf_puts(&text, "\n");
 		put("hdrbad.conf", buf_str(&text), 0644);
 		snprintf(path, sizeof(path), "%s/hdrbad.conf", tmpdir);
-		c = dkimd_conf_load(path, NULL, &e);
+		c = dkimd_conf_load(path, NULL, NULL, &e);
 		ok(c == NULL && strstr(buf_str(&e), "hdrbad.conf:1: SignHeaders: "
 		    "more than 64 header names") != NULL,
 		    "SignHeaders with 70 names: refused, naming file:line");

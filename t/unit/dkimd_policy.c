@@ -485,7 +485,7 @@ load(const char *name, struct buf *err)
 
 	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
 	buf_reset(err);
-	c = dkimd_conf_load(path, NULL, err);
+	c = dkimd_conf_load(path, NULL, NULL, err);
 	if (c == NULL)
 		diag("%s: %s", name, buf_str(err));
 	return c;
