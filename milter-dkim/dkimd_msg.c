@@ -566,11 +566,15 @@ verify_results(struct dkimd_msg *m, struct buf *ar)
 		buf_puts(&id, m->conf->authserv_id);
 		if (m->conf->v.authservid_jobid)
 			buf_printf(&id, "/%s", dkimd_msg_qid(m));
+		if (n == 0) {	/* AlwaysAddARHeader: "dkim=none" */
+			ri[0].method = (char *)"dkim";
+			ri[0].result = (char *)"none";
+		}
 		if (id.failed)
 			m->error = 1;
 		else
 			authres_write(ar, AUTHRES_NAME_LEN, AUTHRES_LF,
-			    buf_str(&id), 0, ri, n);
+			    buf_str(&id), 0, ri, n ? n : 1);
 		buf_free(&id);
 	}
 out:

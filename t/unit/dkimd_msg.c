@@ -641,8 +641,8 @@ test_verify(void)
 		const struct dkimd_edit *e = first_edit(&r, DKIMD_EDIT_INSERT,
 		    "Authentication-Results");
 
-		ok(e != NULL && strcmp(e->value, ASID "; none") == 0,
-		    "no signature + AlwaysAddARHeader: '" ASID "; none'");
+		ok(e != NULL && strcmp(e->value, ASID ";\n\tdkim=none") == 0,
+		    "no signature + AlwaysAddARHeader: '" ASID "; dkim=none'");
 		if (e != NULL)
 			diag("A-R: %s", e->value);
 	}
