@@ -1597,6 +1597,11 @@ daemon_run(const struct daemon_desc *d, const struct daemon_opts *o)
 	log_lines(NULL, &err);
 	buf_free(&err);
 	if (o->check) {
+		if (d->check_config != NULL) {
+			d->check_config(cfg, &err);
+			log_lines(NULL, &err);
+		}
+		buf_free(&err);
 		d->free_config(cfg);
 		return 0;
 	}

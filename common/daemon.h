@@ -127,6 +127,11 @@ struct daemon_desc {
 	void		*(*load_config)(const char *path, const char *text,
 			    const char *overrides, struct buf *err);
 	void		 (*free_config)(void *);
+	/*
+	 * check_config - extra checks for -n only (e.g. ones that need the
+	 * network); warning lines appended to out; may be NULL
+	 */
+	void		 (*check_config)(void *, struct buf *out);
 	/* libmilter callbacks, flags and version; xxfi_name may be NULL */
 	struct smfiDesc	 milter;
 	/*

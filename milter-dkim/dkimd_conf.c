@@ -29,7 +29,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "crypto.h"
 #include "dataset.h"
+#include "dkim.h"
 #include "dkim.h"
 #include "dkimd_conf.h"
 #include "dns.h"
@@ -717,6 +719,82 @@ fail:
 		buf_puts(err, "out of memory");
 	dkimd_conf_free(c);
 	return NULL;
+}
+
+#define DKIMD_CHECK_DNS_MAX	100	/* published keys compared by -n */
+
+/* check_published - compare one key with what DNS publishes for it */
+static void
+check_published(struct dkimd_conf *c, const struct dkimd_key *k,
+    const char *domain, struct buf *out)
+{
+	struct dns_answer *a = NULL;
+	struct dkim_key pub;
+	struct buf qname = BUF_INIT, mine = BUF_INIT, theirs = BUF_INIT;
+	enum dns_status st;
+
+	memset(&pub, 0, sizeof(pub));
+	buf_printf(&qname, "%s._domainkey.%s", k->selector, domain);
+	st = dns_query(c->dns, buf_str(&qname), DNS_T_TXT, &a);
+	if (st == DNS_NXDOMAIN || st == DNS_NODATA)
+		buf_printf(out, "%s: key '%s': no key record is published at "
+		    "%s: signatures made with it will not verify\n", k->where,
+		    k->name, buf_str(&qname));
+	else if (st != DNS_OK)
+		buf_printf(out, "%s: key '%s': cannot look up %s: %s\n",
+		    k->where, k->name, buf_str(&qname), dns_strerror(st));
+	else if (a->n != 1)
+		buf_printf(out, "%s: key '%s': %s has %zu TXT records, "
+		    "verifiers need exactly one\n", k->where, k->name,
+		    buf_str(&qname), a->n);
+	else if (dkim_key_parse(a->rr[0].text, a->rr[0].text_len, &pub) !=
+	    DKIM_KEYREC_OK)
+		buf_printf(out, "%s: key '%s': the record at %s is not a "
+		    "usable key\n", k->where, k->name, buf_str(&qname));
+	else if (crypto_key_public_raw(k->key, &mine) != CRYPTO_OK ||
+	    crypto_key_public_raw(pub.pk, &theirs) != CRYPTO_OK ||
+	    mine.len != theirs.len || memcmp(mine.s, theirs.s, mine.len) != 0)
+		buf_printf(out, "%s: key '%s': the private key does not match "
+		    "the public key published at %s: signatures will fail\n",
+		    k->where, k->name, buf_str(&qname));
+	dkim_key_clear(&pub);
+	dns_answer_free(a);
+	buf_free(&qname);
+	buf_free(&mine);
+	buf_free(&theirs);
+}
+
+/*
+ * dkimd_conf_check_dns - for -n: does DNS publish the public half of each
+ * usable key?  Keys whose domain is "%" are checked for the Domain list's
+ * names (the single KeyFile key), at most DKIMD_CHECK_DNS_MAX lookups.
+ */
+void
+dkimd_conf_check_dns(void *arg, struct buf *out)
+{
+	struct dkimd_conf *c = arg;
+	struct dkimd_policy *p = &c->policy;
+	size_t i, n = 0;
+
+	for (i = 0; i < p->nkeys && n < DKIMD_CHECK_DNS_MAX; i++) {
+		const struct dkimd_key *k = &p->keys[i];
+
+		if (k->key == NULL || k->selector == NULL ||
+		    strchr(k->domain, '%') != NULL)
+			continue;
+		check_published(c, k, k->domain, out);
+		n++;
+	}
+	for (i = 0; p->single != NULL && p->single->key != NULL &&
+	    p->domains != NULL && i < p->domains->n &&
+	    n < DKIMD_CHECK_DNS_MAX; i++) {
+		const char *dom = p->domains->entries[i].key;
+
+		if (strchr(dom, '*') != NULL)
+			continue;
+		check_published(c, p->single, dom, out);
+		n++;
+	}
 }
 
 /* dkimd_conf_free - release a configuration and all it owns */

@@ -80,6 +80,8 @@ void	*dkimd_conf_load(const char *path, const char *text,
 	    const char *overrides,
 	    struct buf *err);
 void	 dkimd_conf_free(void *);
+/* dkimd_conf_check_dns - for -n: each key against its published record */
+void	 dkimd_conf_check_dns(void *, struct buf *out);
 const char *dkimd_action_name(enum dkimd_action);
 
 #endif

@@ -221,6 +221,7 @@ static const struct daemon_desc desc = {
 	.aliases = aliases,
 	.load_config = dkimd_conf_load,
 	.free_config = dkimd_conf_free,
+	.check_config = dkimd_conf_check_dns,
 	.milter = {
 		.xxfi_name = "milter-dkim",
 		.xxfi_version = SMFI_VERSION,
