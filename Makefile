@@ -85,6 +85,8 @@ FUZZ_REPLAY := $(FUZZ_SRC:t/fuzz/%.c=$(B)/t/fuzz/%)
 FUZZ_BIN := $(FUZZ_SRC:t/fuzz/%.c=build/fuzz/%)
 
 .DEFAULT_GOAL := all
+# keep objects that pattern rules make on the way to a binary
+.SECONDARY:
 .PHONY: all check test tests deps demo fuzz install clean bench
 all: $(BINS)
 

@@ -527,3 +527,15 @@ crypto_strerror(enum crypto_status st)
 	}
 	return "unknown crypto status";
 }
+
+/*
+ * crypto_init - OpenSSL's exit-time cleanup frees only the exiting
+ * thread's per-thread state; the random generators of libmilter's pooled
+ * worker threads would then be lost (and reported by leak checkers).
+ * Leave everything to the end of the process instead.
+ */
+void
+crypto_init(void)
+{
+	OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
+}

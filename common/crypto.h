@@ -97,5 +97,7 @@ int	crypto_digest(enum crypto_hash, const void *, size_t,
 	    unsigned char *out);
 
 const char *crypto_strerror(enum crypto_status);
+/* crypto_init - call once before threads start (daemons do it) */
+void	crypto_init(void);
 
 #endif

@@ -8,14 +8,18 @@
  *		struct daemon_opts o;
  *		struct buf err = BUF_INIT;
  *
- *		if (daemon_args(argc, argv, &o, &err) < 0) { ... usage ... }
+ *		if (daemon_args(&desc, argc, argv, &o, &err) < 0) { ... }
  *		return daemon_run(&desc, &o);
  *	}
  * DESCRIPTION
  *	daemon_args() reads the command line: -c FILE (or -x FILE, as
- *	OpenDKIM spells it), -f (foreground), -n (check the configuration
- *	and exit 0 or 1), -V, -h; the words after the options are left to
- *	the caller in opts->argc/argv.
+ *	OpenDKIM spells it), -C (the embedded default even when the default
+ *	file exists), -f (foreground), -n (check the configuration and exit
+ *	0 or 1), -V, -h, and keyword settings applied after the file:
+ *	-O Keyword=value, and the option letters OpenDKIM and its siblings
+ *	use (-p Socket, -P PidFile, -u UserID, plus the daemon's own, e.g.
+ *	-d Domain); the words after the options are left to the caller in
+ *	opts->argc/argv.
  *
  *	daemon_run() loads the configuration (-c FILE; else the daemon's
  *	default file if it exists; else its embedded default text), then in
@@ -26,17 +30,20 @@
  *	privileges to UserID and serves through libmilter.
  *
  *	libmilter runs in its own thread, with SIGHUP, SIGUSR1, SIGTERM and
- *	SIGINT blocked; the main thread keeps them unblocked so the kernel
- *	delivers them there (libmilter's own signal thread, which would stop
- *	the milter on SIGHUP, only sees a signal the main thread cannot
- *	take).  Their handler writes the signal number to a pipe that the
- *	main thread reads:
+ *	SIGINT blocked, so the kernel delivers them to the main thread,
+ *	whose handler writes the signal number to a pipe that the main
+ *	thread reads.  libmilter's own signal thread would stop the milter
+ *	on SIGHUP and drop connections on SIGINT; this module's sigwait()
+ *	takes those signals out of its set, so it never sees them.
  *	SIGHUP, SIGUSR1	reload the configuration; a failed reload logs why
  *			and keeps the old one.  Connections keep the config
  *			they started with until they close.
- *	SIGTERM, SIGINT	stop accepting, let open connections finish (at most
+ *	SIGTERM, SIGINT	answer new connections and messages with a temporary
+ *			failure, let messages in flight finish (at most
  *			DAEMON_DRAIN_SECONDS; a second signal cuts that
- *			short), remove the PidFile and return 0.
+ *			short), stop libmilter, remove the PidFile and
+ *			return 0.  Connections idle between messages are
+ *			closed.
  *
  *	Values that only take effect at start (Socket, PidFile, UserID,
  *	UMask, Background, MilterDebug, Syslog, SyslogFacility) are kept
@@ -74,6 +81,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include "crypto.h"
 #include "daemon.h"
 #include "log.h"
 
@@ -89,15 +97,17 @@ struct cfgref {
 struct conn {
 	struct cfgref	*ref;
 	void		*priv;		/* the daemon's */
+	int		 in_msg;	/* between MAIL and its end */
 };
 
 /* Process-wide state: one runtime per process. */
 static struct {
 	const struct daemon_desc *desc;
 	const struct daemon_opts *opts;
-	pthread_mutex_t	 lock;		/* guards current and nconn */
+	pthread_mutex_t	 lock;		/* guards current, nmsg, stopping */
 	struct cfgref	*current;
-	unsigned long	 nconn;
+	unsigned long	 nmsg;		/* messages in flight */
+	int		 stopping;	/* no new connections or messages */
 	struct buf	 conn_spec;	/* what smfi_setconn() was given */
 	int		 sig_pipe[2];	/* signal handler -> main thread */
 	int		 pid_fd;	/* the locked PidFile, or -1 */
@@ -113,14 +123,68 @@ static struct {
 
 /* Command line. */
 
+/* Option letters every daemon has, as OpenDKIM, OpenARC and OpenDMARC. */
+static const struct daemon_alias common_aliases[] = {
+	{ 'p', "Socket" },
+	{ 'P', "PidFile" },
+	{ 'u', "UserID" },
+	{ 0, NULL },
+};
+
+/* alias_find - the keyword an option letter sets, or NULL */
+static const char *
+alias_find(const struct daemon_desc *d, int opt)
+{
+	const struct daemon_alias *a;
+
+	for (a = common_aliases; a->opt != 0; a++)
+		if (a->opt == opt)
+			return a->keyword;
+	for (a = d != NULL ? d->aliases : NULL; a != NULL && a->opt != 0; a++)
+		if (a->opt == opt)
+			return a->keyword;
+	return NULL;
+}
+
+/* add_override - "Keyword value" from -O Keyword=value or an alias */
+static int
+add_override(struct daemon_opts *o, const char *kw, const char *val,
+    struct buf *err)
+{
+	if (strpbrk(val, "\r\n") != NULL) {
+		buf_printf(err, "a value on the command line cannot span lines");
+		return -1;
+	}
+	buf_printf(&o->overrides, "%s %s\n", kw, val);
+	return o->overrides.failed ? -1 : 0;
+}
+
+/* opt_override - -O Keyword=value */
+static int
+opt_override(struct daemon_opts *o, const char *arg, struct buf *err)
+{
+	const char *eq = strchr(arg, '=');
+	char kw[128];
+
+	if (eq == NULL || eq == arg || (size_t)(eq - arg) >= sizeof(kw)) {
+		buf_printf(err, "-O needs Keyword=value, not \"%s\"", arg);
+		return -1;
+	}
+	memcpy(kw, arg, (size_t)(eq - arg));
+	kw[eq - arg] = '\0';
+	return add_override(o, kw, eq + 1, err);
+}
+
 /* daemon_args - parse argv; -1 with err set on a usage error */
 int
-daemon_args(int argc, char **argv, struct daemon_opts *o, struct buf *err)
+daemon_args(const struct daemon_desc *d, int argc, char **argv,
+    struct daemon_opts *o, struct buf *err)
 {
-	int i;
-	const char *p;
+	const char *p, *arg, *kw;
+	int i, opt;
 
 	memset(o, 0, sizeof(*o));
+	buf_init(&o->overrides);
 	for (i = 1; i < argc; i++) {
 		p = argv[i];
 		if (strcmp(p, "--") == 0) {
@@ -130,38 +194,34 @@ daemon_args(int argc, char **argv, struct daemon_opts *o, struct buf *err)
 		if (p[0] != '-' || p[1] == '\0')
 			break;
 		for (p++; *p != '\0'; p++) {
-			switch (*p) {
-			case 'c':
-			case 'x':
-				if (p[1] != '\0')
-					o->config = p + 1;
-				else if (i + 1 < argc)
-					o->config = argv[++i];
-				else {
-					buf_printf(err, "option -%c needs a "
-					    "file name", *p);
-					return -1;
-				}
-				p = " ";	/* the rest was the argument */
-				break;
-			case 'f':
-				o->foreground = 1;
-				break;
-			case 'n':
-				o->check = 1;
-				break;
-			case 'V':
-				o->version = 1;
-				break;
-			case 'h':
-				o->help = 1;
-				break;
-			default:
-				buf_printf(err, "unknown option -%c", *p);
+			opt = *p;
+			switch (opt) {
+			case 'f': o->foreground = 1; continue;
+			case 'n': o->check = 1; continue;
+			case 'V': o->version = 1; continue;
+			case 'h': o->help = 1; continue;
+			case 'C': o->builtin = 1; continue;
+			}
+			kw = alias_find(d, opt);
+			if (opt != 'c' && opt != 'x' && opt != 'O' && kw == NULL) {
+				buf_printf(err, "unknown option -%c", opt);
 				return -1;
 			}
-			if (*p == ' ')
-				break;
+			/* the rest of this word, or the next, is the value */
+			if (p[1] != '\0')
+				arg = p + 1;
+			else if (i + 1 < argc)
+				arg = argv[++i];
+			else {
+				buf_printf(err, "option -%c needs a value", opt);
+				return -1;
+			}
+			if (opt == 'c' || opt == 'x')
+				o->config = arg;
+			else if ((opt == 'O' ? opt_override(o, arg, err) :
+			    add_override(o, kw, arg, err)) < 0)
+				return -1;
+			break;
 		}
 	}
 	o->argc = argc - i;
@@ -169,19 +229,36 @@ daemon_args(int argc, char **argv, struct daemon_opts *o, struct buf *err)
 	return 0;
 }
 
+/* daemon_opts_free - release what daemon_args allocated */
+void
+daemon_opts_free(struct daemon_opts *o)
+{
+	buf_free(&o->overrides);
+}
+
 /* daemon_usage - print the usage text to stderr */
 void
 daemon_usage(const struct daemon_desc *d)
 {
+	const struct daemon_alias *a;
+
 	fprintf(stderr,
-	    "usage: %s [-fhnV] [-c config]\n"
+	    "usage: %s [-CfhnV] [-c config] [-O keyword=value]... "
+	    "[-p socket] [-P pidfile] [-u user]\n"
 	    "  -c file  configuration file (default %s if present)\n"
 	    "  -x file  the same, as OpenDKIM spells it\n"
+	    "  -C       use the built-in default configuration, not %s\n"
+	    "  -O kw=v  set a keyword, after the file (may be repeated)\n"
+	    "  -p spec  Socket; -P file: PidFile; -u user: UserID\n",
+	    d->name, d->conf_path != NULL ? d->conf_path : "none",
+	    d->conf_path != NULL ? d->conf_path : "a file");
+	for (a = d->aliases; a != NULL && a->opt != 0; a++)
+		fprintf(stderr, "  -%c val   %s\n", a->opt, a->keyword);
+	fprintf(stderr,
 	    "  -f       stay in the foreground\n"
 	    "  -n       check the configuration and exit\n"
 	    "  -V       print the version and exit\n"
 	    "  -h       print this help and exit\n%s",
-	    d->name, d->conf_path != NULL ? d->conf_path : "none",
 	    d->usage_extra != NULL ? d->usage_extra : "");
 }
 
@@ -502,7 +579,7 @@ daemon_load(const struct daemon_desc *d, const struct daemon_opts *o,
 	struct buf why = BUF_INIT;
 	void *cfg;
 
-	if (path == NULL && d->conf_path != NULL &&
+	if (path == NULL && !o->builtin && d->conf_path != NULL &&
 	    (stat(d->conf_path, &st) == 0 || errno != ENOENT))
 		path = d->conf_path;
 	if (path == NULL && d->conf_text == NULL) {
@@ -510,7 +587,8 @@ daemon_load(const struct daemon_desc *d, const struct daemon_opts *o,
 		    d->conf_path : "given");
 		return NULL;
 	}
-	cfg = d->load_config(path, path == NULL ? d->conf_text : NULL, err);
+	cfg = d->load_config(path, path == NULL ? d->conf_text : NULL,
+	    o->overrides.len > 0 ? o->overrides.s : NULL, err);
 	if (cfg == NULL)
 		return NULL;
 	if (daemon_conf_check((const struct daemon_conf *)((char *)cfg +
@@ -573,19 +651,54 @@ conn_get(SMFICTX *ctx)
 		return NULL;
 	}
 	pthread_mutex_lock(&rt.lock);
-	c->ref = rt.current;
-	c->ref->refs++;
-	rt.nconn++;
+	if (!rt.stopping) {
+		c->ref = rt.current;
+		c->ref->refs++;
+	}
 	pthread_mutex_unlock(&rt.lock);
-	if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
-		pthread_mutex_lock(&rt.lock);
-		rt.nconn--;
-		pthread_mutex_unlock(&rt.lock);
+	if (c->ref == NULL || smfi_setpriv(ctx, c) != MI_SUCCESS) {
 		cfg_release(c->ref);
 		free(c);
 		return NULL;
 	}
 	return c;
+}
+
+/* msg_begin - a message starts on c; -1 when stopping */
+static int
+msg_begin(struct conn *c)
+{
+	int r = -1;
+
+	pthread_mutex_lock(&rt.lock);
+	if (!rt.stopping) {
+		if (!c->in_msg)
+			rt.nmsg++;
+		c->in_msg = 1;
+		r = 0;
+	}
+	pthread_mutex_unlock(&rt.lock);
+	return r;
+}
+
+/* msg_end - the message on c is over */
+static void
+msg_end(struct conn *c)
+{
+	pthread_mutex_lock(&rt.lock);
+	if (c->in_msg)
+		rt.nmsg--;
+	c->in_msg = 0;
+	pthread_mutex_unlock(&rt.lock);
+}
+
+/* msg_verdict - a verdict other than "go on" ends the message */
+static sfsistat
+msg_verdict(struct conn *c, sfsistat r)
+{
+	if (r != SMFIS_CONTINUE && r != SMFIS_SKIP && r != SMFIS_NOREPLY)
+		msg_end(c);
+	return r;
 }
 
 /* daemon_config - the config this connection started with */
@@ -625,38 +738,32 @@ rt_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long f2, unsigned long f3, unsigned long *pf0,
     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
-	static const struct { int missing; unsigned long bit; } steps[] = {
-		{ 0, SMFIP_NOCONNECT }, { 1, SMFIP_NOHELO },
-		{ 2, SMFIP_NOMAIL }, { 3, SMFIP_NORCPT },
-		{ 4, SMFIP_NOHDRS }, { 5, SMFIP_NOEOH },
-		{ 6, SMFIP_NOBODY }, { 7, SMFIP_NODATA },
-		{ 8, SMFIP_NOUNKNOWN },
-	};
-	int missing[9];
+	const struct { int missing; unsigned long bit; } steps[] = {
+		{ M.xxfi_connect == NULL, SMFIP_NOCONNECT },
+		{ M.xxfi_helo == NULL, SMFIP_NOHELO },
+		{ M.xxfi_envrcpt == NULL, SMFIP_NORCPT },
+		{ M.xxfi_header == NULL, SMFIP_NOHDRS },
+		{ M.xxfi_eoh == NULL, SMFIP_NOEOH },
+		{ M.xxfi_body == NULL, SMFIP_NOBODY },
+		{ M.xxfi_data == NULL, SMFIP_NODATA },
+		{ M.xxfi_unknown == NULL, SMFIP_NOUNKNOWN },
+	};	/* MAIL is always wanted: rt_envfrom tracks messages */
+	struct conn *c = conn_get(ctx);
 	unsigned long want;
 	size_t i;
 
-	if (conn_get(ctx) == NULL)
-		return SMFIS_REJECT;	/* libmilter then drops the connection */
+	/* without c (stopping, or out of memory) later steps get tempfail */
 	if (M.xxfi_negotiate != NULL)
-		return M.xxfi_negotiate(ctx, f0, f1, f2, f3, pf0, pf1, pf2, pf3);
+		return c == NULL ? SMFIS_REJECT :
+		    M.xxfi_negotiate(ctx, f0, f1, f2, f3, pf0, pf1, pf2, pf3);
 	if ((f0 & M.xxfi_flags) != M.xxfi_flags) {
 		log_warnx("the MTA offers actions 0x%lx, this milter needs "
 		    "0x%lx", f0, M.xxfi_flags);
 		return SMFIS_REJECT;
 	}
-	missing[0] = M.xxfi_connect == NULL;
-	missing[1] = M.xxfi_helo == NULL;
-	missing[2] = M.xxfi_envfrom == NULL;
-	missing[3] = M.xxfi_envrcpt == NULL;
-	missing[4] = M.xxfi_header == NULL;
-	missing[5] = M.xxfi_eoh == NULL;
-	missing[6] = M.xxfi_body == NULL;
-	missing[7] = M.xxfi_data == NULL;
-	missing[8] = M.xxfi_unknown == NULL;
 	want = rt.desc->pflags;
 	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
-		if (missing[steps[i].missing])
+		if (steps[i].missing)
 			want |= steps[i].bit;
 	*pf0 = M.xxfi_flags;
 	*pf1 = want & f1;
@@ -680,12 +787,16 @@ rt_helo(SMFICTX *ctx, char *helo)
 	return conn_get(ctx) == NULL ? SMFIS_TEMPFAIL : M.xxfi_helo(ctx, helo);
 }
 
-/* rt_envfrom - MAIL FROM */
+/* rt_envfrom - MAIL FROM: a message starts, unless we are stopping */
 static sfsistat
 rt_envfrom(SMFICTX *ctx, char **argv)
 {
-	return conn_get(ctx) == NULL ? SMFIS_TEMPFAIL :
-	    M.xxfi_envfrom(ctx, argv);
+	struct conn *c = conn_get(ctx);
+
+	if (c == NULL || msg_begin(c) < 0)
+		return SMFIS_TEMPFAIL;
+	return msg_verdict(c, M.xxfi_envfrom != NULL ?
+	    M.xxfi_envfrom(ctx, argv) : SMFIS_CONTINUE);
 }
 
 /* rt_envrcpt - RCPT TO */
@@ -700,43 +811,66 @@ rt_envrcpt(SMFICTX *ctx, char **argv)
 static sfsistat
 rt_data(SMFICTX *ctx)
 {
-	return conn_get(ctx) == NULL ? SMFIS_TEMPFAIL : M.xxfi_data(ctx);
+	struct conn *c = conn_get(ctx);
+
+	return c == NULL ? SMFIS_TEMPFAIL : msg_verdict(c, M.xxfi_data(ctx));
 }
 
 /* rt_header - one header field */
 static sfsistat
 rt_header(SMFICTX *ctx, char *name, char *value)
 {
-	return conn_get(ctx) == NULL ? SMFIS_TEMPFAIL :
-	    M.xxfi_header(ctx, name, value);
+	struct conn *c = conn_get(ctx);
+
+	return c == NULL ? SMFIS_TEMPFAIL :
+	    msg_verdict(c, M.xxfi_header(ctx, name, value));
 }
 
 /* rt_eoh - end of header */
 static sfsistat
 rt_eoh(SMFICTX *ctx)
 {
-	return conn_get(ctx) == NULL ? SMFIS_TEMPFAIL : M.xxfi_eoh(ctx);
+	struct conn *c = conn_get(ctx);
+
+	return c == NULL ? SMFIS_TEMPFAIL : msg_verdict(c, M.xxfi_eoh(ctx));
 }
 
 /* rt_body - one body chunk */
 static sfsistat
 rt_body(SMFICTX *ctx, unsigned char *p, size_t n)
 {
-	return conn_get(ctx) == NULL ? SMFIS_TEMPFAIL : M.xxfi_body(ctx, p, n);
+	struct conn *c = conn_get(ctx);
+
+	return c == NULL ? SMFIS_TEMPFAIL :
+	    msg_verdict(c, M.xxfi_body(ctx, p, n));
 }
 
-/* rt_eom - end of message */
+/* rt_eom - end of message: the message is over whatever the verdict */
 static sfsistat
 rt_eom(SMFICTX *ctx)
 {
-	return conn_get(ctx) == NULL ? SMFIS_TEMPFAIL : M.xxfi_eom(ctx);
+	struct conn *c = conn_get(ctx);
+	sfsistat r;
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	r = M.xxfi_eom != NULL ? M.xxfi_eom(ctx) : SMFIS_CONTINUE;
+	msg_end(c);
+	return r;
 }
 
 /* rt_abort - message aborted */
 static sfsistat
 rt_abort(SMFICTX *ctx)
 {
-	return conn_get(ctx) == NULL ? SMFIS_TEMPFAIL : M.xxfi_abort(ctx);
+	struct conn *c = conn_get(ctx);
+	sfsistat r;
+
+	if (c == NULL)
+		return SMFIS_CONTINUE;
+	r = M.xxfi_abort != NULL ? M.xxfi_abort(ctx) : SMFIS_CONTINUE;
+	msg_end(c);
+	return r;
 }
 
 /* rt_unknown - unknown SMTP command */
@@ -759,9 +893,7 @@ rt_close(SMFICTX *ctx)
 	if (M.xxfi_close != NULL)
 		r = M.xxfi_close(ctx);
 	smfi_setpriv(ctx, NULL);
-	pthread_mutex_lock(&rt.lock);
-	rt.nconn--;
-	pthread_mutex_unlock(&rt.lock);
+	msg_end(c);
 	cfg_release(c->ref);
 	free(c);
 	return r;
@@ -778,14 +910,14 @@ rt_register(void)
 	w.xxfi_negotiate = rt_negotiate;
 	w.xxfi_connect = M.xxfi_connect ? rt_connect : NULL;
 	w.xxfi_helo = M.xxfi_helo ? rt_helo : NULL;
-	w.xxfi_envfrom = M.xxfi_envfrom ? rt_envfrom : NULL;
+	w.xxfi_envfrom = rt_envfrom;	/* these three track messages */
 	w.xxfi_envrcpt = M.xxfi_envrcpt ? rt_envrcpt : NULL;
 	w.xxfi_data = M.xxfi_data ? rt_data : NULL;
 	w.xxfi_header = M.xxfi_header ? rt_header : NULL;
 	w.xxfi_eoh = M.xxfi_eoh ? rt_eoh : NULL;
 	w.xxfi_body = M.xxfi_body ? rt_body : NULL;
-	w.xxfi_eom = M.xxfi_eom ? rt_eom : NULL;
-	w.xxfi_abort = M.xxfi_abort ? rt_abort : NULL;
+	w.xxfi_eom = rt_eom;
+	w.xxfi_abort = rt_abort;
 	w.xxfi_unknown = M.xxfi_unknown ? rt_unknown : NULL;
 	w.xxfi_close = rt_close;
 	return smfi_register(w) == MI_SUCCESS ? 0 : -1;
@@ -793,7 +925,7 @@ rt_register(void)
 
 #undef M
 
-/* Start-up steps, in the order start() takes them. */
+/* Start-up steps, in the order start() and start_listen() take them. */
 
 /* pidfile_lock - open and lock the PidFile; -1 if another process has it */
 static int
@@ -977,6 +1109,11 @@ detach(int *parent_status)
 	if ((pid = fork()) < 0)
 		log_fatal("fork");
 	if (pid > 0) {
+		/* the signal handlers would write to the child's pipe */
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGUSR1, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
 		close(p[1]);
 		*parent_status = read(p[0], &c, 1) == 1 ? 0 : 1;
 		return -1;
@@ -1049,15 +1186,18 @@ unix_in_use(const char *path)
 
 /* Reload, signals and the main loop. */
 
-/* log_lines - log each line of a warnings buffer */
+/* log_lines - log each line of b as a warning, after prefix if any */
 static void
-log_lines(const struct buf *b)
+log_lines(const char *prefix, const struct buf *b)
 {
 	const char *p = buf_str(b), *nl;
+	int n;
 
 	while (*p != '\0') {
 		nl = strchr(p, '\n');
-		log_warnx("%.*s", (int)(nl ? nl - p : (long)strlen(p)), p);
+		n = (int)(nl != NULL ? nl - p : (long)strlen(p));
+		if (n > 0)
+			log_warnx("%s%.*s", prefix ? prefix : "", n, p);
 		if (nl == NULL)
 			break;
 		p = nl + 1;
@@ -1110,12 +1250,12 @@ reload(void)
 	void *cfg;
 
 	if ((cfg = daemon_load(rt.desc, rt.opts, &err)) == NULL) {
-		log_warnx("reload failed, keeping the running configuration: "
-		    "%s", buf_str(&err));
+		log_lines("reload failed, keeping the running configuration: ",
+		    &err);
 		buf_free(&err);
 		return;
 	}
-	log_lines(&err);
+	log_lines(NULL, &err);
 	buf_free(&err);
 	warn_restart(dconf(rt.current->cfg), dconf(cfg));
 	old = rt.current;
@@ -1127,6 +1267,35 @@ reload(void)
 	}
 	cfg_release(old);
 	log_info("configuration reloaded");
+}
+
+/*
+ * sigwait - libmilter's signal thread waits here for SIGHUP, SIGTERM or
+ * SIGINT and stops the milter on any of them (on SIGINT dropping open
+ * connections).  Once daemon_run() has started, the runtime handles those
+ * signals itself (reload, graceful stop), so it takes them out of every
+ * sigwait() set and that thread waits for nothing.  Nothing else in these
+ * daemons calls sigwait(); this definition in the executable takes the
+ * place of the C library's for libmilter too.
+ */
+int
+sigwait(const sigset_t *set, int *sig)
+{
+	sigset_t s = *set;
+	int r;
+
+	if (rt.desc != NULL) {
+		sigdelset(&s, SIGHUP);
+		sigdelset(&s, SIGTERM);
+		sigdelset(&s, SIGINT);
+	}
+	do
+		r = sigwaitinfo(&s, NULL);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return errno;
+	*sig = r;
+	return 0;
 }
 
 /* on_signal - hand the signal number to the main thread */
@@ -1207,46 +1376,57 @@ next_event(int ms)
 	}
 }
 
-/* open_conns - how many milter connections are open */
+/* in_flight - how many messages are in flight */
 static unsigned long
-open_conns(void)
+in_flight(void)
 {
 	unsigned long n;
 
 	pthread_mutex_lock(&rt.lock);
-	n = rt.nconn;
+	n = rt.nmsg;
 	pthread_mutex_unlock(&rt.lock);
 	return n;
 }
 
-/* drain - wait for open connections to finish, within limits */
+/* begin_stop - refuse new connections and messages from now on */
 static void
-drain(void)
+begin_stop(int sig, struct timespec *t0)
 {
-	struct timespec t0, t;
-	int ev;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (open_conns() > 0) {
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if (t.tv_sec - t0.tv_sec >= DAEMON_DRAIN_SECONDS)
-			break;
-		ev = next_event(100);
-		if (ev == SIGTERM || ev == SIGINT)
-			break;
-	}
-	if (open_conns() > 0)
-		log_warnx("stopping with %lu connections still open",
-		    open_conns());
+	log_info("stopping on signal %d", sig);
+	pthread_mutex_lock(&rt.lock);
+	rt.stopping = 1;
+	pthread_mutex_unlock(&rt.lock);
+	clock_gettime(CLOCK_MONOTONIC, t0);
 }
 
-/* serve - run libmilter in its own thread and handle signals here */
+/* may_stop_milter - whether the wait for messages in flight is over */
+static int
+may_stop_milter(const struct timespec *t0, int hurry)
+{
+	struct timespec t;
+	unsigned long n = in_flight();
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	if (n > 0 && !hurry && t.tv_sec - t0->tv_sec < DAEMON_DRAIN_SECONDS)
+		return 0;
+	if (n > 0)
+		log_warnx("stopping with %lu messages in flight", n);
+	return 1;
+}
+
+/*
+ * serve - run libmilter in its own thread and handle signals here.
+ * Stopping: new connections and messages get a temporary failure while
+ * the messages in flight finish; only then is libmilter told to stop,
+ * because the worker-pool libmilter drops every session at once.
+ */
 static int
 serve(void)
 {
 	sigset_t set, old;
 	pthread_t t, stopper;
-	int ev, stopping = 0;
+	struct timespec t0 = { 0, 0 };
+	int ev, stopping = 0, hurry = 0, stopped = 0;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
@@ -1262,22 +1442,26 @@ serve(void)
 		return 1;
 	}
 	while ((ev = next_event(stopping ? DAEMON_WAKE_MS : -1)) != 0) {
-		if (ev < 0)
-			wake_listener();
-		else if ((ev == SIGHUP || ev == SIGUSR1) && !stopping)
+		if ((ev == SIGHUP || ev == SIGUSR1) && !stopping)
 			reload();
-		else if ((ev == SIGTERM || ev == SIGINT) && !stopping) {
-			log_info("stopping on signal %d", ev);
+		else if ((ev == SIGTERM || ev == SIGINT) && stopping)
+			hurry = 1;
+		else if (ev == SIGTERM || ev == SIGINT) {
+			begin_stop(ev, &t0);
 			stopping = 1;
+		}
+		if (stopping && !stopped && may_stop_milter(&t0, hurry)) {
+			stopped = 1;
 			if (pthread_create(&stopper, NULL, stop_thread,
 			    NULL) != 0)
 				smfi_stop();
 			else
 				pthread_detach(stopper);
 		}
+		if (stopped)
+			wake_listener();
 	}
 	pthread_join(t, NULL);
-	drain();
 	return rt.milter_status;
 }
 
@@ -1287,20 +1471,47 @@ serve(void)
 #define VERSION "unknown"
 #endif
 
+/* start_listen - the steps up to an open socket; -1 with err set */
+static int
+start_listen(const struct daemon_conf *dc, uid_t uid, gid_t gid, int become,
+    struct buf *err)
+{
+	struct daemon_sock s;
+	mode_t mask;
+
+	if (dc->umask != NULL && daemon_umask_parse(dc->umask, &mask) == 0)
+		umask(mask);
+	if (rt_register() < 0) {
+		buf_puts(err, "smfi_register failed");
+		return -1;
+	}
+	smfi_setmaxdatasize(DAEMON_MAX_DATA_SIZE);
+	smfi_setdbg((int)dc->milter_debug);
+	if (dc->pidfile != NULL && pidfile_lock(dc->pidfile) < 0)
+		return -1;
+	if (daemon_sock_parse(dc->socket, &s, err) < 0)
+		return -1;
+	if (s.family == DAEMON_SOCK_UNIX && unix_in_use(s.path)) {
+		buf_printf(err, "socket %s is in use by another process",
+		    s.path);
+		return -1;
+	}
+	return open_socket(dc, uid, gid, become);
+}
+
 /* start - from a loaded config to serving; returns the exit status */
 static int
 start(void *cfg)
 {
 	const struct daemon_conf *dc = dconf(cfg);
 	struct buf err = BUF_INIT;
-	struct daemon_sock s;
 	uid_t uid = geteuid();
 	gid_t gid = getegid();
-	mode_t mask;
-	int become = 0, ready = -1, status = 1;
+	int become = 0, ready = -1, status = 1, facility;
 
-	log_open(rt.desc->name, dc->syslog, log_facility(dc->syslog_facility ?
-	    dc->syslog_facility : "mail"), 1);
+	facility = log_facility(dc->syslog_facility ? dc->syslog_facility :
+	    "mail");
+	log_open(rt.desc->name, dc->syslog, facility, 1);
 	if (dc->userid != NULL) {
 		if (daemon_user_parse(dc->userid, &uid, &gid, &err) < 0)
 			goto fail;
@@ -1311,45 +1522,29 @@ start(void *cfg)
 			goto fail;
 		}
 	}
-	if (dc->umask != NULL && daemon_umask_parse(dc->umask, &mask) == 0)
-		umask(mask);
-	if (rt_register() < 0) {
-		buf_puts(&err, "smfi_register failed");
+	(void)cfg_install(cfg);		/* the first: there is no old one */
+	if (rt.current == NULL) {
+		buf_puts(&err, "out of memory");
 		goto fail;
 	}
-	smfi_setmaxdatasize(DAEMON_MAX_DATA_SIZE);
-	smfi_setdbg((int)dc->milter_debug);
-	if (dc->pidfile != NULL && pidfile_lock(dc->pidfile) < 0)
-		goto fail;
-	if (daemon_sock_parse(dc->socket, &s, &err) == 0 &&
-	    s.family == DAEMON_SOCK_UNIX && unix_in_use(s.path)) {
-		buf_printf(&err, "socket %s is in use by another process",
-		    s.path);
-		goto fail;
-	}
-	if (err.len > 0 || open_socket(dc, uid, gid, become) < 0)
+	if (signals_init() < 0 || start_listen(dc, uid, gid, become, &err) < 0)
 		goto fail;
 	if (dc->background && !rt.opts->foreground) {
 		fflush(NULL);
 		if ((ready = detach(&status)) < 0)
 			_exit(status);
 	}
-	(void)cfg_install(cfg);		/* the first: there is no old one */
-	if (rt.current == NULL) {
-		buf_puts(&err, "out of memory");
-		goto fail;
-	}
-	if (pidfile_write() < 0 || signals_init() < 0 ||
+	if (pidfile_write() < 0 ||
 	    (become && drop_privileges(dc->userid, uid, gid) < 0))
 		goto fail;
+	log_info("%s %s listening on %s", rt.desc->name, VERSION, dc->socket);
 	if (ready >= 0) {
-		log_open(rt.desc->name, dc->syslog, log_facility(
-		    dc->syslog_facility ? dc->syslog_facility : "mail"), 0);
+		log_open(rt.desc->name, dc->syslog, facility, 0);
 		quiet_stdio();
-		status = write(ready, "", 1) == 1 ? 0 : 1;
+		if (write(ready, "", 1) != 1)
+			log_warn("cannot report readiness");
 		close(ready);
 	}
-	log_info("%s %s listening on %s", rt.desc->name, VERSION, dc->socket);
 	status = serve();
 	log_info("%s stopped", rt.desc->name);
 	pidfile_remove();
@@ -1378,6 +1573,7 @@ daemon_run(const struct daemon_desc *d, const struct daemon_opts *o)
 
 	rt.desc = d;
 	rt.opts = o;
+	crypto_init();
 	if (o->help) {
 		daemon_usage(d);
 		return 0;
@@ -1394,13 +1590,18 @@ daemon_run(const struct daemon_desc *d, const struct daemon_opts *o)
 	}
 	log_open(d->name, 0, LOG_MAIL, 1);
 	if ((cfg = daemon_load(d, o, &err)) == NULL) {
-		log_warnx("%s", buf_str(&err));
+		log_lines(NULL, &err);
 		buf_free(&err);
 		return 1;
 	}
-	log_lines(&err);
+	log_lines(NULL, &err);
 	buf_free(&err);
 	if (o->check) {
+		if (d->check_config != NULL) {
+			d->check_config(cfg, &err);
+			log_lines(NULL, &err);
+		}
+		buf_free(&err);
 		d->free_config(cfg);
 		return 0;
 	}

@@ -17,6 +17,15 @@
  *
  * The runtime owns libmilter's private-data slot: daemons must use
  * daemon_setpriv()/daemon_getpriv(), never smfi_setpriv()/smfi_getpriv().
+ * It always registers MAIL, end-of-message and abort callbacks (calling
+ * the daemon's when it has them) to know which messages are in flight:
+ * on SIGTERM new messages get a temporary failure and libmilter is only
+ * stopped once those in flight are done.
+ *
+ * Signals: SIGHUP and SIGUSR1 reload, SIGTERM and SIGINT stop.  daemon.c
+ * defines sigwait() to keep libmilter's own signal thread (which would
+ * stop the milter on SIGHUP) away from these four; nothing else in a
+ * daemon may rely on sigwait() for them.
  *
  * The keywords every daemon accepts (Socket, PidFile, UserID, UMask,
  * Syslog, SyslogFacility, Background, MilterDebug, and the AutoRestart
@@ -37,7 +46,7 @@
 
 /* Limits and defaults. */
 #define DAEMON_MAX_DATA_SIZE	(1024 * 1024)	/* largest milter packet */
-#define DAEMON_DRAIN_SECONDS	30	/* wait for open connections at stop */
+#define DAEMON_DRAIN_SECONDS	30	/* wait for messages in flight at stop */
 #define DAEMON_FD_SCAN_MAX	1024	/* descriptors searched for listeners */
 #define DAEMON_WAKE_MS		20	/* listener wake-up interval at stop */
 
@@ -89,6 +98,16 @@ struct daemon_conf {
 	{ "UserID", CONF_STR, NULL,					\
 	    DAEMON_CONF_OFF(type, member, userid), 0, 0, NULL }
 
+/*
+ * An option letter that sets a keyword, as OpenDKIM's -d, -s, -k do:
+ * "-p inet:8891@localhost" is "Socket inet:8891@localhost".  Every daemon
+ * has -p (Socket), -u (UserID) and -P (PidFile); a daemon adds its own.
+ */
+struct daemon_alias {
+	int		 opt;
+	const char	*keyword;
+};
+
 /* What a daemon tells the runtime about itself. */
 struct daemon_desc {
 	const char	*name;		/* program name, for logs and usage */
@@ -96,15 +115,23 @@ struct daemon_desc {
 	const char	*conf_text;	/* embedded default when that is absent */
 	const char	*usage_extra;	/* more usage lines, or NULL */
 	size_t		 conf_off;	/* offset of struct daemon_conf in a config */
+	/* more option letters, ending with { 0, NULL }; or NULL */
+	const struct daemon_alias *aliases;
 	/*
-	 * load_config - read path, or text when path is NULL; return a new
-	 * config, or NULL with err set ("file:line: why").  On success err
-	 * may hold warning lines, which the runtime logs.  It should call
-	 * daemon_conf_check() with its struct conf.
+	 * load_config - read path, or text when path is NULL, then the
+	 * command-line overrides (text in the same format, or NULL); return
+	 * a new config, or NULL with err set ("file:line: why").  On success
+	 * err may hold warning lines, which the runtime logs.  It should
+	 * call daemon_conf_check() with its struct conf.
 	 */
 	void		*(*load_config)(const char *path, const char *text,
-			    struct buf *err);
+			    const char *overrides, struct buf *err);
 	void		 (*free_config)(void *);
+	/*
+	 * check_config - extra checks for -n only (e.g. ones that need the
+	 * network); warning lines appended to out; may be NULL
+	 */
+	void		 (*check_config)(void *, struct buf *out);
 	/* libmilter callbacks, flags and version; xxfi_name may be NULL */
 	struct smfiDesc	 milter;
 	/*
@@ -119,6 +146,11 @@ struct daemon_desc {
 /* The command line. */
 struct daemon_opts {
 	const char	*config;	/* -c FILE or -x FILE, or NULL */
+	int		 builtin;	/* -C: the embedded default, even
+					   when the default file exists */
+	struct buf	 overrides;	/* "Keyword value" lines from -O and
+					   the option letters of the daemon's
+					   aliases, applied after the file */
 	int		 foreground;	/* -f */
 	int		 check;		/* -n: check the configuration, exit */
 	int		 version;	/* -V */
@@ -144,9 +176,11 @@ struct daemon_sock {
 	unsigned	port;				/* inet */
 };
 
-/* daemon_args - parse argv; -1 with err set on a usage error */
-int	 daemon_args(int argc, char **argv, struct daemon_opts *,
-	    struct buf *err);
+/* daemon_args - parse argv; -1 with err set on a usage error; the
+ * caller frees o->overrides (daemon_opts_free) */
+int	 daemon_args(const struct daemon_desc *, int argc, char **argv,
+	    struct daemon_opts *, struct buf *err);
+void	 daemon_opts_free(struct daemon_opts *);
 /* daemon_usage - print the usage text to stderr */
 void	 daemon_usage(const struct daemon_desc *);
 /* daemon_run - do what the options say; returns the exit status */

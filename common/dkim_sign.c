@@ -26,6 +26,7 @@
  *	or when out of memory; stages
  *	return DKIM_NOMEM (sticky), DKIM_BADSTAGE or DKIM_CRYPTO.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -291,9 +292,13 @@ fold_hlist(struct fold *f, const char **list, size_t n, int spaced)
 	size_t k;
 
 	for (k = 0; k < n; k++) {
+		const char *c;
+
 		buf_reset(&t);
-		buf_printf(&t, "%s%s%s", k == 0 ? "h=" : "", list[k],
-		    k + 1 == n ? ";" : spaced ? " :" : ":");
+		buf_puts(&t, k == 0 ? "h=" : "");
+		for (c = list[k]; *c != '\0'; c++)	/* names in lower case */
+			buf_putc(&t, tolower((unsigned char)*c));
+		buf_puts(&t, k + 1 == n ? ";" : spaced ? " :" : ":");
 		fold_add(f, k == 0 || spaced ? " " : "", t.s, t.len);
 	}
 	buf_free(&t);

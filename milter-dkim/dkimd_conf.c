@@ -13,19 +13,26 @@
  *	the data sets and host lists, loads every signing key, creates the
  *	DNS resolver, and collects warnings about settings that work but
  *	are probably not what the administrator meant (OpenDKIM's traps).
+ *	As in OpenDKIM, with RequireSafeKeys (the default) a key file that
+ *	others may read or write is not used: the warning says so, and
+ *	mail it would sign is refused for now.
  * DIAGNOSTICS
  *	Errors name the file, the line and the keyword.  Warnings are lines
  *	in conf->warnings, which `-n` prints and the daemon logs at start.
  */
 #include <ctype.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "crypto.h"
 #include "dataset.h"
+#include "dkim.h"
+#include "dkim.h"
 #include "dkimd_conf.h"
 #include "dns.h"
 #include "hostlist.h"
@@ -320,44 +327,6 @@ parse_mode(struct dkimd_conf *c, struct buf *err)
 	return 0;
 }
 
-/* parse_hdrlist - a comma list of header names into a NULL-ended array */
-static void
-parse_hdrlist(char *s, const char **out)
-{
-	size_t n = 0;
-	char *tok, *save = NULL;
-
-	for (tok = s != NULL ? strtok_r(s, ", \t", &save) : NULL;
-	    tok != NULL && n < DKIMD_MAX_HDRLIST;
-	    tok = strtok_r(NULL, ", \t", &save))
-		out[n++] = tok;
-	out[n] = NULL;
-}
-
-/* header_lists - SignHeaders, OversignHeaders, OmitHeaders */
-static int
-header_lists(struct dkimd_conf *c)
-{
-	struct buf all = BUF_INIT;
-	size_t o1, o2;
-
-	/* one allocation, three NUL-separated lists */
-	buf_puts(&all, c->v.signheaders ? c->v.signheaders : "");
-	o1 = all.len + 1;
-	buf_putc(&all, '\0');
-	buf_puts(&all, c->v.oversignheaders ? c->v.oversignheaders : "");
-	o2 = all.len + 1;
-	buf_putc(&all, '\0');
-	buf_puts(&all, c->v.omitheaders ? c->v.omitheaders : "");
-	if (all.failed)
-		return -1;
-	c->hdrlists = buf_detach(&all);
-	parse_hdrlist(c->hdrlists, c->signhdrs);
-	parse_hdrlist(c->hdrlists + o1, c->oversign);
-	parse_hdrlist(c->hdrlists + o2, c->omit);
-	return 0;
-}
-
 /* open_set - open a data set keyword if set */
 static int
 open_set(struct dkimd_conf *c, const char *kw, const char *spec,
@@ -374,6 +343,141 @@ open_set(struct dkimd_conf *c, const char *kw, const char *spec,
 		return -1;
 	}
 	buf_free(&why);
+	return 0;
+}
+
+/* The default OmitHeaders: RFC 6376 5.4's "SHOULD NOT" list, as in
+ * OpenDKIM. */
+static const char *const omit_default[] = {
+	"Return-Path", "Received", "Comments", "Keywords", "Bcc",
+	"Resent-Bcc", "DKIM-Signature", NULL,
+};
+
+/* A header name list being built: offsets into one shared buffer. */
+struct hdrlist {
+	size_t	off[DKIMD_MAX_HDRLIST];
+	size_t	n;
+};
+
+/* hl_find - the position of name in the list, or -1 */
+static int
+hl_find(const struct buf *all, const struct hdrlist *l, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcasecmp(all->s + l->off[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* hl_add - append a name unless present; -1 when the list is full */
+static int
+hl_add(struct buf *all, struct hdrlist *l, const char *name)
+{
+	if (*name == '\0' || hl_find(all, l, name) >= 0)
+		return 0;
+	if (l->n >= DKIMD_MAX_HDRLIST)
+		return -1;
+	l->off[l->n++] = all->len;
+	buf_puts(all, name);
+	buf_putc(all, '\0');
+	return 0;
+}
+
+/* hl_del - remove a name if present */
+static void
+hl_del(const struct buf *all, struct hdrlist *l, const char *name)
+{
+	int i = hl_find(all, l, name);
+
+	if (i < 0)
+		return;
+	memmove(&l->off[i], &l->off[i + 1], (l->n - (size_t)i - 1) *
+	    sizeof(l->off[0]));
+	l->n--;
+}
+
+/*
+ * hl_build - one keyword's list, by OpenDKIM's rules: a data set (a
+ * comma list, file:, refile: or csl:) that replaces the default, unless
+ * one entry is "*": then the list is a change to the default, "+name"
+ * (or "name") adding and "-name" removing a name.
+ */
+static int
+hl_build(struct dkimd_conf *c, const char *kw, const char *spec,
+    const char *const *base, struct buf *all, struct hdrlist *l,
+    struct buf *err)
+{
+	struct dataset *ds = NULL;
+	const char *k;
+	size_t i;
+	int delta = spec == NULL, r = 0;
+
+	if (spec != NULL && open_set(c, kw, spec, &ds, err) < 0)
+		return -1;
+	for (i = 0; ds != NULL && i < ds->n; i++)
+		delta |= strcmp(ds->entries[i].key, "*") == 0;
+	for (; delta && base != NULL && *base != NULL && r == 0; base++)
+		r = hl_add(all, l, *base);
+	for (i = 0; ds != NULL && i < ds->n && r == 0; i++) {
+		k = ds->entries[i].key;
+		if (strcmp(k, "*") == 0)
+			continue;
+		if (delta && *k == '-')
+			hl_del(all, l, k + 1);
+		else
+			r = hl_add(all, l, delta && *k == '+' ? k + 1 : k);
+	}
+	if (ds != NULL)
+		dataset_free(ds);
+	if (r < 0) {
+		at(c, kw, err);
+		buf_printf(err, "%s: more than %d header names", kw,
+		    DKIMD_MAX_HDRLIST);
+	}
+	return r;
+}
+
+/* hl_fix - the finished list as pointers into the storage */
+static void
+hl_fix(const char *store, const struct hdrlist *l, const char **out)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		out[i] = store + l->off[i];
+	out[l->n] = NULL;
+}
+
+/* header_lists - SignHeaders, OversignHeaders, OmitHeaders; From is
+ * always signed and never omitted, as RFC 6376 requires */
+static int
+header_lists(struct dkimd_conf *c, struct buf *err)
+{
+	struct buf all = BUF_INIT;
+	struct hdrlist sign, over, omit;
+
+	memset(&sign, 0, sizeof(sign));
+	memset(&over, 0, sizeof(over));
+	memset(&omit, 0, sizeof(omit));
+	if ((c->v.signheaders != NULL && (hl_build(c, "SignHeaders",
+	    c->v.signheaders, dkim_sign_default_headers, &all, &sign,
+	    err) < 0 || hl_add(&all, &sign, "From") < 0)) ||
+	    hl_build(c, "OversignHeaders", c->v.oversignheaders, NULL, &all,
+	    &over, err) < 0 ||
+	    hl_build(c, "OmitHeaders", c->v.omitheaders, omit_default, &all,
+	    &omit, err) < 0) {
+		buf_free(&all);
+		return -1;
+	}
+	hl_del(&all, &omit, "From");
+	if (all.failed)
+		return -1;
+	c->hdrlists = buf_detach(&all);
+	hl_fix(c->hdrlists, &sign, c->signhdrs);
+	hl_fix(c->hdrlists, &over, c->oversign);
+	hl_fix(c->hdrlists, &omit, c->omit);
 	return 0;
 }
 
@@ -427,19 +531,30 @@ open_tables(struct dkimd_conf *c, struct buf *err)
 	return 0;
 }
 
-/* key_traps - warnings about keys: unsafe files, mismatched names */
-static void
-key_traps(struct dkimd_conf *c, const struct dkimd_key *k)
+/* key_traps - warnings about keys: unsafe files, mismatched names.
+ * With RequireSafeKeys, a key file others may read or write is not
+ * used (as in OpenDKIM): mail it would sign is refused for now. */
+static int
+key_traps(struct dkimd_conf *c, struct dkimd_key *k)
 {
 	struct stat st;
 	const char *dot;
 
-	if (k->path != NULL && stat(k->path, &st) == 0 &&
-	    (st.st_mode & (S_IROTH | S_IWOTH | S_IWGRP)) != 0)
+	if (k->path != NULL && k->key != NULL && stat(k->path, &st) == 0 &&
+	    (st.st_mode & (S_IROTH | S_IWOTH | S_IWGRP)) != 0) {
 		buf_printf(&c->warnings, "%s: key file %s is %s by others%s\n",
 		    k->where, k->path, (st.st_mode & S_IROTH) ?
 		    "readable" : "writable", c->v.require_safe ?
-		    " (RequireSafeKeys: chmod 600 it)" : "");
+		    " (RequireSafeKeys: chmod 600 it; until then it is not "
+		    "used)" : "");
+		if (c->v.require_safe && k->error == NULL &&
+		    asprintf(&k->error, "key file %s is %s by others "
+		    "(RequireSafeKeys)", k->path, (st.st_mode & S_IROTH) ?
+		    "readable" : "writable") < 0) {
+			k->error = NULL;
+			return -1;
+		}
+	}
 	/* "sel._domainkey.red.example" signing as blue.example */
 	if (k->name != NULL && k->domain != NULL &&
 	    strcmp(k->domain, "%") != 0 &&
@@ -448,10 +563,12 @@ key_traps(struct dkimd_conf *c, const struct dkimd_key *k)
 		buf_printf(&c->warnings, "%s: key '%s' signs as d=%s, not as "
 		    "%s as its name suggests\n", k->where, k->name, k->domain,
 		    dot + 12);
+	return 0;
 }
 
-/* policy_traps - the OpenDKIM traps that a working setup may hide */
-static void
+/* policy_traps - the OpenDKIM traps that a working setup may hide;
+ * -1 when out of memory */
+static int
 policy_traps(struct dkimd_conf *c)
 {
 	struct dkimd_policy *p = &c->policy;
@@ -496,9 +613,11 @@ policy_traps(struct dkimd_conf *c)
 			    "SigningTable", e->line, e->key, name);
 	}
 	for (i = 0; i < p->nkeys; i++)
-		key_traps(c, &p->keys[i]);
-	if (p->single != NULL)
-		key_traps(c, p->single);
+		if (key_traps(c, &p->keys[i]) < 0)
+			return -1;
+	if (p->single != NULL && key_traps(c, p->single) < 0)
+		return -1;
+	return 0;
 }
 
 /* resolve_authserv - AuthservID, or the host name */
@@ -565,7 +684,8 @@ check_values(struct dkimd_conf *c, struct buf *err)
 
 /* dkimd_conf_load - the runtime's load_config */
 void *
-dkimd_conf_load(const char *path, const char *text, struct buf *err)
+dkimd_conf_load(const char *path, const char *text, const char *overrides,
+    struct buf *err)
 {
 	struct dkimd_conf *c;
 
@@ -578,15 +698,17 @@ dkimd_conf_load(const char *path, const char *text, struct buf *err)
 	if (path != NULL ? conf_load_file(&c->conf, path, err) < 0 :
 	    conf_load_string(&c->conf, text, "(built-in default)", err) < 0)
 		goto fail;
+	if (overrides != NULL &&
+	    conf_load_string(&c->conf, overrides, "(command line)", err) < 0)
+		goto fail;
 	buf_puts(&c->warnings, buf_str(&c->conf.warnings));
 	if (check_values(c, err) < 0 || open_tables(c, err) < 0 ||
-	    header_lists(c) < 0 || resolve_authserv(c) < 0)
+	    header_lists(c, err) < 0 || resolve_authserv(c) < 0)
 		goto fail;
 	if (dkimd_policy_keys(&c->policy, c->v.keyfile, c->v.selector,
 	    &c->warnings) < 0)
 		goto fail;
-	policy_traps(c);
-	if (make_resolver(c, err) < 0)
+	if (policy_traps(c) < 0 || make_resolver(c, err) < 0)
 		goto fail;
 	if (c->warnings.failed)
 		goto fail;
@@ -597,6 +719,82 @@ fail:
 		buf_puts(err, "out of memory");
 	dkimd_conf_free(c);
 	return NULL;
+}
+
+#define DKIMD_CHECK_DNS_MAX	100	/* published keys compared by -n */
+
+/* check_published - compare one key with what DNS publishes for it */
+static void
+check_published(struct dkimd_conf *c, const struct dkimd_key *k,
+    const char *domain, struct buf *out)
+{
+	struct dns_answer *a = NULL;
+	struct dkim_key pub;
+	struct buf qname = BUF_INIT, mine = BUF_INIT, theirs = BUF_INIT;
+	enum dns_status st;
+
+	memset(&pub, 0, sizeof(pub));
+	buf_printf(&qname, "%s._domainkey.%s", k->selector, domain);
+	st = dns_query(c->dns, buf_str(&qname), DNS_T_TXT, &a);
+	if (st == DNS_NXDOMAIN || st == DNS_NODATA)
+		buf_printf(out, "%s: key '%s': no key record is published at "
+		    "%s: signatures made with it will not verify\n", k->where,
+		    k->name, buf_str(&qname));
+	else if (st != DNS_OK)
+		buf_printf(out, "%s: key '%s': cannot look up %s: %s\n",
+		    k->where, k->name, buf_str(&qname), dns_strerror(st));
+	else if (a->n != 1)
+		buf_printf(out, "%s: key '%s': %s has %zu TXT records, "
+		    "verifiers need exactly one\n", k->where, k->name,
+		    buf_str(&qname), a->n);
+	else if (dkim_key_parse(a->rr[0].text, a->rr[0].text_len, &pub) !=
+	    DKIM_KEYREC_OK)
+		buf_printf(out, "%s: key '%s': the record at %s is not a "
+		    "usable key\n", k->where, k->name, buf_str(&qname));
+	else if (crypto_key_public_raw(k->key, &mine) != CRYPTO_OK ||
+	    crypto_key_public_raw(pub.pk, &theirs) != CRYPTO_OK ||
+	    mine.len != theirs.len || memcmp(mine.s, theirs.s, mine.len) != 0)
+		buf_printf(out, "%s: key '%s': the private key does not match "
+		    "the public key published at %s: signatures will fail\n",
+		    k->where, k->name, buf_str(&qname));
+	dkim_key_clear(&pub);
+	dns_answer_free(a);
+	buf_free(&qname);
+	buf_free(&mine);
+	buf_free(&theirs);
+}
+
+/*
+ * dkimd_conf_check_dns - for -n: does DNS publish the public half of each
+ * usable key?  Keys whose domain is "%" are checked for the Domain list's
+ * names (the single KeyFile key), at most DKIMD_CHECK_DNS_MAX lookups.
+ */
+void
+dkimd_conf_check_dns(void *arg, struct buf *out)
+{
+	struct dkimd_conf *c = arg;
+	struct dkimd_policy *p = &c->policy;
+	size_t i, n = 0;
+
+	for (i = 0; i < p->nkeys && n < DKIMD_CHECK_DNS_MAX; i++) {
+		const struct dkimd_key *k = &p->keys[i];
+
+		if (k->key == NULL || k->selector == NULL ||
+		    strchr(k->domain, '%') != NULL)
+			continue;
+		check_published(c, k, k->domain, out);
+		n++;
+	}
+	for (i = 0; p->single != NULL && p->single->key != NULL &&
+	    p->domains != NULL && i < p->domains->n &&
+	    n < DKIMD_CHECK_DNS_MAX; i++) {
+		const char *dom = p->domains->entries[i].key;
+
+		if (strchr(dom, '*') != NULL)
+			continue;
+		check_published(c, p->single, dom, out);
+		n++;
+	}
 }
 
 /* dkimd_conf_free - release a configuration and all it owns */

@@ -74,10 +74,14 @@ extern const struct conf_kw dkimd_conf_table[];
 extern const size_t dkimd_conf_ntable;
 extern const char dkimd_conf_default[];
 
-/* dkimd_conf_load - the runtime's load_config: path, or text if NULL */
+/* dkimd_conf_load - the runtime's load_config: path, or text if NULL,
+ * then the command-line overrides (or NULL) */
 void	*dkimd_conf_load(const char *path, const char *text,
+	    const char *overrides,
 	    struct buf *err);
 void	 dkimd_conf_free(void *);
+/* dkimd_conf_check_dns - for -n: each key against its published record */
+void	 dkimd_conf_check_dns(void *, struct buf *out);
 const char *dkimd_action_name(enum dkimd_action);
 
 #endif

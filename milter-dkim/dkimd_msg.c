@@ -161,6 +161,26 @@ grow(void **arr, size_t *cap, size_t n, size_t size)
 	return 0;
 }
 
+/* claims_ours - does an A-R value claim our authserv-id, bare or with
+ * a job id after a slash (AuthservIDWithJobID)?  1, or 0 */
+static int
+claims_ours(const char *value, const char *id)
+{
+	struct buf got = BUF_INIT;
+	size_t n = strlen(id);
+	int r;
+
+	if ((r = authres_is_ours(value, id)) != 0)
+		return 1;		/* out of memory (-1): delete it */
+	if (authres_authserv_id(value, strlen(value), &got) < 0)
+		r = got.failed;
+	else
+		r = got.len > n && got.s[n] == '/' &&
+		    strncasecmp(got.s, id, n) == 0;
+	buf_free(&got);
+	return r;
+}
+
 /* dkimd_msg_header - keep one raw field "Name:value" with CRLF breaks */
 void
 dkimd_msg_header(struct dkimd_msg *m, const char *name, const char *value)
@@ -169,7 +189,7 @@ dkimd_msg_header(struct dkimd_msg *m, const char *name, const char *value)
 
 	if (strcasecmp(name, "Authentication-Results") == 0) {
 		m->ar_total++;
-		if (authres_is_ours(value, m->conf->authserv_id)) {
+		if (claims_ours(value, m->conf->authserv_id)) {
 			if (grow((void **)&m->ar_ours, &m->car_ours,
 			    m->nar_ours, sizeof(*m->ar_ours)) < 0)
 				m->error = 1;
@@ -208,9 +228,10 @@ macro_get(void *arg, const char *name)
 	return m->macro != NULL ? m->macro(m->macro_arg, name) : NULL;
 }
 
-/* from_address - the From: address, when there is exactly one */
+/* from_address - the From: address, when there is exactly one; else
+ * why not, in why */
 static int
-from_address(struct dkimd_msg *m, struct rfc5322_addr *out)
+from_address(struct dkimd_msg *m, struct rfc5322_addr *out, struct buf *why)
 {
 	const char *f = m->hdr.s, *end = m->hdr.s + m->hdr.len;
 	struct rfc5322_addrlist list;
@@ -226,7 +247,7 @@ from_address(struct dkimd_msg *m, struct rfc5322_addr *out)
 		st = rfc5322_from(f + 5, strlen(f + 5), &list);
 	}
 	if (nfrom != 1 || st != RFC5322_OK || list.n != 1) {
-		buf_printf(&m->dec.why, "sign: %s\n", nfrom == 0 ?
+		buf_printf(why, "sign: %s\n", nfrom == 0 ?
 		    "no From: field" : nfrom > 1 ? "several From: fields" :
 		    rfc5322_strerror(st));
 		rfc5322_addrlist_free(&list);
@@ -359,6 +380,7 @@ dkimd_msg_eoh(struct dkimd_msg *m)
 {
 	struct rfc5322_addr from = { NULL, NULL };
 	struct dkimd_client cl;
+	struct buf fromwhy = BUF_INIT;
 
 	if (m->error || m->too_big)
 		return;
@@ -371,11 +393,15 @@ dkimd_msg_eoh(struct dkimd_msg *m)
 	cl.macro = macro_get;
 	cl.macro_arg = m;
 	buf_free(&m->dec.why);
-	if (from_address(m, &from) < 0)
+	if (from_address(m, &from, &fromwhy) < 0)
 		from.local = from.domain = NULL;
+	/* the decision starts its reasons afresh; the From: problem,
+	 * if any, follows them */
 	if (dkimd_policy_decide(&m->conf->policy, &cl, from.local,
 	    from.domain, &m->dec) < 0)
 		m->error = 1;
+	buf_puts(&m->dec.why, buf_str(&fromwhy));
+	buf_free(&fromwhy);
 	m->decided = 1;
 	log_decision(m, from.local ? from.local : "", from.domain ?
 	    from.domain : "");
@@ -451,9 +477,10 @@ finish_signing(struct dkimd_msg *m)
 		}
 		add_edit(m, DKIMD_EDIT_INSERT, DKIM_SIGNATURE_HEADER,
 		    lf_copy(sig.s, sig.len), 0);
-		log_msg(LOG_INFO, m->qid, "DKIM-Signature field added "
-		    "(s=%s d=%s)", m->dec.req[i].key->selector,
-		    m->dec.req[i].domain);
+		if (m->conf->v.syslog_success)
+			log_msg(LOG_INFO, m->qid, "DKIM-Signature field added "
+			    "(s=%s d=%s)", m->dec.req[i].key->selector,
+			    m->dec.req[i].domain);
 	}
 	buf_free(&sig);
 }
@@ -524,7 +551,8 @@ verify_results(struct dkimd_msg *m, struct buf *ar)
 		pass |= r->result == DKIM_RESULT_PASS;
 		tempfail |= r->result == DKIM_RESULT_TEMPERROR;
 		nokey |= strcmp(r->reason, DKIMD_KEY_NOTFOUND_REASON) == 0;
-		if (m->conf->v.logresults || r->result != DKIM_RESULT_PASS)
+		if (m->conf->v.logresults || m->conf->v.syslog_success ||
+		    r->result != DKIM_RESULT_PASS)
 			log_msg(LOG_INFO, m->qid, "DKIM verification "
 			    "d=%s s=%s: %s%s%s", r->d, r->s,
 			    dkim_result_name(r->result), r->reason[0] ?
@@ -532,9 +560,23 @@ verify_results(struct dkimd_msg *m, struct buf *ar)
 	}
 	ev = n == 0 ? DKIMD_EV_NOSIG : pass ? -1 : tempfail ?
 	    DKIMD_EV_DNSERR : nokey ? DKIMD_EV_NOKEY : DKIMD_EV_BADSIG;
-	if (n > 0 || m->conf->v.always_ar)
-		authres_write(ar, AUTHRES_NAME_LEN, AUTHRES_LF,
-		    m->conf->authserv_id, 0, ri, n);
+	if (n > 0 || m->conf->v.always_ar) {
+		struct buf id = BUF_INIT;
+
+		buf_puts(&id, m->conf->authserv_id);
+		if (m->conf->v.authservid_jobid)
+			buf_printf(&id, "/%s", dkimd_msg_qid(m));
+		if (n == 0) {	/* AlwaysAddARHeader: "dkim=none" */
+			ri[0].method = (char *)"dkim";
+			ri[0].result = (char *)"none";
+		}
+		if (id.failed)
+			m->error = 1;
+		else
+			authres_write(ar, AUTHRES_NAME_LEN, AUTHRES_LF,
+			    buf_str(&id), 0, ri, n ? n : 1);
+		buf_free(&id);
+	}
 out:
 	for (i = 0; cm != NULL && i < n; i++)
 		buf_free(&cm[i]);
@@ -575,6 +617,19 @@ set_action(struct dkimd_msg *m, struct dkimd_outcome *out, int ev)
 	if (out->action != DKIMD_ACCEPT)
 		log_msg(LOG_NOTICE, m->qid, "%s: %s", reply[ev].text,
 		    dkimd_action_name(out->action));
+}
+
+/* add_software - SoftwareHeader: say which filter processed the message */
+static void
+add_software(struct dkimd_msg *m)
+{
+	struct buf v = BUF_INIT;
+
+	buf_printf(&v, "milter-dkim v%s %s %s", VERSION, m->conf->authserv_id,
+	    dkimd_msg_qid(m));
+	add_edit(m, DKIMD_EDIT_INSERT, "DKIM-Filter", v.failed ? NULL :
+	    buf_detach(&v), 0);
+	buf_free(&v);
 }
 
 /* order_edits - deletions first (their indexes count the original
@@ -631,6 +686,9 @@ dkimd_msg_eom(struct dkimd_msg *m, struct dkimd_outcome *out)
 	for (i = (int)m->nar_ours - 1; i >= 0; i--)
 		add_edit(m, DKIMD_EDIT_DELETE, "Authentication-Results", NULL,
 		    m->ar_ours[i]);
+	if (m->conf->v.software_header && (m->nsigner > 0 ||
+	    m->verifier != NULL))
+		add_software(m);
 	if (m->sigerr && ev < 0)
 		ev = DKIMD_EV_SIGERR;
 	if (m->error || ar.failed)

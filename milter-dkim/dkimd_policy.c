@@ -447,18 +447,33 @@ decide_domains(const struct dkimd_policy *p, const char *domain,
 	return 0;
 }
 
+/* drop_requests - forget the signing requests and key problems */
+static void
+drop_requests(struct dkimd_decision *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nreq; i++) {
+		free(d->req[i].domain);
+		free(d->req[i].identity);
+		free(d->req[i].where);
+	}
+	d->nreq = 0;
+	d->tempfail = 0;
+}
+
 /* dkimd_policy_decide - apply the rules to one message */
 int
 dkimd_policy_decide(const struct dkimd_policy *p, const struct dkimd_client *c,
     const char *local, const char *domain, struct dkimd_decision *d)
 {
 	char *dom = NULL;
-	int r = 0;
+	int r = 0, held = 0;
 
 	memset(d, 0, sizeof(*d));
 	buf_init(&d->why);
 	decide_origin(p, c, d);
-	if (d->origin && p->sign_mode) {
+	if (d->origin) {
 		if (domain == NULL || *domain == '\0') {
 			buf_puts(&d->why, "sign: no sender domain (From:)\n");
 		} else if ((dom = lower_dup(domain)) == NULL) {
@@ -476,13 +491,21 @@ dkimd_policy_decide(const struct dkimd_policy *p, const struct dkimd_client *c,
 		} else {
 			r = decide_domains(p, dom, d);
 		}
-	} else if (d->origin) {
-		buf_puts(&d->why, "sign: Mode does not include s\n");
 	}
 	free(dom);
-	d->sign = d->nreq > 0;
-	d->verify = !d->sign && !d->tempfail && p->verify_mode;
-	if (!d->sign && !d->tempfail)
+	/* OpenDKIM: mail that would be signed, with Mode lacking s, is
+	 * passed on unchanged, neither signed nor verified */
+	if (!p->sign_mode && (d->nreq > 0 || d->tempfail)) {
+		held = 1;
+		drop_requests(d);
+		buf_puts(&d->why, "sign: Mode does not include s: mail that "
+		    "would be signed is passed unchanged\n");
+	}
+	/* a key that cannot be used refuses the message for now, even when
+	 * other keys would sign it (OpenDKIM: no half-signed mail) */
+	d->sign = d->nreq > 0 && !d->tempfail;
+	d->verify = !d->sign && !d->tempfail && !held && p->verify_mode;
+	if (!d->sign && !d->tempfail && !held)
 		buf_puts(&d->why, d->verify ? "verify: the message is verified\n"
 		    : "verify: Mode does not include v: passed unchanged\n");
 	if (d->why.failed)

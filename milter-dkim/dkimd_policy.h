@@ -8,8 +8,10 @@
  *	key	the sender (From: address) has a signing rule: with a
  *		KeyTable, a SigningTable entry; without one, the Domain list
  *		(and SubDomains) with the single KeyFile/Selector key.
- * Anything not signed is verified (when Mode includes v).  The same code
- * answers the daemon and the explain mode, and records in plain words
+ * Anything not signed is verified (when Mode includes v), except, as in
+ * OpenDKIM, mail that would be signed when Mode lacks s: it is passed
+ * on unchanged.  The same code answers the daemon and the explain mode,
+ * and records in plain words
  * which configuration lines decided.
  *
  * The policy owns its data sets, host lists and loaded keys; it is

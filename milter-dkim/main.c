@@ -15,6 +15,7 @@
  */
 #include <stddef.h>
 #include <stdio.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -200,6 +201,16 @@ mlfi_close(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
+/* OpenDKIM's option letters for keywords */
+static const struct daemon_alias aliases[] = {
+	{ 'b', "Mode" },
+	{ 'd', "Domain" },
+	{ 'k', "KeyFile" },
+	{ 'o', "OmitHeaders" },
+	{ 's', "Selector" },
+	{ 0, NULL },
+};
+
 static const struct daemon_desc desc = {
 	.name = "milter-dkim",
 	.conf_path = SYSCONFDIR "/milter-dkim.conf",
@@ -207,8 +218,10 @@ static const struct daemon_desc desc = {
 	.usage_extra = "       milter-dkim [-c file] explain sender client-ip "
 	    "[auth-user]\n",
 	.conf_off = offsetof(struct dkimd_conf, v.daemon),
+	.aliases = aliases,
 	.load_config = dkimd_conf_load,
 	.free_config = dkimd_conf_free,
+	.check_config = dkimd_conf_check_dns,
 	.milter = {
 		.xxfi_name = "milter-dkim",
 		.xxfi_version = SMFI_VERSION,
@@ -283,19 +296,22 @@ main(int argc, char **argv)
 {
 	struct daemon_opts o;
 	struct buf err = BUF_INIT;
+	int rc;
 
-	if (daemon_args(argc, argv, &o, &err) < 0) {
+	if (daemon_args(&desc, argc, argv, &o, &err) < 0) {
 		fprintf(stderr, "milter-dkim: %s\n", buf_str(&err));
 		daemon_usage(&desc);
 		buf_free(&err);
 		return 2;
 	}
 	if (o.argc > 0 && strcmp(o.argv[0], "explain") == 0)
-		return explain(&o);
-	if (o.argc > 0) {
+		rc = explain(&o);
+	else if (o.argc > 0) {
 		fprintf(stderr, "milter-dkim: unexpected '%s'\n", o.argv[0]);
 		daemon_usage(&desc);
-		return 2;
-	}
-	return daemon_run(&desc, &o);
+		rc = 2;
+	} else
+		rc = daemon_run(&desc, &o);
+	daemon_opts_free(&o);
+	return rc;
 }

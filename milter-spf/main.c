@@ -231,8 +231,9 @@ main(int argc, char **argv)
 {
 	struct daemon_opts o;
 	struct buf err = BUF_INIT;
+	int rc;
 
-	if (daemon_args(argc, argv, &o, &err) < 0) {
+	if (daemon_args(&desc, argc, argv, &o, &err) < 0) {
 		fprintf(stderr, "milter-spf: %s\n", buf_str(&err));
 		daemon_usage(&desc);
 		buf_free(&err);
@@ -241,7 +242,9 @@ main(int argc, char **argv)
 	if (o.argc > 0) {
 		fprintf(stderr, "milter-spf: unexpected '%s'\n", o.argv[0]);
 		daemon_usage(&desc);
-		return 2;
-	}
-	return daemon_run(&desc, &o);
+		rc = 2;
+	} else
+		rc = daemon_run(&desc, &o);
+	daemon_opts_free(&o);
+	return rc;
 }

@@ -308,7 +308,8 @@ make_resolver(struct spfd_conf *c, struct buf *err)
 
 /* spfd_conf_load - the runtime's load_config */
 void *
-spfd_conf_load(const char *path, const char *text, struct buf *err)
+spfd_conf_load(const char *path, const char *text, const char *overrides,
+    struct buf *err)
 {
 	struct spfd_conf *c;
 
@@ -320,6 +321,9 @@ spfd_conf_load(const char *path, const char *text, struct buf *err)
 		goto fail;
 	if (path != NULL ? conf_load_file(&c->conf, path, err) < 0 :
 	    conf_load_string(&c->conf, text, "(built-in default)", err) < 0)
+		goto fail;
+	if (overrides != NULL &&
+	    conf_load_string(&c->conf, overrides, "(command line)", err) < 0)
 		goto fail;
 	buf_puts(&c->warnings, buf_str(&c->conf.warnings));
 	if (check_values(c, err) < 0 || open_tables(c, err) < 0 ||

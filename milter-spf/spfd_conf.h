@@ -54,8 +54,10 @@ extern const struct conf_kw spfd_conf_table[];
 extern const size_t spfd_conf_ntable;
 extern const char spfd_conf_default[];
 
-/* spfd_conf_load - the runtime's load_config: path, or text if NULL */
-void	*spfd_conf_load(const char *path, const char *text, struct buf *err);
+/* spfd_conf_load - the runtime's load_config: path, or text if NULL,
+ * then the command-line overrides (or NULL) */
+void	*spfd_conf_load(const char *path, const char *text,
+	    const char *overrides, struct buf *err);
 void	 spfd_conf_free(void *);
 
 #endif

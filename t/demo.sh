@@ -80,22 +80,18 @@ demo_testkey()
 
 # demo_milters - start the milters, set RIG_MILTERS for Postfix
 #	milter-dkim runs in the foreground under rig_spawn on its built-in
-#	default configuration (no -c): it verifies all mail and signs mail
+#	default configuration (-C: even if /etc/milter-dkim.conf exists, it
+#	is not read): it verifies all mail and signs mail
 #	from 127.0.0.1 and ::1.  The command line adds only what this demo
 #	needs: the key, selector and domain to sign with, the socket, the
 #	demo's DNS server, and no syslog (it logs to $RIG_DIR/milter-dkim.log).
 demo_milters()
 {
 	_m=$BUILD/bin/milter-dkim
-	"$_m" -h 2>&1 | grep -q -- '-o ' ||
-	    demo_fail "$_m does not take -d -s -k -p -o yet"
-	_conf=$("$_m" -h 2>&1 | sed -n 's/.*(default \(.*\) if present).*/\1/p')
-	[ -n "$_conf" ] && [ -f "$_conf" ] && echo "(note: $_conf exists," \
-	    "so milter-dkim reads it instead of its built-in default)"
 	_port=$("$RIG_LIB/freeport") || demo_fail "no free port"
-	set -- "$_m" -f -d "$DOMAIN" -s "$SELECTOR" \
+	set -- "$_m" -f -C -d "$DOMAIN" -s "$SELECTOR" \
 	    -k "$RIG_DIR/keys/$SELECTOR.private" -p "inet:$_port@127.0.0.1" \
-	    -o "Nameservers=127.0.0.1:$RIG_DNS_PORT" -o Syslog=no
+	    -O "Nameservers=127.0.0.1:$RIG_DNS_PORT" -O Syslog=no
 	demo_show "$@"
 	rig_spawn "$@"
 	_i=0

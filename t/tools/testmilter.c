@@ -13,26 +13,33 @@
  *	SMFIP_HDR_LEADSPC, so it also writes the space before the values it
  *	adds) and B the number of body bytes.
  *
+ *	A header field "X-Test-Action: reject" makes it reject the message
+ *	with "550 5.7.1 rejected by test"; "X-Test-Action: edit" makes it
+ *	also change the first Subject, delete the first X-Test-Action and
+ *	insert X-Test-First at the top, to exercise clients.
+ *
+ *	A message with a header field "X-Test-Delay: MS" is held MS
+ *	milliseconds (at most TM_DELAY_MAX) at end of message, to keep a
+ *	connection busy across a reload or a stop.
+ *
  *	Besides the common keywords of DAEMON_CONF_KW() it reads:
  *	HeaderValue	the value of X-Test-Milter (default "default")
- *	EomDelay	milliseconds to wait at end of message (default 0),
- *			to hold a connection open across a reload
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "conf.h"
 #include "daemon.h"
 #include "log.h"
 
-#define TM_DELAY_MAX	60000		/* EomDelay upper bound, ms */
+#define TM_DELAY_MAX	60000		/* X-Test-Delay upper bound, ms */
 
 struct tm_values {
 	struct daemon_conf daemon;
 	char	*header_value;
-	long	 eom_delay;
 };
 
 struct tm_config {
@@ -45,12 +52,13 @@ struct tm_conn {
 	unsigned long	 headers;
 	size_t		 longest;
 	unsigned long	 body;
+	long		 delay;		/* X-Test-Delay, ms */
+	int		 reject;	/* X-Test-Action: reject */
+	int		 edit;		/* X-Test-Action: edit */
 };
 
 static const struct conf_kw tm_table[] = {
 	DAEMON_CONF_KW(struct tm_values, daemon, "inet:8893@127.0.0.1"),
-	{ "EomDelay", CONF_INT, "0", offsetof(struct tm_values, eom_delay),
-	    0, TM_DELAY_MAX, NULL },
 	{ "HeaderValue", CONF_STR, "default",
 	    offsetof(struct tm_values, header_value), 0, 0, NULL },
 };
@@ -72,7 +80,8 @@ tm_free_config(void *p)
 
 /* tm_load_config - read path (or text) into a new configuration */
 static void *
-tm_load_config(const char *path, const char *text, struct buf *err)
+tm_load_config(const char *path, const char *text, const char *overrides,
+    struct buf *err)
 {
 	struct tm_config *cfg;
 	int r;
@@ -81,13 +90,14 @@ tm_load_config(const char *path, const char *text, struct buf *err)
 		buf_puts(err, "out of memory");
 		return NULL;
 	}
-	if (conf_init(&cfg->conf, tm_table, sizeof(tm_table) /
-	    sizeof(tm_table[0]), &cfg->v, err) < 0) {
-		free(cfg);
-		return NULL;
-	}
-	r = path != NULL ? conf_load_file(&cfg->conf, path, err) :
-	    conf_load_string(&cfg->conf, text, "built-in default", err);
+	r = conf_init(&cfg->conf, tm_table, sizeof(tm_table) /
+	    sizeof(tm_table[0]), &cfg->v, err);
+	if (r == 0)
+		r = path != NULL ? conf_load_file(&cfg->conf, path, err) :
+		    conf_load_string(&cfg->conf, text, "built-in default", err);
+	if (r == 0 && overrides != NULL)
+		r = conf_load_string(&cfg->conf, overrides, "command line",
+		    err);
 	if (r < 0 || daemon_conf_check(&cfg->v.daemon, &cfg->conf, err) < 0) {
 		tm_free_config(cfg);
 		return NULL;
@@ -127,9 +137,17 @@ tm_header(SMFICTX *ctx, char *name, char *value)
 	struct tm_conn *c = tm_conn_get(ctx);
 	size_t n = strlen(value);
 
-	(void)name;
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
+	if (strcasecmp(name, "X-Test-Delay") == 0) {
+		c->delay = strtol(value, NULL, 10);
+		if (c->delay < 0 || c->delay > TM_DELAY_MAX)
+			c->delay = TM_DELAY_MAX;
+	}
+	if (strcasecmp(name, "X-Test-Action") == 0) {
+		c->reject |= strcmp(value, " reject") == 0;
+		c->edit |= strcmp(value, " edit") == 0;
+	}
 	c->headers++;
 	if (n > c->longest)
 		c->longest = n;
@@ -160,11 +178,20 @@ tm_eom(SMFICTX *ctx)
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
-	if (cfg->v.eom_delay > 0) {
-		ts.tv_sec = cfg->v.eom_delay / 1000;
-		ts.tv_nsec = (cfg->v.eom_delay % 1000) * 1000000L;
+	if (c->delay > 0) {
+		ts.tv_sec = c->delay / 1000;
+		ts.tv_nsec = (c->delay % 1000) * 1000000L;
 		nanosleep(&ts, NULL);
 	}
+	if (c->reject) {
+		smfi_setreply(ctx, "550", "5.7.1", "rejected by test");
+		return SMFIS_REJECT;
+	}
+	if (c->edit && (smfi_chgheader(ctx, "Subject", 1, " changed") !=
+	    MI_SUCCESS || smfi_chgheader(ctx, "X-Test-Action", 1, NULL) !=
+	    MI_SUCCESS || smfi_insheader(ctx, 0, "X-Test-First", " first") !=
+	    MI_SUCCESS))
+		return SMFIS_TEMPFAIL;
 	/* with SMFIP_HDR_LEADSPC the MTA inserts values verbatim */
 	snprintf(value, sizeof(value), " %s", cfg->v.header_value);
 	snprintf(seen, sizeof(seen), " headers=%lu longest=%zu body=%lu",
@@ -194,7 +221,7 @@ static const struct daemon_desc tm_desc = {
 	.milter = {
 		.xxfi_name = "testmilter",
 		.xxfi_version = SMFI_VERSION,
-		.xxfi_flags = SMFIF_ADDHDRS,
+		.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS,
 		.xxfi_envfrom = tm_envfrom,
 		.xxfi_header = tm_header,
 		.xxfi_body = tm_body,
@@ -209,12 +236,15 @@ main(int argc, char **argv)
 {
 	struct daemon_opts o;
 	struct buf err = BUF_INIT;
+	int rc;
 
-	if (daemon_args(argc, argv, &o, &err) < 0) {
+	if (daemon_args(&tm_desc, argc, argv, &o, &err) < 0) {
 		fprintf(stderr, "testmilter: %s\n", buf_str(&err));
 		daemon_usage(&tm_desc);
 		buf_free(&err);
 		return 2;
 	}
-	return daemon_run(&tm_desc, &o);
+	rc = daemon_run(&tm_desc, &o);
+	daemon_opts_free(&o);
+	return rc;
 }

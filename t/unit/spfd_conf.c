@@ -20,7 +20,7 @@ static struct spfd_conf *
 load(const char *text, struct buf *err)
 {
 	buf_reset(err);
-	return spfd_conf_load(NULL, text, err);
+	return spfd_conf_load(NULL, text, NULL, err);
 }
 
 /* test_defaults - what an empty file means */

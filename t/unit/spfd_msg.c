@@ -42,7 +42,7 @@ make_conf(const char *extra)
 	size_t i;
 
 	buf_printf(&text, "AuthservID mx.test\nLogResults no\n%s", extra);
-	c = spfd_conf_load(NULL, buf_str(&text), &err);
+	c = spfd_conf_load(NULL, buf_str(&text), NULL, &err);
 	if (c == NULL) {
 		diag("config: %s", buf_str(&err));
 		exit(1);

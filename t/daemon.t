@@ -1,0 +1,333 @@
+#!/usr/bin/perl
+# daemon.t - the milter runtime end to end: testmilter (built on
+# common/daemon.c) driven by milterclient over TCP and UNIX sockets.
+#
+# Needs BUILD (the build directory).  Every server started here listens
+# on 127.0.0.1 or in a private directory and is killed by its PID at exit.
+# KEEP=1 keeps the temporary directory (configs, logs) for inspection.
+use strict;
+use warnings;
+use File::Temp qw(tempdir);
+use IO::Socket::INET;
+use IO::Socket::UNIX;
+use POSIX qw(WNOHANG);
+use Time::HiRes qw(sleep time);
+use Test::More;
+
+my $build = $ENV{BUILD} or plan skip_all => 'BUILD is not set';
+my $milter = "$build/t/tools/testmilter";
+my $client = "$build/t/tools/milterclient";
+plan skip_all => 'testmilter or milterclient not built'
+    unless -x $milter && -x $client;
+
+my $dir = tempdir('daemon-t-XXXXXX', TMPDIR => 1, CLEANUP => !$ENV{KEEP});
+chmod 0755, $dir;
+my %servers;			# pid => 1 for every server we started
+
+END {
+	kill 'KILL', keys %servers if %servers;
+}
+$SIG{INT} = $SIG{TERM} = sub { kill 'KILL', keys %servers; exit 1 };
+
+# free_port - a TCP port on 127.0.0.1 nobody listens on right now
+sub free_port {
+	my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+	    Proto => 'tcp', Listen => 1) or die "socket: $!";
+	my $p = $s->sockport;
+	close $s;
+	return $p;
+}
+
+sub write_file {
+	my ($path, $text) = @_;
+	open my $fh, '>', $path or die "$path: $!";
+	print $fh $text;
+	close $fh;
+}
+
+sub slurp {
+	my ($path) = @_;
+	open my $fh, '<', $path or return '';
+	local $/;
+	my $t = <$fh>;
+	return defined $t ? $t : '';
+}
+
+# run - run a command with stdin from a file; returns (status, stdout, stderr)
+sub run {
+	my ($in, @cmd) = @_;
+	my $pid = fork // die "fork: $!";
+	if ($pid == 0) {
+		open STDIN, '<', $in or die;
+		open STDOUT, '>', "$dir/run.out" or die;
+		open STDERR, '>', "$dir/run.err" or die;
+		exec @cmd or exit 127;
+	}
+	waitpid $pid, 0;
+	return ($? >> 8, slurp("$dir/run.out"), slurp("$dir/run.err"));
+}
+
+# spawn - start a command in the background, output to files
+sub spawn {
+	my ($in, $out, $err, @cmd) = @_;
+	my $pid = fork // die "fork: $!";
+	if ($pid == 0) {
+		open STDIN, '<', $in or die;
+		open STDOUT, '>', $out or die;
+		open STDERR, '>', $err or die;
+		exec @cmd or exit 127;
+	}
+	return $pid;
+}
+
+# reap - wait for a child at most $secs; its exit status, or undef
+sub reap {
+	my ($pid, $secs) = @_;
+	my $end = time + $secs;
+	while (time < $end) {
+		if (waitpid($pid, WNOHANG) == $pid) {
+			delete $servers{$pid};
+			return $? >> 8;
+		}
+		sleep 0.02;
+	}
+	return undef;
+}
+
+# can_connect - whether something accepts on inet port or unix path
+sub can_connect {
+	my ($where) = @_;
+	my $s = $where =~ m{^/} ?
+	    IO::Socket::UNIX->new(Peer => $where, Type => SOCK_STREAM) :
+	    IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $where,
+	    Proto => 'tcp');
+	return defined $s;
+}
+
+# start - run testmilter -f on a config; waits until it says it serves
+sub start {
+	my ($conf, $where, $log) = @_;
+	my $pid = spawn('/dev/null', '/dev/null', $log, $milter, '-f',
+	    '-c', $conf);
+	$servers{$pid} = 1;
+	for (1 .. 250) {
+		return $pid if slurp($log) =~ /listening on/ && can_connect($where);
+		return undef if defined reap($pid, 0.02);
+	}
+	return undef;
+}
+
+sub conf_text {
+	my (%kv) = @_;
+	return join '', map { "$_ $kv{$_}\n" } sort keys %kv;
+}
+
+# Messages.
+my $plain = "$dir/plain.eml";
+write_file($plain, "From: a\@example.org\nTo: b\@example.org\n" .
+    "Subject: test\n folded\n\nHello.\nSecond line.\n");
+my $big = "$dir/big.eml";
+write_file($big, "From: a\@example.org\nX-Big: " . ('x' x (100 * 1024)) .
+    "\nSubject: big\n\nbody\n");
+my $huge = "$dir/huge.eml";
+write_file($huge, "From: a\@example.org\nX-Huge: " . ('x' x (2 * 1024 * 1024)) .
+    "\n\nbody\n");
+my $slow = "$dir/slow.eml";
+write_file($slow, "From: a\@example.org\nX-Test-Delay: 1500\n\nslow\n");
+
+# -n: configuration checks.
+my $port = free_port();
+my $conf = "$dir/tm.conf";
+my $pidfile = "$dir/tm.pid";
+my %base = (Socket => "inet:$port\@127.0.0.1", PidFile => $pidfile,
+    Syslog => 'no', HeaderValue => 'one');
+write_file($conf, conf_text(%base));
+my ($st, $out, $err) = run('/dev/null', $milter, '-n', '-c', $conf);
+is($st, 0, '-n accepts a good configuration');
+
+write_file("$dir/bad.conf", "Syslog maybe\nHeaderValue x\nNoSuchKeyword 1\n");
+($st, $out, $err) = run('/dev/null', $milter, '-n', '-c', "$dir/bad.conf");
+is($st, 1, '-n rejects an unknown keyword with status 1');
+like($err, qr{bad\.conf:3: .*NoSuchKeyword}, '... naming the file and line');
+like($err, qr{bad\.conf:1: .*Syslog.*\n.*bad\.conf:3}, '... each error on its own line');
+
+write_file("$dir/badsock.conf", "Syslog no\nSocket inet:99999\@127.0.0.1\n");
+($st, $out, $err) = run('/dev/null', $milter, '-n', '-c', "$dir/badsock.conf");
+is($st, 1, '-n rejects a malformed Socket');
+like($err, qr{badsock\.conf:2: Socket: .*port}, '... naming file, line and why');
+
+($st, $out, $err) = run('/dev/null', $milter, '-V');
+ok($st == 0 && $out =~ /^testmilter \S+/, '-V prints the version');
+($st, $out, $err) = run('/dev/null', $milter, '-q');
+ok($st == 2 && $err =~ /unknown option -q/, 'an unknown option is a usage error');
+($st, $out, $err) = run('/dev/null', $milter, '-n', '-c', "$dir/missing.conf");
+ok($st == 1 && $err =~ /missing\.conf/, 'a missing -c file is named');
+
+# The daemon over TCP.
+my $log = "$dir/tm.log";
+my $pid = start($conf, $port, $log);
+ok($pid, 'testmilter starts on a free 127.0.0.1 port') or
+    BAIL_OUT('cannot start testmilter: ' . slurp($log));
+is(slurp($pidfile), "$pid\n", 'the PidFile holds its process id');
+my $sock = "inet:$port\@127.0.0.1";
+
+($st, $out, $err) = run($plain, $client, '-s', $sock);
+is($st, 0, 'milterclient completes a message');
+is($out, "ADDHEADER X-Test-Milter: one\n" .
+    "ADDHEADER X-Test-Seen: headers=3 longest=14 body=22\n" .
+    "CONTINUE\n", 'the header is added; headers, leading space, CRLF body seen');
+
+write_file("$dir/reject.eml", "From: a\@example.org\nX-Test-Action: reject\n\nx\n");
+($st, $out, $err) = run("$dir/reject.eml", $client, '-s', $sock);
+is($out, "REPLYCODE 550 5.7.1 rejected by test\n", 'a reply code is printed as given');
+write_file("$dir/edit.eml", "Subject: s\nX-Test-Action: edit\n\nx\n");
+($st, $out, $err) = run("$dir/edit.eml", $client, '-s', $sock);
+like($out, qr/^CHGHEADER 1 Subject: changed\nCHGHEADER 1 X-Test-Action:\n/m,
+    'header changes and deletions are printed with their index');
+like($out, qr/^INSHEADER 0 X-Test-First: first$/m, 'header insertions too');
+
+($st, $out, $err) = run($big, $client, '-s', $sock);
+ok($st == 0 && $out =~ /longest=102401 /,
+    'a 100 KB header field is processed, not dropped')
+    or diag("status $st: $out $err");
+
+($st, $out, $err) = run($huge, $client, '-s', $sock);
+ok($st == 1 && $err =~ /closed|reset/, 'a 2 MB header field ends that connection')
+    or diag("status $st: $out $err");
+
+for my $stage (qw(header body)) {
+	($st, $out, $err) = run($big, $client, '-s', $sock, '-x',
+	    "abort-after=$stage");
+	ok($st == 0 && $out eq "HANGUP after $stage\n",
+	    "the client hangs up after the $stage");
+}
+($st, $out, $err) = run($plain, $client, '-s', $sock);
+ok($st == 0 && $out =~ /X-Test-Milter: one/,
+    'the daemon still serves after hang-ups and a refused packet');
+
+# Latency: no Nagle / delayed-ACK stall on replies of several packets.
+($st, $out, $err) = run($plain, $client, '-s', $sock, '-n', '200', '-t');
+my ($p50) = $out =~ /p50=([\d.]+)ms/;
+ok($st == 0 && defined $p50 && $p50 < 10,
+    'p50 of 200 round trips over TCP is under 10 ms') or diag($out . $err);
+diag("latency: " . ($out =~ /(TIMING.*)/)[0]) if defined $p50;
+
+($st, $out, $err) = run($plain, $client, '-s', $sock, '-n', '40', '-c', '4');
+is($st, 0, '40 messages over 4 concurrent connections');
+
+# A second instance with the same PidFile refuses to start.
+my $port2 = free_port();
+write_file("$dir/dup.conf", conf_text(%base, Socket => "inet:$port2\@127.0.0.1"));
+($st, $out, $err) = run('/dev/null', $milter, '-f', '-c', "$dir/dup.conf");
+ok($st == 1 && $err =~ /held by running process $pid/,
+    'a second instance refuses a PidFile held by a live process');
+
+# Reload: a connection in progress keeps its config; new ones get the new.
+my $slow_pid = spawn($slow, "$dir/slow.out", "$dir/slow.err", $client,
+    '-s', $sock);
+sleep 0.4;
+write_file($conf, conf_text(%base, HeaderValue => 'two', UMask => '027'));
+kill 'HUP', $pid;
+my $seen = '';
+for (1 .. 100) {
+	($st, $out, $err) = run($plain, $client, '-s', $sock);
+	last if ($seen = $out) =~ /X-Test-Milter: two/;
+	sleep 0.05;
+}
+like($seen, qr/X-Test-Milter: two/, 'after SIGHUP new connections see the new config');
+is(reap($slow_pid, 10), 0, 'the connection open during the reload completes');
+like(slurp($log), qr/UMask changed; it takes effect at the next start/,
+    'a reload names a start-up setting it cannot apply');
+like(slurp("$dir/slow.out"), qr/X-Test-Milter: one/, '... with the config it started with');
+
+write_file($conf, conf_text(%base, HeaderValue => 'two', UMask => '027') .
+    "Bogus keyword\n");
+kill 'USR1', $pid;
+sleep 0.3;
+($st, $out, $err) = run($plain, $client, '-s', $sock);
+ok($st == 0 && $out =~ /X-Test-Milter: two/, 'a failed reload keeps the running config');
+like(slurp($log), qr/reload failed.*tm\.conf:6: unknown keyword/, '... and logs why');
+ok(kill(0, $pid), '... and the daemon keeps running');
+
+# SIGTERM: a message in flight finishes, then a clean exit.
+$slow_pid = spawn($slow, "$dir/slow.out", "$dir/slow.err", $client, '-s', $sock);
+sleep 0.4;
+kill 'TERM', $pid;
+sleep 0.2;
+($st, $out, $err) = run($plain, $client, '-s', $sock);
+ok($st == 0 && $out eq "TEMPFAIL at mail\n",
+    'while stopping, a new message gets a temporary failure') or
+    diag("$st: $out $err");
+is(reap($slow_pid, 10), 0, 'after SIGTERM the message in flight completes');
+like(slurp("$dir/slow.out"), qr/X-Test-Milter: two/, '... with its header');
+is(reap($pid, 10), 0, 'SIGTERM exits with status 0') or diag(slurp($log));
+ok(!-e $pidfile, '... and removes the PidFile');
+ok(!can_connect($port), '... and stops listening');
+
+# UNIX socket: a stale socket file is replaced; UMask sets its mode.
+my $path = "$dir/tm.sock";
+{
+	my $stale = IO::Socket::UNIX->new(Local => $path, Type => SOCK_STREAM,
+	    Listen => 1) or die "stale socket: $!";
+	close $stale;		# the file stays: a stale socket
+}
+write_file("$dir/unix.conf", conf_text(%base, Socket => "unix:$path",
+    UMask => '007', PidFile => "$dir/unix.pid"));
+$pid = start("$dir/unix.conf", $path, "$dir/unix.log");
+ok($pid, 'testmilter starts on a UNIX socket, replacing a stale one')
+    or diag(slurp("$dir/unix.log"));
+is((stat $path)[2] & 0777, 0770, 'the socket mode follows UMask 007');
+($st, $out, $err) = run($plain, $client, '-s', "unix:$path");
+ok($st == 0 && $out =~ /X-Test-Milter: one/, 'the header is added over the UNIX socket');
+
+write_file("$dir/unix2.conf", conf_text(%base, Socket => "unix:$path",
+    PidFile => "$dir/unix2.pid"));
+($st, $out, $err) = run('/dev/null', $milter, '-f', '-c', "$dir/unix2.conf");
+ok($st == 1 && $err =~ /in use/, 'a UNIX socket in use by a live daemon is not taken over');
+ok(can_connect($path), '... and that daemon keeps it');
+kill 'TERM', $pid;
+is(reap($pid, 10), 0, 'the UNIX socket daemon stops cleanly');
+
+# Background mode: the starting process returns once the daemon serves.
+write_file("$dir/bg.conf", conf_text(%base, Socket => "unix:$path",
+    PidFile => "$dir/bg.pid", Background => 'yes'));
+($st, $out, $err) = run('/dev/null', $milter, '-c', "$dir/bg.conf");
+my $bg = slurp("$dir/bg.pid");
+chomp $bg;
+$servers{$bg} = 1 if $bg =~ /^\d+$/;
+ok($st == 0 && $bg =~ /^\d+$/ && kill(0, $bg),
+    'without -f it detaches and the PidFile names the daemon');
+($st, $out, $err) = run($plain, $client, '-s', "unix:$path");
+ok($st == 0 && $out =~ /X-Test-Milter: one/, 'the detached daemon serves');
+kill 'TERM', $bg if $bg =~ /^\d+$/;
+my $gone = 0;
+for (1 .. 250) {
+	last if ($gone = !kill(0, $bg));
+	sleep 0.02;
+}
+ok($gone && !-e "$dir/bg.pid", 'the detached daemon stops and removes its PidFile');
+delete $servers{$bg};
+
+# UserID: privileges are dropped after the socket is opened.
+SKIP: {
+	skip 'not root', 3 if $> != 0;
+	my $nobody = getpwnam('nobody');
+	skip 'no user nobody', 3 unless defined $nobody;
+	my $rundir = "$dir/run";
+	mkdir $rundir;
+	chown $nobody, -1, $rundir;
+	my $upath = "$rundir/tm.sock";
+	write_file("$dir/user.conf", conf_text(%base, Socket => "unix:$upath",
+	    PidFile => "$rundir/tm.pid", UserID => 'nobody'));
+	$pid = start("$dir/user.conf", $upath, "$dir/user.log");
+	my ($uid) = slurp("/proc/$pid/status") =~ /^Uid:\s+(\d+)/m if $pid;
+	is($uid, $nobody, 'UserID nobody: the daemon runs as nobody')
+	    or diag(slurp("$dir/user.log"));
+	($st, $out, $err) = run($plain, $client, '-s', "unix:$upath");
+	ok($st == 0 && $out =~ /X-Test-Milter: one/, '... and serves');
+	kill 'TERM', $pid if $pid;
+	ok($pid && defined reap($pid, 10) && !-e "$rundir/tm.pid",
+	    '... and removes its PidFile at exit');
+}
+
+done_testing();
