@@ -1,6 +1,7 @@
 #!/bin/sh
 # contrib.t - the files in contrib/ work as their comments say:
-# the example configuration and tables load cleanly (-n prints nothing)
+# the example configuration and tables load cleanly (-n warns only that
+# the keys are not published)
 # once their /etc/milter-dkim/ paths point at a copy with real keys, and
 # explain gives the decisions the comments promise; the systemd unit
 # passes systemd-analyze verify; the Postfix lines name real parameters;
@@ -64,11 +65,13 @@ if [ $keys_ok -ne 0 ]; then
 	skip "README.md: the explain transcript is what the example gives" \
 	    "milter-dkim-genkey failed"
 else
-	out=$("$MD" -n -c "$tmp/milter-dkim.conf" 2>&1)
+	# The keys are not published anywhere: -n says so, and nothing else.
+	out=$("$MD" -n -O DNSTimeout=2 -c "$tmp/milter-dkim.conf" 2>&1)
 	rc=$?
-	[ $rc -eq 0 ] && [ -z "$out" ]
+	rest=$(printf '%s\n' "$out" | grep -v "no key record is published at s2026\._domainkey\.\|cannot look up s2026\._domainkey\.")
+	[ $rc -eq 0 ] && [ -z "$rest" ]
 	ok $? "the example configuration loads without a warning"
-	[ -z "$out" ] || diag "$out"
+	[ -z "$rest" ] || diag "$out"
 
 	# explain SENDER IP [AUTH] WANT-RC WANT-LINE DESCRIPTION
 	explain() {
@@ -230,7 +233,7 @@ else
 			ar=$(chain_send "inet:127.0.0.1:$dp, inet:127.0.0.1:$sp")
 		fi
 		printf '%s\n' "$ar" | grep -q '^mx\.rig\.test;.*spf=pass' &&
-		    printf '%s\n' "$ar" | grep -q '^dkim\.mx\.rig\.test; none'
+		    printf '%s\n' "$ar" | grep -q '^dkim\.mx\.rig\.test;.*dkim=none'
 		st=$?
 		ok $st "milters $order, distinct AuthservIDs: both results delivered"
 		[ $st -eq 0 ] || diag "Authentication-Results: ${ar:-(none)}"
