@@ -623,3 +623,35 @@ authres_strerror(enum authres_status st)
 	}
 	return "unknown status";
 }
+
+/*
+ * authres_claims - should a milter for one method remove this field?  1
+ * when the value claims authserv_id and either carries a result of that
+ * method or cannot be parsed; 0 otherwise; -1 when out of memory.
+ *
+ * Milters on one host usually share an authserv-id, and an MTA such as
+ * Postfix shows each milter the fields the milters before it added.  A
+ * field that claims our id but holds only another method's results is a
+ * sibling's (a forgery of it is that sibling's to remove), so each milter
+ * removes only what would forge its own results, in any order.
+ */
+int
+authres_claims(const char *s, const char *id, const char *method)
+{
+	struct authres ar;
+	size_t i;
+	int r;
+
+	if ((r = authres_is_ours(s, id)) <= 0)
+		return r;
+	memset(&ar, 0, sizeof(ar));
+	if (authres_parse(s, strlen(s), &ar) != AUTHRES_OK) {
+		authres_free(&ar);
+		return 1;
+	}
+	for (i = 0, r = 0; i < ar.nres && !r; i++)
+		r = ar.res[i].method != NULL &&
+		    strcasecmp(ar.res[i].method, method) == 0;
+	authres_free(&ar);
+	return r;
+}

@@ -161,8 +161,9 @@ grow(void **arr, size_t *cap, size_t n, size_t size)
 	return 0;
 }
 
-/* claims_ours - does an A-R value claim our authserv-id, bare or with
- * a job id after a slash (AuthservIDWithJobID)?  1, or 0 */
+/* claims_ours - does an A-R value claim dkim= results under our
+ * authserv-id, bare or with a job id after a slash (AuthservIDWithJobID)?
+ * 1, or 0 (see authres_claims() for why other methods' fields stay) */
 static int
 claims_ours(const char *value, const char *id)
 {
@@ -170,13 +171,13 @@ claims_ours(const char *value, const char *id)
 	size_t n = strlen(id);
 	int r;
 
-	if ((r = authres_is_ours(value, id)) != 0)
+	if ((r = authres_claims(value, id, "dkim")) != 0)
 		return 1;		/* out of memory (-1): delete it */
 	if (authres_authserv_id(value, strlen(value), &got) < 0)
 		r = got.failed;
-	else
-		r = got.len > n && got.s[n] == '/' &&
-		    strncasecmp(got.s, id, n) == 0;
+	else if (got.len > n && got.s[n] == '/' &&
+	    strncasecmp(got.s, id, n) == 0)
+		r = authres_claims(value, got.s, "dkim") != 0;
 	buf_free(&got);
 	return r;
 }

@@ -463,7 +463,8 @@ spfd_msg_header(struct spfd_msg *m, const char *name, const char *value)
 	if (strcasecmp(name, "Authentication-Results") != 0)
 		return;
 	m->ar_total++;
-	if (authres_is_ours(value, m->conf->authserv_id) == 0)
+	/* spf= results under our id; other methods' are siblings' */
+	if (authres_claims(value, m->conf->authserv_id, "spf") == 0)
 		return;
 	if (grow((void **)&m->ar_ours, &m->car_ours, m->nar_ours,
 	    sizeof(*m->ar_ours)) < 0)

@@ -197,7 +197,9 @@ if [ "$(id -u)" != 0 ] || ! command -v nsd > /dev/null ||
     [ ! -x "$BUILD/bin/milter-spf" ]; then
 	for t in "a private Postfix starts with milter-spf and milter-dkim" \
 	    "milters spf,dkim, distinct AuthservIDs: both results delivered" \
-	    "milters dkim,spf, distinct AuthservIDs: both results delivered"
+	    "milters dkim,spf, distinct AuthservIDs: both results delivered" \
+	    "milters spf,dkim, one AuthservID: neither removes the other's results" \
+	    "milters dkim,spf, one AuthservID: neither removes the other's results"
 	do
 		skip "$t" "needs root, postfix, nsd and milter-spf"
 	done
@@ -236,6 +238,23 @@ else
 		    printf '%s\n' "$ar" | grep -q '^dkim\.mx\.rig\.test;.*dkim=none'
 		st=$?
 		ok $st "milters $order, distinct AuthservIDs: both results delivered"
+		[ $st -eq 0 ] || diag "Authentication-Results: ${ar:-(none)}"
+	done
+	# the usual setup: one AuthservID for every milter on the host
+	milter_conf "$dp" mx.rig.test "AlwaysAddARHeader yes" \
+	    > "$RIG_DIR/dkim.conf"
+	kill -HUP "$(pgrep -f "milter-dkim -f -c $RIG_DIR/dkim.conf" | head -1)"
+	sleep 0.5
+	for order in spf,dkim dkim,spf; do
+		if [ $order = spf,dkim ]; then
+			ar=$(chain_send "inet:127.0.0.1:$sp, inet:127.0.0.1:$dp")
+		else
+			ar=$(chain_send "inet:127.0.0.1:$dp, inet:127.0.0.1:$sp")
+		fi
+		printf '%s\n' "$ar" | grep -q '^mx\.rig\.test;.*spf=pass' &&
+		    printf '%s\n' "$ar" | grep -q '^mx\.rig\.test;.*dkim=none'
+		st=$?
+		ok $st "milters $order, one AuthservID: neither removes the other's results"
 		[ $st -eq 0 ] || diag "Authentication-Results: ${ar:-(none)}"
 	done
 fi

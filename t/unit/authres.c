@@ -191,6 +191,40 @@ test_ours(void)
 	    "our own id given in other case with a final dot");
 }
 
+/* what a milter for one method removes: its results under our id */
+static const struct {
+	const char *value, *method;
+	int want;
+	const char *name;
+} claims_tests[] = {
+	{ ID "; dkim=pass header.d=a.example", "dkim", 1,
+	    "dkim= under our id: milter-dkim removes it" },
+	{ ID "; dkim=pass header.d=a.example", "spf", 0,
+	    "dkim= under our id: milter-spf leaves it (a sibling's)" },
+	{ ID "; spf=pass smtp.mailfrom=a.example; dkim=fail", "spf", 1,
+	    "mixed results under our id: milter-spf removes it" },
+	{ ID "; spf=pass smtp.mailfrom=a.example; dkim=fail", "dkim", 1,
+	    "mixed results under our id: milter-dkim removes it" },
+	{ "(c) MX.Example.COM. ; DKIM=pass", "dkim", 1,
+	    "disguised id, method in upper case: removed" },
+	{ ID "; none", "dkim", 0, "'none' under our id claims no result" },
+	{ ID "; dkim=pass (unclosed", "spf", 1,
+	    "unparseable under our id: removed by any of us" },
+	{ "other.example; dkim=pass", "dkim", 0,
+	    "another id: never removed" },
+};
+
+static void
+test_claims(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(claims_tests) / sizeof(claims_tests[0]); i++)
+		is_int(authres_claims(claims_tests[i].value, ID,
+		    claims_tests[i].method), claims_tests[i].want,
+		    claims_tests[i].name);
+}
+
 static void
 test_parse(void)
 {
@@ -383,6 +417,7 @@ int
 main(void)
 {
 	test_ours();
+	test_claims();
 	test_parse();
 	test_find();
 	test_write();

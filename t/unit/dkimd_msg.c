@@ -750,7 +750,7 @@ test_forged(void)
 		"\"" ASID "\"; dkim=pass",
 		ASID ". ; dkim=pass",
 		ASID " 1; dkim=pass",
-		ASID "; none",
+		ASID "; spf=pass smtp.mailfrom=red.example.jp; dkim=pass",
 		"other.example; dkim=pass header.d=red.example.jp",
 		"mx.blue.example.jp.evil.example; dkim=pass",
 		"evil.mx.blue.example.jp; dkim=pass",
@@ -789,7 +789,7 @@ test_forged(void)
 	go(c, "192.0.2.1", m.s, m.len, &r);
 	is_int((long)count_edits(&r, DKIMD_EDIT_DELETE,
 	    "Authentication-Results"), 8, "disguises (case, comments, "
-	    "folding, quotes, trailing dot, version, none): all 8 deleted");
+	    "folding, quotes, trailing dot, version, mixed): all 8 deleted");
 	ok(edits_ordered(&r), "disguises: deletions in order");
 	count_ars(&r.result, &all, &ours);
 	is_int(ours, 1, "disguises: only our own A-R claims our id");
