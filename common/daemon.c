@@ -1538,8 +1538,11 @@ start(void *cfg)
 	    (become && drop_privileges(dc->userid, uid, gid) < 0))
 		goto fail;
 	log_info("%s %s listening on %s", rt.desc->name, VERSION, dc->socket);
+	/* from now on, with Syslog yes, only syslog: under a service manager
+	 * that also reads stderr, each line would be logged twice */
+	if (ready >= 0 || dc->syslog)
+		log_open(rt.desc->name, dc->syslog, facility, !dc->syslog);
 	if (ready >= 0) {
-		log_open(rt.desc->name, dc->syslog, facility, 0);
 		quiet_stdio();
 		if (write(ready, "", 1) != 1)
 			log_warn("cannot report readiness");

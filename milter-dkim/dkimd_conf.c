@@ -55,6 +55,8 @@
 const struct conf_kw dkimd_conf_table[] = {
 	DAEMON_CONF_KW(struct dkimd_conf, v.daemon, "inet:8891@localhost"),
 	BOOL("AllowSHA1", allow_sha1, "no"),
+	IGN("AllowSHA1Only", "rsa-sha1 is never used for signing; "
+	    "AllowSHA1 decides whether it verifies"),
 	BOOL("AlwaysAddARHeader", always_ar, "no"),
 	IGN("ATPSDomains", N_ATPS),
 	IGN("ATPSHashAlgorithm", N_ATPS),
@@ -108,11 +110,11 @@ const struct conf_kw dkimd_conf_table[] = {
 	BOOL("LogWhy", logwhy, "no"),
 	IGN("LuaOnlySigning", N_LUA),
 	STR("MacroList", macrolist, NULL),
-	INT("MaximumHeaders", max_header_bytes, "65536", 1024, 16777216),
+	INT("MaximumHeaders", max_header_bytes, "1048576", 0, 16777216),
 	IGN("MaximumSignedBytes", "l= is never added"),
 	INT("MaximumSignaturesToVerify", max_verify, "3", 1, 1000),
 	IGN("Minimum", "l= is never added"),
-	INT("MinimumKeyBits", min_key_bits, "1024", 512, 16384),
+	INT("MinimumKeyBits", min_key_bits, "1024", 0, 16384),
 	STR("Mode", mode, "sv"),
 	STR("MTA", mtas, NULL),
 	IGN("MTACommand", "reports are not sent"),
@@ -142,6 +144,7 @@ const struct conf_kw dkimd_conf_table[] = {
 	IGN("RemoveARFrom", "only Authentication-Results claiming our "
 	    "AuthservID are removed"),
 	BOOL("RemoveOldSignatures", remove_old, "no"),
+	IGN("ReplaceHeaders", "not supported"),
 	IGN("ReplaceRules", "not supported"),
 	IGN("ReportAddress", N_REPORT), IGN("ReportBccAddress", N_REPORT),
 	IGN("ReputationCache", N_REP), IGN("ReputationCacheTTL", N_REP),
@@ -177,6 +180,7 @@ const struct conf_kw dkimd_conf_table[] = {
 	IGN("StrictHeaders", "not supported"),
 	IGN("StrictTestMode", "t=y keys are reported, never trusted more"),
 	BOOL("SubDomains", subdomains, "no"),
+	IGN("SyslogName", "the program name is used"),
 	BOOL("SyslogSuccess", syslog_success, "no"),
 	IGN("TemporaryDirectory", "no temporary files are written"),
 	IGN("TestDNSData", "not supported"),
@@ -673,6 +677,9 @@ check_values(struct dkimd_conf *c, struct buf *err)
 		    "ed25519-sha256", c->v.signalg);
 		return -1;
 	}
+	/* OpenDKIM's "0: no limit"; a limit stays, memory being finite */
+	if (c->v.max_header_bytes == 0)
+		c->v.max_header_bytes = 16777216;
 	if (c->v.signalg != NULL) {
 		at(c, "SignatureAlgorithm", &c->warnings);
 		buf_puts(&c->warnings, "SignatureAlgorithm has no effect: the "

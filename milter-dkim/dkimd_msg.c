@@ -328,7 +328,9 @@ start_verifier(struct dkimd_msg *m)
 
 	o.max_sigs = (unsigned)m->conf->v.max_verify;
 	o.allow_sha1 = m->conf->v.allow_sha1;
-	o.min_key_bits = (unsigned)m->conf->v.min_key_bits;
+	/* MinimumKeyBits 0 means no minimum (the engine reads 0 as 1024) */
+	o.min_key_bits = m->conf->v.min_key_bits > 0 ?
+	    (unsigned)m->conf->v.min_key_bits : 1;
 	o.clock_drift = m->conf->v.clock_drift;
 	if ((m->verifier = dkim_verify_new(&o, key_lookup, m)) == NULL)
 		m->error = 1;

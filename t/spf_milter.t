@@ -78,7 +78,7 @@ cleanup()
 	rm -rf "$TMP"
 }
 
-echo "1..46"
+echo "1..47"
 
 if ! nsd_start spf.test t/data/spfd/spf.zone > "$TMP/nsd.out" 2>&1; then
 	trap cleanup EXIT
@@ -233,6 +233,7 @@ like "$(printf '%s\n' "$out" | grep -E '^(CHG|INS)HEADER' | sed 's/:.*/:/' |
 like "$out" '^CHGHEADER 3 Authentication-Results: ?$' \
     "forged A-R: deletion (empty value)"
 unlike "$out" 'CHGHEADER 2' "A-R of another authserv-id kept"
+unlike "$out" 'CHGHEADER 4' "A-R under our id with only dkim= results kept (milter-dkim's)"
 
 out=$(mc eom $IP mx.spf.test a@fail.spf.test user@rcpt.test < $MSG)
 unlike "$out" ' at rcpt' "RejectAt eom: RCPT accepted"

@@ -125,6 +125,7 @@ static const struct file {
 	    "On-Default quarantine\n" },
 	{ "dnserr-accept.conf", "AuthservID " ASID "\nOn-DNSError accept\n" },
 	{ "small.conf", "AuthservID " ASID "\nMaximumHeaders 2048\n" },
+	{ "opendkim-size.conf", "AuthservID " ASID "\nMaximumHeaders 65536\n" },
 	{ "peer.conf", "AuthservID " ASID "\nPeerList 192.0.2.0/24, "
 	    "relay.example\nKeyTable refile:@D@/KeyTable\n"
 	    "SigningTable refile:@D@/SigningTable\n"
@@ -1021,24 +1022,25 @@ test_hostile(void)
 	struct dkimd_conf *c = load("verify.conf");
 	struct dkimd_conf *cb = load("big.conf");
 	struct dkimd_conf *cs = load("sign.conf");
+	struct dkimd_conf *co = load("opendkim-size.conf");
 	struct buf m = BUF_INIT, s = BUF_INIT, v = BUF_INIT;
 	struct run r;
 	size_t i;
 
-	/* 5000 DKIM-Signature fields in front of a good one: over the
-	 * default MaximumHeaders, they pass unprocessed */
+	/* 5000 DKIM-Signature fields in front of a good one: over
+	 * OpenDKIM's MaximumHeaders, they pass unprocessed */
 	sign_text(plain, "red", &s);
 	for (i = 0; i < 5000; i++)
 		buf_printf(&m, "DKIM-Signature: v=1; a=rsa-sha256; d=x%zu."
 		    "example; s=s; h=from; bh=AAAA; b=AAAA\n", i);
 	buf_append(&m, s.s, s.len);
-	go(c, "192.0.2.1", m.s, m.len, &r);
+	go(co, "192.0.2.1", m.s, m.len, &r);
 	ok(r.out.action == DKIMD_ACCEPT && r.out.nedit == 0,
-	    "5000 DKIM-Signature fields, 400 KB: over MaximumHeaders, "
+	    "5000 DKIM-Signature fields, 400 KB: over MaximumHeaders 65536, "
 	    "accepted unprocessed");
 	run_free(&r);
-	/* and with room for them, the verifier checks only a few */
-	go(cb, "192.0.2.1", m.s, m.len, &r);
+	/* and within the default limit, the verifier checks only a few */
+	go(c, "192.0.2.1", m.s, m.len, &r);
 	ok(r.out.action == DKIMD_ACCEPT || r.out.action == DKIMD_TEMPFAIL,
 	    "5000 DKIM-Signature fields: a clean outcome (%d)", r.out.action);
 	{
@@ -1055,7 +1057,9 @@ test_hostile(void)
 	}
 	run_free(&r);
 
-	/* a 100 KB header field: over MaximumHeaders, passed unprocessed */
+	/* a 100 KB header field (Postfix's header_size_limit): verified
+	 * under the default MaximumHeaders; passed unprocessed over
+	 * OpenDKIM's */
 	buf_reset(&m);
 	buf_puts(&m, "X-Long:");
 	for (i = 0; i < 100 * 1024 / 64; i++)
@@ -1063,8 +1067,13 @@ test_hostile(void)
 		    "678901234567\n");
 	buf_append(&m, s.s, s.len);
 	go(c, "192.0.2.1", m.s, m.len, &r);
+	ar_check(&r, "pass", "red.example.jp", "red",
+	    "100 KB header field: verified under the default MaximumHeaders");
+	run_free(&r);
+	go(co, "192.0.2.1", m.s, m.len, &r);
 	ok(r.out.action == DKIMD_ACCEPT && r.out.nedit == 0,
-	    "100 KB header field: accepted, unprocessed");
+	    "100 KB header field: over MaximumHeaders 65536, accepted "
+	    "unprocessed");
 	run_free(&r);
 
 	/* 15000 small fields: over the field limit, passed unprocessed,
@@ -1173,6 +1182,7 @@ test_hostile(void)
 	buf_free(&v);
 	dkimd_conf_free(c);
 	dkimd_conf_free(cb);
+	dkimd_conf_free(co);
 	dkimd_conf_free(cs);
 }
 
