@@ -190,28 +190,31 @@ sed -e "s|refile:$TMP/etc/TrustedHosts\$|refile:$TMP/etc/TrustedHosts-all|" \
 
 # ---- -n: the files load unchanged, and the traps are named ----
 C=$TMP/etc/opendkim.conf
-ns_md() {	# ns_md CONF: CONF plus our Nameservers, for -n's DNS check
-	{ cat "$1"; echo "Nameservers 127.0.0.1:$NSD_PORT"; } >"$1.ns"
-	echo "$1.ns"
+# -n checks the published keys: -O points it at our nsd, the file as is
+nscheck() {	# nscheck CONF OUT
+	"$MD" -n -x "$1" -O "Nameservers=127.0.0.1:$NSD_PORT" >"$2" 2>&1
 }
-"$MD" -n -c "$(ns_md "$C")" >"$TMP/n.out" 2>&1
+nscheck "$C" "$TMP/n.out"
 ok $? "-n: the administrator's opendkim.conf loads unchanged (exit 0)"
-has "$TMP/n.out" "opendkim.conf.ns:1: Domain is ignored because a KeyTable is set" \
+has "$TMP/n.out" "etc/opendkim.conf:1: Domain is ignored because a KeyTable is set" \
     "-n: Domain (line 1) is ignored because KeyTable is set"
-has "$TMP/n.out" "KeyTable:2: key 'default._domainkey.red.example.jp' signs as d=blue.example.jp, not as red.example.jp" \
+has "$TMP/n.out" "etc/KeyTable:2: key 'default._domainkey.red.example.jp' signs as d=blue.example.jp, not as red.example.jp" \
     "-n: KeyTable line 2 signs red.example.jp's mail as blue.example.jp"
-hasnt "$TMP/n.out" "KeyTable:[13]:" "-n: KeyTable lines 1 and 3 are consistent"
+hasnt "$TMP/n.out" "KeyTable:[13]:" \
+    "-n: KeyTable lines 1 and 3 are consistent (and their keys are published)"
 hasnt "$TMP/n.out" "InternalHosts" "-n: no InternalHosts warning without 0.0.0.0/0"
-"$MD" -n -c "$(ns_md "$TMP/etc/opendkim-all.conf")" >"$TMP/n-all.out" 2>&1
+nscheck "$TMP/etc/opendkim-all.conf" "$TMP/n-all.out"
 ok $? "-n: with TrustedHosts-all it still loads (exit 0)"
-has "$TMP/n-all.out" "opendkim-all.conf.ns:4: InternalHosts lists 0.0.0.0/0 or ::/0: every client is internal" \
+has "$TMP/n-all.out" "opendkim-all.conf:4: InternalHosts lists 0.0.0.0/0 or ::/0: every client is internal" \
     "-n: InternalHosts (line 4) with 0.0.0.0/0: every client is internal"
-"$MD" -n -c "$(ns_md "$TMP/etc/debian.conf")" >"$TMP/n-deb.out" 2>&1
+nscheck "$TMP/etc/debian.conf" "$TMP/n-deb.out"
 ok $? "-n: the Debian-style opendkim.conf loads (exit 0)"
-has "$TMP/n-deb.out" "debian.conf.ns:10: TrustAnchorFile" \
+has "$TMP/n-deb.out" "debian.conf:10: TrustAnchorFile has no effect" \
     "-n: TrustAnchorFile (line 10) is named as having no effect"
 has "$TMP/n-deb.out" "KeyTable.file:2: key 'default._domainkey.red.example.jp' signs as d=blue.example.jp" \
     "-n: the file: KeyTable's red/blue mismatch is named too"
+hasnt "$TMP/n-deb.out" "debian.conf:([2-9]|11):" \
+    "-n: no other line of the Debian-style file draws a warning"
 for f in opendkim.conf opendkim-all.conf debian.conf; do
 	"$OPENDKIM" -n -x "$TMP/etc/$f" >"$TMP/od-n.out" 2>&1
 	ok $? "opendkim -n accepts $f too"
