@@ -624,12 +624,14 @@ policy_traps(struct dkimd_conf *c)
 	return 0;
 }
 
-/* resolve_authserv - AuthservID, or the host name */
+/* resolve_authserv - AuthservID, or the host name; unset, as OpenDKIM,
+ * the MTA's name (macro j) is used where the MTA gives it */
 static int
 resolve_authserv(struct dkimd_conf *c)
 {
 	char host[256];
 
+	c->authserv_from_mta = c->v.authservid == NULL;
 	if (c->v.authservid != NULL && strcmp(c->v.authservid, "HOSTNAME"))
 		c->authserv_id = strdup(c->v.authservid);
 	else if (gethostname(host, sizeof(host)) == 0) {

@@ -63,6 +63,7 @@ struct dkimd_conf {
 	enum canon_alg		 hcanon, bcanon;
 	enum dkimd_action	 action[DKIMD_EV_MAX];
 	char			*authserv_id;	/* AuthservID, resolved */
+	int			 authserv_from_mta; /* unset: the MTA's j */
 	const char		*signhdrs[DKIMD_MAX_HDRLIST + 1];
 	const char		*oversign[DKIMD_MAX_HDRLIST + 1];
 	const char		*omit[DKIMD_MAX_HDRLIST + 1];

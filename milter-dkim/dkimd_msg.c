@@ -45,6 +45,7 @@ struct dkimd_msg {
 	/* connection */
 	char			 host[256];
 	char			 addr[INET6_ADDRSTRLEN + 2];
+	char			 mta[256];	/* the MTA's name (macro j) */
 	struct sockaddr_storage	 ss;
 	int			 have_sa;
 	/* message */
@@ -111,6 +112,23 @@ dkimd_msg_connect(struct dkimd_msg *m, const char *hostname,
 	return m->have_sa ? hostlist_match(m->conf->peers,
 	    (const struct sockaddr *)&m->ss, hostname) :
 	    hostlist_match_addr(m->conf->peers, NULL, hostname);
+}
+
+/* dkimd_msg_set_mta - the MTA's own name (macro j), for the authserv-id */
+void
+dkimd_msg_set_mta(struct dkimd_msg *m, const char *name)
+{
+	if (name != NULL && *name != '\0' && strlen(name) < sizeof(m->mta) &&
+	    strpbrk(name, " \t\r\n;()\"") == NULL)
+		snprintf(m->mta, sizeof(m->mta), "%s", name);
+}
+
+/* authserv_id - AuthservID; without one, the MTA's name or the host's */
+static const char *
+authserv_id(const struct dkimd_msg *m)
+{
+	return m->conf->authserv_from_mta && m->mta[0] != '\0' ? m->mta :
+	    m->conf->authserv_id;
 }
 
 /* dkimd_msg_set_qid - the queue id, once the MTA tells it */
@@ -190,7 +208,7 @@ dkimd_msg_header(struct dkimd_msg *m, const char *name, const char *value)
 
 	if (strcasecmp(name, "Authentication-Results") == 0) {
 		m->ar_total++;
-		if (claims_ours(value, m->conf->authserv_id)) {
+		if (claims_ours(value, authserv_id(m))) {
 			if (grow((void **)&m->ar_ours, &m->car_ours,
 			    m->nar_ours, sizeof(*m->ar_ours)) < 0)
 				m->error = 1;
@@ -566,7 +584,7 @@ verify_results(struct dkimd_msg *m, struct buf *ar)
 	if (n > 0 || m->conf->v.always_ar) {
 		struct buf id = BUF_INIT;
 
-		buf_puts(&id, m->conf->authserv_id);
+		buf_puts(&id, authserv_id(m));
 		if (m->conf->v.authservid_jobid)
 			buf_printf(&id, "/%s", dkimd_msg_qid(m));
 		if (n == 0) {	/* AlwaysAddARHeader: "dkim=none" */
@@ -628,7 +646,7 @@ add_software(struct dkimd_msg *m)
 {
 	struct buf v = BUF_INIT;
 
-	buf_printf(&v, "milter-dkim v%s %s %s", VERSION, m->conf->authserv_id,
+	buf_printf(&v, "milter-dkim v%s %s %s", VERSION, authserv_id(m),
 	    dkimd_msg_qid(m));
 	add_edit(m, DKIMD_EDIT_INSERT, "DKIM-Filter", v.failed ? NULL :
 	    buf_detach(&v), 0);

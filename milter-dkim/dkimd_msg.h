@@ -50,6 +50,9 @@ void	dkimd_msg_envfrom(struct dkimd_msg *, const char *qid,
 	    const char *auth, const char *daemon,
 	    const char *(*fn)(void *, const char *), void *arg);
 void	dkimd_msg_set_qid(struct dkimd_msg *, const char *qid);
+/* dkimd_msg_set_mta - the MTA's name (macro j): the authserv-id when
+ * AuthservID is not set, as in OpenDKIM */
+void	dkimd_msg_set_mta(struct dkimd_msg *, const char *name);
 /* dkimd_msg_header - a field as the MTA passes it (value with its
  * leading space when the MTA keeps it; LF or CRLF line breaks) */
 void	dkimd_msg_header(struct dkimd_msg *, const char *name,

@@ -55,6 +55,7 @@ mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 		return internal_error(ctx);
 	}
 	daemon_setpriv(ctx, m);
+	dkimd_msg_set_mta(m, smfi_getsymval(ctx, "j"));
 	if (dkimd_msg_connect(m, host, sa)) {
 		log_debug("%s: in PeerList, not processed", host);
 		return SMFIS_ACCEPT;

@@ -40,8 +40,7 @@
 #   - From is oversigned by default (OpenDKIM's default OversignHeaders
 #     is empty; Debian's opendkim.conf sets From).
 # Known differences, reported as TODO: `explain` takes no client host
-# name; without AuthservID, OpenDKIM writes the MTA's j macro as
-# authserv-id, milter-dkim the host name; OpenDKIM's RequireSafeKeys also
+# name; OpenDKIM's RequireSafeKeys also
 # refuses a key under a directory others may write (so this test keeps
 # its files under $BUILD, not /tmp), milter-dkim checks the file only.
 #
@@ -428,7 +427,7 @@ ok $? "h=: OpenDKIM h=$o, milter-dkim h=$m: on purpose, milter-dkim oversigns Fr
 o=$(authserv "$TMP/out/5.od")
 m=$(authserv "$TMP/out/5.md")
 [ -n "$o" ] && [ "$o" = "$m" ]
-ok $? "authserv-id without AuthservID: OpenDKIM '$o' (the MTA's j macro), milter-dkim '$m' # TODO milter-dkim uses gethostname(), not the j macro"
+ok $? "authserv-id without AuthservID: OpenDKIM '$o' (the MTA's j macro), milter-dkim '$m'"
 
 # a key under a directory others may write (/tmp, say): OpenDKIM's
 # RequireSafeKeys refuses it; milter-dkim checks only the file's own mode
