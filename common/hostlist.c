@@ -313,6 +313,27 @@ oom:
 	return -1;
 }
 
+/*
+ * hl_refile_trap - OpenDKIM looks a client's name up as "!name" before
+ * "name", to find exclusions; in a refile: list a pattern that begins
+ * with '*' matches "!name" too, so it excludes the hosts it names instead
+ * of including them.  An existing setup keeps meaning that: the entry
+ * becomes a negation, and a warning says so.
+ */
+static void
+hl_refile_trap(struct hostlist *hl, struct hl_entry *e, const char *text)
+{
+	if ((e->kind != HL_GLOB && e->kind != HL_SUFFIX) || e->neg ||
+	    text[0] != '*')
+		return;
+	e->neg = 1;
+	buf_printf(&hl->warnings, "%s: in a refile: list, a pattern that "
+	    "begins with '*' excludes the hosts it matches, as in OpenDKIM "
+	    "(which matches it against its own \"!name\" lookups); to "
+	    "include them, list '%s' in a file: list instead\n", e->why,
+	    e->kind == HL_SUFFIX ? e->name : "the domain with a leading dot");
+}
+
 /* hostlist_add - add one entry; -1 with err set when it does not parse */
 int
 hostlist_add(struct hostlist *hl, const char *entry, struct buf *err)
@@ -366,6 +387,9 @@ hostlist_load(struct hostlist *hl, const char *spec, struct buf *err)
 		}
 		if (hl_add(hl, ds->entries[i].key, src.s, err) < 0)
 			rc = -1;
+		else if (ds->kind == DATASET_REFILE)
+			hl_refile_trap(hl, &hl->e[hl->n - 1],
+			    ds->entries[i].key);
 	}
 	buf_free(&src);
 	buf_free(&mine);

@@ -33,10 +33,12 @@
  * NULL the bracketed address is used as the client address.
  *
  * Differences from OpenDKIM, on purpose: addresses are compared in binary,
- * so any IPv6 spelling works (OpenDKIM needs inet_ntop's form); "10.1.2.3/8"
- * is rejected instead of silently never matching; refile: patterns such as
- * "*.example.com" match names as written (OpenDKIM also matched them
- * against its internal "!name" negation probe, which vetoed them).
+ * so any IPv6 spelling works (OpenDKIM needs inet_ntop's form).
+ *
+ * Kept from OpenDKIM, with a warning (hostlist_warnings()): "10.1.2.3/8"
+ * never matches; and in a list loaded from refile:, a name pattern that
+ * begins with '*' ("*.example.com") is a negation, because OpenDKIM also
+ * matches it against the "!name" lookups it makes to find exclusions.
  *
  * Memory: the list owns all its memory; strings returned by hostlist_why()
  * stay valid until hostlist_free().  A loaded list is read-only and may be

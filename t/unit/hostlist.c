@@ -104,9 +104,9 @@ static const struct match_case hosts_cases[] = {
 
 #define R DATA "trusted.refile:"
 static const struct match_case refile_cases[] = {
-	{ NULL, "a.example.com", 1, R "2: *.example.com",
-	    "a refile: *.domain matches a host under it" },
-	{ NULL, "A.B.EXAMPLE.COM", 1, R "2: *.example.com",
+	{ NULL, "a.example.com", 0, R "2: *.example.com",
+	    "a refile: *.domain excludes a host under it, as in OpenDKIM" },
+	{ NULL, "A.B.EXAMPLE.COM", 0, R "2: *.example.com",
 	    "a refile: pattern ignores case, any depth" },
 	{ NULL, "example.com", 0, NULL,
 	    "a refile: *.domain does not match the domain itself" },
@@ -201,6 +201,13 @@ check_refile(void)
 		diag("%s", err.s);
 	run_cases(hl, refile_cases, sizeof(refile_cases) /
 	    sizeof(refile_cases[0]));
+	ok(strstr(hostlist_warnings(hl), "trusted.refile:2: *.example.com: "
+	    "in a refile: list, a pattern that begins with '*' excludes the "
+	    "hosts it matches") != NULL && strstr(hostlist_warnings(hl),
+	    "list '.example.com' in a file: list instead") != NULL,
+	    "a refile: pattern beginning with '*' is named in a warning");
+	ok(strstr(hostlist_warnings(hl), "mx*.example.org") == NULL,
+	    "... a pattern with '*' further in is not");
 	hostlist_free(hl);
 	buf_free(&err);
 }
