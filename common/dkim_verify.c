@@ -20,7 +20,7 @@
  *	Results use the RFC 8601 words.  Choices where the RFCs leave room:
  *	a malformed or unusable signature (missing tag, bad version,
  *	unknown algorithm or canonicalization, i= outside d=, From not
- *	signed, x= before t=, t= in the future, expired) is permerror, as
+ *	signed, x= not after t=, t= in the future, expired) is permerror, as
  *	are key problems (no key, revoked, bad key record, type mismatch);
  *	a failed cryptographic check is fail; rsa-sha1 when not allowed is
  *	fail (RFC 8301); a key below min_key_bits and an l= leaving more
@@ -231,8 +231,8 @@ sig_times(const struct dkim_verify *v, const struct tagvalue *tv)
 		return "invalid t=";
 	if (tv[S_X].value != NULL && parse_number(&tv[S_X], &x) < 0)
 		return "invalid x=";
-	if (tv[S_T].value != NULL && tv[S_X].value != NULL && x < t)
-		return "x= is before t=";
+	if (tv[S_T].value != NULL && tv[S_X].value != NULL && x <= t)
+		return x < t ? "x= is before t=" : "x= equals t=";
 	if (tv[S_T].value != NULL && t > now + drift)
 		return "signature timestamp in the future";
 	if (tv[S_X].value != NULL && now > drift && x < now - drift)

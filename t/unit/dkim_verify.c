@@ -313,6 +313,9 @@ static const struct {
 	  "t=1700000100; x=1700000000", "x= is before t=",
 	  "x= before t= is permerror" },
 	{ "v=1; a=rsa-sha256; d=example.com; s=x; h=from; bh=AAAA; b=AAAA; "
+	  "t=1700000000; x=1700000000", "x= equals t=",
+	  "x= equal to t= is permerror (x= must be greater)" },
+	{ "v=1; a=rsa-sha256; d=example.com; s=x; h=from; bh=AAAA; b=AAAA; "
 	  "x=1699990000", "signature expired", "an expired signature" },
 	{ "v=1; a=rsa-sha256; d=example.com; s=x; h=from; bh=AAAA; b=AAAA; "
 	  "t=1700090000", "signature timestamp in the future",
