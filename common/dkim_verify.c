@@ -66,6 +66,7 @@ struct sig {
 	enum canon_alg		 hc, bc;
 	int			 has_l;
 	unsigned long long	 l;
+	int			 i_sub;		/* i= domain below d= */
 	size_t			 h_off, h_len;	/* h= value, in the field */
 	size_t			 b_start, b_end; /* raw b= span, in the field */
 	struct buf		 bh, b;		/* decoded */
@@ -161,7 +162,8 @@ parse_number(const struct tagvalue *tv, unsigned long long *out)
 	return 0;
 }
 
-/* identity_ok - i= is [local] "@" domain, the domain within d= */
+/* identity_ok - i= is [local] "@" domain, the domain within d=; 0 if
+ * not, 1 when the domain is d=, 2 when it is a subdomain of d= */
 static int
 identity_ok(const struct tagvalue *i, const struct tagvalue *d)
 {
@@ -180,7 +182,7 @@ identity_ok(const struct tagvalue *i, const struct tagvalue *d)
 	if (dl == d->len)
 		return strncasecmp(dom, d->value, dl) == 0;
 	return dom[dl - d->len - 1] == '.' &&
-	    strncasecmp(dom + dl - d->len, d->value, d->len) == 0;
+	    strncasecmp(dom + dl - d->len, d->value, d->len) == 0 ? 2 : 0;
 }
 
 /* h_check - h= lists From, no empty name, at most DKIM_MAX_H names */
@@ -286,8 +288,10 @@ sig_semantics(struct dkim_verify *v, struct sig *s, const struct tagvalue *tv)
 	if (!domain_ok(tv[S_S].value, tv[S_S].len) || tv[S_S].len +
 	    tv[S_D].len + 13 > 255)
 		return "invalid s=";
-	if (tv[S_I].value != NULL && !identity_ok(&tv[S_I], &tv[S_D]))
+	if (tv[S_I].value != NULL &&
+	    (s->i_sub = identity_ok(&tv[S_I], &tv[S_D])) == 0)
 		return "i= not within d=";
+	s->i_sub = s->i_sub == 2;
 	if ((why = h_check(&tv[S_H])) != NULL)
 		return why;
 	if (tv[S_L].value != NULL) {
@@ -566,7 +570,6 @@ sig_key(struct dkim_verify *v, struct sig *s, struct dkim_key *key)
 	struct buf qname = BUF_INIT, rec = BUF_INIT;
 	enum dkim_key_status ks;
 	enum dkim_key_error ke;
-	const char *at;
 	int secure = 0;
 
 	buf_printf(&qname, "%s._domainkey.%s", s->res.s, s->res.d);
@@ -603,9 +606,7 @@ sig_key(struct dkim_verify *v, struct sig *s, struct dkim_key *key)
 	else if (!(key->hashes & (s->hash == CRYPTO_SHA1 ? DKIM_KEYHASH_SHA1 :
 	    DKIM_KEYHASH_SHA256)))
 		sig_done(s, DKIM_RESULT_PERMERROR, "hash not allowed by key");
-	else if (key->strict && s->res.i[0] != '\0' &&
-	    ((at = strrchr(s->res.i, '@')) == NULL ||
-	    strcasecmp(at + 1, s->res.d) != 0))
+	else if (key->strict && s->i_sub)
 		sig_done(s, DKIM_RESULT_PERMERROR, "i= domain must equal d= (t=s)");
 	return s->done ? -1 : 0;
 }

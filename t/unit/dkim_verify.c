@@ -575,6 +575,20 @@ test_features(const struct buf *plain, struct keys *k)
 	expect(v, 0, DKIM_RESULT_PERMERROR, "i= domain must equal d= (t=s)",
 	    "a t=s key refuses an i= in a subdomain");
 	dkim_verify_free(v);
+	/* the same with an i= too long for the reported copy: the check
+	 * must look at the whole domain, not at a cut one */
+	memset(&so, 0, sizeof(so));
+	buf_reset(&m2);
+	for (i = 0; i < 371; i++)
+		buf_putc(&m2, 'a');
+	buf_puts(&m2, "@example.com.example.com");
+	so.identity = m2.s;
+	sign(plain, "ed25519.seed", &so, &m);
+	v = verify(&m, k, &o, 0);
+	expect(v, 0, DKIM_RESULT_PERMERROR, "i= domain must equal d= (t=s)",
+	    "a t=s key refuses a subdomain i= even when i= is too long to "
+	    "report whole");
+	dkim_verify_free(v);
 	k->qname = NULL;
 
 	/* four signatures, four canonicalizations, one message */
