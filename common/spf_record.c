@@ -17,6 +17,7 @@
  *	are separated by one or more spaces (only SP).  Each domain-spec is
  *	checked as a macro-string that ends in a macro-expand or in
  *	"." toplabel ["."].  Unknown modifiers are checked and dropped.
+ *	A NUL byte anywhere (TXT data may hold one) is a syntax error.
  *	The result is owned by the caller: spf_record_free().
  * DIAGNOSTICS
  *	SPF_PARSE_NOTSPF, SPF_PARSE_SYNTAX (err gets a short reason, such
@@ -366,6 +367,12 @@ spf_record_parse(const char *text, size_t len, struct spf_record **out,
 	if (len > SPF_MAX_RECORD) {
 		if (err != NULL)
 			buf_puts(err, "record too long");
+		return SPF_PARSE_SYNTAX;
+	}
+	if (memchr(text, '\0', len) != NULL) {
+		/* terms are taken apart with C string functions */
+		if (err != NULL)
+			buf_puts(err, "NUL byte in record");
 		return SPF_PARSE_SYNTAX;
 	}
 	if (err == NULL)

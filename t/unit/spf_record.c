@@ -469,6 +469,18 @@ main(void)
 	rc = spf_record_parse("v=spf1 a:foo.example.com\0", 25, &r, NULL);
 	is_int(rc, SPF_PARSE_SYNTAX, "a NUL byte in a record is an error");
 	spf_record_free(r);
+	r = NULL;
+	rc = spf_record_parse("v=spf1 \0all", sizeof("v=spf1 \0all") - 1, &r,
+	    NULL);
+	is_int(rc, SPF_PARSE_SYNTAX, "a NUL byte is no qualifier: "
+	    "\"\\0all\" is an error, not +all");
+	spf_record_free(r);
+	r = NULL;
+	text = "v=spf1 ip4:192.0.2.1\0x -all";
+	rc = spf_record_parse(text, 27, &r, NULL);
+	is_int(rc, SPF_PARSE_SYNTAX, "a NUL byte does not end an ip4 "
+	    "network");
+	spf_record_free(r);
 
 	for (i = 0; i < sizeof(macros) / sizeof(macros[0]); i++) {
 		env_rfc(&env, macros[i].six);
