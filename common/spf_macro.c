@@ -44,6 +44,8 @@ struct macro {
 static int
 macro_letter_ok(char c, int kind)
 {
+	if (c == '\0')
+		return 0;	/* strchr() would find the terminator */
 	if (strchr("slodipvh", c) != NULL)
 		return 1;
 	return kind == SPF_MACRO_EXP && strchr("crt", c) != NULL;

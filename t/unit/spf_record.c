@@ -508,6 +508,11 @@ main(void)
 	buf_reset(&b);
 	rc = spf_macro_expand(&env, "%{L}", 4, SPF_MACRO_DOMAIN, &b);
 	is_str(buf_str(&b), "Macro%20Error", "upper-case letters URL-escape");
+	env_rfc(&env, 0);
+	buf_reset(&b);
+	rc = spf_macro_expand(&env, "x %{\0} y", 8, SPF_MACRO_EXP, &b);
+	ok(rc == -1 && spf_macro_check("x %{\0} y", 8, SPF_MACRO_EXP) == -1,
+	    "a NUL byte is no macro letter (exp= text from DNS)");
 	buf_free(&b);
 
 	if ((dns = load_zone()) == NULL) {
