@@ -26,11 +26,12 @@
  *	carrying no results.
  *
  *	authres_authserv_id() extracts the authserv-id alone (comments
- *	skipped, quotes removed).  authres_is_ours() compares it with a
- *	given id, without case and ignoring one trailing dot on either
- *	side, so that a filter can delete every header field claiming its
- *	own id however it is disguised with comments, case, folding or
- *	quoting.
+ *	skipped, quotes removed; when the value is malformed before the
+ *	id, as a lenient reader would find it).  authres_is_ours()
+ *	compares it with a given id, without case and ignoring one
+ *	trailing dot on either side, so that a filter can delete every
+ *	header field claiming its own id however it is disguised with
+ *	comments, case, folding or quoting.
  *
  *	authres_find() iterates over the results of one method;
  *	authres_prop_get() returns the value of a property of a result.
@@ -547,12 +548,54 @@ authres_free(struct authres *ar)
 	memset(ar, 0, sizeof(*ar));
 }
 
-/* authres_authserv_id - the authserv-id of a value into out; 0 or -1 */
+/*
+ * loose_cfws - white space, CR and LF in any arrangement and comments
+ * nested to any depth holding any byte, as lenient readers skip them;
+ * NULL when a comment is not closed
+ */
+static const char *
+loose_cfws(const char *p, const char *end)
+{
+	size_t depth;
+
+	for (;;) {
+		while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' ||
+		    *p == '\n'))
+			p++;
+		if (p >= end || *p != '(')
+			return p;
+		for (depth = 0; p < end; p++) {
+			if (*p == '\\' && p + 1 < end)
+				p++;
+			else if (*p == '(')
+				depth++;
+			else if (*p == ')' && --depth == 0)
+				break;
+		}
+		if (p >= end)
+			return NULL;
+		p++;
+	}
+}
+
+/*
+ * authres_authserv_id - the authserv-id of a value into out; 0 or -1.
+ * When the value breaks RFC 8601 before the id (comments nested past
+ * RFC5322_MAX_NESTING, a bare CR), the id is read as a lenient reader
+ * would find it, so that such a field cannot hide a claim of our id.
+ */
 int
 authres_authserv_id(const char *s, size_t len, struct buf *out)
 {
-	if (authserv_id(s, s + len, out) == NULL)
-		return -1;
+	size_t mark = out->len;
+	const char *p;
+
+	if (authserv_id(s, s + len, out) == NULL) {
+		buf_truncate(out, mark);
+		if ((p = loose_cfws(s, s + len)) == NULL ||
+		    value(p, s + len, out) == NULL)
+			return -1;
+	}
 	return out->failed ? -1 : 0;
 }
 

@@ -48,6 +48,17 @@ static const struct {
 	{ "unclosed comment", "(" ID "; dkim=pass", 0 },
 	{ "unclosed quote", "\"" ID "; dkim=pass", 0 },
 	{ "empty quoted id", "\"\"; none", 0 },
+	{ "id behind comments nested past the parser's limit",
+	  "(((((((((((((((((((((((((((((((((("
+	  "x)))))))))))))))))))))))))))))))))) " ID "; dkim=pass", 1 },
+	{ "id behind a comment holding a bare CR",
+	  "(a\rb) " ID "; dkim=pass", 1 },
+	{ "id behind a comment holding a control byte",
+	  "(\x7f\x01) " ID "; dkim=pass", 1 },
+	{ "id after a bare CR", "\r" ID "; dkim=pass", 1 },
+	{ "other id behind a deep comment holding ours",
+	  "((((((((((((((((((((((((((((((((((" ID
+	  ")))))))))))))))))))))))))))))))))) other.example; dkim=pass", 0 },
 };
 
 /*
