@@ -668,9 +668,43 @@ authres_strerror(enum authres_status st)
 }
 
 /*
+ * stray_method - 1 when "method =" appears as a word outside comments
+ * and quoted strings: a result the lenient parser skipped as a stray
+ * "keyword=value" inside another method's resinfo (a missing ";")
+ */
+static int
+stray_method(const char *s, const char *end, const char *method)
+{
+	size_t n = strlen(method);
+	const char *p = s, *q;
+
+	while (p < end) {
+		q = NULL;
+		if (*p == '(')
+			q = rfc5322_comment(p, end, NULL);
+		else if (*p == '"')
+			q = rfc5322_quoted_string(p, end, NULL);
+		else if ((p == s || (p[-1] != '\0' &&
+		    strchr(" \t\r\n;)", p[-1]) != NULL)) &&
+		    (size_t)(end - p) > n && strncasecmp(p, method, n) == 0) {
+			for (q = p + n; q < end && (*q == ' ' || *q == '\t' ||
+			    *q == '\r' || *q == '\n'); q++)
+				;
+			if (q < end && *q == '=')
+				return 1;
+			q = NULL;
+		}
+		p = q != NULL ? q : p + 1;
+	}
+	return 0;
+}
+
+/*
  * authres_claims - should a milter for one method remove this field?  1
  * when the value claims authserv_id and either carries a result of that
- * method or cannot be parsed; 0 otherwise; -1 when out of memory.
+ * method (also one glued into another resinfo without its ";", which the
+ * lenient parser skips but other readers may take) or cannot be parsed;
+ * 0 otherwise; -1 when out of memory.
  *
  * Milters on one host usually share an authserv-id, and an MTA such as
  * Postfix shows each milter the fields the milters before it added.  A
@@ -696,5 +730,5 @@ authres_claims(const char *s, const char *id, const char *method)
 		r = ar.res[i].method != NULL &&
 		    strcasecmp(ar.res[i].method, method) == 0;
 	authres_free(&ar);
-	return r;
+	return r || stray_method(s, s + strlen(s), method);
 }

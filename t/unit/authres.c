@@ -223,6 +223,18 @@ static const struct {
 	    "unparseable under our id: removed by any of us" },
 	{ "other.example; dkim=pass", "dkim", 0,
 	    "another id: never removed" },
+	{ ID "; spf=pass dkim=pass header.d=bank.example", "dkim", 1,
+	    "dkim= glued into an spf resinfo (no ';'): removed" },
+	{ ID "; spf=pass smtp.mailfrom=a.example\r\n\tdkim = pass", "dkim", 1,
+	    "dkim= glued into an spf resinfo after folding: removed" },
+	{ ID "; spf=pass (c)dkim=pass", "dkim", 1,
+	    "dkim= glued into an spf resinfo right after a comment: removed" },
+	{ ID "; spf=pass smtp.mailfrom=a.example (dkim=pass)", "dkim", 0,
+	    "dkim= only in a comment of a sibling's result: left" },
+	{ ID "; spf=pass reason=\"dkim=pass\"", "dkim", 0,
+	    "dkim= only in a quoted reason of a sibling's result: left" },
+	{ ID "; spf=pass smtp.mailfrom=dkim.example", "dkim", 0,
+	    "a property value naming dkim: left" },
 };
 
 static void
