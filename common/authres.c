@@ -699,6 +699,21 @@ stray_method(const char *s, const char *end, const char *method)
 	return 0;
 }
 
+/* claims_method - does a result of method m concern a milter for method? */
+static int
+claims_method(const char *m, const char *method)
+{
+	static const char *const suite[] = { AUTHRES_SUITE_METHODS };
+	size_t i;
+
+	if (strcasecmp(m, method) == 0)
+		return 1;
+	for (i = 0; i < sizeof(suite) / sizeof(suite[0]); i++)
+		if (strcasecmp(m, suite[i]) == 0)
+			return 0;
+	return 1;
+}
+
 /*
  * authres_claims - should a milter for one method remove this field?  1
  * when the value claims authserv_id and either carries a result of that
@@ -708,9 +723,11 @@ stray_method(const char *s, const char *end, const char *method)
  *
  * Milters on one host usually share an authserv-id, and an MTA such as
  * Postfix shows each milter the fields the milters before it added.  A
- * field that claims our id but holds only another method's results is a
- * sibling's (a forgery of it is that sibling's to remove), so each milter
- * removes only what would forge its own results, in any order.
+ * field that claims our id but holds only results of the suite's other
+ * methods (AUTHRES_SUITE_METHODS: dkim, spf, dmarc, arc) may be a
+ * sibling's, and a forgery of it is that sibling's to remove; a result of
+ * any other method under our id is claimed by every milter of the suite,
+ * since none of them adds one.  So forgeries go, in any order of milters.
  */
 int
 authres_claims(const char *s, const char *id, const char *method)
@@ -728,7 +745,7 @@ authres_claims(const char *s, const char *id, const char *method)
 	}
 	for (i = 0, r = 0; i < ar.nres && !r; i++)
 		r = ar.res[i].method != NULL &&
-		    strcasecmp(ar.res[i].method, method) == 0;
+		    claims_method(ar.res[i].method, method);
 	authres_free(&ar);
 	return r || stray_method(s, s + strlen(s), method);
 }

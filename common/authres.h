@@ -64,8 +64,11 @@ enum authres_status authres_parse(const char *, size_t, struct authres *);
 void	 authres_free(struct authres *);
 int	 authres_authserv_id(const char *, size_t, struct buf *);
 int	 authres_is_ours(const char *, const char *);
-/* authres_claims - claims the id and has a result of method (or is
- * unparseable): the field a milter for that method removes */
+/* The methods the milters of this suite write results for. */
+#define AUTHRES_SUITE_METHODS	"dkim", "spf", "dmarc", "arc"
+/* authres_claims - claims the id and has a result of method, or of a
+ * method outside the suite, or is unparseable: the field a milter for
+ * that method removes */
 int	 authres_claims(const char *, const char *, const char *);
 const struct authres_resinfo *authres_find(const struct authres *,
 	    const char *, size_t *);

@@ -147,7 +147,7 @@ log_warn(const char *fmt, ...)
 	const char *e;
 	int saved = errno;
 
-	e = strerror_r(saved, ebuf, sizeof(ebuf)) == 0 ? ebuf : "error";
+	e = strerror_r(saved, ebuf, sizeof(ebuf));
 	LOG_BODY(LOG_WARNING, "warning", e);
 	errno = saved;
 }
@@ -166,7 +166,7 @@ log_fatal(const char *fmt, ...)
 	char ebuf[128];
 	const char *e;
 
-	e = strerror_r(errno, ebuf, sizeof(ebuf)) == 0 ? ebuf : "error";
+	e = strerror_r(errno, ebuf, sizeof(ebuf));
 	LOG_BODY(LOG_ERR, "fatal", e);
 	exit(1);
 }
