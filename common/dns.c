@@ -56,6 +56,7 @@
 #define DNS_ZONE_TTL	300	/* TTL of records without one */
 #define DNS_NEG_TTL	60	/* negative TTL without an SOA */
 #define DNS_NEG_TTL_MAX	300	/* default cap of negative caching */
+#define DNS_TTL_MAX	86400	/* cap of positive caching (a day) */
 #define DNS_TIMEOUT_MS	5000	/* default time budget of a query */
 #define DNS_TRY_MIN_MS	100	/* shortest single try */
 #define DNS_ROUNDS	2	/* passes over the server list */
@@ -362,8 +363,10 @@ rr_strings(const ldns_rr *rr, struct dns_rr *out)
 		}
 		buf_append(&b, p + 1, p[0]);
 	}
-	if (b.failed)
+	if (b.failed) {
+		buf_free(&b);
 		return -1;
+	}
 	out->nstrings = (unsigned)ldns_rr_rd_count(rr);
 	out->text_len = b.len;
 	out->text = buf_detach(&b);
@@ -380,7 +383,8 @@ rr_convert(const ldns_rr *rr, struct dns_rr *out)
 
 	memset(out, 0, sizeof(*out));
 	out->type = (enum dns_type)type;
-	out->ttl = ldns_rr_ttl(rr);
+	out->ttl = ldns_rr_ttl(rr) < DNS_TTL_MAX ? ldns_rr_ttl(rr) :
+	    DNS_TTL_MAX;
 	switch (type) {
 	case DNS_T_A:
 	case DNS_T_AAAA:
@@ -758,7 +762,10 @@ zone_load(struct dns_resolver *r, const char *path, struct buf *err)
 	int line = 0, rc = 0;
 
 	if ((fp = fopen(path, "r")) == NULL) {
-		buf_printf(err, "%s: %s", path, strerror(errno));
+		char ebuf[128];
+
+		buf_printf(err, "%s: %s", path, strerror_r(errno, ebuf,
+		    sizeof(ebuf)));
 		return -1;
 	}
 	st = ldns_zone_new_frm_fp_l(&zone, fp, NULL, DNS_ZONE_TTL,
