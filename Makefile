@@ -152,7 +152,11 @@ install: all
 	for m in man/*.8; do [ -f "$$m" ] && install -m 644 $$m $(DESTDIR)$(MANDIR)/man8/ || true; done
 	if ls contrib/*.service >/dev/null 2>&1; then \
 	    install -d $(DESTDIR)$(UNITDIR); \
-	    install -m 644 contrib/*.service $(DESTDIR)$(UNITDIR)/; fi
+	    for u in contrib/*.service; do \
+	        sed -e 's|/usr/local/sbin/|$(SBINDIR)/|' \
+	            -e 's| -c /etc/| -c $(SYSCONFDIR)/|' $$u \
+	            > $(DESTDIR)$(UNITDIR)/$${u#contrib/}; \
+	        chmod 644 $(DESTDIR)$(UNITDIR)/$${u#contrib/}; done; fi
 
 clean:
 	rm -rf build
