@@ -5,7 +5,9 @@
 # result lines that t/bench/table.awk turns into the table.
 #
 # A result line (tab-separated, in $RESULTS):
-#	test socket size conc impl rate p50 p99 peak_rss_kb errors
+#	test socket size conc impl rate p50 p99 peak_rss_kb errors cpu_ms
+# cpu_ms is the daemon's CPU time (user + system, all threads) per
+# message during the cell, to the clock tick (usually 10 ms per cell).
 # impl is "ours" or "theirs"; rate, p50 and p99 are "n/a" for a cell
 # that cannot be run (with the reason in the errors column).
 
@@ -97,11 +99,11 @@ bench_cpu_ticks() {
 }
 
 # bench_run OUT PID MESSAGE CONC COUNT SPEC [milterclient options] - one
-#	measured run; prints "rate p50 p99 peak_kb errors" on OUT.  The
+#	measured run; prints "rate p50 p99 peak_kb errors cpu_ms" on OUT.  The
 #	peak is VmHWM after the run, reset before it (or, if the reset is
 #	refused, the highest VmRSS sampled every 50 ms).
 bench_run() {
-	local out=$1 pid=$2 msg=$3 conc=$4 count=$5 spec=$6 sampler= peak
+	local out=$1 pid=$2 msg=$3 conc=$4 count=$5 spec=$6 sampler= peak t0 t1
 	shift 6
 	if ! bench_hwm_reset "$pid"; then
 		(
@@ -114,8 +116,10 @@ bench_run() {
 		) &
 		sampler=$!
 	fi
+	t0=$(bench_cpu_ticks "$pid")
 	timeout "$BENCH_CELL_TIMEOUT" "$MC" -T 30 -N -t -c "$conc" -n "$count" \
 	    -s "$spec" "$@" <"$msg" >"$out.mc" 2>&1
+	t1=$(bench_cpu_ticks "$pid")
 	if [ -n "$sampler" ]; then
 		kill "$sampler" 2>/dev/null
 		wait "$sampler" 2>/dev/null
@@ -123,7 +127,8 @@ bench_run() {
 	else
 		peak=$(bench_hwm "$pid")
 	fi
-	awk -v peak="${peak:-0}" '
+	awk -v peak="${peak:-0}" -v ticks=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" \
+	    -v n="$count" '
 		/^TIMING/ {
 			for (i = 2; i <= NF; i++) {
 				split($i, kv, "=")
@@ -132,23 +137,25 @@ bench_run() {
 			sub(/\/s$/, "", v["rate"])
 			sub(/ms$/, "", v["p50"])
 			sub(/ms$/, "", v["p99"])
-			print v["rate"], v["p50"], v["p99"], peak, v["errors"]
+			print v["rate"], v["p50"], v["p99"], peak, v["errors"],
+			    sprintf("%.3f", ticks * 1000 / hz / n)
 			found = 1
 		}
-		END { if (!found) print "n/a n/a n/a", peak, "failed" }
+		END { if (!found) print "n/a n/a n/a", peak, "failed", "n/a" }
 	' "$out.mc" >"$out"
 }
 
 # bench_record TEST SOCKET SIZE CONC IMPL RUNFILE - add a result line
 bench_record() {
-	local rate p50 p99 peak err
-	read -r rate p50 p99 peak err <"$6"
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" \
-	    "$4" "$5" "$rate" "$p50" "$p99" "$peak" "$err" >>"$RESULTS"
+	local rate p50 p99 peak err cpu
+	read -r rate p50 p99 peak err cpu <"$6"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" \
+	    "$3" "$4" "$5" "$rate" "$p50" "$p99" "$peak" "$err" "$cpu" \
+	    >>"$RESULTS"
 }
 
 # bench_na TEST SOCKET SIZE CONC IMPL WHY - record a cell not run
 bench_na() {
-	printf '%s\t%s\t%s\t%s\t%s\tn/a\tn/a\tn/a\t0\t%s\n' "$1" "$2" "$3" \
-	    "$4" "$5" "$6" >>"$RESULTS"
+	printf '%s\t%s\t%s\t%s\t%s\tn/a\tn/a\tn/a\t0\t%s\tn/a\n' "$1" "$2" \
+	    "$3" "$4" "$5" "$6" >>"$RESULTS"
 }
