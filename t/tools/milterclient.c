@@ -46,8 +46,9 @@
  *	messages, errors, messages per second and the latency (connect to
  *	verdict) at the 50th and 99th percentiles.
  *
- *	-N leaves Nagle's algorithm on for TCP connections, as Postfix and
- *	Sendmail do (by default TCP_NODELAY is set on the client side).
+ *	-N leaves Nagle's algorithm on for TCP connections, as Postfix does
+ *	(its milter client sets only SO_KEEPALIVE); by default TCP_NODELAY
+ *	is set on the client side.
  *
  *	-V first varies the sender domain: message i (from 0) is sent from
  *	the local part of -f at d<first+i>.<domain of -f>, for instance
