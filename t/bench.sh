@@ -383,8 +383,7 @@ report() {
 	echo
 	awk -F '\t' -f "$SRCDIR/t/bench/table.awk" "$RESULTS"
 	echo
-	speed=$(openssl speed -seconds 2 rsa2048 2>/dev/null |
-	    awk '$1 == "rsa" && $2 == "2048" { print $6; exit }')
+	speed=$SPEED
 	echo "openssl speed -seconds 2 rsa2048: ${speed:-?} sign/s (one core)"
 	if [ -s "$TMP/cpu" ] && [ -n "$speed" ]; then
 		read -r ticks hz n <"$TMP/cpu"
@@ -481,5 +480,7 @@ for kind in inet unix; do
 	fi
 done
 
+SPEED=$(openssl speed -seconds 2 rsa2048 2>/dev/null |
+    awk '$1 == "rsa" && $2 == "2048" { print $6; exit }')
 mkdir -p "$OUTDIR"
 report $(($(date +%s) - START)) | tee "$OUTDIR/results.txt"
