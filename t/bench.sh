@@ -272,6 +272,10 @@ dkim_cells() {
 			bench_run "$TMP/run" "$DPID" "$msg" "$conc" "$n" "$DSPEC" -i "$ip"
 			check_first "$TMP/run" "$expect"
 			bench_record "$test" "$kind" "$size" "$conc" "$impl" "$TMP/run"
+			[ "$mode/$size/$conc" = s/4k/1 ] && grep -o \
+			    '[[:space:]]h=[^;]*' "$TMP/run.mc" | head -1 |
+			    sed 's/\\n[[:space:]]*//g; s/^[[:space:]]*//' \
+			    >"$TMP/h-$test-$impl"
 		done
 	done
 	if [ "$impl/$mode/$alg/$kind" = ours/s/rsa/unix ]; then
@@ -419,6 +423,13 @@ report() {
 	[ -n "$p50" ] && awk -v p="$p50" 'BEGIN { printf "transport: p50 of a 4 KB message, " \
 	    "inet, conc 1, milter-dkim signing: %s ms (target < 2 ms: %s)\n",
 	    p, p != "n/a" && p != "" && p < 2 ? "met" : "MISSED" }'
+	for f in "$TMP"/h-sign-*-ours; do
+		[ -s "$f" ] || continue
+		t=${f#"$TMP"/h-}
+		t=${t%-ours}
+		echo "$t signed header fields: ours $(cat "$f"); theirs" \
+		    "$(cat "$TMP/h-$t-theirs" 2>/dev/null)"
+	done
 	[ -s "$TMP/nodelay" ] && sed 's/^/TCP_NODELAY on accepted sockets: /' \
 	    "$TMP/nodelay"
 	echo
