@@ -6,7 +6,7 @@
  *	    [-i client-ip] [-H helo] [-f mailfrom] [-r rcpt]...
  *	    [-m macro=value]... [-q queueid] [-a auth_authen]
  *	    [-n count] [-c concurrency] [-t] [-T timeout]
- *	    [-x abort-after=header|body] < message
+ *	    [-N] [-V first] [-x abort-after=header|body] < message
  * DESCRIPTION
  *	Speaks the MTA side of the milter protocol, version 6.  It offers
  *	every action and protocol option, the way Postfix does, and follows
@@ -45,6 +45,14 @@
  *	first message are printed.  -t adds a line with the number of
  *	messages, errors, messages per second and the latency (connect to
  *	verdict) at the 50th and 99th percentiles.
+ *
+ *	-N leaves Nagle's algorithm on for TCP connections, as Postfix does
+ *	(its milter client sets only SO_KEEPALIVE); by default TCP_NODELAY
+ *	is set on the client side.
+ *
+ *	-V first varies the sender domain: message i (from 0) is sent from
+ *	the local part of -f at d<first+i>.<domain of -f>, for instance
+ *	sender@d1.example.org, sender@d2.example.org... with -V 1.
  *
  *	-x abort-after=header hangs up after sending the header fields,
  *	-x abort-after=body after the first body chunk; it prints
@@ -99,6 +107,8 @@ struct mc_opts {
 	long		 count, threads;
 	int		 timing;
 	long		 timeout;		/* seconds */
+	int		 nagle;			/* -N: no TCP_NODELAY */
+	long		 vary;			/* -V: first domain number, or -1 */
 	enum mc_abort	 abort_after;
 };
 
@@ -120,6 +130,7 @@ struct mc_conn {
 	unsigned long	 pflags;	/* what the milter negotiated */
 	struct buf	 pkt;		/* the last packet read */
 	char		 cmd;		/* its command byte */
+	const char	*from;		/* this message's sender */
 };
 
 /* What a verdict means for the rest of the message. */
@@ -337,7 +348,8 @@ mc_connect(const char *spec, struct buf *err)
 	freeaddrinfo(res);
 	if (fd < 0)
 		goto fail;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	if (!opts->nagle)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 opts:
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
@@ -679,7 +691,7 @@ macros_for(struct mc_conn *c, char stage, const char *rcpt)
 	case SMFIC_MAIL:
 		macro(&b, "i", 1, opts->qid);
 		macro(&b, "daemon_name", 11, "milterclient");
-		macro(&b, "mail_addr", 9, opts->from);
+		macro(&b, "mail_addr", 9, c->from);
 		if (opts->auth != NULL)
 			macro(&b, "auth_authen", 11, opts->auth);
 		for (i = 0; i < opts->nmacro; i++) {
@@ -753,7 +765,7 @@ envelope(struct mc_conn *c, struct buf *out, struct buf *err)
 	if (r == MC_GO && !(c->pflags & SMFIP_NOMAIL)) {
 		macros_for(c, SMFIC_MAIL, NULL);
 		buf_reset(&b);
-		buf_printf(&b, "<%s>", opts->from);
+		buf_printf(&b, "<%s>", c->from);
 		r = step(c, SMFIC_MAIL, b.s, b.len + 1, SMFIP_NR_MAIL, "mail",
 		    out, err);
 	}
@@ -841,15 +853,38 @@ body(struct mc_conn *c, struct buf *out, struct buf *err)
 	return await(c, NULL, out, err);
 }
 
-/* message - one message over one new connection; -1 with err set */
+/* sender - the sender of message i: -f, or with -V a numbered domain */
 static int
-message(struct buf *out, struct buf *err)
+sender(long i, struct buf *from, struct buf *err)
+{
+	const char *at = strrchr(opts->from, '@');
+
+	if (opts->vary < 0 || at == NULL)
+		buf_puts(from, opts->from);
+	else
+		buf_printf(from, "%.*s@d%ld.%s", (int)(at - opts->from),
+		    opts->from, opts->vary + i, at + 1);
+	if (from->failed) {
+		buf_puts(err, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* message - message i over one new connection; -1 with err set */
+static int
+message(long i, struct buf *out, struct buf *err)
 {
 	struct mc_conn c = { .fd = -1, .out = BUF_INIT, .pkt = BUF_INIT };
+	struct buf from = BUF_INIT;
 	int r;
 
-	if ((c.fd = mc_connect(opts->sock, err)) < 0)
+	if (sender(i, &from, err) < 0 ||
+	    (c.fd = mc_connect(opts->sock, err)) < 0) {
+		buf_free(&from);
 		return -1;
+	}
+	c.from = buf_str(&from);
 	r = negotiate(&c, err);
 	if (r == 0)
 		r = envelope(&c, out, err);
@@ -869,6 +904,7 @@ message(struct buf *out, struct buf *err)
 		buf_free(&ignored);
 	}
 	close(c.fd);
+	buf_free(&from);
 	buf_free(&c.out);
 	buf_free(&c.pkt);
 	return r < 0 ? -1 : 0;
@@ -895,7 +931,7 @@ worker(void *arg)
 		buf_reset(&out);
 		buf_reset(&err);
 		t0 = now_ms();
-		r = message(&out, &err);
+		r = message(i, &out, &err);
 		run.latency[i] = now_ms() - t0;
 		pthread_mutex_lock(&run.lock);
 		if (r < 0 && run.errors++ == 0)
@@ -982,7 +1018,8 @@ usage(const char *why)
 	    "[-H helo] [-f mailfrom]\n"
 	    "    [-r rcpt]... [-m macro=value]... [-q queueid] "
 	    "[-a auth_authen]\n"
-	    "    [-n count] [-c concurrency] [-t] [-T timeout]\n"
+	    "    [-n count] [-c concurrency] [-t] [-T timeout] [-N] "
+	    "[-V first]\n"
 	    "    [-x abort-after=header|body] < message\n");
 	return 2;
 }
@@ -1006,7 +1043,7 @@ parse_opts(int argc, char **argv, struct mc_opts *o)
 	unsigned char a[16];
 	int ch;
 
-	while ((ch = getopt(argc, argv, "a:c:f:hH:i:m:n:q:r:s:tT:x:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:c:f:hH:i:m:n:Nq:r:s:tT:V:x:")) != -1) {
 		switch (ch) {
 		case 'a': o->auth = optarg; break;
 		case 'f': o->from = optarg; break;
@@ -1015,6 +1052,11 @@ parse_opts(int argc, char **argv, struct mc_opts *o)
 		case 'q': o->qid = optarg; break;
 		case 's': o->sock = optarg; break;
 		case 't': o->timing = 1; break;
+		case 'N': o->nagle = 1; break;
+		case 'V':
+			if (number(optarg, 0, MC_COUNT_MAX, &o->vary) < 0)
+				return -1;
+			break;
 		case 'c':
 			if (number(optarg, 1, MC_THREADS_MAX, &o->threads) < 0)
 				return -1;
@@ -1066,7 +1108,7 @@ main(int argc, char **argv)
 	static struct mc_opts o = {
 		.ip = "192.0.2.1", .helo = "client.example.org",
 		.from = "sender@example.org", .qid = "4ABC123DEF",
-		.count = 1, .threads = 1, .timeout = 30,
+		.count = 1, .threads = 1, .timeout = 30, .vary = -1,
 	};
 	static struct mc_msg m;
 	struct buf in = BUF_INIT;
