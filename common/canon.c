@@ -173,6 +173,21 @@ body_emit(struct canon_body *cb, const char *p, size_t n)
 	cb->any_output = 1;
 }
 
+/* body_run - n bytes of line content, none of them CR, LF or (relaxed)
+ * white space: the empty lines and white space held back go first */
+static void
+body_run(struct canon_body *cb, const unsigned char *p, size_t n)
+{
+	for (; cb->empty_lines > 0; cb->empty_lines--)
+		body_emit(cb, "\r\n", 2);
+	if (cb->pending_wsp) {
+		body_emit(cb, " ", 1);
+		cb->pending_wsp = 0;
+	}
+	body_emit(cb, (const char *)p, n);
+	cb->line_content = 1;
+}
+
 /* body_char - one byte of line content */
 static void
 body_char(struct canon_body *cb, unsigned char c)
@@ -181,14 +196,20 @@ body_char(struct canon_body *cb, unsigned char c)
 		cb->pending_wsp = 1;
 		return;
 	}
-	for (; cb->empty_lines > 0; cb->empty_lines--)
-		body_emit(cb, "\r\n", 2);
-	if (cb->pending_wsp) {
-		body_emit(cb, " ", 1);
-		cb->pending_wsp = 0;
-	}
-	body_emit(cb, (const char *)&c, 1);
-	cb->line_content = 1;
+	body_run(cb, &c, 1);
+}
+
+/* plain_run - how many bytes from p on are plain line content */
+static size_t
+plain_run(const struct canon_body *cb, const unsigned char *p, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++)
+		if (p[k] == '\r' || p[k] == '\n' || (cb->alg == CANON_RELAXED &&
+		    (p[k] == ' ' || p[k] == '\t')))
+			break;
+	return k;
 }
 
 /* body_eol - the end of a line */
@@ -207,9 +228,15 @@ body_eol(struct canon_body *cb)
 void
 canon_body_update(struct canon_body *cb, const unsigned char *p, size_t n)
 {
-	size_t i;
+	size_t i, k;
 
 	for (i = 0; i < n; i++) {
+		/* the common case: a run of ordinary bytes, copied at once */
+		if (!cb->pending_cr && (k = plain_run(cb, p + i, n - i)) > 0) {
+			body_run(cb, p + i, k);
+			i += k - 1;
+			continue;
+		}
 		if (cb->pending_cr) {
 			cb->pending_cr = 0;
 			if (p[i] == '\n') {
