@@ -33,6 +33,8 @@
 #include <strings.h>
 
 #include "conf.h"
+#include "dataset.h"
+#include "hostlist.h"
 
 #define CONF_LINE_MAX	(1024 * 1024)	/* longest line accepted */
 #define CONF_NAME_MAX	64		/* longest name conf_nearest() rates */
@@ -453,4 +455,58 @@ conf_free(struct conf *c)
 	free(c->loc);
 	c->loc = NULL;
 	buf_free(&c->warnings);
+}
+
+/* conf_at - append "file:line: " where kw was set; nothing for a default */
+void
+conf_at(const struct conf *c, const char *kw, struct buf *out)
+{
+	const struct conf_loc *l = conf_where(c, kw);
+
+	if (l != NULL && l->file != NULL)
+		buf_printf(out, "%s:%d: ", l->file, l->line);
+}
+
+/* conf_dataset - open the data set a keyword names */
+int
+conf_dataset(const struct conf *c, const char *kw, const char *spec,
+    struct dataset **out, struct buf *err)
+{
+	struct buf why = BUF_INIT;
+	int r = 0;
+
+	if (spec != NULL && dataset_open(spec, out, &why) < 0) {
+		conf_at(c, kw, err);
+		buf_printf(err, "%s: %s", kw, buf_str(&why));
+		r = -1;
+	}
+	buf_free(&why);
+	return r;
+}
+
+/* conf_hostlist - open the host list a keyword names; warnings kept */
+int
+conf_hostlist(const struct conf *c, const char *kw, const char *spec,
+    struct hostlist **out, struct buf *err, struct buf *warn)
+{
+	struct buf why = BUF_INIT;
+	const char *w;
+
+	if (spec == NULL)
+		return 0;
+	if ((*out = hostlist_new()) == NULL)
+		return -1;
+	if (hostlist_load(*out, spec, &why) < 0) {
+		conf_at(c, kw, err);
+		buf_printf(err, "%s: %s", kw, buf_str(&why));
+		buf_free(&why);
+		return -1;
+	}
+	buf_free(&why);
+	w = hostlist_warnings(*out);
+	if (*w != '\0') {
+		conf_at(c, kw, warn);
+		buf_printf(warn, "%s: %s", kw, w);
+	}
+	return 0;
 }

@@ -48,6 +48,9 @@
 
 #include "buf.h"
 
+struct dataset;
+struct hostlist;
+
 enum conf_type {
 	CONF_STR,
 	CONF_BOOL,
@@ -94,6 +97,16 @@ const struct conf_loc *conf_where(const struct conf *, const char *name);
 const char *conf_nearest(const struct conf *, const char *name);
 /* conf_free - free the strings in dst and the loader's own memory */
 void	conf_free(struct conf *);
+/* conf_at - append "file:line: " where kw was set; nothing for a default */
+void	conf_at(const struct conf *, const char *kw, struct buf *out);
+/* conf_dataset - open the data set a keyword names; spec NULL: nothing
+ * to do; on error err says "file:line: Keyword: why" */
+int	conf_dataset(const struct conf *, const char *kw, const char *spec,
+	    struct dataset **out, struct buf *err);
+/* conf_hostlist - the same for a host list; the list's warnings are
+ * appended to warn, each line naming the keyword */
+int	conf_hostlist(const struct conf *, const char *kw, const char *spec,
+	    struct hostlist **out, struct buf *err, struct buf *warn);
 /* conf_parse_bool - 1, 0, or -1 when not a boolean word (no case) */
 int	conf_parse_bool(const char *);
 

@@ -235,16 +235,6 @@ parse_action(const char *s)
 	return -1;
 }
 
-/* at - "file:line: " for a keyword, or "" when it came by default */
-static void
-at(const struct dkimd_conf *c, const char *kw, struct buf *out)
-{
-	const struct conf_loc *l = conf_where(&c->conf, kw);
-
-	if (l != NULL && l->file != NULL)
-		buf_printf(out, "%s:%d: ", l->file, l->line);
-}
-
 /* set_actions - OpenDKIM's defaults, On-Default, then each On-* */
 static int
 set_actions(struct dkimd_conf *c, struct buf *err)
@@ -262,7 +252,7 @@ set_actions(struct dkimd_conf *c, struct buf *err)
 
 	if (c->v.on_default != NULL &&
 	    (d = parse_action(c->v.on_default)) < 0) {
-		at(c, "On-Default", err);
+		conf_at(&c->conf, "On-Default", err);
 		buf_printf(err, "On-Default: '%s' is not accept, reject, "
 		    "tempfail, discard or quarantine", c->v.on_default);
 		return -1;
@@ -272,7 +262,7 @@ set_actions(struct dkimd_conf *c, struct buf *err)
 		if (c->v.on[i] == NULL)
 			continue;
 		if ((a = parse_action(c->v.on[i])) < 0) {
-			at(c, kw[i], err);
+			conf_at(&c->conf, kw[i], err);
 			buf_printf(err, "%s: '%s' is not accept, reject, "
 			    "tempfail, discard or quarantine", kw[i],
 			    c->v.on[i]);
@@ -304,7 +294,7 @@ parse_canon(struct dkimd_conf *c, struct buf *err)
 		goto bad;
 	return 0;
 bad:
-	at(c, "Canonicalization", err);
+	conf_at(&c->conf, "Canonicalization", err);
 	buf_printf(err, "Canonicalization: '%s' is not header/body with "
 	    "each simple or relaxed", s);
 	return -1;
@@ -322,31 +312,12 @@ parse_mode(struct dkimd_conf *c, struct buf *err)
 		else if (*p == 'v' || *p == 'V')
 			c->policy.verify_mode = 1;
 		else {
-			at(c, "Mode", err);
+			conf_at(&c->conf, "Mode", err);
 			buf_printf(err, "Mode: '%s' is not made of s (sign) "
 			    "and v (verify)", c->v.mode);
 			return -1;
 		}
 	}
-	return 0;
-}
-
-/* open_set - open a data set keyword if set */
-static int
-open_set(struct dkimd_conf *c, const char *kw, const char *spec,
-    struct dataset **out, struct buf *err)
-{
-	struct buf why = BUF_INIT;
-
-	if (spec == NULL)
-		return 0;
-	if (dataset_open(spec, out, &why) < 0) {
-		at(c, kw, err);
-		buf_printf(err, "%s: %s", kw, buf_str(&why));
-		buf_free(&why);
-		return -1;
-	}
-	buf_free(&why);
 	return 0;
 }
 
@@ -418,7 +389,7 @@ hl_build(struct dkimd_conf *c, const char *kw, const char *spec,
 	size_t i;
 	int delta = spec == NULL, r = 0;
 
-	if (spec != NULL && open_set(c, kw, spec, &ds, err) < 0)
+	if (spec != NULL && conf_dataset(&c->conf, kw, spec, &ds, err) < 0)
 		return -1;
 	for (i = 0; ds != NULL && i < ds->n; i++)
 		delta |= strcmp(ds->entries[i].key, "*") == 0;
@@ -436,7 +407,7 @@ hl_build(struct dkimd_conf *c, const char *kw, const char *spec,
 	if (ds != NULL)
 		dataset_free(ds);
 	if (r < 0) {
-		at(c, kw, err);
+		conf_at(&c->conf, kw, err);
 		buf_printf(err, "%s: more than %d header names", kw,
 		    DKIMD_MAX_HDRLIST);
 	}
@@ -485,50 +456,28 @@ header_lists(struct dkimd_conf *c, struct buf *err)
 	return 0;
 }
 
-/* open_hosts - open a host list keyword if set; warnings kept */
-static int
-open_hosts(struct dkimd_conf *c, const char *kw, const char *spec,
-    struct hostlist **out, struct buf *err)
-{
-	struct buf why = BUF_INIT;
-	const char *w;
-
-	if (spec == NULL)
-		return 0;
-	if ((*out = hostlist_new()) == NULL)
-		return -1;
-	if (hostlist_load(*out, spec, &why) < 0) {
-		at(c, kw, err);
-		buf_printf(err, "%s: %s", kw, buf_str(&why));
-		buf_free(&why);
-		return -1;
-	}
-	buf_free(&why);
-	w = hostlist_warnings(*out);
-	if (*w != '\0') {
-		at(c, kw, &c->warnings);
-		buf_printf(&c->warnings, "%s: %s", kw, w);
-	}
-	return 0;
-}
-
 /* open_tables - data sets and host lists named by the configuration */
 static int
 open_tables(struct dkimd_conf *c, struct buf *err)
 {
 	struct dkimd_policy *p = &c->policy;
 
-	if (open_set(c, "KeyTable", c->v.keytable, &p->keytable, err) < 0 ||
-	    open_set(c, "SigningTable", c->v.signingtable, &p->signingtable,
+	const struct conf *cf = &c->conf;
+
+	if (conf_dataset(cf, "KeyTable", c->v.keytable, &p->keytable,
 	    err) < 0 ||
-	    open_set(c, "Domain", c->v.domain, &p->domains, err) < 0 ||
-	    open_set(c, "MTA", c->v.mtas, &p->mtas, err) < 0 ||
-	    open_set(c, "MacroList", c->v.macrolist, &p->macros, err) < 0 ||
-	    open_hosts(c, "InternalHosts", c->v.internalhosts, &p->internal,
+	    conf_dataset(cf, "SigningTable", c->v.signingtable,
+	    &p->signingtable, err) < 0 ||
+	    conf_dataset(cf, "Domain", c->v.domain, &p->domains, err) < 0 ||
+	    conf_dataset(cf, "MTA", c->v.mtas, &p->mtas, err) < 0 ||
+	    conf_dataset(cf, "MacroList", c->v.macrolist, &p->macros,
 	    err) < 0 ||
-	    open_hosts(c, "PeerList", c->v.peerlist, &c->peers, err) < 0 ||
-	    open_hosts(c, "ExternalIgnoreList", c->v.exignore, &c->exignore,
-	    err) < 0)
+	    conf_hostlist(cf, "InternalHosts", c->v.internalhosts,
+	    &p->internal, err, &c->warnings) < 0 ||
+	    conf_hostlist(cf, "PeerList", c->v.peerlist, &c->peers, err,
+	    &c->warnings) < 0 ||
+	    conf_hostlist(cf, "ExternalIgnoreList", c->v.exignore,
+	    &c->exignore, err, &c->warnings) < 0)
 		return -1;
 	p->subdomains = c->v.subdomains;
 	p->multisig = c->v.multisig;
@@ -580,22 +529,22 @@ policy_traps(struct dkimd_conf *c)
 	size_t i;
 
 	if (p->keytable != NULL && c->v.domain != NULL) {
-		at(c, "Domain", w);
+		conf_at(&c->conf, "Domain", w);
 		buf_puts(w, "Domain is ignored because a KeyTable is set; "
 		    "signing follows the SigningTable\n");
 	}
 	if (p->keytable != NULL && p->signingtable == NULL) {
-		at(c, "KeyTable", w);
+		conf_at(&c->conf, "KeyTable", w);
 		buf_puts(w, "KeyTable is set but SigningTable is not: nothing "
 		    "will be signed\n");
 	}
 	if (p->signingtable != NULL && p->keytable == NULL) {
-		at(c, "SigningTable", w);
+		conf_at(&c->conf, "SigningTable", w);
 		buf_puts(w, "SigningTable is set but KeyTable is not: nothing "
 		    "will be signed\n");
 	}
 	if (p->internal != NULL && hostlist_has_all(p->internal)) {
-		at(c, "InternalHosts", w);
+		conf_at(&c->conf, "InternalHosts", w);
 		buf_puts(w, "InternalHosts lists 0.0.0.0/0 or ::/0: every "
 		    "client is internal, so mail from anywhere gets signed\n");
 	}
@@ -654,7 +603,7 @@ make_resolver(struct dkimd_conf *c, struct buf *err)
 	o.timeout_ms = (int)c->v.dns_timeout * 1000;
 	o.cache_max = 4096;
 	if ((c->dns = dns_new_system(&o, &why)) == NULL) {
-		at(c, "Nameservers", err);
+		conf_at(&c->conf, "Nameservers", err);
 		buf_printf(err, "DNS: %s", buf_str(&why));
 		buf_free(&why);
 		return -1;
@@ -674,7 +623,7 @@ check_values(struct dkimd_conf *c, struct buf *err)
 	if (c->v.signalg != NULL && strcasecmp(c->v.signalg, "rsa-sha256") &&
 	    strcasecmp(c->v.signalg, "ed25519-sha256") &&
 	    strcasecmp(c->v.signalg, "rsa-sha1")) {
-		at(c, "SignatureAlgorithm", err);
+		conf_at(&c->conf, "SignatureAlgorithm", err);
 		buf_printf(err, "SignatureAlgorithm: '%s' is not rsa-sha256 or "
 		    "ed25519-sha256", c->v.signalg);
 		return -1;
@@ -683,7 +632,7 @@ check_values(struct dkimd_conf *c, struct buf *err)
 	if (c->v.max_header_bytes == 0)
 		c->v.max_header_bytes = 16777216;
 	if (c->v.signalg != NULL) {
-		at(c, "SignatureAlgorithm", &c->warnings);
+		conf_at(&c->conf, "SignatureAlgorithm", &c->warnings);
 		buf_puts(&c->warnings, "SignatureAlgorithm has no effect: the "
 		    "algorithm follows from each key (RSA: rsa-sha256, "
 		    "Ed25519: ed25519-sha256)\n");

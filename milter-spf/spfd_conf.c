@@ -91,16 +91,6 @@ const char spfd_conf_default[] =
     "InternalHosts\t127.0.0.1, ::1\n"
     "Syslog\t\tyes\n";
 
-/* at - "file:line: " for a keyword, or "" when it came by default */
-static void
-at(const struct spfd_conf *c, const char *kw, struct buf *out)
-{
-	const struct conf_loc *l = conf_where(&c->conf, kw);
-
-	if (l != NULL && l->file != NULL)
-		buf_printf(out, "%s:%d: ", l->file, l->line);
-}
-
 /* policy_bool - a yes/no value, "= True" as in policyd-spf.conf too */
 static int
 policy_bool(const struct spfd_conf *c, const char *kw, const char *s,
@@ -119,7 +109,7 @@ policy_bool(const struct spfd_conf *c, const char *kw, const char *s,
 		if ((*out = conf_parse_bool(word)) >= 0)
 			return 0;
 	}
-	at(c, kw, err);
+	conf_at(&c->conf, kw, err);
 	buf_printf(err, "%s: '%s' is not a boolean (expected yes or no)", kw,
 	    s);
 	return -1;
@@ -135,7 +125,7 @@ test_only(struct spfd_conf *c, struct buf *err)
 	const char *s = c->v.test_only_s;
 
 	if (*s == '=') {
-		at(c, "TestOnly", err);
+		conf_at(&c->conf, "TestOnly", err);
 		buf_printf(err, "TestOnly: '%s' is policyd-spf's syntax, where "
 		    "TestOnly = 0 means test mode; write TestOnly yes (test "
 		    "mode) or TestOnly no", s);
@@ -152,7 +142,7 @@ reject_mode(const struct spfd_conf *c, const char *kw, const char *s,
 	int r;
 
 	if ((r = spfd_reject_parse(s)) < 0) {
-		at(c, kw, err);
+		conf_at(&c->conf, kw, err);
 		buf_printf(err, "%s: '%s' is not Fail, Softfail, SPF_Not_Pass, "
 		    "Null, False or No_Check", kw, s);
 		return -1;
@@ -182,56 +172,10 @@ check_values(struct spfd_conf *c, struct buf *err)
 	else if (strcasecmp(c->v.reject_at, "eom") == 0)
 		c->reject_eom = 1;
 	else {
-		at(c, "RejectAt", err);
+		conf_at(&c->conf, "RejectAt", err);
 		buf_printf(err, "RejectAt: '%s' is not rcpt or eom",
 		    c->v.reject_at);
 		return -1;
-	}
-	return 0;
-}
-
-/* open_set - open a data set keyword if set */
-static int
-open_set(struct spfd_conf *c, const char *kw, const char *spec,
-    struct dataset **out, struct buf *err)
-{
-	struct buf why = BUF_INIT;
-
-	if (spec == NULL)
-		return 0;
-	if (dataset_open(spec, out, &why) < 0) {
-		at(c, kw, err);
-		buf_printf(err, "%s: %s", kw, buf_str(&why));
-		buf_free(&why);
-		return -1;
-	}
-	buf_free(&why);
-	return 0;
-}
-
-/* open_hosts - open a host list keyword if set; warnings kept */
-static int
-open_hosts(struct spfd_conf *c, const char *kw, const char *spec,
-    struct hostlist **out, struct buf *err)
-{
-	struct buf why = BUF_INIT;
-	const char *w;
-
-	if (spec == NULL)
-		return 0;
-	if ((*out = hostlist_new()) == NULL)
-		return -1;
-	if (hostlist_load(*out, spec, &why) < 0) {
-		at(c, kw, err);
-		buf_printf(err, "%s: %s", kw, buf_str(&why));
-		buf_free(&why);
-		return -1;
-	}
-	buf_free(&why);
-	w = hostlist_warnings(*out);
-	if (*w != '\0') {
-		at(c, kw, &c->warnings);
-		buf_printf(&c->warnings, "%s: %s", kw, w);
 	}
 	return 0;
 }
@@ -240,15 +184,18 @@ open_hosts(struct spfd_conf *c, const char *kw, const char *spec,
 static int
 open_tables(struct spfd_conf *c, struct buf *err)
 {
-	return open_hosts(c, "InternalHosts", c->v.internalhosts,
-	    &c->internal, err) < 0 ||
-	    open_hosts(c, "PeerList", c->v.peerlist, &c->peers, err) < 0 ||
-	    open_set(c, "MTA", c->v.mtas, &c->mtas, err) < 0 ||
-	    open_set(c, "ExemptRecipients", c->v.exempt, &c->exempt,
+	const struct conf *cf = &c->conf;
+
+	return conf_hostlist(cf, "InternalHosts", c->v.internalhosts,
+	    &c->internal, err, &c->warnings) < 0 ||
+	    conf_hostlist(cf, "PeerList", c->v.peerlist, &c->peers, err,
+	    &c->warnings) < 0 ||
+	    conf_dataset(cf, "MTA", c->v.mtas, &c->mtas, err) < 0 ||
+	    conf_dataset(cf, "ExemptRecipients", c->v.exempt, &c->exempt,
 	    err) < 0 ||
-	    open_set(c, "TrustedHELO", c->v.trusted_helo, &c->trusted_helo,
-	    err) < 0 ||
-	    open_set(c, "TrustedDomains", c->v.trusted_domains,
+	    conf_dataset(cf, "TrustedHELO", c->v.trusted_helo,
+	    &c->trusted_helo, err) < 0 ||
+	    conf_dataset(cf, "TrustedDomains", c->v.trusted_domains,
 	    &c->trusted_domains, err) < 0 ? -1 : 0;
 }
 
@@ -259,7 +206,7 @@ traps(struct spfd_conf *c)
 	struct buf *w = &c->warnings;
 
 	if (c->internal != NULL && hostlist_has_all(c->internal)) {
-		at(c, "InternalHosts", w);
+		conf_at(&c->conf, "InternalHosts", w);
 		buf_puts(w, "InternalHosts lists 0.0.0.0/0 or ::/0: every "
 		    "client is internal, so no mail is checked\n");
 	}
@@ -297,7 +244,7 @@ make_resolver(struct spfd_conf *c, struct buf *err)
 	o.timeout_ms = (int)c->v.dns_timeout * 1000;
 	o.cache_max = SPFD_DNS_CACHE;
 	if ((c->dns = dns_new_system(&o, &why)) == NULL) {
-		at(c, "Nameservers", err);
+		conf_at(&c->conf, "Nameservers", err);
 		buf_printf(err, "DNS: %s", buf_str(&why));
 		buf_free(&why);
 		return -1;
