@@ -31,9 +31,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "dataset.h"
+#include "dns.h"
 #include "hostlist.h"
 
 #define CONF_LINE_MAX	(1024 * 1024)	/* longest line accepted */
@@ -509,4 +511,52 @@ conf_hostlist(const struct conf *c, const char *kw, const char *spec,
 		buf_printf(warn, "%s: %s", kw, w);
 	}
 	return 0;
+}
+
+/* conf_load - the file or the built-in text, then the overrides */
+int
+conf_load(struct conf *c, const char *path, const char *text,
+    const char *overrides, struct buf *err)
+{
+	if (path != NULL ? conf_load_file(c, path, err) < 0 :
+	    conf_load_string(c, text, "(built-in default)", err) < 0)
+		return -1;
+	if (overrides != NULL &&
+	    conf_load_string(c, overrides, "(command line)", err) < 0)
+		return -1;
+	return 0;
+}
+
+/* conf_resolver - the DNS resolver a configuration asks for */
+int
+conf_resolver(const struct conf *c, const char *nameservers, long timeout_s,
+    size_t cache_max, struct dns_resolver **out, struct buf *err)
+{
+	struct dns_opts o;
+	struct buf why = BUF_INIT;
+
+	memset(&o, 0, sizeof(o));
+	o.nameservers = nameservers;
+	o.timeout_ms = (int)timeout_s * 1000;
+	o.cache_max = cache_max;
+	if ((*out = dns_new_system(&o, &why)) == NULL) {
+		conf_at(c, "Nameservers", err);
+		buf_printf(err, "DNS: %s", buf_str(&why));
+	}
+	buf_free(&why);
+	return *out != NULL ? 0 : -1;
+}
+
+/* conf_authserv_id - AuthservID, or the host name */
+char *
+conf_authserv_id(const char *value)
+{
+	char host[256];
+
+	if (value != NULL && strcmp(value, "HOSTNAME") != 0)
+		return strdup(value);
+	if (gethostname(host, sizeof(host)) != 0)
+		return strdup("localhost");
+	host[sizeof(host) - 1] = '\0';
+	return strdup(host);
 }

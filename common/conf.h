@@ -49,6 +49,7 @@
 #include "buf.h"
 
 struct dataset;
+struct dns_resolver;
 struct hostlist;
 
 enum conf_type {
@@ -89,6 +90,11 @@ int	conf_load_file(struct conf *, const char *path, struct buf *err);
 /* conf_load_string - read text (an embedded default); name for messages */
 int	conf_load_string(struct conf *, const char *text, const char *name,
 	    struct buf *err);
+/* conf_load - what a daemon reads: the file at path, or text (its
+ * built-in default, named "(built-in default)") when path is NULL, then
+ * the command-line overrides ("(command line)") when not NULL */
+int	conf_load(struct conf *, const char *path, const char *text,
+	    const char *overrides, struct buf *err);
 /* conf_find - the table row for a keyword (case-insensitive), or NULL */
 const struct conf_kw *conf_find(const struct conf *, const char *name);
 /* conf_where - where a keyword was set; NULL if never set (default) */
@@ -107,6 +113,14 @@ int	conf_dataset(const struct conf *, const char *kw, const char *spec,
  * appended to warn, each line naming the keyword */
 int	conf_hostlist(const struct conf *, const char *kw, const char *spec,
 	    struct hostlist **out, struct buf *err, struct buf *warn);
+/* conf_resolver - the DNS resolver for Nameservers (NULL: the system's)
+ * and a timeout in seconds; errors name the Nameservers line */
+int	conf_resolver(const struct conf *, const char *nameservers,
+	    long timeout_s, size_t cache_max, struct dns_resolver **out,
+	    struct buf *err);
+/* conf_authserv_id - an AuthservID value, or the host name for NULL or
+ * "HOSTNAME"; malloc'd, NULL when out of memory */
+char	*conf_authserv_id(const char *value);
 /* conf_parse_bool - 1, 0, or -1 when not a boolean word (no case) */
 int	conf_parse_bool(const char *);
 

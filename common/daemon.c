@@ -1610,3 +1610,22 @@ daemon_run(const struct daemon_desc *d, const struct daemon_opts *o)
 	}
 	return start(cfg);
 }
+
+/* daemon_edit_header - delete (value NULL) or insert one header field */
+int
+daemon_edit_header(SMFICTX *ctx, const char *name, const char *value,
+    int index)
+{
+	char *v;
+	int r;
+
+	if (value == NULL)
+		return smfi_chgheader(ctx, (char *)name, index, NULL) ==
+		    MI_SUCCESS ? 0 : -1;
+	/* the MTA keeps our leading space (SMFIP_HDR_LEADSPC) */
+	if (asprintf(&v, " %s", value) < 0)
+		return -1;
+	r = smfi_insheader(ctx, index, (char *)name, v);
+	free(v);
+	return r == MI_SUCCESS ? 0 : -1;
+}

@@ -213,5 +213,10 @@ void	*daemon_config(SMFICTX *);
 void	*daemon_getpriv(SMFICTX *);
 /* daemon_setpriv - set it; the daemon frees its own data at close */
 void	 daemon_setpriv(SMFICTX *, void *);
+/* daemon_edit_header - at end of message: delete the index-th field
+ * called name (value NULL), or insert "name: value" at index (0 = top);
+ * -1 when the MTA refuses */
+int	 daemon_edit_header(SMFICTX *, const char *name, const char *value,
+	    int index);
 
 #endif

@@ -578,38 +578,9 @@ policy_traps(struct dkimd_conf *c)
 static int
 resolve_authserv(struct dkimd_conf *c)
 {
-	char host[256];
-
 	c->authserv_from_mta = c->v.authservid == NULL;
-	if (c->v.authservid != NULL && strcmp(c->v.authservid, "HOSTNAME"))
-		c->authserv_id = strdup(c->v.authservid);
-	else if (gethostname(host, sizeof(host)) == 0) {
-		host[sizeof(host) - 1] = '\0';
-		c->authserv_id = strdup(host);
-	} else
-		c->authserv_id = strdup("localhost");
+	c->authserv_id = conf_authserv_id(c->v.authservid);
 	return c->authserv_id != NULL ? 0 : -1;
-}
-
-/* make_resolver - the DNS resolver with its cache */
-static int
-make_resolver(struct dkimd_conf *c, struct buf *err)
-{
-	struct dns_opts o;
-	struct buf why = BUF_INIT;
-
-	memset(&o, 0, sizeof(o));
-	o.nameservers = c->v.nameservers;
-	o.timeout_ms = (int)c->v.dns_timeout * 1000;
-	o.cache_max = 4096;
-	if ((c->dns = dns_new_system(&o, &why)) == NULL) {
-		conf_at(&c->conf, "Nameservers", err);
-		buf_printf(err, "DNS: %s", buf_str(&why));
-		buf_free(&why);
-		return -1;
-	}
-	buf_free(&why);
-	return 0;
 }
 
 /* check_values - parse and cross-check what was loaded */
@@ -653,11 +624,7 @@ dkimd_conf_load(const char *path, const char *text, const char *overrides,
 	if (conf_init(&c->conf, dkimd_conf_table, dkimd_conf_ntable, c,
 	    err) < 0)
 		goto fail;
-	if (path != NULL ? conf_load_file(&c->conf, path, err) < 0 :
-	    conf_load_string(&c->conf, text, "(built-in default)", err) < 0)
-		goto fail;
-	if (overrides != NULL &&
-	    conf_load_string(&c->conf, overrides, "(command line)", err) < 0)
+	if (conf_load(&c->conf, path, text, overrides, err) < 0)
 		goto fail;
 	buf_puts(&c->warnings, buf_str(&c->conf.warnings));
 	if (check_values(c, err) < 0 || open_tables(c, err) < 0 ||
@@ -666,7 +633,8 @@ dkimd_conf_load(const char *path, const char *text, const char *overrides,
 	if (dkimd_policy_keys(&c->policy, c->v.keyfile, c->v.selector,
 	    &c->warnings) < 0)
 		goto fail;
-	if (policy_traps(c) < 0 || make_resolver(c, err) < 0)
+	if (policy_traps(c) < 0 || conf_resolver(&c->conf, c->v.nameservers,
+	    c->v.dns_timeout, DKIMD_DNS_CACHE, &c->dns, err) < 0)
 		goto fail;
 	if (c->warnings.failed)
 		goto fail;

@@ -38,6 +38,7 @@ enum dkimd_event {
 };
 
 #define DKIMD_MAX_HDRLIST	64	/* names in SignHeaders and friends */
+#define DKIMD_DNS_CACHE		4096	/* DNS answers cached */
 
 struct dkimd_values {
 	struct daemon_conf daemon;

@@ -142,18 +142,8 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 static int
 apply_edit(SMFICTX *ctx, const struct spfd_edit *e)
 {
-	char *v;
-	int r;
-
-	if (e->op == SPFD_EDIT_DELETE)
-		return smfi_chgheader(ctx, (char *)e->name, e->index, NULL) ==
-		    MI_SUCCESS ? 0 : -1;
-	/* the MTA keeps our leading space (SMFIP_HDR_LEADSPC) */
-	if (asprintf(&v, " %s", e->value) < 0)
-		return -1;
-	r = smfi_insheader(ctx, e->index, (char *)e->name, v);
-	free(v);
-	return r == MI_SUCCESS ? 0 : -1;
+	return daemon_edit_header(ctx, e->name, e->op == SPFD_EDIT_DELETE ?
+	    NULL : e->value, e->index);
 }
 
 /* mlfi_eom - end of message: apply the outcome */

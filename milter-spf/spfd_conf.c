@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "spfd_conf.h"
 
@@ -216,43 +215,6 @@ traps(struct spfd_conf *c)
 		    "No_Check: no mail is checked\n");
 }
 
-/* resolve_authserv - AuthservID, or the host name */
-static int
-resolve_authserv(struct spfd_conf *c)
-{
-	char host[256];
-
-	if (c->v.authservid != NULL && strcmp(c->v.authservid, "HOSTNAME"))
-		c->authserv_id = strdup(c->v.authservid);
-	else if (gethostname(host, sizeof(host)) == 0) {
-		host[sizeof(host) - 1] = '\0';
-		c->authserv_id = strdup(host);
-	} else
-		c->authserv_id = strdup("localhost");
-	return c->authserv_id != NULL ? 0 : -1;
-}
-
-/* make_resolver - the DNS resolver with its cache */
-static int
-make_resolver(struct spfd_conf *c, struct buf *err)
-{
-	struct dns_opts o;
-	struct buf why = BUF_INIT;
-
-	memset(&o, 0, sizeof(o));
-	o.nameservers = c->v.nameservers;
-	o.timeout_ms = (int)c->v.dns_timeout * 1000;
-	o.cache_max = SPFD_DNS_CACHE;
-	if ((c->dns = dns_new_system(&o, &why)) == NULL) {
-		conf_at(&c->conf, "Nameservers", err);
-		buf_printf(err, "DNS: %s", buf_str(&why));
-		buf_free(&why);
-		return -1;
-	}
-	buf_free(&why);
-	return 0;
-}
-
 /* spfd_conf_load - the runtime's load_config */
 void *
 spfd_conf_load(const char *path, const char *text, const char *overrides,
@@ -266,15 +228,13 @@ spfd_conf_load(const char *path, const char *text, const char *overrides,
 	if (conf_init(&c->conf, spfd_conf_table, spfd_conf_ntable, c,
 	    err) < 0)
 		goto fail;
-	if (path != NULL ? conf_load_file(&c->conf, path, err) < 0 :
-	    conf_load_string(&c->conf, text, "(built-in default)", err) < 0)
-		goto fail;
-	if (overrides != NULL &&
-	    conf_load_string(&c->conf, overrides, "(command line)", err) < 0)
+	if (conf_load(&c->conf, path, text, overrides, err) < 0)
 		goto fail;
 	buf_puts(&c->warnings, buf_str(&c->conf.warnings));
 	if (check_values(c, err) < 0 || open_tables(c, err) < 0 ||
-	    resolve_authserv(c) < 0 || make_resolver(c, err) < 0)
+	    (c->authserv_id = conf_authserv_id(c->v.authservid)) == NULL ||
+	    conf_resolver(&c->conf, c->v.nameservers, c->v.dns_timeout,
+	    SPFD_DNS_CACHE, &c->dns, err) < 0)
 		goto fail;
 	traps(c);
 	if (c->warnings.failed)

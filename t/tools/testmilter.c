@@ -93,11 +93,7 @@ tm_load_config(const char *path, const char *text, const char *overrides,
 	r = conf_init(&cfg->conf, tm_table, sizeof(tm_table) /
 	    sizeof(tm_table[0]), &cfg->v, err);
 	if (r == 0)
-		r = path != NULL ? conf_load_file(&cfg->conf, path, err) :
-		    conf_load_string(&cfg->conf, text, "built-in default", err);
-	if (r == 0 && overrides != NULL)
-		r = conf_load_string(&cfg->conf, overrides, "command line",
-		    err);
+		r = conf_load(&cfg->conf, path, text, overrides, err);
 	if (r < 0 || daemon_conf_check(&cfg->v.daemon, &cfg->conf, err) < 0) {
 		tm_free_config(cfg);
 		return NULL;
