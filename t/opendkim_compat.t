@@ -104,27 +104,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'cleanup; exit 1' HUP INT TERM
 
-ok() {	# ok STATUS NAME
-	T=$((T + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $T - $2"
-	else
-		echo "not ok $T - $2"
-		case $2 in *"# TODO"*) ;; *) FAILED=1 ;; esac
-	fi
-}
-has() {	# has FILE REGEX NAME
-	grep -Eq -- "$2" "$1"
-	local r=$?
-	ok $r "$3"
-	[ $r -eq 0 ] || { echo "# $1:"; sed 's/^/#   /' "$1" | head -20; }
-}
-hasnt() {
-	! grep -Eq -- "$2" "$1"
-	local r=$?
-	ok $r "$3"
-	[ $r -eq 0 ] || { echo "# $1:"; sed 's/^/#   /' "$1" | head -20; }
-}
+. "$SRCDIR/t/lib/tap.sh"
 wait_port() {	# wait_port PORT PID
 	local i
 	for i in $(seq 100); do
