@@ -98,7 +98,19 @@ struct conn {
 	struct cfgref	*ref;
 	void		*priv;		/* the daemon's */
 	int		 in_msg;	/* between MAIL and its end */
+	unsigned long	 nr;		/* steps the MTA does not wait for */
+	sfsistat	 held;		/* verdict from a reply-less step */
+	int		 held_conn;	/* held for the whole connection */
+	int		 skip_body;	/* the daemon has seen enough body */
 };
+
+/*
+ * The steps the MTA need not wait for (no reply): the daemon's verdict at
+ * one of them is held and given at the next step that replies, MAIL for
+ * connect and HELO, end of message for header, end of header and body.
+ */
+#define RT_NOREPLY	(SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_HDR | \
+			 SMFIP_NR_EOH | SMFIP_NR_BODY)
 
 /* Process-wide state: one runtime per process. */
 static struct {
@@ -650,6 +662,7 @@ conn_get(SMFICTX *ctx)
 		log_warnx("out of memory for a new connection");
 		return NULL;
 	}
+	c->held = SMFIS_CONTINUE;
 	pthread_mutex_lock(&rt.lock);
 	if (!rt.stopping) {
 		c->ref = rt.current;
@@ -766,25 +779,80 @@ rt_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		if (steps[i].missing)
 			want |= steps[i].bit;
 	*pf0 = M.xxfi_flags;
+	if (c != NULL)
+		want |= RT_NOREPLY;
 	*pf1 = want & f1;
+	if (c != NULL)
+		c->nr = *pf1 & RT_NOREPLY;
 	*pf2 = 0;
 	*pf3 = 0;
 	return SMFIS_CONTINUE;
+}
+
+/*
+ * hold - the daemon's verdict r at a step that may be reply-less (bit):
+ * when the MTA agreed not to wait, anything but "go on" is kept for the
+ * next step that replies, and the MTA gets no reply now
+ */
+static sfsistat
+hold(struct conn *c, sfsistat r, unsigned long bit)
+{
+	int whole_conn = (bit & (SMFIP_NR_CONN | SMFIP_NR_HELO)) != 0;
+
+	if (!(c->nr & bit))
+		return whole_conn ? r : msg_verdict(c, r);
+	switch (r) {
+	case SMFIS_CONTINUE:
+	case SMFIS_NOREPLY:
+		break;
+	case SMFIS_SKIP:
+		c->skip_body = 1;
+		break;
+	default:
+		c->held = r;
+		c->held_conn = whole_conn;
+		break;
+	}
+	return SMFIS_NOREPLY;
+}
+
+/* held - whether a verdict is waiting, so the daemon is not called */
+static int
+held(const struct conn *c)
+{
+	return c->held != SMFIS_CONTINUE;
+}
+
+/* quiet - the answer at a step the daemon is not called for (c may be
+ * NULL: then no step was made reply-less, see rt_negotiate) */
+static sfsistat
+quiet(const struct conn *c, unsigned long bit)
+{
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	return (c->nr & bit) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 /* rt_connect - connection start: take the current config, then the daemon */
 static sfsistat
 rt_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
-	return conn_get(ctx) == NULL ? SMFIS_TEMPFAIL :
-	    M.xxfi_connect(ctx, host, sa);
+	struct conn *c = conn_get(ctx);
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	return hold(c, M.xxfi_connect(ctx, host, sa), SMFIP_NR_CONN);
 }
 
 /* rt_helo - HELO/EHLO */
 static sfsistat
 rt_helo(SMFICTX *ctx, char *helo)
 {
-	return conn_get(ctx) == NULL ? SMFIS_TEMPFAIL : M.xxfi_helo(ctx, helo);
+	struct conn *c = conn_get(ctx);
+
+	if (c == NULL || held(c))
+		return quiet(c, SMFIP_NR_HELO);
+	return hold(c, M.xxfi_helo(ctx, helo), SMFIP_NR_HELO);
 }
 
 /* rt_envfrom - MAIL FROM: a message starts, unless we are stopping */
@@ -793,7 +861,11 @@ rt_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct conn *c = conn_get(ctx);
 
-	if (c == NULL || msg_begin(c) < 0)
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	if (held(c))			/* from connect or HELO: every MAIL */
+		return c->held;
+	if (msg_begin(c) < 0)
 		return SMFIS_TEMPFAIL;
 	return msg_verdict(c, M.xxfi_envfrom != NULL ?
 	    M.xxfi_envfrom(ctx, argv) : SMFIS_CONTINUE);
@@ -822,8 +894,9 @@ rt_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct conn *c = conn_get(ctx);
 
-	return c == NULL ? SMFIS_TEMPFAIL :
-	    msg_verdict(c, M.xxfi_header(ctx, name, value));
+	if (c == NULL || held(c))	/* end of message answers */
+		return quiet(c, SMFIP_NR_HDR);
+	return hold(c, M.xxfi_header(ctx, name, value), SMFIP_NR_HDR);
 }
 
 /* rt_eoh - end of header */
@@ -832,20 +905,36 @@ rt_eoh(SMFICTX *ctx)
 {
 	struct conn *c = conn_get(ctx);
 
-	return c == NULL ? SMFIS_TEMPFAIL : msg_verdict(c, M.xxfi_eoh(ctx));
+	if (c == NULL || held(c))
+		return quiet(c, SMFIP_NR_EOH);
+	return hold(c, M.xxfi_eoh(ctx), SMFIP_NR_EOH);
 }
 
-/* rt_body - one body chunk */
+/* rt_body - one body chunk; after a skip the rest is not passed on */
 static sfsistat
 rt_body(SMFICTX *ctx, unsigned char *p, size_t n)
 {
 	struct conn *c = conn_get(ctx);
 
-	return c == NULL ? SMFIS_TEMPFAIL :
-	    msg_verdict(c, M.xxfi_body(ctx, p, n));
+	if (c == NULL || held(c) || c->skip_body)
+		return quiet(c, SMFIP_NR_BODY);
+	return hold(c, M.xxfi_body(ctx, p, n), SMFIP_NR_BODY);
 }
 
-/* rt_eom - end of message: the message is over whatever the verdict */
+/* msg_clear - forget the message's held verdict and skip */
+static void
+msg_clear(struct conn *c)
+{
+	if (!c->held_conn)
+		c->held = SMFIS_CONTINUE;
+	c->skip_body = 0;
+}
+
+/*
+ * rt_eom - end of message: the message is over whatever the verdict.  A
+ * verdict held since a header or body step is given now; the daemon,
+ * which gave it, sees the message aborted rather than ended.
+ */
 static sfsistat
 rt_eom(SMFICTX *ctx)
 {
@@ -854,7 +943,13 @@ rt_eom(SMFICTX *ctx)
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
-	r = M.xxfi_eom != NULL ? M.xxfi_eom(ctx) : SMFIS_CONTINUE;
+	if (held(c)) {
+		r = c->held;
+		if (M.xxfi_abort != NULL)
+			(void)M.xxfi_abort(ctx);
+	} else
+		r = M.xxfi_eom != NULL ? M.xxfi_eom(ctx) : SMFIS_CONTINUE;
+	msg_clear(c);
 	msg_end(c);
 	return r;
 }
@@ -869,6 +964,7 @@ rt_abort(SMFICTX *ctx)
 	if (c == NULL)
 		return SMFIS_CONTINUE;
 	r = M.xxfi_abort != NULL ? M.xxfi_abort(ctx) : SMFIS_CONTINUE;
+	msg_clear(c);
 	msg_end(c);
 	return r;
 }

@@ -186,6 +186,38 @@ like($out, qr/^CHGHEADER 1 Subject: changed\nCHGHEADER 1 X-Test-Action:\n/m,
     'header changes and deletions are printed with their index');
 like($out, qr/^INSHEADER 0 X-Test-First: first$/m, 'header insertions too');
 
+# Verdicts at steps the MTA does not wait for (header, body, connect) are
+# held and given at the next step that replies, never lost.
+for my $v (['reject', "REPLYCODE 550 5.7.1 rejected at header\n"],
+    ['tempfail', "REPLYCODE 451 4.7.1 deferred at header\n"],
+    ['accept', "ACCEPT\n"], ['discard', "DISCARD\n"]) {
+	write_file("$dir/v.eml", "From: a\@example.org\nX-Test-Action: " .
+	    "header-$v->[0]\nSubject: after\n\nx\n");
+	($st, $out, $err) = run("$dir/v.eml", $client, '-s', $sock);
+	is($out, $v->[1], "a $v->[0] verdict at a header field reaches the MTA " .
+	    'at end of message');
+}
+write_file("$dir/skip.eml", "From: a\@example.org\nX-Test-Action: body-skip\n\n" .
+    ("0123456789abcdef\n" x 8000));
+($st, $out, $err) = run("$dir/skip.eml", $client, '-s', $sock);
+like($out, qr/X-Test-Seen: headers=2 longest=14 body=65535\nCONTINUE\n$/,
+    'after a body skip the daemon sees no more chunks, and the message ends normally');
+($st, $out, $err) = run($plain, $client, '-s', $sock);
+like($out, qr/X-Test-Seen: headers=3 /, 'the next message is handled as usual');
+
+for my $v (['reject', "REPLYCODE 550 5.7.1 rejected at connect at mail\n"],
+    ['tempfail', "REPLYCODE 451 4.7.1 deferred at connect at mail\n"],
+    ['accept', "ACCEPT at mail\n"]) {
+	my $p = free_port();
+	write_file("$dir/ca.conf", conf_text(Socket => "inet:$p\@127.0.0.1",
+	    Syslog => 'no', ConnectAction => $v->[0]));
+	my $cpid = start("$dir/ca.conf", $p, "$dir/ca.log");
+	($st, $out, $err) = run($plain, $client, '-s', "inet:$p\@127.0.0.1");
+	is($out, $v->[1], "a $v->[0] verdict at connect is given at MAIL");
+	kill 'TERM', $cpid if $cpid;
+	reap($cpid, 10) if $cpid;
+}
+
 ($st, $out, $err) = run($big, $client, '-s', $sock);
 ok($st == 0 && $out =~ /longest=102401 /,
     'a 100 KB header field is processed, not dropped')
@@ -255,7 +287,7 @@ sleep 0.4;
 kill 'TERM', $pid;
 sleep 0.2;
 ($st, $out, $err) = run($plain, $client, '-s', $sock);
-ok($st == 0 && $out eq "TEMPFAIL at mail\n",
+ok($st == 0 && $out eq "TEMPFAIL at connect\n",
     'while stopping, a new message gets a temporary failure') or
     diag("$st: $out $err");
 is(reap($slow_pid, 10), 0, 'after SIGTERM the message in flight completes');

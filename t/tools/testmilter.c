@@ -18,12 +18,21 @@
  *	also change the first Subject, delete the first X-Test-Action and
  *	insert X-Test-First at the top, to exercise clients.
  *
+ *	Verdicts before end of message, to exercise the runtime's handling
+ *	of steps the MTA does not wait for: "X-Test-Action: header-reject"
+ *	(550 5.7.1 rejected at header), "header-tempfail" (451 4.7.1
+ *	deferred at header), "header-accept" and "header-discard" are
+ *	answered as soon as that field is seen; "body-skip" asks for no more
+ *	body after the first chunk (X-Test-Seen then counts that chunk only).
+ *
  *	A message with a header field "X-Test-Delay: MS" is held MS
  *	milliseconds (at most TM_DELAY_MAX) at end of message, to keep a
  *	connection busy across a reload or a stop.
  *
  *	Besides the common keywords of DAEMON_CONF_KW() it reads:
  *	HeaderValue	the value of X-Test-Milter (default "default")
+ *	ConnectAction	continue (default), accept, reject (550 5.7.1 client
+ *			rejected by test) or tempfail: the verdict at connect
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +49,7 @@
 struct tm_values {
 	struct daemon_conf daemon;
 	char	*header_value;
+	char	*connect_action;
 };
 
 struct tm_config {
@@ -55,12 +65,15 @@ struct tm_conn {
 	long		 delay;		/* X-Test-Delay, ms */
 	int		 reject;	/* X-Test-Action: reject */
 	int		 edit;		/* X-Test-Action: edit */
+	int		 skip;		/* X-Test-Action: body-skip */
 };
 
 static const struct conf_kw tm_table[] = {
 	DAEMON_CONF_KW(struct tm_values, daemon, "inet:8893@127.0.0.1"),
 	{ "HeaderValue", CONF_STR, "default",
 	    offsetof(struct tm_values, header_value), 0, 0, NULL },
+	{ "ConnectAction", CONF_STR, "continue",
+	    offsetof(struct tm_values, connect_action), 0, 0, NULL },
 };
 
 static const char tm_default[] =
@@ -113,6 +126,40 @@ tm_conn_get(SMFICTX *ctx)
 	return c;
 }
 
+/* verdict - a verdict named by the tests, with its reply text */
+static sfsistat
+verdict(SMFICTX *ctx, const char *name, const char *stage)
+{
+	char text[64];
+
+	snprintf(text, sizeof(text), "%s at %s", strcmp(name, "reject") == 0 ?
+	    "rejected" : "deferred", stage);
+	if (strcmp(name, "reject") == 0) {
+		smfi_setreply(ctx, "550", "5.7.1", text);
+		return SMFIS_REJECT;
+	}
+	if (strcmp(name, "tempfail") == 0) {
+		smfi_setreply(ctx, "451", "4.7.1", text);
+		return SMFIS_TEMPFAIL;
+	}
+	if (strcmp(name, "accept") == 0)
+		return SMFIS_ACCEPT;
+	if (strcmp(name, "discard") == 0)
+		return SMFIS_DISCARD;
+	return SMFIS_CONTINUE;
+}
+
+/* tm_connect - the verdict ConnectAction names */
+static sfsistat
+tm_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
+{
+	const struct tm_config *cfg = daemon_config(ctx);
+
+	(void)host;
+	(void)sa;
+	return verdict(ctx, cfg->v.connect_action, "connect");
+}
+
 /* tm_envfrom - a new message: reset the counters */
 static sfsistat
 tm_envfrom(SMFICTX *ctx, char **argv)
@@ -143,6 +190,9 @@ tm_header(SMFICTX *ctx, char *name, char *value)
 	if (strcasecmp(name, "X-Test-Action") == 0) {
 		c->reject |= strcmp(value, " reject") == 0;
 		c->edit |= strcmp(value, " edit") == 0;
+		c->skip |= strcmp(value, " body-skip") == 0;
+		if (strncmp(value, " header-", 8) == 0)
+			return verdict(ctx, value + 8, "header");
 	}
 	c->headers++;
 	if (n > c->longest)
@@ -160,7 +210,7 @@ tm_body(SMFICTX *ctx, unsigned char *p, size_t n)
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
 	c->body += n;
-	return SMFIS_CONTINUE;
+	return c->skip ? SMFIS_SKIP : SMFIS_CONTINUE;
 }
 
 /* tm_eom - add the two header fields */
@@ -218,6 +268,7 @@ static const struct daemon_desc tm_desc = {
 		.xxfi_name = "testmilter",
 		.xxfi_version = SMFI_VERSION,
 		.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS,
+		.xxfi_connect = tm_connect,
 		.xxfi_envfrom = tm_envfrom,
 		.xxfi_header = tm_header,
 		.xxfi_body = tm_body,
