@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -185,10 +186,74 @@ crypto_key_load_private_file(const char *path, struct crypto_key **out)
 	return st;
 }
 
-/* crypto_key_from_public - public key from the bytes DKIM publishes */
-enum crypto_status
-crypto_key_from_public(enum crypto_keytype type, const unsigned char *der,
-    size_t len, struct crypto_key **out)
+/*
+ * Parsed public keys, shared by every thread: OpenSSL 3 spends far more on
+ * decoding a key than on checking an RSA signature with it, and a verifier
+ * sees the same few keys over and over.  A small table, replaced round
+ * robin; each entry holds its own reference to the key.
+ */
+#define PUBCACHE_SLOTS	64
+#define PUBCACHE_MAXDER	1024		/* RSA 4096 SubjectPublicKeyInfo: 550 */
+
+static struct {
+	pthread_mutex_t	 lock;
+	struct {
+		EVP_PKEY	*pkey;
+		enum crypto_keytype type;
+		size_t		 len;
+		unsigned char	 der[PUBCACHE_MAXDER];
+	} slot[PUBCACHE_SLOTS];
+	unsigned	 next;
+} pubcache = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* pubcache_get - a new reference to the cached key, or NULL */
+static EVP_PKEY *
+pubcache_get(enum crypto_keytype type, const unsigned char *der, size_t len)
+{
+	EVP_PKEY *pkey = NULL;
+	unsigned i;
+
+	if (len > PUBCACHE_MAXDER)
+		return NULL;
+	pthread_mutex_lock(&pubcache.lock);
+	for (i = 0; i < PUBCACHE_SLOTS; i++)
+		if (pubcache.slot[i].pkey != NULL &&
+		    pubcache.slot[i].type == type &&
+		    pubcache.slot[i].len == len &&
+		    memcmp(pubcache.slot[i].der, der, len) == 0) {
+			if (EVP_PKEY_up_ref(pubcache.slot[i].pkey) == 1)
+				pkey = pubcache.slot[i].pkey;
+			break;
+		}
+	pthread_mutex_unlock(&pubcache.lock);
+	return pkey;
+}
+
+/* pubcache_put - remember a parsed key (the cache takes a reference) */
+static void
+pubcache_put(enum crypto_keytype type, const unsigned char *der, size_t len,
+    EVP_PKEY *pkey)
+{
+	EVP_PKEY *old;
+	unsigned i;
+
+	if (len > PUBCACHE_MAXDER || EVP_PKEY_up_ref(pkey) != 1)
+		return;
+	pthread_mutex_lock(&pubcache.lock);
+	i = pubcache.next++ % PUBCACHE_SLOTS;
+	old = pubcache.slot[i].pkey;
+	pubcache.slot[i].pkey = pkey;
+	pubcache.slot[i].type = type;
+	pubcache.slot[i].len = len;
+	memcpy(pubcache.slot[i].der, der, len);
+	pthread_mutex_unlock(&pubcache.lock);
+	EVP_PKEY_free(old);
+}
+
+/* public_parse - the key of crypto_key_from_public, decoded */
+static enum crypto_status
+public_parse(enum crypto_keytype type, const unsigned char *der,
+    size_t len, EVP_PKEY **out)
 {
 	const unsigned char *p = der;
 	EVP_PKEY *pkey = NULL;
@@ -226,6 +291,24 @@ crypto_key_from_public(enum crypto_keytype type, const unsigned char *der,
 		return CRYPTO_UNSUPPORTED;
 	if (pkey == NULL)
 		return crypto_fail(CRYPTO_BADKEY);
+	*out = pkey;
+	return CRYPTO_OK;
+}
+
+/* crypto_key_from_public - public key from the bytes DKIM publishes */
+enum crypto_status
+crypto_key_from_public(enum crypto_keytype type, const unsigned char *der,
+    size_t len, struct crypto_key **out)
+{
+	enum crypto_status st;
+	EVP_PKEY *pkey;
+
+	*out = NULL;
+	if ((pkey = pubcache_get(type, der, len)) == NULL) {
+		if ((st = public_parse(type, der, len, &pkey)) != CRYPTO_OK)
+			return st;
+		pubcache_put(type, der, len, pkey);
+	}
 	return key_wrap(pkey, 0, out);
 }
 
@@ -332,15 +415,29 @@ crypto_key_private_pem(const struct crypto_key *k, struct buf *out)
 	return out->failed ? CRYPTO_NOMEM : CRYPTO_OK;
 }
 
+/* The digests, fetched from the provider once rather than per use. */
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+static EVP_MD *md_sha1, *md_sha256;
+
+/* md_fetch - fetch both digests (NULL: fall back to implicit fetching) */
+static void
+md_fetch(void)
+{
+	md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+	md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	ERR_clear_error();
+}
+
 /* hash_md - the EVP digest of a hash name */
 static const EVP_MD *
 hash_md(enum crypto_hash h)
 {
+	pthread_once(&md_once, md_fetch);
 	switch (h) {
 	case CRYPTO_SHA1:
-		return EVP_sha1();
+		return md_sha1 != NULL ? md_sha1 : EVP_sha1();
 	case CRYPTO_SHA256:
-		return EVP_sha256();
+		return md_sha256 != NULL ? md_sha256 : EVP_sha256();
 	}
 	return NULL;
 }
