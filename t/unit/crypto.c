@@ -235,11 +235,69 @@ test_generate(void)
 	buf_free(&sig);
 }
 
+/*
+ * test_pubcache - parsed public keys are shared: keys of equal length are
+ * told apart, a key outlives its cache slot, and more keys than slots
+ * (70 > 64) still load and verify correctly
+ */
+static void
+test_pubcache(void)
+{
+	struct crypto_key *priv[70], *a, *b, *held;
+	struct buf raw[70], sig = BUF_INIT;
+	unsigned char dg[32];
+	int i, good = 0, wrong = 0, pass;
+
+	crypto_digest(CRYPTO_SHA256, "cache", 5, dg);
+	for (i = 0; i < 70; i++) {
+		buf_init(&raw[i]);
+		crypto_key_generate(CRYPTO_KEY_ED25519, 0, &priv[i]);
+		crypto_key_public_raw(priv[i], &raw[i]);
+	}
+	/* the first key, taken from the cache, then pushed out of it */
+	crypto_key_from_public(CRYPTO_KEY_ED25519, (unsigned char *)raw[0].s,
+	    raw[0].len, &held);
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < 70; i++) {
+			buf_reset(&sig);
+			crypto_sign_digest(priv[i], CRYPTO_SHA256, dg, 32, &sig);
+			a = b = NULL;
+			crypto_key_from_public(CRYPTO_KEY_ED25519,
+			    (unsigned char *)raw[i].s, raw[i].len, &a);
+			crypto_key_from_public(CRYPTO_KEY_ED25519,
+			    (unsigned char *)raw[(i + 1) % 70].s,
+			    raw[(i + 1) % 70].len, &b);
+			good += a != NULL && crypto_verify_digest(a,
+			    CRYPTO_SHA256, dg, 32, (unsigned char *)sig.s,
+			    sig.len) == CRYPTO_OK;
+			wrong += b != NULL && crypto_verify_digest(b,
+			    CRYPTO_SHA256, dg, 32, (unsigned char *)sig.s,
+			    sig.len) == CRYPTO_OK;
+			crypto_key_free(a);
+			crypto_key_free(b);
+		}
+	is_int(good, 140, "each of 70 keys, loaded twice through the cache, "
+	    "verifies its own signature");
+	is_int(wrong, 0, "no key verifies its neighbour's signature");
+	buf_reset(&sig);
+	crypto_sign_digest(priv[0], CRYPTO_SHA256, dg, 32, &sig);
+	ok(crypto_verify_digest(held, CRYPTO_SHA256, dg, 32,
+	    (unsigned char *)sig.s, sig.len) == CRYPTO_OK,
+	    "a key held while its cache slot was reused still verifies");
+	crypto_key_free(held);
+	for (i = 0; i < 70; i++) {
+		crypto_key_free(priv[i]);
+		buf_free(&raw[i]);
+	}
+	buf_free(&sig);
+}
+
 int
 main(void)
 {
 	test_digests();
 	test_loading();
 	test_generate();
+	test_pubcache();
 	return done_testing();
 }
