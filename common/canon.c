@@ -203,12 +203,21 @@ body_char(struct canon_body *cb, unsigned char c)
 static size_t
 plain_run(const struct canon_body *cb, const unsigned char *p, size_t n)
 {
+	static const unsigned char stop[256] = {
+		['\r'] = 1, ['\n'] = 1, [' '] = 1, ['\t'] = 1,
+	};
+	const unsigned char *e, *r;
 	size_t k;
 
-	for (k = 0; k < n; k++)
-		if (p[k] == '\r' || p[k] == '\n' || (cb->alg == CANON_RELAXED &&
-		    (p[k] == ' ' || p[k] == '\t')))
-			break;
+	if (cb->alg == CANON_SIMPLE) {
+		/* up to the line's end, then a CR inside the line */
+		e = memchr(p, '\n', n);
+		k = e != NULL ? (size_t)(e - p) : n;
+		r = memchr(p, '\r', k);
+		return r != NULL ? (size_t)(r - p) : k;
+	}
+	for (k = 0; k < n && !stop[p[k]]; k++)
+		;
 	return k;
 }
 

@@ -82,6 +82,97 @@ run_body(enum canon_alg a, const char *in, size_t len, size_t step,
 	canon_body_free(cb);
 }
 
+/*
+ * ref_body - RFC 6376 3.4.3/3.4.4 written plainly, on the whole body: a
+ * line ends at LF (one CR before it belongs to the line end), a last
+ * unterminated line counts, trailing empty lines go
+ */
+static void
+ref_body(enum canon_alg a, const char *in, size_t len, struct buf *out)
+{
+	struct buf line = BUF_INIT;
+	size_t i = 0, e, keep = 0, j;
+	int wsp;
+
+	buf_reset(out);
+	buf_append(out, "", 0);
+	while (i < len) {
+		for (e = i; e < len && in[e] != '\n'; e++)
+			;
+		j = e < len && e > i && in[e - 1] == '\r' ? e - 1 : e;
+		buf_reset(&line);
+		buf_append(&line, "", 0);
+		for (wsp = 0; i < j; i++) {
+			if (a == CANON_RELAXED && (in[i] == ' ' || in[i] == '\t')) {
+				wsp = 1;
+				continue;
+			}
+			if (wsp)
+				buf_putc(&line, ' ');
+			wsp = 0;
+			buf_putc(&line, in[i]);
+		}
+		buf_append(out, line.s, line.len);
+		buf_puts(out, "\r\n");
+		if (line.len > 0)
+			keep = out->len;
+		i = e + 1;
+	}
+	out->len = keep;
+	out->s[keep] = '\0';
+	if (a == CANON_SIMPLE && keep == 0)
+		buf_puts(out, "\r\n");
+	buf_free(&line);
+}
+
+/* test_random - random bodies in random chunks against ref_body */
+static void
+test_random(void)
+{
+	static const char alphabet[] = "ab \t\r\n";
+	struct buf in = BUF_INIT, got = BUF_INIT, want = BUF_INIT;
+	struct canon_body *cb;
+	unsigned long seed = 20261123;
+	size_t i, k, len;
+	int a, n, bad[2] = { 0, 0 };
+
+	for (n = 0; n < 4000; n++) {
+		seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+		len = (seed >> 33) % 200;
+		buf_reset(&in);
+		for (i = 0; i < len; i++) {
+			seed = seed * 6364136223846793005UL + 1;
+			buf_putc(&in, alphabet[(seed >> 33) % 6]);
+		}
+		for (a = 0; a < 2; a++) {
+			ref_body(a ? CANON_RELAXED : CANON_SIMPLE, in.s, in.len,
+			    &want);
+			buf_reset(&got);
+			buf_append(&got, "", 0);
+			cb = canon_body_new(a ? CANON_RELAXED : CANON_SIMPLE,
+			    collect, &got);
+			for (i = 0; i < in.len; i += k) {
+				seed = seed * 6364136223846793005UL + 1;
+				k = 1 + (seed >> 33) % 50;
+				if (k > in.len - i)
+					k = in.len - i;
+				canon_body_update(cb,
+				    (const unsigned char *)in.s + i, k);
+			}
+			canon_body_final(cb);
+			canon_body_free(cb);
+			bad[a] += got.len != want.len ||
+			    memcmp(got.s, want.s, got.len) != 0;
+		}
+	}
+	is_int(bad[0], 0, "simple: 4000 random bodies in random chunks match "
+	    "a plain reading of RFC 6376");
+	is_int(bad[1], 0, "relaxed: the same 4000 bodies match too");
+	buf_free(&in);
+	buf_free(&got);
+	buf_free(&want);
+}
+
 /* test_selection - bottom-up picking, oversigning, limits */
 static void
 test_selection(void)
@@ -158,6 +249,7 @@ main(void)
 	    canon_parse("nowsp/simple", 12, &hc, &bc) == -1,
 	    "unknown canonicalizations are refused");
 	test_selection();
+	test_random();
 	buf_free(&out);
 	buf_free(&big);
 	buf_free(&ref);
