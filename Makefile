@@ -40,7 +40,7 @@ VERSION	:= 0.1.0
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -pthread -Icommon -It $(WARN) $(CFLAGS) \
 	     $(SANFLAGS) $(PKG_CFLAGS) -DVERSION='"$(VERSION)"' \
 	     -DSYSCONFDIR='"$(SYSCONFDIR)"' -MMD -MP
-LDLIBS	= $(PKG_LIBS) -lmilter -pthread
+LDLIBS	= $(PKG_LIBS) -pthread
 
 # Every directory's objects go under $(B); libcommon.a holds common/.
 COMMON_SRC := $(wildcard common/*.c)

@@ -27,21 +27,19 @@
  *	process holds it), sets the UMask, opens the milter socket (removing
  *	a stale UNIX socket, turning Nagle off on a TCP listener), detaches
  *	unless told to stay in the foreground, writes the PidFile, drops
- *	privileges to UserID and serves through libmilter.
+ *	privileges to UserID and serves the MTA through milter(3).
  *
- *	libmilter runs in its own thread, with SIGHUP, SIGUSR1, SIGTERM and
- *	SIGINT blocked, so the kernel delivers them to the main thread,
- *	whose handler writes the signal number to a pipe that the main
- *	thread reads.  libmilter's own signal thread would stop the milter
- *	on SIGHUP and drop connections on SIGINT; this module's sigwait()
- *	takes those signals out of its set, so it never sees them.
+ *	The milter engine runs in its own threads, with SIGHUP, SIGUSR1,
+ *	SIGTERM and SIGINT blocked, so the kernel delivers them to the main
+ *	thread, whose handler writes the signal number to a pipe that the
+ *	main thread reads.
  *	SIGHUP, SIGUSR1	reload the configuration; a failed reload logs why
  *			and keeps the old one.  Connections keep the config
  *			they started with until they close.
  *	SIGTERM, SIGINT	answer new connections and messages with a temporary
  *			failure, let messages in flight finish (at most
  *			DAEMON_DRAIN_SECONDS; a second signal cuts that
- *			short), stop libmilter, remove the PidFile and
+ *			short), stop the engine, remove the PidFile and
  *			return 0.  Connections idle between messages are
  *			closed.
  *
@@ -49,7 +47,7 @@
  *	UMask, Background, MilterDebug, Syslog, SyslogFacility) are kept
  *	across a reload; a change is logged as needing a restart.
  *
- *	libmilter's packet limit is raised to DAEMON_MAX_DATA_SIZE so that
+ *	Milter packets may carry up to DAEMON_MAX_DATA_SIZE bytes, so that
  *	header fields up to that size (Postfix's header_size_limit is 100 KB
  *	by default) are processed instead of the connection being dropped.
  * DIAGNOSTICS
@@ -62,11 +60,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <grp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +84,7 @@
 #include "crypto.h"
 #include "daemon.h"
 #include "log.h"
+#include "milter.h"
 
 #define DAEMON_PWBUF_MAX	(1024 * 1024)	/* getpwnam_r scratch bound */
 
@@ -93,7 +94,7 @@ struct cfgref {
 	unsigned long	 refs;		/* +1 while it is the current one */
 };
 
-/* Per-connection state, in libmilter's private-data slot. */
+/* Per-connection state, in the milter private-data slot. */
 struct conn {
 	struct cfgref	*ref;
 	void		*priv;		/* the daemon's */
@@ -120,15 +121,17 @@ static struct {
 	struct cfgref	*current;
 	unsigned long	 nmsg;		/* messages in flight */
 	int		 stopping;	/* no new connections or messages */
-	struct buf	 conn_spec;	/* what smfi_setconn() was given */
+	int		 lfd;		/* the listening socket */
+	char		*unix_path;	/* its path, to remove at the end */
+	struct smfiDesc	 wrapped;	/* the callbacks milter_run calls */
 	int		 sig_pipe[2];	/* signal handler -> main thread */
 	int		 pid_fd;	/* the locked PidFile, or -1 */
 	char		*pid_path;
-	int		 milter_status;	/* smfi_main() result */
-	struct sockaddr_storage wake_addr; /* where the listener is */
-	socklen_t	 wake_len;	/* 0: not found */
+	int		 milter_status;	/* milter_run() result */
+	long		 milter_debug;	/* MilterDebug at start */
 } rt = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.lfd = -1,
 	.sig_pipe = { -1, -1 },
 	.pid_fd = -1,
 };
@@ -404,7 +407,7 @@ daemon_sock_parse(const char *spec, struct daemon_sock *s, struct buf *err)
 	return 0;
 }
 
-/* daemon_sock_format - the spec as libmilter reads it, appended to out */
+/* daemon_sock_format - the spec in its canonical form, appended to out */
 int
 daemon_sock_format(const struct daemon_sock *s, struct buf *out)
 {
@@ -417,7 +420,7 @@ daemon_sock_format(const struct daemon_sock *s, struct buf *out)
 	    "inet6", s->port);
 	if (s->host[0] == '\0')
 		return out->failed ? -1 : 0;
-	/* libmilter reads "[literal]" as an address, anything else as a name */
+	/* "[literal]" is an address, anything else a name */
 	literal = inet_pton(s->family == DAEMON_SOCK_INET ? AF_INET : AF_INET6,
 	    s->host, a) == 1;
 	return buf_printf(out, literal ? "@[%s]" : "@%s", s->host);
@@ -995,28 +998,28 @@ rt_close(SMFICTX *ctx)
 	return r;
 }
 
-/* rt_register - hand libmilter the wrapped callbacks */
-static int
+/* rt_register - the wrapped callbacks the engine calls */
+static void
 rt_register(void)
 {
-	struct smfiDesc w = M;
+	struct smfiDesc *w = &rt.wrapped;
 
-	w.xxfi_name = (char *)(M.xxfi_name != NULL ? M.xxfi_name :
+	*w = M;
+	w->xxfi_name = (char *)(M.xxfi_name != NULL ? M.xxfi_name :
 	    rt.desc->name);
-	w.xxfi_negotiate = rt_negotiate;
-	w.xxfi_connect = M.xxfi_connect ? rt_connect : NULL;
-	w.xxfi_helo = M.xxfi_helo ? rt_helo : NULL;
-	w.xxfi_envfrom = rt_envfrom;	/* these three track messages */
-	w.xxfi_envrcpt = M.xxfi_envrcpt ? rt_envrcpt : NULL;
-	w.xxfi_data = M.xxfi_data ? rt_data : NULL;
-	w.xxfi_header = M.xxfi_header ? rt_header : NULL;
-	w.xxfi_eoh = M.xxfi_eoh ? rt_eoh : NULL;
-	w.xxfi_body = M.xxfi_body ? rt_body : NULL;
-	w.xxfi_eom = rt_eom;
-	w.xxfi_abort = rt_abort;
-	w.xxfi_unknown = M.xxfi_unknown ? rt_unknown : NULL;
-	w.xxfi_close = rt_close;
-	return smfi_register(w) == MI_SUCCESS ? 0 : -1;
+	w->xxfi_negotiate = rt_negotiate;
+	w->xxfi_connect = M.xxfi_connect ? rt_connect : NULL;
+	w->xxfi_helo = M.xxfi_helo ? rt_helo : NULL;
+	w->xxfi_envfrom = rt_envfrom;	/* these three track messages */
+	w->xxfi_envrcpt = M.xxfi_envrcpt ? rt_envrcpt : NULL;
+	w->xxfi_data = M.xxfi_data ? rt_data : NULL;
+	w->xxfi_header = M.xxfi_header ? rt_header : NULL;
+	w->xxfi_eoh = M.xxfi_eoh ? rt_eoh : NULL;
+	w->xxfi_body = M.xxfi_body ? rt_body : NULL;
+	w->xxfi_eom = rt_eom;
+	w->xxfi_abort = rt_abort;
+	w->xxfi_unknown = M.xxfi_unknown ? rt_unknown : NULL;
+	w->xxfi_close = rt_close;
 }
 
 #undef M
@@ -1084,110 +1087,93 @@ pidfile_remove(void)
 	rt.pid_path = NULL;
 }
 
-/* listener_matches - whether a bound address is the one s names */
+/* sock_addr - the address a TCP socket spec names; -1 with err set */
 static int
-listener_matches(const struct sockaddr_storage *ss, const struct daemon_sock *s)
+sock_addr(const struct daemon_sock *s, struct sockaddr_storage *ss,
+    socklen_t *len, struct buf *err)
 {
-	const struct sockaddr_in *in4 = (const struct sockaddr_in *)ss;
-	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
-	const struct sockaddr_un *un = (const struct sockaddr_un *)ss;
+	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+	struct addrinfo hints, *res;
+	int family = s->family == DAEMON_SOCK_INET ? AF_INET : AF_INET6, r;
 
-	switch (ss->ss_family) {
-	case AF_INET:
-		return s->family != DAEMON_SOCK_UNIX &&
-		    ntohs(in4->sin_port) == s->port;
-	case AF_INET6:
-		return s->family != DAEMON_SOCK_UNIX &&
-		    ntohs(in6->sin6_port) == s->port;
-	case AF_UNIX:
-		return s->family == DAEMON_SOCK_UNIX &&
-		    strncmp(un->sun_path, s->path, sizeof(un->sun_path)) == 0;
+	memset(ss, 0, sizeof(*ss));
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = family;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	if (s->host[0] != '\0' && (r = getaddrinfo(s->host, NULL, &hints,
+	    &res)) != 0) {
+		buf_printf(err, "socket host \"%s\": %s", s->host,
+		    gai_strerror(r));
+		return -1;
+	}
+	if (s->host[0] != '\0') {
+		memcpy(ss, res->ai_addr, res->ai_addrlen);
+		freeaddrinfo(res);
+	}
+	ss->ss_family = (sa_family_t)family;
+	if (family == AF_INET) {
+		in4->sin_port = htons((uint16_t)s->port);
+		*len = sizeof(*in4);
+	} else {
+		in6->sin6_port = htons((uint16_t)s->port);
+		*len = sizeof(*in6);
 	}
 	return 0;
 }
 
-/* find_listener - find the socket libmilter listens on (it does not
- * tell): turn Nagle off on a TCP one, as accepted sockets inherit it and
- * a reply split over two writes would otherwise wait for the MTA's
- * delayed acknowledgement; and note its address for wake_listener() */
+/*
+ * listen_socket - open the listening socket: a UNIX socket replaces a
+ * stale file (start_listen has checked that no process serves it); a TCP
+ * one gets SO_REUSEADDR and TCP_NODELAY, which accepted sockets inherit,
+ * so that no reply of several packets waits for the MTA's delayed
+ * acknowledgement
+ */
 static int
-find_listener(const struct daemon_sock *s)
+listen_socket(const struct daemon_sock *s, uid_t uid, gid_t gid,
+    int chown_it, struct buf *err)
 {
 	struct sockaddr_storage ss;
+	struct sockaddr_un *un = (struct sockaddr_un *)&ss;
 	socklen_t len;
-	int fd, on;
+	int fd, on = 1;
 
-	for (fd = 0; fd < DAEMON_FD_SCAN_MAX; fd++) {
-		len = sizeof(on);
-		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) < 0 ||
-		    !on)
-			continue;
-		memset(&ss, 0, sizeof(ss));
-		len = sizeof(ss);
-		if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0 ||
-		    !listener_matches(&ss, s))
-			continue;
-		on = 1;
-		if (ss.ss_family != AF_UNIX && setsockopt(fd, IPPROTO_TCP,
-		    TCP_NODELAY, &on, sizeof(on)) < 0) {
-			log_warn("TCP_NODELAY on the listening socket");
+	memset(&ss, 0, sizeof(ss));
+	if (s->family == DAEMON_SOCK_UNIX) {
+		un->sun_family = AF_UNIX;
+		memcpy(un->sun_path, s->path, strlen(s->path) + 1);
+		len = sizeof(*un);
+		if (unlink(s->path) < 0 && errno != ENOENT) {
+			buf_printf(err, "cannot remove the old socket %s: %s",
+			    s->path, strerror(errno));
 			return -1;
 		}
-		if (ss.ss_family == AF_INET && ((struct sockaddr_in *)&ss)->
-		    sin_addr.s_addr == htonl(INADDR_ANY))
-			((struct sockaddr_in *)&ss)->sin_addr.s_addr =
-			    htonl(INADDR_LOOPBACK);
-		if (ss.ss_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(
-		    &((struct sockaddr_in6 *)&ss)->sin6_addr))
-			((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_loopback;
-		rt.wake_addr = ss;
-		rt.wake_len = len;
-		return 0;
-	}
-	return -1;
-}
-
-/* wake_listener - connect to our own listener: libmilter polls it for
- * up to five seconds with a lock held that smfi_stop() needs */
-static void
-wake_listener(void)
-{
-	int fd;
-
-	if (rt.wake_len == 0)
-		return;
-	fd = socket(rt.wake_addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC |
-	    SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return;
-	(void)connect(fd, (struct sockaddr *)&rt.wake_addr, rt.wake_len);
-	close(fd);
-}
-
-/* open_socket - give libmilter the socket and open it */
-static int
-open_socket(const struct daemon_conf *dc, uid_t uid, gid_t gid, int chown_it)
-{
-	struct daemon_sock s;
-	struct buf err = BUF_INIT;
-
-	if (daemon_sock_parse(dc->socket, &s, &err) < 0 ||
-	    daemon_sock_format(&s, &rt.conn_spec) < 0) {
-		log_warnx("%s", buf_str(&err));
-		buf_free(&err);
+	} else if (sock_addr(s, &ss, &len, err) < 0)
+		return -1;
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		buf_printf(err, "socket: %s", strerror(errno));
 		return -1;
 	}
-	if (smfi_setconn(rt.conn_spec.s) != MI_SUCCESS ||
-	    smfi_opensocket(1) != MI_SUCCESS) {
-		log_warnx("cannot listen on %s", dc->socket);
+	if (s->family != DAEMON_SOCK_UNIX && (setsockopt(fd, SOL_SOCKET,
+	    SO_REUSEADDR, &on, sizeof(on)) < 0 || setsockopt(fd, IPPROTO_TCP,
+	    TCP_NODELAY, &on, sizeof(on)) < 0))
+		log_warn("socket options on the listening socket");
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0 ||
+	    listen(fd, SOMAXCONN) < 0) {
+		buf_printf(err, "cannot listen on %s: %s", s->family ==
+		    DAEMON_SOCK_UNIX ? s->path : "that address",
+		    strerror(errno));
+		close(fd);
 		return -1;
 	}
-	if (s.family == DAEMON_SOCK_UNIX && chown_it &&
-	    chown(s.path, uid, gid) < 0)
-		log_warn("chown %s", s.path);
-	if (find_listener(&s) < 0 && s.family != DAEMON_SOCK_UNIX)
-		log_warnx("no TCP listener found for %s; replies may be "
-		    "delayed by Nagle's algorithm", dc->socket);
+	if (s->family == DAEMON_SOCK_UNIX) {
+		if (chown_it && chown(s->path, uid, gid) < 0)
+			log_warn("chown %s", s->path);
+		if ((rt.unix_path = strdup(s->path)) == NULL)
+			log_warnx("out of memory");
+	}
+	rt.lfd = fd;
 	return 0;
 }
 
@@ -1365,35 +1351,6 @@ reload(void)
 	log_info("configuration reloaded");
 }
 
-/*
- * sigwait - libmilter's signal thread waits here for SIGHUP, SIGTERM or
- * SIGINT and stops the milter on any of them (on SIGINT dropping open
- * connections).  Once daemon_run() has started, the runtime handles those
- * signals itself (reload, graceful stop), so it takes them out of every
- * sigwait() set and that thread waits for nothing.  Nothing else in these
- * daemons calls sigwait(); this definition in the executable takes the
- * place of the C library's for libmilter too.
- */
-int
-sigwait(const sigset_t *set, int *sig)
-{
-	sigset_t s = *set;
-	int r;
-
-	if (rt.desc != NULL) {
-		sigdelset(&s, SIGHUP);
-		sigdelset(&s, SIGTERM);
-		sigdelset(&s, SIGINT);
-	}
-	do
-		r = sigwaitinfo(&s, NULL);
-	while (r < 0 && errno == EINTR);
-	if (r < 0)
-		return errno;
-	*sig = r;
-	return 0;
-}
-
 /* on_signal - hand the signal number to the main thread */
 static void
 on_signal(int sig)
@@ -1433,7 +1390,7 @@ signals_init(void)
 	return 0;
 }
 
-/* milter_thread - run libmilter; tell the main thread when it returns */
+/* milter_thread - run the engine; tell the main thread when it returns */
 static void *
 milter_thread(void *arg)
 {
@@ -1441,22 +1398,14 @@ milter_thread(void *arg)
 	ssize_t w;
 
 	(void)arg;
-	rt.milter_status = smfi_main() == MI_SUCCESS ? 0 : 1;
+	rt.milter_status = milter_run(rt.lfd, &rt.wrapped,
+	    DAEMON_MAX_DATA_SIZE, (int)rt.milter_debug) == 0 ? 0 : 1;
 	w = write(rt.sig_pipe[1], &c, 1);
 	(void)w;
 	return NULL;
 }
 
-/* stop_thread - smfi_stop() waits for the listener; see wake_listener() */
-static void *
-stop_thread(void *arg)
-{
-	(void)arg;
-	smfi_stop();
-	return NULL;
-}
-
-/* next_event - the next signal number (0: libmilter ended; -1: none
+/* next_event - the next signal number (0: the engine ended; -1: none
  * within ms milliseconds) */
 static int
 next_event(int ms)
@@ -1511,16 +1460,16 @@ may_stop_milter(const struct timespec *t0, int hurry)
 }
 
 /*
- * serve - run libmilter in its own thread and handle signals here.
+ * serve - run the engine in its own thread and handle signals here.
  * Stopping: new connections and messages get a temporary failure while
- * the messages in flight finish; only then is libmilter told to stop,
- * because the worker-pool libmilter drops every session at once.
+ * the messages in flight finish; only then is the engine told to stop,
+ * which closes every connection at once.
  */
 static int
 serve(void)
 {
 	sigset_t set, old;
-	pthread_t t, stopper;
+	pthread_t t;
 	struct timespec t0 = { 0, 0 };
 	int ev, stopping = 0, hurry = 0, stopped = 0;
 
@@ -1548,16 +1497,17 @@ serve(void)
 		}
 		if (stopping && !stopped && may_stop_milter(&t0, hurry)) {
 			stopped = 1;
-			if (pthread_create(&stopper, NULL, stop_thread,
-			    NULL) != 0)
-				smfi_stop();
-			else
-				pthread_detach(stopper);
+			milter_stop();
 		}
-		if (stopped)
-			wake_listener();
 	}
 	pthread_join(t, NULL);
+	close(rt.lfd);
+	rt.lfd = -1;
+	if (rt.unix_path != NULL && unlink(rt.unix_path) < 0 &&
+	    errno != ENOENT)
+		log_warn("cannot remove the socket %s", rt.unix_path);
+	free(rt.unix_path);
+	rt.unix_path = NULL;
 	return rt.milter_status;
 }
 
@@ -1577,12 +1527,8 @@ start_listen(const struct daemon_conf *dc, uid_t uid, gid_t gid, int become,
 
 	if (dc->umask != NULL && daemon_umask_parse(dc->umask, &mask) == 0)
 		umask(mask);
-	if (rt_register() < 0) {
-		buf_puts(err, "smfi_register failed");
-		return -1;
-	}
-	smfi_setmaxdatasize(DAEMON_MAX_DATA_SIZE);
-	smfi_setdbg((int)dc->milter_debug);
+	rt_register();
+	rt.milter_debug = dc->milter_debug;
 	if (dc->pidfile != NULL && pidfile_lock(dc->pidfile) < 0)
 		return -1;
 	if (daemon_sock_parse(dc->socket, &s, err) < 0)
@@ -1592,7 +1538,7 @@ start_listen(const struct daemon_conf *dc, uid_t uid, gid_t gid, int become,
 		    s.path);
 		return -1;
 	}
-	return open_socket(dc, uid, gid, become);
+	return listen_socket(&s, uid, gid, become, err);
 }
 
 /* start - from a loaded config to serving; returns the exit status */

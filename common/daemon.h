@@ -5,7 +5,7 @@
  * configuration, callbacks) and hands its argv to daemon_args() and
  * daemon_run().  The runtime parses the command line, loads the
  * configuration, opens the milter socket, daemonizes, drops privileges,
- * serves with libmilter and reloads the configuration on SIGHUP or SIGUSR1
+ * serves the MTA (milter(3), our engine for the libmilter API) and reloads the configuration on SIGHUP or SIGUSR1
  * without dropping connections.
  *
  * Configuration objects are the daemon's own (void *): load_config()
@@ -15,17 +15,15 @@
  * changes the rules in the middle of a connection.  Inside a milter
  * callback, daemon_config(ctx) returns that object.
  *
- * The runtime owns libmilter's private-data slot: daemons must use
+ * The runtime owns the milter private-data slot: daemons must use
  * daemon_setpriv()/daemon_getpriv(), never smfi_setpriv()/smfi_getpriv().
  * It always registers MAIL, end-of-message and abort callbacks (calling
  * the daemon's when it has them) to know which messages are in flight:
- * on SIGTERM new messages get a temporary failure and libmilter is only
+ * on SIGTERM new messages get a temporary failure and the engine is only
  * stopped once those in flight are done.
  *
- * Signals: SIGHUP and SIGUSR1 reload, SIGTERM and SIGINT stop.  daemon.c
- * defines sigwait() to keep libmilter's own signal thread (which would
- * stop the milter on SIGHUP) away from these four; nothing else in a
- * daemon may rely on sigwait() for them.
+ * Signals: SIGHUP and SIGUSR1 reload, SIGTERM and SIGINT stop; the main
+ * thread takes them, nothing else in a daemon may wait for them.
  *
  * The keywords every daemon accepts (Socket, PidFile, UserID, UMask,
  * Syslog, SyslogFacility, Background, MilterDebug, and the AutoRestart
@@ -59,7 +57,7 @@ struct daemon_conf {
 	int	 syslog;		/* Syslog: log to syslog */
 	char	*syslog_facility;	/* SyslogFacility: "mail", ... */
 	int	 background;		/* Background: detach (-f overrides) */
-	long	 milter_debug;		/* MilterDebug: libmilter debug level */
+	long	 milter_debug;		/* MilterDebug: protocol tracing */
 };
 
 /*
@@ -132,7 +130,7 @@ struct daemon_desc {
 	 * network); warning lines appended to out; may be NULL
 	 */
 	void		 (*check_config)(void *, struct buf *out);
-	/* libmilter callbacks, flags and version; xxfi_name may be NULL */
+	/* milter callbacks, flags and version; xxfi_name may be NULL */
 	struct smfiDesc	 milter;
 	/*
 	 * Protocol flags to request when milter.xxfi_negotiate is NULL
@@ -192,7 +190,7 @@ void	*daemon_load(const struct daemon_desc *, const struct daemon_opts *,
 /* daemon_sock_parse - parse a Socket spec; -1 with err set if malformed */
 int	 daemon_sock_parse(const char *spec, struct daemon_sock *,
 	    struct buf *err);
-/* daemon_sock_format - the spec as libmilter reads it, appended to out */
+/* daemon_sock_format - the spec in its canonical form, appended to out */
 int	 daemon_sock_format(const struct daemon_sock *, struct buf *out);
 /* daemon_umask_parse - octal UMask text to a mode; -1 if malformed */
 int	 daemon_umask_parse(const char *, mode_t *);

@@ -123,7 +123,7 @@ mlfi_body(SMFICTX *ctx, unsigned char *p, size_t n)
 	return SMFIS_CONTINUE;
 }
 
-/* apply_edit - one header edit through libmilter; -1 on failure */
+/* apply_edit - one header edit for the MTA; -1 on failure */
 static int
 apply_edit(SMFICTX *ctx, const struct dkimd_edit *e)
 {

@@ -138,7 +138,7 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 	return SMFIS_CONTINUE;
 }
 
-/* apply_edit - one header edit through libmilter; -1 on failure */
+/* apply_edit - one header edit for the MTA; -1 on failure */
 static int
 apply_edit(SMFICTX *ctx, const struct spfd_edit *e)
 {

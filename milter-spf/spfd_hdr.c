@@ -13,9 +13,9 @@
  *	'\'.  Every value is cleaned first (spfd_hdr_clean), so the client
  *	cannot end the field, start another, or leave a quote open.
  *
- *	spfd_hdr_reply() prepares a reply text for libmilter, which refuses
- *	CR and LF and, like Sendmail, reads '%' as a format character
- *	(Postfix turns "%%" back into "%").
+ *	spfd_hdr_reply() prepares a reply text for smfi_setreply, which
+ *	refuses CR and LF; Sendmail reads '%' as a format character and
+ *	Postfix turns "%%" back into "%", so '%' is doubled.
  * SEE ALSO
  *	RFC 7208 section 9.1, RFC 5322 section 3.2 (atext, quoted-string),
  *	smfi_setreply(3)
