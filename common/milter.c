@@ -34,7 +34,7 @@
  *	connect or negotiation data.  Commands out of protocol order are
  *	treated as libmilter treats them: an open message is aborted and
  *	the command is taken as if after HELO, or ignored if it cannot
- *	follow HELO either.
+ *	follow HELO either.  QUIT is taken at any time.
  *
  *	When a connection ends, however it ends, the abort callback runs if
  *	a message was open, then the close callback.  milter_stop() shuts
@@ -114,7 +114,7 @@ struct smfi_str {
 	int		 fd;
 	const struct smfiDesc *desc;
 	enum st		 state;
-	unsigned	 next_ok[ST_Q_NC + 1];	/* next_ok, less skipped steps */
+	unsigned	 skipped;	/* states of steps not sent */
 	unsigned long	 aflags;	/* actions agreed */
 	unsigned long	 pflags;	/* protocol options agreed */
 	unsigned long	 mta_pflags;	/* what the MTA offered */
@@ -565,8 +565,6 @@ answer(SMFICTX *ctx, sfsistat r, int keep_state)
 		    (r == SMFIS_TEMPFAIL ? '4' : '5')) {
 			queue(ctx, SMFIR_REPLYCODE, ctx->reply,
 			    strlen(ctx->reply) + 1);
-			free(ctx->reply);
-			ctx->reply = NULL;
 		} else
 			queue(ctx, r == SMFIS_REJECT ? SMFIR_REJECT :
 			    SMFIR_TEMPFAIL, NULL, 0);
@@ -588,6 +586,8 @@ answer(SMFICTX *ctx, sfsistat r, int keep_state)
 		r = SMFIS_CONTINUE;
 		break;
 	}
+	free(ctx->reply);		/* a text is for one reply only */
+	ctx->reply = NULL;
 	if (flush(ctx) < 0)
 		return FAIL;
 	if (r != SMFIS_CONTINUE && !keep_state)
@@ -595,11 +595,7 @@ answer(SMFICTX *ctx, sfsistat r, int keep_state)
 	return GO_ON;
 }
 
-/*
- * skip_steps - the order of states once the steps the MTA will not send
- * are left out: a state may be followed by whatever may follow a skipped
- * state that may follow it
- */
+/* skip_steps - the states of the steps the MTA agreed not to send */
 static void
 skip_steps(SMFICTX *ctx)
 {
@@ -608,22 +604,29 @@ skip_steps(SMFICTX *ctx)
 		{ SMFIP_NOMAIL, ST_MAIL }, { SMFIP_NORCPT, ST_RCPT },
 		{ SMFIP_NODATA, ST_DATA }, { SMFIP_NOHDRS, ST_HDRS },
 		{ SMFIP_NOEOH, ST_EOHS }, { SMFIP_NOBODY, ST_BODY },
-		{ SMFIP_NOUNKNOWN, ST_UNKN },
 	};
-	unsigned skipped = 0, before;
-	size_t i, k;
+	size_t k;
 
+	ctx->skipped = 0;
 	for (k = 0; k < sizeof(skip) / sizeof(skip[0]); k++)
 		if (ctx->pflags & skip[k].opt)
-			skipped |= BIT(skip[k].st);
-	for (i = 0; i <= ST_Q_NC; i++) {
-		ctx->next_ok[i] = next_ok[i];
-		do {
-			before = ctx->next_ok[i];
-			for (k = 0; k <= ST_Q_NC; k++)
-				if (ctx->next_ok[i] & skipped & BIT(k))
-					ctx->next_ok[i] |= next_ok[k];
-		} while (ctx->next_ok[i] != before);
+			ctx->skipped |= BIT(skip[k].st);
+}
+
+/*
+ * may_follow - whether state next may follow the current one: directly,
+ * or after the following states in protocol order that the MTA skips
+ */
+static int
+may_follow(const SMFICTX *ctx, enum st from, enum st next)
+{
+	unsigned s = from;
+
+	for (;;) {
+		if (next_ok[s] & BIT(next))
+			return 1;
+		if (++s > ST_Q_NC || !(ctx->skipped & BIT(s)))
+			return 0;
 	}
 }
 
@@ -858,11 +861,13 @@ command(SMFICTX *ctx, char cmd, char *data, size_t len)
 		    (unsigned char)cmd);
 		return FAIL;
 	}
-	if (!(ctx->next_ok[ctx->state] & BIT(next))) {
+	if (next == ST_QUIT || next == ST_Q_NC)
+		abort_msg(ctx);		/* a quit may come at any time */
+	else if (!may_follow(ctx, ctx->state, (enum st)next)) {
 		/* out of order: end an open message, go on as after HELO */
 		abort_msg(ctx);
 		ctx->state = ST_HELO;
-		if (!(ctx->next_ok[ST_HELO] & BIT(next)))
+		if (!may_follow(ctx, ST_HELO, (enum st)next))
 			return GO_ON;	/* ignored */
 	}
 	ctx->state = (enum st)next;
@@ -958,7 +963,6 @@ session(int fd)
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.fd = fd;
 	ctx.state = ST_INIT;
-	memcpy(ctx.next_ok, next_ok, sizeof(ctx.next_ok));
 	buf_init(&ctx.out);
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
