@@ -233,6 +233,42 @@ body_eol(struct canon_body *cb)
 		cb->empty_lines++;
 }
 
+/*
+ * simple_span - at a line start, the length of the complete lines from p
+ * on that simple canonicalization leaves as they are: each non-empty and
+ * ending in CRLF (empty lines may have to be held back, and a bare LF
+ * becomes CRLF)
+ */
+static size_t
+simple_span(const unsigned char *p, size_t n)
+{
+	const unsigned char *e;
+	size_t i = 0, k;
+
+	while (i < n && (e = memchr(p + i, '\n', n - i)) != NULL) {
+		k = (size_t)(e - p);
+		if (k < i + 2 || p[k - 1] != '\r')
+			break;		/* an empty line, or a bare LF */
+		i = k + 1;
+	}
+	return i;
+}
+
+/* simple_pass - output a span of simple_span() unchanged, after the empty
+ * lines held back and the queued output */
+static void
+simple_pass(struct canon_body *cb, const unsigned char *p, size_t n)
+{
+	for (; cb->empty_lines > 0; cb->empty_lines--)
+		body_emit(cb, "\r\n", 2);
+	if (cb->olen > 0) {
+		cb->out(cb->arg, cb->obuf, cb->olen);
+		cb->olen = 0;
+	}
+	cb->out(cb->arg, p, n);
+	cb->any_output = 1;
+}
+
 /* canon_body_update - canonicalize one raw chunk */
 void
 canon_body_update(struct canon_body *cb, const unsigned char *p, size_t n)
@@ -240,6 +276,13 @@ canon_body_update(struct canon_body *cb, const unsigned char *p, size_t n)
 	size_t i, k;
 
 	for (i = 0; i < n; i++) {
+		/* simple: whole lines that stay as they are, passed at once */
+		if (cb->alg == CANON_SIMPLE && !cb->pending_cr &&
+		    !cb->line_content && (k = simple_span(p + i, n - i)) > 0) {
+			simple_pass(cb, p + i, k);
+			i += k - 1;
+			continue;
+		}
 		/* the common case: a run of ordinary bytes, copied at once */
 		if (!cb->pending_cr && (k = plain_run(cb, p + i, n - i)) > 0) {
 			body_run(cb, p + i, k);

@@ -129,7 +129,7 @@ ref_body(enum canon_alg a, const char *in, size_t len, struct buf *out)
 static void
 test_random(void)
 {
-	static const char alphabet[] = "ab \t\r\n";
+	static const char alphabet[] = "ab \t\r\n\r\n";
 	struct buf in = BUF_INIT, got = BUF_INIT, want = BUF_INIT;
 	struct canon_body *cb;
 	unsigned long seed = 20261123;
@@ -138,11 +138,11 @@ test_random(void)
 
 	for (n = 0; n < 4000; n++) {
 		seed = seed * 6364136223846793005UL + 1442695040888963407UL;
-		len = (seed >> 33) % 200;
+		len = (seed >> 33) % 400;
 		buf_reset(&in);
 		for (i = 0; i < len; i++) {
 			seed = seed * 6364136223846793005UL + 1;
-			buf_putc(&in, alphabet[(seed >> 33) % 6]);
+			buf_putc(&in, alphabet[(seed >> 33) % 8]);
 		}
 		for (a = 0; a < 2; a++) {
 			ref_body(a ? CANON_RELAXED : CANON_SIMPLE, in.s, in.len,
