@@ -109,6 +109,10 @@ struct conn {
  * The steps the MTA need not wait for (no reply): the daemon's verdict at
  * one of them is held and given at the next step that replies, MAIL for
  * connect and HELO, end of message for header, end of header and body.
+ * MAIL itself is reply-less when the daemon has a RCPT callback, whose
+ * reply then carries what MAIL would have said; without one, MAIL
+ * answers, so that a message refused there (while stopping, say) is
+ * refused before its data.
  */
 #define RT_NOREPLY	(SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_HDR | \
 			 SMFIP_NR_EOH | SMFIP_NR_BODY)
@@ -783,10 +787,11 @@ rt_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			want |= steps[i].bit;
 	*pf0 = M.xxfi_flags;
 	if (c != NULL)
-		want |= RT_NOREPLY;
+		want |= RT_NOREPLY | (M.xxfi_envrcpt != NULL ?
+		    SMFIP_NR_MAIL : 0);
 	*pf1 = want & f1;
 	if (c != NULL)
-		c->nr = *pf1 & RT_NOREPLY;
+		c->nr = *pf1 & (RT_NOREPLY | SMFIP_NR_MAIL);
 	*pf2 = 0;
 	*pf3 = 0;
 	return SMFIS_CONTINUE;
@@ -836,6 +841,14 @@ quiet(const struct conn *c, unsigned long bit)
 	return (c->nr & bit) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
+/* quiet_held - at a step that may be reply-less (bit), the held verdict:
+ * no reply when the MTA does not wait, else the verdict itself */
+static sfsistat
+quiet_held(const struct conn *c, unsigned long bit)
+{
+	return (c->nr & bit) ? SMFIS_NOREPLY : c->held;
+}
+
 /* rt_connect - connection start: take the current config, then the daemon */
 static sfsistat
 rt_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
@@ -867,19 +880,24 @@ rt_envfrom(SMFICTX *ctx, char **argv)
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
 	if (held(c))			/* from connect or HELO: every MAIL */
-		return c->held;
+		return quiet_held(c, SMFIP_NR_MAIL);
 	if (msg_begin(c) < 0)
-		return SMFIS_TEMPFAIL;
-	return msg_verdict(c, M.xxfi_envfrom != NULL ?
-	    M.xxfi_envfrom(ctx, argv) : SMFIS_CONTINUE);
+		return hold(c, SMFIS_TEMPFAIL, SMFIP_NR_MAIL);
+	return hold(c, M.xxfi_envfrom != NULL ?
+	    M.xxfi_envfrom(ctx, argv) : SMFIS_CONTINUE, SMFIP_NR_MAIL);
 }
 
-/* rt_envrcpt - RCPT TO */
+/* rt_envrcpt - RCPT TO; a verdict held since MAIL answers each one */
 static sfsistat
 rt_envrcpt(SMFICTX *ctx, char **argv)
 {
-	return conn_get(ctx) == NULL ? SMFIS_TEMPFAIL :
-	    M.xxfi_envrcpt(ctx, argv);
+	struct conn *c = conn_get(ctx);
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	if (held(c))
+		return c->held;
+	return M.xxfi_envrcpt(ctx, argv);
 }
 
 /* rt_data - DATA */

@@ -205,18 +205,30 @@ like($out, qr/X-Test-Seen: headers=2 longest=14 body=65535\nCONTINUE\n$/,
 ($st, $out, $err) = run($plain, $client, '-s', $sock);
 like($out, qr/X-Test-Seen: headers=3 /, 'the next message is handled as usual');
 
-for my $v (['reject', "REPLYCODE 550 5.7.1 rejected at connect at mail\n"],
-    ['tempfail', "REPLYCODE 451 4.7.1 deferred at connect at mail\n"],
-    ['accept', "ACCEPT at mail\n"]) {
+for my $v (['reject', "REPLYCODE 550 5.7.1 rejected at connect at rcpt\n"],
+    ['tempfail', "REPLYCODE 451 4.7.1 deferred at connect at rcpt\n"],
+    ['accept', "ACCEPT at rcpt\n"]) {
 	my $p = free_port();
 	write_file("$dir/ca.conf", conf_text(Socket => "inet:$p\@127.0.0.1",
 	    Syslog => 'no', ConnectAction => $v->[0]));
 	my $cpid = start("$dir/ca.conf", $p, "$dir/ca.log");
 	($st, $out, $err) = run($plain, $client, '-s', "inet:$p\@127.0.0.1");
-	is($out, $v->[1], "a $v->[0] verdict at connect is given at MAIL");
+	is($out, $v->[1], "a $v->[0] verdict at connect is given at the first " .
+	    'step that replies (RCPT: MAIL is reply-less)');
 	kill 'TERM', $cpid if $cpid;
 	reap($cpid, 10) if $cpid;
 }
+
+($st, $out, $err) = run($plain, $client, '-s', $sock, '-f',
+    'reject-mail@example.org', '-r', 'a@example.org', '-r', 'b@example.org');
+is($out, "REPLYCODE 550 5.7.1 rejected at mail at rcpt\n",
+    'a MAIL verdict is given at RCPT, with its text');
+($st, $out, $err) = run($plain, $client, '-s', $sock, '-r',
+    'reject-rcpt@example.org');
+is($out, "REPLYCODE 550 5.7.1 rejected at rcpt at rcpt\n",
+    'a RCPT verdict is given at once');
+($st, $out, $err) = run($plain, $client, '-s', $sock);
+like($out, qr/X-Test-Seen: headers=3 /, 'the next message is handled as usual');
 
 ($st, $out, $err) = run($big, $client, '-s', $sock);
 ok($st == 0 && $out =~ /longest=102401 /,

@@ -222,7 +222,7 @@ unlike "$out" 'REPLYCODE|INSHEADER' "SMTP AUTH sender: not checked"
 
 out=$(mc plain 198.51.100.7 mx.spf.test a@fail.spf.test user@rcpt.test \
     < $MSG)
-like "$out" '^ACCEPT at mail$' "PeerList client: accepted (the connect verdict is given at MAIL)"
+like "$out" '^ACCEPT at rcpt$' "PeerList client: accepted (the connect verdict is given at the first step that replies, RCPT)"
 
 out=$(mc plain $IP mx.spf.test sender@pass.spf.test user@rcpt.test \
     < t/data/spfd/forged)

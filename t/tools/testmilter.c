@@ -24,6 +24,9 @@
  *	deferred at header), "header-accept" and "header-discard" are
  *	answered as soon as that field is seen; "body-skip" asks for no more
  *	body after the first chunk (X-Test-Seen then counts that chunk only).
+ *	A sender containing "reject-mail" is rejected at MAIL (550 5.7.1
+ *	rejected at mail), a recipient containing "reject-rcpt" at RCPT
+ *	(550 5.7.1 rejected at rcpt).
  *
  *	A message with a header field "X-Test-Delay: MS" is held MS
  *	milliseconds (at most TM_DELAY_MAX) at end of message, to keep a
@@ -166,11 +169,19 @@ tm_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct tm_conn *c = tm_conn_get(ctx);
 
-	(void)argv;
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
 	memset(c, 0, sizeof(*c));
-	return SMFIS_CONTINUE;
+	return strstr(argv[0], "reject-mail") != NULL ?
+	    verdict(ctx, "reject", "mail") : SMFIS_CONTINUE;
+}
+
+/* tm_envrcpt - refuse recipients that ask for it */
+static sfsistat
+tm_envrcpt(SMFICTX *ctx, char **argv)
+{
+	return strstr(argv[0], "reject-rcpt") != NULL ?
+	    verdict(ctx, "reject", "rcpt") : SMFIS_CONTINUE;
 }
 
 /* tm_header - count a header field */
@@ -270,6 +281,7 @@ static const struct daemon_desc tm_desc = {
 		.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS,
 		.xxfi_connect = tm_connect,
 		.xxfi_envfrom = tm_envfrom,
+		.xxfi_envrcpt = tm_envrcpt,
 		.xxfi_header = tm_header,
 		.xxfi_body = tm_body,
 		.xxfi_eom = tm_eom,
