@@ -14,13 +14,15 @@
  *	DNS resolver, and collects warnings about settings that work but
  *	are probably not what the administrator meant (OpenDKIM's traps).
  *	As in OpenDKIM, with RequireSafeKeys (the default) a key file that
- *	others may read or write is not used: the warning says so, and
- *	mail it would sign is refused for now.
+ *	others may read or write, or that lies in a directory others could
+ *	change, is not used: the warning says so, and mail it would sign is
+ *	refused for now.
  * DIAGNOSTICS
  *	Errors name the file, the line and the keyword.  Warnings are lines
  *	in conf->warnings, which `-n` prints and the daemon logs at start.
  */
 #include <ctype.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +33,7 @@
 
 #include "crypto.h"
 #include "dataset.h"
-#include "dkim.h"
+#include "daemon.h"
 #include "dkim.h"
 #include "dkimd_conf.h"
 #include "dns.h"
@@ -484,29 +486,114 @@ open_tables(struct dkimd_conf *c, struct buf *err)
 	return 0;
 }
 
+/* key_user - the user the key files should belong to: UserID, or us */
+static void
+key_user(const struct dkimd_conf *c, uid_t *uid, gid_t *gid)
+{
+	struct buf err = BUF_INIT;
+
+	*uid = geteuid();
+	*gid = getegid();
+	if (c->v.daemon.userid != NULL)
+		(void)daemon_user_parse(c->v.daemon.userid, uid, gid, &err);
+	buf_free(&err);
+}
+
+/*
+ * key_path_unsafe - why the directories above a key let someone else
+ * replace it, as OpenDKIM's RequireSafeKeys judges them from the root
+ * down: one others may write, one its group may write (unless the group
+ * is root's or the milter user's), one another user owns and may write;
+ * the check ends at a directory no one else may enter.  One difference
+ * (milter-dkim.conf(5)): a sticky directory others may write, /tmp, is
+ * passed, since no one else may replace what lies below it.  Returns
+ * NULL (safe) or a reason the caller frees.
+ */
+static char *
+key_path_unsafe(const char *path, uid_t uid, gid_t gid)
+{
+	char real[PATH_MAX], *slash, *why = NULL;
+	struct stat st;
+	int r = 0;
+
+	if (realpath(path, real) == NULL)
+		return NULL;		/* the key loaded: its file reports */
+	for (slash = real; slash != NULL && why == NULL;
+	    slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (stat(real[0] ? real : "/", &st) == 0 && S_ISDIR(st.st_mode)) {
+			if ((st.st_mode & S_IWOTH) && (st.st_mode & S_ISVTX))
+				;	/* /tmp: entries stay their owners' */
+			else if (st.st_mode & S_IWOTH)
+				r = asprintf(&why, "directory %s is writable "
+				    "by others", real[0] ? real : "/");
+			else if ((st.st_mode & S_IWGRP) && st.st_gid != 0 &&
+			    st.st_gid != gid)
+				r = asprintf(&why, "directory %s is writable "
+				    "by its group (gid %u)", real[0] ? real :
+				    "/", (unsigned)st.st_gid);
+			else if ((st.st_mode & S_IWUSR) && st.st_uid != 0 &&
+			    st.st_uid != uid)
+				r = asprintf(&why, "directory %s belongs to uid "
+				    "%u, neither root nor the milter's user",
+				    real[0] ? real : "/", (unsigned)st.st_uid);
+			else if (!(st.st_mode & (S_IXGRP | S_IXOTH))) {
+				*slash = '/';
+				break;	/* no one else gets below here */
+			}
+		}
+		*slash = '/';
+	}
+	if (r < 0)
+		why = NULL;
+	if (why == NULL && stat(real, &st) == 0 && st.st_uid != 0 &&
+	    st.st_uid != uid && asprintf(&why, "it belongs to uid %u, "
+	    "neither root nor the milter's user", (unsigned)st.st_uid) < 0)
+		why = NULL;
+	return why;
+}
+
 /* key_traps - warnings about keys: unsafe files, mismatched names.
- * With RequireSafeKeys, a key file others may read or write is not
- * used (as in OpenDKIM): mail it would sign is refused for now. */
+ * With RequireSafeKeys, a key others may read, or that others could
+ * replace, is not used (as in OpenDKIM): mail it would sign is refused
+ * for now. */
 static int
 key_traps(struct dkimd_conf *c, struct dkimd_key *k)
 {
 	struct stat st;
 	const char *dot;
+	char *why = NULL;
+	const char *fix = " (RequireSafeKeys: chmod 600 it; until then it "
+	    "is not used)";
+	uid_t uid;
+	gid_t gid;
+	int r = 0;
 
-	if (k->path != NULL && k->key != NULL && stat(k->path, &st) == 0 &&
-	    (st.st_mode & (S_IROTH | S_IWOTH | S_IWGRP)) != 0) {
-		buf_printf(&c->warnings, "%s: key file %s is %s by others%s\n",
-		    k->where, k->path, (st.st_mode & S_IROTH) ?
-		    "readable" : "writable", c->v.require_safe ?
-		    " (RequireSafeKeys: chmod 600 it; until then it is not "
-		    "used)" : "");
-		if (c->v.require_safe && k->error == NULL &&
-		    asprintf(&k->error, "key file %s is %s by others "
-		    "(RequireSafeKeys)", k->path, (st.st_mode & S_IROTH) ?
-		    "readable" : "writable") < 0) {
-			k->error = NULL;
-			return -1;
+	if (k->path != NULL && k->key != NULL && stat(k->path, &st) == 0) {
+		key_user(c, &uid, &gid);
+		if (st.st_mode & (S_IROTH | S_IWOTH | S_IWGRP))
+			r = asprintf(&why, "key file %s is %s by others",
+			    k->path, (st.st_mode & S_IROTH) ? "readable" :
+			    "writable");
+		else if ((why = key_path_unsafe(k->path, uid, gid)) != NULL) {
+			char *w = why;
+
+			r = asprintf(&why, "key file %s is not safe: %s",
+			    k->path, w);
+			free(w);
+			fix = " (RequireSafeKeys: until that is fixed it is "
+			    "not used)";
 		}
+		if (r < 0)
+			return -1;
+		if (why != NULL)
+			buf_printf(&c->warnings, "%s: %s%s\n", k->where, why,
+			    c->v.require_safe ? fix : "");
+		if (why != NULL && c->v.require_safe && k->error == NULL) {
+			if (asprintf(&k->error, "%s (RequireSafeKeys)", why) < 0)
+				k->error = NULL;
+		}
+		free(why);
 	}
 	/* "sel._domainkey.red.example" signing as blue.example */
 	if (k->name != NULL && k->domain != NULL &&

@@ -162,6 +162,35 @@ echo "RequireSafeKeys no" >>"$TMP/open.conf"
     >"$TMP/e.out" 2>&1
 ok $? "explain: with RequireSafeKeys no it signs (exit 0)"
 
+# a key in a directory others may write: someone could replace it
+mkdir -p "$TMP/shared" "$TMP/sticky"
+chmod 777 "$TMP/shared"
+chmod 1777 "$TMP/sticky"
+for d in shared sticky; do
+	cp -p "$TMP/rsa2048.pem" "$TMP/$d/key.pem"
+	sed "s|$TMP/rsa2048.pem|$TMP/$d/key.pem|" "$TMP/KeyTable" \
+	    >"$TMP/KeyTable-$d"
+	sed "s|refile:$TMP/KeyTable\$|refile:$TMP/KeyTable-$d|" \
+	    "$TMP/good.conf" >"$TMP/$d.conf"
+done
+"$MD" -n -c "$TMP/shared.conf" >"$TMP/n.out" 2>&1
+hasnt "$TMP/n.out" "not safe" \
+    "-n: while no one else may enter the directory above (mode 700), it is safe"
+chmod 755 "$TMP"
+"$MD" -n -c "$TMP/shared.conf" >"$TMP/n.out" 2>&1
+has "$TMP/n.out" "KeyTable-shared:1: key file .*shared/key.pem is not safe: directory .*shared is writable by others \(RequireSafeKeys: until that is fixed it is not used\)" \
+    "-n: a key in a directory others may write is named, with the directory"
+"$MD" -c "$TMP/shared.conf" explain taro@blue.example.jp 127.0.0.1 \
+    >"$TMP/e.out" 2>&1
+ok $(($? == 2 ? 0 : 1)) "explain: that key is not used either (exit 2)"
+chmod 700 "$TMP"
+"$MD" -n -c "$TMP/sticky.conf" >"$TMP/n.out" 2>&1
+hasnt "$TMP/n.out" "not safe" \
+    "-n: a sticky directory (as /tmp) lets no one replace the key: no warning"
+"$MD" -c "$TMP/sticky.conf" explain taro@blue.example.jp 127.0.0.1 \
+    >"$TMP/e.out" 2>&1
+ok $? "explain: a key below a sticky directory signs (exit 0)"
+
 # ---- DNS and the daemon ----
 nsd_start example.jp "$DATA/example.jp.zone" || { echo "Bail out! nsd"; exit 1; }
 trap cleanup EXIT
