@@ -7,6 +7,8 @@
  *	int	milter_run(int lfd, const struct smfiDesc *desc,
  *		    size_t maxdata, int debug);
  *	void	milter_stop(void);
+ *	void	milter_session(int fd, const struct smfiDesc *desc,
+ *		    size_t maxdata);
  * DESCRIPTION
  *	The engine the daemons serve the MTA with, in place of libmilter's.
  *	It speaks protocol version 6 as libmilter does, calls the same
@@ -951,7 +953,8 @@ live_remove(SMFICTX *ctx)
 
 /* session - serve one connection to its end */
 static void
-session(int fd)
+session(int fd, const struct smfiDesc *desc, size_t maxdata, int debug,
+    int tcp)
 {
 	SMFICTX ctx;
 	struct timeval tv = { MILTER_TIMEOUT, 0 };
@@ -966,12 +969,12 @@ session(int fd)
 	buf_init(&ctx.out);
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	pthread_mutex_lock(&srv.lock);
-	if (srv.tcp)
+	if (tcp)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	ctx.desc = srv.desc;
-	ctx.maxdata = srv.maxdata;
-	ctx.debug = srv.debug;
+	ctx.desc = desc;
+	ctx.maxdata = maxdata;
+	ctx.debug = debug;
+	pthread_mutex_lock(&srv.lock);
 	ctx.next = srv.live;
 	srv.live = &ctx;
 	if (srv.stopping)
@@ -986,7 +989,6 @@ session(int fd)
 	}
 
 	live_remove(&ctx);
-	close(fd);
 	macros_clear(&ctx, MAC_CONN);
 	free(ctx.reply);
 	free(ctx.in);
@@ -1068,7 +1070,8 @@ worker(void *arg)
 			(void)spawn();
 		pthread_mutex_unlock(&srv.lock);
 
-		session(fd);
+		session(fd, srv.desc, srv.maxdata, srv.debug, srv.tcp);
+		close(fd);
 
 		pthread_mutex_lock(&srv.lock);
 		srv.idle++;
@@ -1110,6 +1113,13 @@ milter_run(int lfd, const struct smfiDesc *desc, size_t maxdata, int debug)
 		pthread_cond_wait(&srv.done, &srv.lock);
 	pthread_mutex_unlock(&srv.lock);
 	return 0;
+}
+
+/* milter_session - see milter.h */
+void
+milter_session(int fd, const struct smfiDesc *desc, size_t maxdata)
+{
+	session(fd, desc, maxdata, 0, 0);
 }
 
 /* milter_stop - see milter.h */

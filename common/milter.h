@@ -25,6 +25,9 @@
  * logs each negotiation, 2 and more also each command received. */
 int	milter_run(int lfd, const struct smfiDesc *desc, size_t maxdata,
 	    int debug);
+/* milter_session - serve one connected socket to its end in the calling
+ * thread (for tests and fuzzing); fd stays open */
+void	milter_session(int fd, const struct smfiDesc *desc, size_t maxdata);
 /* milter_stop - stop accepting, close every connection (their abort and
  * close callbacks run), and make milter_run() return; any thread */
 void	milter_stop(void);
