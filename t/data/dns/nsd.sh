@@ -5,6 +5,9 @@
 #	trap nsd_stop EXIT          (nsd_start already sets this trap)
 #	... query 127.0.0.1:$NSD_PORT ...
 #
+# Response rate limiting is off: a benchmark or a peer that asks the same
+# question hundreds of times a second must get every answer.
+#
 # nsd_start makes a temporary directory ($NSD_DIR) holding the
 # configuration, the zone copies, the pid file and the log; picks a free
 # port ($NSD_PORT, UDP and TCP); runs nsd in the foreground (-d) in the
@@ -107,6 +110,7 @@ server:
 	verbosity: 1
 	hide-version: yes
 	reuseport: no
+	rrl-ratelimit: 0
 remote-control:
 	control-enable: no
 CONF
