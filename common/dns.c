@@ -1025,7 +1025,8 @@ zone_lookup(struct dns_resolver *r, const char *key, uint16_t type,
  * The system backend.
  */
 
-/* ns_add - one server "addr", "addr:port", "[v6]" or "[v6]:port" */
+/* ns_add - one server "addr", "addr:port", "[v6]", "[v6]:port", or
+ * OpenDKIM's "addr@port" */
 static int
 ns_add(struct dns_resolver *r, const char *spec, size_t len, struct buf *err)
 {
@@ -1037,7 +1038,14 @@ ns_add(struct dns_resolver *r, const char *spec, size_t len, struct buf *err)
 	char *end;
 
 	portstr[0] = '\0';
-	if (len > 0 && spec[0] == '[') {
+	if ((colon = memchr(spec, '@', len)) != NULL) {
+		hlen = (size_t)(colon - spec);
+		if ((size_t)(spec + len - colon - 1) >= sizeof(portstr) ||
+		    colon + 1 == spec + len)
+			goto bad;
+		memcpy(portstr, colon + 1, (size_t)(spec + len - colon - 1));
+		portstr[spec + len - colon - 1] = '\0';
+	} else if (len > 0 && spec[0] == '[') {
 		if ((colon = memchr(spec, ']', len)) == NULL)
 			goto bad;
 		hp = spec + 1;

@@ -486,9 +486,11 @@ test_system(void)
 {
 	static const char *bad[] = {
 		"127.0.0.1:0", "127.0.0.1:65536", "[::1", "[::1]x",
-		"ns.example.com", "127.0.0.1:53x", "", " , ",
+		"ns.example.com", "127.0.0.1:53x", "", " , ", "127.0.0.1@",
+		"127.0.0.1@x", "@53",
 	};
-	struct dns_opts o = { "127.0.0.1:5353, [::1]:5353 192.0.2.1 ::1",
+	struct dns_opts o = { "127.0.0.1:5353, [::1]:5353 192.0.2.1 ::1 "
+	    "127.0.0.1@5353,::1@5353",
 	    300, 0, 0 };
 	struct sockaddr_in sin;
 	socklen_t sl = sizeof(sin);
@@ -501,7 +503,8 @@ test_system(void)
 	int fd;
 
 	r = dns_new_system(&o, &err);
-	ok(r != NULL, "server list with ports, brackets and bare IPv6");
+	ok(r != NULL, "server list with ports, brackets, bare IPv6 and "
+	    "OpenDKIM's addr@port");
 	if (r != NULL)
 		ok(dns_query(r, "a..b", DNS_T_A, NULL) == DNS_BADNAME,
 		    "a bad name is refused before any query");
@@ -540,6 +543,13 @@ test_system(void)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
 	ok(ms >= 250 && ms < 1000, "within timeout_ms (%ld ms for 300)", ms);
+	dns_free(r);
+	snprintf(spec, sizeof(spec), "127.0.0.1@%u", ntohs(sin.sin_port));
+	if ((r = dns_new_system(&o, &err)) != NULL)
+		is_int(dns_query(r, "example.com", DNS_T_TXT, NULL),
+		    DNS_TIMEOUT, "addr@port reaches that port too");
+	else
+		ok(0, "addr@port: %s", buf_str(&err));
 	dns_free(r);
 	close(fd);
 	buf_free(&err);
