@@ -239,8 +239,10 @@ decide_origin(const struct dkimd_policy *p, const struct dkimd_client *c,
 	    hostlist_why(p->internal, c->sa, c->hostname, &matched) :
 	    hostlist_why_addr(p->internal, c->addr, c->hostname, &matched);
 	if (matched) {
-		buf_printf(&d->why, "origin: client %s is internal "
-		    "(InternalHosts %s)\n", c->addr ? c->addr : "?", why);
+		buf_printf(&d->why, "origin: client %s%s%s%s is internal "
+		    "(InternalHosts %s)\n", c->addr ? c->addr : "?",
+		    c->hostname ? " (" : "", c->hostname ? c->hostname : "",
+		    c->hostname ? ")" : "", why);
 		d->origin = 1;
 		return;
 	}

@@ -2,7 +2,7 @@
  * NAME
  *	milter-dkim - DKIM signing and verifying milter
  * SYNOPSIS
- *	milter-dkim [-fnVh] [-c file] [explain sender client-ip [auth-user]]
+ *	milter-dkim [-fnVh] [-c file] [explain sender client [auth-user]]
  * DESCRIPTION
  *	The daemon: the runtime (common/daemon.c) does the command line,
  *	configuration, socket and signals; these callbacks hand each milter
@@ -206,8 +206,8 @@ static const struct daemon_desc desc = {
 	.name = "milter-dkim",
 	.conf_path = SYSCONFDIR "/milter-dkim.conf",
 	.conf_text = dkimd_conf_default,
-	.usage_extra = "       milter-dkim [-c file] explain sender client-ip "
-	    "[auth-user]\n",
+	.usage_extra = "       milter-dkim [-c file] explain sender "
+	    "client-ip|host[client-ip] [auth-user]\n",
 	.conf_off = offsetof(struct dkimd_conf, v.daemon),
 	.aliases = aliases,
 	.load_config = dkimd_conf_load,
@@ -238,12 +238,13 @@ explain(const struct daemon_opts *o)
 	struct dkimd_conf *c;
 	struct dkimd_client cl;
 	struct dkimd_decision d;
-	char *local, *at;
+	char *local, *at, *client, *bracket;
+	size_t n;
 	int rc;
 
 	if (o->argc < 3 || o->argc > 4) {
 		fprintf(stderr, "usage: milter-dkim [-c file] explain sender "
-		    "client-ip [auth-user]\n");
+		    "client-ip|host[client-ip] [auth-user]\n");
 		return 2;
 	}
 	if ((c = daemon_load(&desc, o, &err)) == NULL) {
@@ -264,7 +265,22 @@ explain(const struct daemon_opts *o)
 	}
 	*at = '\0';
 	memset(&cl, 0, sizeof(cl));
-	cl.addr = o->argv[2];
+	if ((client = strdup(o->argv[2])) == NULL) {
+		fprintf(stderr, "milter-dkim: out of memory\n");
+		free(local);
+		dkimd_conf_free(c);
+		return 2;
+	}
+	cl.addr = client;
+	/* "host[addr]", as Postfix logs a client */
+	n = strlen(client);
+	if ((bracket = strchr(client, '[')) != NULL && bracket > client &&
+	    client[n - 1] == ']') {
+		client[n - 1] = '\0';
+		*bracket = '\0';
+		cl.hostname = client;
+		cl.addr = bracket + 1;
+	}
 	cl.auth = o->argc == 4 ? o->argv[3] : NULL;
 	if (dkimd_policy_decide(&c->policy, &cl, local, at + 1, &d) < 0) {
 		fprintf(stderr, "milter-dkim: out of memory\n");
@@ -277,6 +293,7 @@ explain(const struct daemon_opts *o)
 		rc = d.sign ? 0 : d.tempfail ? 2 : 1;
 	}
 	dkimd_decision_free(&d);
+	free(client);
 	free(local);
 	dkimd_conf_free(c);
 	return rc;

@@ -130,6 +130,16 @@ has "$TMP/e.out" "^result: verify" "explain: says 'result: verify'"
 "$MD" -c "$TMP/good.conf" explain taro@blue.example.jp 192.0.2.1 taro \
     >"$TMP/e.out" 2>&1
 ok $? "explain: with an SMTP AUTH user it would be signed (exit 0)"
+"$MD" -c "$TMP/good.conf" explain taro@blue.example.jp \
+    'localhost[192.0.2.1]' >"$TMP/e.out" 2>&1
+ok $? "explain: a client given as host[addr], as Postfix logs it, is internal by its name 'localhost' (exit 0)"
+has "$TMP/e.out" "192.0.2.1 \(localhost\) is internal" \
+    "explain: names the client with its host name"
+"$MD" -c "$TMP/good.conf" explain taro@blue.example.jp \
+    'mx2.blue.example.jp[192.0.2.1]' >"$TMP/e.out" 2>&1
+ok $(($? == 1 ? 0 : 1)) "explain: a host matching refile: '*.blue.example.jp' is excluded, as in OpenDKIM (exit 1)"
+has "$TMP/e.out" "excluded by InternalHosts .*TrustedHosts:4: \*.blue.example.jp" \
+    "explain: names the line that excluded it"
 "$MD" -c "$TMP/good.conf" explain nobody 127.0.0.1 >"$TMP/e.out" 2>&1
 ok $(($? == 2 ? 0 : 1)) "explain: a sender without @ is an error (exit 2)"
 "$MD" -c "$TMP/good.conf" explain a@b >"$TMP/e.out" 2>&1
