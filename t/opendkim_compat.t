@@ -42,7 +42,8 @@
 # Both refuse (RequireSafeKeys) a key under a directory others may write;
 # OpenDKIM also refuses one below /tmp (sticky), so this test keeps its
 # files under $BUILD; milter-dkim passes sticky directories.
-# `explain` takes no client host name; the cases here do not need one.
+# `explain` is given the client by address; the cases here do not need
+# its host[addr] form.
 #
 # Skipped when opendkim or nsd is not installed.  Every process started
 # here is killed by its PID on exit.
@@ -215,7 +216,8 @@ start_opendkim() {
 start_ours() {
 	local port
 	port=$(nsd_free_port)
-	run_conf "$2" "$1" "$port" "127.0.0.1:$NSD_PORT" >"$TMP/$1.conf"
+	# the same Nameservers line as OpenDKIM's, addr@port
+	run_conf "$2" "$1" "$port" "127.0.0.1@$NSD_PORT" >"$TMP/$1.conf"
 	"$MD" -f -c "$TMP/$1.conf" >"$TMP/$1.log" 2>&1 &
 	eval "${1}_PID=$!"
 	PIDS="$PIDS $!"
