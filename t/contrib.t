@@ -14,23 +14,9 @@ BUILD=${BUILD:-$SRCDIR/build/plain}
 MD=$BUILD/bin/milter-dkim
 C=$SRCDIR/contrib
 
-n=0
-failed=0
-# ok STATUS NAME: one test point, passing when STATUS is 0
-ok() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
-# skip NAME WHY
-skip() {
-	n=$((n + 1))
-	echo "ok $n - $1 # SKIP $2"
-}
+T=0
+FAILED=0
+. "$SRCDIR/t/lib/tap.sh"
 # diag TEXT: show TEXT as TAP comments
 diag() {
 	printf '%s\n' "$1" | sed 's/^/# /'
@@ -259,5 +245,5 @@ else
 	done
 fi
 
-echo "1..$n"
-[ $failed -eq 0 ]
+echo "1..$T"
+[ $FAILED -eq 0 ]

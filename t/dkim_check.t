@@ -7,43 +7,44 @@ cd "$(dirname "$0")/.." || exit 1
 : "${BUILD:=$PWD/build/plain}"
 . t/data/dns/nsd.sh
 
-T=$(mktemp -d) || exit 1
-cleanup() { nsd_stop; rm -rf "$T"; }
+W=$(mktemp -d) || exit 1
+cleanup() { nsd_stop; rm -rf "$W"; }
 trap cleanup EXIT INT TERM
-n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
+T=0
+FAILED=0
+. t/lib/tap.sh
 
 K=$BUILD/t/tools/dkimtool
 for k in good other wrong gone broken; do
-	"$K" keygen rsa 1024 "$T/$k.pem" >/dev/null 2>&1 || { echo "Bail out! keygen"; exit 1; }
-	chmod 600 "$T/$k.pem"
+	"$K" keygen rsa 1024 "$W/$k.pem" >/dev/null 2>&1 || { echo "Bail out! keygen"; exit 1; }
+	chmod 600 "$W/$k.pem"
 done
 rec() { "$K" record "$1" | sed 's/"/\\"/g'; }
 # "wrong" publishes the public key of "other"; "gone" publishes nothing
 {
 	printf '$ORIGIN example.com.\n$TTL 300\n'
 	printf '@ SOA ns hostmaster 1 3600 600 86400 300\n@ NS ns\nns A 127.0.0.1\n'
-	printf 'good._domainkey TXT "%s"\n' "$(rec "$T/good.pem")"
-	printf 'wrong._domainkey TXT "%s"\n' "$(rec "$T/other.pem")"
+	printf 'good._domainkey TXT "%s"\n' "$(rec "$W/good.pem")"
+	printf 'wrong._domainkey TXT "%s"\n' "$(rec "$W/other.pem")"
 	printf 'broken._domainkey TXT "v=DKIM1; k=rsa; p=!!!"\n'
-} > "$T/example.com.zone"
-nsd_start example.com "$T/example.com.zone" || { echo "Bail out! nsd"; exit 1; }
+} > "$W/example.com.zone"
+nsd_start example.com "$W/example.com.zone" || { echo "Bail out! nsd"; exit 1; }
 
-cat > "$T/KeyTable" <<EOF2
-good._domainkey.example.com example.com:good:$T/good.pem
-wrong._domainkey.example.com example.com:wrong:$T/wrong.pem
-gone._domainkey.example.com example.com:gone:$T/gone.pem
-broken._domainkey.example.com example.com:broken:$T/broken.pem
+cat > "$W/KeyTable" <<EOF2
+good._domainkey.example.com example.com:good:$W/good.pem
+wrong._domainkey.example.com example.com:wrong:$W/wrong.pem
+gone._domainkey.example.com example.com:gone:$W/gone.pem
+broken._domainkey.example.com example.com:broken:$W/broken.pem
 EOF2
-printf '*@example.com good._domainkey.example.com\n' > "$T/SigningTable"
-cat > "$T/milter-dkim.conf" <<EOF2
-KeyTable	file:$T/KeyTable
-SigningTable	refile:$T/SigningTable
+printf '*@example.com good._domainkey.example.com\n' > "$W/SigningTable"
+cat > "$W/milter-dkim.conf" <<EOF2
+KeyTable	file:$W/KeyTable
+SigningTable	refile:$W/SigningTable
 Nameservers	127.0.0.1:$NSD_PORT
 DNSTimeout	2
 Syslog		no
 EOF2
-out=$("$BUILD/bin/milter-dkim" -n -c "$T/milter-dkim.conf" 2>&1)
+out=$("$BUILD/bin/milter-dkim" -n -c "$W/milter-dkim.conf" 2>&1)
 rc=$?
 printf '%s\n' "$out" | sed 's/^/# /'
 ok $rc "-n exits 0: key problems in DNS are warnings"
@@ -55,7 +56,8 @@ ok $? "a missing record is named"
 printf '%s\n' "$out" | grep -q "KeyTable:4: key 'broken._domainkey.example.com': the record at broken._domainkey.example.com is not a usable key"
 ok $? "an unusable record is named"
 nsd_stop
-out=$("$BUILD/bin/milter-dkim" -n -c "$T/milter-dkim.conf" -O DNSTimeout=1 2>&1)
+out=$("$BUILD/bin/milter-dkim" -n -c "$W/milter-dkim.conf" -O DNSTimeout=1 2>&1)
 printf '%s\n' "$out" | grep -q "cannot look up good._domainkey.example.com"
 ok $? "with the DNS server gone, the failed lookup is reported, not a mismatch"
-echo "1..$n"
+echo "1..$T"
+exit $FAILED

@@ -41,38 +41,9 @@ PYVERIFY=$(pwd)/t/data/e2e/pyverify.py
 ASID=mx.rig.test			# our AuthservID
 RCPT=alice@rig.test
 
-n=0
-failed=0
-
-# ok - print a TAP line for STATUS (0 passes) and NAME
-ok()
-{
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-	[ "$1" = 0 ]
-}
-
-# is - pass if GOT equals WANT
-is()
-{
-	[ "$1" = "$2" ]
-	ok $? "$3"
-	[ "$1" = "$2" ] || printf '#   got:  %s\n#   want: %s\n' "$1" "$2"
-}
-
-# like - pass if GOT matches the grep -E pattern PATTERN
-like()
-{
-	printf '%s\n' "$1" | grep -Eq -- "$2"
-	_st=$?
-	ok $_st "$3"
-	[ $_st = 0 ] || printf '#   got:  %s\n#   want: /%s/\n' "$1" "$2"
-}
+T=0
+FAILED=0
+. t/lib/tap.sh
 
 # skip_all - give up before the plan with REASON
 skip_all()
@@ -504,8 +475,8 @@ is "$(grep -c 'Sanitizer\|runtime error' "$RIG_DIR/milter-dkim.log")" 0 \
 echo "# $(($(date +%s) - start)) s in all; the reply with DNS down took" \
     "$((t1 - t0)) s"
 
-if [ $failed != 0 ]; then
+if [ $FAILED != 0 ]; then
 	sed 's/^/# milter-dkim: /' "$RIG_DIR/milter-dkim.log" | tail -n 30
 	rig_log | tail -n 30 | sed 's/^/# maillog: /'
 fi
-exit $((failed > 0))
+exit $FAILED

@@ -7,18 +7,9 @@ BUILD=${BUILD:-$SRCDIR/build/plain}
 DNSQ=$BUILD/t/tools/dnsq
 . "$SRCDIR/t/data/dns/nsd.sh"
 
-n=0
-failed=0
-# ok COND-STATUS NAME
-ok() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+T=0
+FAILED=0
+. "$SRCDIR/t/lib/tap.sh"
 
 # expect NAME TYPE WANT-OUTPUT DESCRIPTION: dnsq output must equal WANT
 expect() {
@@ -180,5 +171,5 @@ ok $? "a reply with the wrong id is dropped"
 kill "$fake" 2>/dev/null
 wait "$fake" 2>/dev/null
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+echo "1..$T"
+[ "$FAILED" -eq 0 ]

@@ -18,18 +18,9 @@ DKIMTOOL=$BUILD/t/tools/dkimtool
 DATA=$SRCDIR/t/data/keytools
 . "$SRCDIR/t/data/dns/nsd.sh"
 
-n=0
-failed=0
-# ok STATUS NAME - one test point; STATUS 0 is a pass
-ok() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+T=0
+FAILED=0
+. "$SRCDIR/t/lib/tap.sh"
 
 # run CMD... - run a command; $rc, $out (stdout) and $err (stderr)
 run() {
@@ -204,8 +195,8 @@ sha1=$(sed 's/^v=DKIM1; k=rsa; /v=DKIM1; k=rsa; h=sha1; /' "$K/r2048.value" |
 } >"$W/example.zone"
 if ! command -v nsd >/dev/null 2>&1; then
 	echo "# nsd is not installed: the DNS tests are skipped"
-	echo "1..$n"
-	[ "$failed" -eq 0 ]
+	echo "1..$T"
+	[ "$FAILED" -eq 0 ]
 	exit
 fi
 nsd_start example.com "$W/example.zone" || {
@@ -387,5 +378,5 @@ else
 	echo "# opendkim-testkey is not installed: no cross-check"
 fi
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+echo "1..$T"
+[ "$FAILED" -eq 0 ]

@@ -13,37 +13,9 @@ RIG_LIB=$(pwd)/t/lib
 export RIG_LIB
 . t/lib/rig.sh
 
-n=0
-failed=0
-
-# ok - print a TAP line for STATUS (0 passes) and NAME
-ok()
-{
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
-
-# is - pass if GOT equals WANT
-is()
-{
-	[ "$1" = "$2" ]
-	ok $? "$3"
-	[ "$1" = "$2" ] || printf '#   got:  %s\n#   want: %s\n' "$1" "$2"
-}
-
-# like - pass if GOT matches the grep -E pattern PATTERN
-like()
-{
-	printf '%s\n' "$1" | grep -Eq -- "$2"
-	_st=$?
-	ok $_st "$3"
-	[ $_st = 0 ] || printf '#   got:  %s\n#   want: /%s/\n' "$1" "$2"
-}
+T=0
+FAILED=0
+. t/lib/tap.sh
 
 # message - print a test message with SUBJECT to alice
 message()
@@ -200,5 +172,5 @@ for how in fail term; do
 	gone "$RIG_DIR/$how" "cleanup after $how leaves no process or directory"
 done
 
-[ $failed = 0 ] || rig_log | sed 's/^/# /'
-exit $((failed > 0))
+[ $FAILED = 0 ] || rig_log | sed 's/^/# /'
+exit $FAILED

@@ -26,39 +26,9 @@ if ! command -v nsd > /dev/null && ! [ -x /usr/sbin/nsd ]; then
 fi
 command -v nsd > /dev/null || PATH=$PATH:/usr/sbin
 
-n=0
-failed=0
-
-# ok - print a TAP line for STATUS (0 passes) and NAME
-ok()
-{
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
-
-# like - pass if GOT matches the grep -E pattern PATTERN
-like()
-{
-	printf '%s\n' "$1" | grep -Eq -- "$2"
-	_st=$?
-	ok $_st "$3"
-	[ $_st = 0 ] || printf '%s\n' "got:" "$1" "want: /$2/" | sed 's/^/# /'
-}
-
-# unlike - pass if GOT does not match PATTERN
-unlike()
-{
-	! printf '%s\n' "$1" | grep -Eq -- "$2"
-	_st=$?
-	ok $_st "$3"
-	[ $_st = 0 ] || printf '%s\n' "got:" "$1" "unwanted: /$2/" |
-	    sed 's/^/# /'
-}
+T=0
+FAILED=0
+. t/lib/tap.sh
 
 . t/data/dns/nsd.sh
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/spf_milter.XXXXXX") || exit 1
@@ -296,7 +266,7 @@ PIDS=$SILENT_PID
 bad=$(grep -l -E 'Sanitizer|runtime error' "$TMP"/*.log)
 ok $([ -z "$bad" ]; echo $?) "no sanitizer report in the daemons' logs"
 
-[ $failed = 0 ] || for f in "$TMP"/*.log; do
+[ $FAILED = 0 ] || for f in "$TMP"/*.log; do
 	echo "# $f:"; sed 's/^/#   /' "$f"
 done
-exit $((failed > 0))
+exit $FAILED

@@ -1,30 +1,60 @@
-# tap.sh - TAP helpers for test scripts (sourced, bash)
+# tap.sh - TAP helpers for test scripts (sourced by sh or bash)
 #
 #	ok STATUS NAME		one test point; STATUS 0 passes.  A NAME
-#				containing "# TODO" does not fail the script
-#	has FILE REGEX NAME	FILE has a line matching REGEX (grep -E)
+#				containing "# TODO" does not fail the script.
+#				Returns STATUS's verdict (0 or 1)
+#	skip NAME WHY		a skipped point
+#	is GOT WANT NAME	GOT equals WANT
+#	like GOT REGEX NAME	GOT has a line matching REGEX (grep -E)
+#	unlike GOT REGEX NAME	GOT has no such line
+#	has FILE REGEX NAME	FILE has a line matching REGEX
 #	hasnt FILE REGEX NAME	FILE has no such line
 # The caller sets T=0 and FAILED=0, prints "1..$T" at the end and exits
-# with $FAILED.  A failing has/hasnt shows the first lines of FILE.
+# with $FAILED.  A failing check shows what it got as TAP comments.
 
 ok() {	# ok STATUS NAME
 	T=$((T + 1))
 	if [ "$1" -eq 0 ]; then
 		echo "ok $T - $2"
-	else
-		echo "not ok $T - $2"
-		case $2 in *"# TODO"*) ;; *) FAILED=1 ;; esac
+		return 0
 	fi
+	echo "not ok $T - $2"
+	case $2 in *"# TODO"*) ;; *) FAILED=1 ;; esac
+	return 1
+}
+skip() {	# skip NAME WHY
+	T=$((T + 1))
+	echo "ok $T - $1 # SKIP $2"
+}
+is() {	# is GOT WANT NAME
+	[ "$1" = "$2" ]
+	ok $? "$3" && return 0
+	printf '%s\n' "got:" "$1" "want:" "$2" | sed 's/^/#   /'
+	return 1
+}
+like() {	# like GOT REGEX NAME
+	printf '%s\n' "$1" | grep -Eq -- "$2"
+	ok $? "$3" && return 0
+	printf '%s\n' "got:" "$1" "want: /$2/" | sed 's/^/#   /'
+	return 1
+}
+unlike() {	# unlike GOT REGEX NAME
+	! printf '%s\n' "$1" | grep -Eq -- "$2"
+	ok $? "$3" && return 0
+	printf '%s\n' "got:" "$1" "unwanted: /$2/" | sed 's/^/#   /'
+	return 1
 }
 has() {	# has FILE REGEX NAME
 	grep -Eq -- "$2" "$1"
-	local r=$?
-	ok $r "$3"
-	[ $r -eq 0 ] || { echo "# $1:"; sed 's/^/#   /' "$1" | head -20; }
+	ok $? "$3" && return 0
+	echo "# $1:"
+	sed 's/^/#   /' "$1" | head -20
+	return 1
 }
 hasnt() {	# hasnt FILE REGEX NAME
 	! grep -Eq -- "$2" "$1"
-	local r=$?
-	ok $r "$3"
-	[ $r -eq 0 ] || { echo "# $1:"; sed 's/^/#   /' "$1" | head -20; }
+	ok $? "$3" && return 0
+	echo "# $1:"
+	sed 's/^/#   /' "$1" | head -20
+	return 1
 }
