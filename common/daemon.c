@@ -1671,6 +1671,24 @@ daemon_run(const struct daemon_desc *d, const struct daemon_opts *o)
 	return start(cfg);
 }
 
+/* daemon_apply_edits - apply n edits in order; -1 when one is refused */
+int
+daemon_apply_edits(SMFICTX *ctx, const char *qid,
+    const struct hdr_edit *e, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (daemon_edit_header(ctx, e[i].name, e[i].op ==
+		    HDR_EDIT_DELETE ? NULL : e[i].value, e[i].index) < 0) {
+			log_msg(LOG_ERR, qid, "the MTA refused to %s %s",
+			    e[i].op == HDR_EDIT_DELETE ? "delete" : "add",
+			    e[i].name);
+			return -1;
+		}
+	return 0;
+}
+
 /* daemon_edit_header - delete (value NULL) or insert one header field */
 int
 daemon_edit_header(SMFICTX *ctx, const char *name, const char *value,

@@ -41,6 +41,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "hdredit.h"
 
 /* Limits and defaults. */
 #define DAEMON_MAX_DATA_SIZE	(1024 * 1024)	/* largest milter packet */
@@ -216,5 +217,9 @@ void	 daemon_setpriv(SMFICTX *, void *);
  * -1 when the MTA refuses */
 int	 daemon_edit_header(SMFICTX *, const char *name, const char *value,
 	    int index);
+/* daemon_apply_edits - the n edits in order (hdredit.h); -1, logged
+ * with the queue id, when the MTA refuses one */
+int	 daemon_apply_edits(SMFICTX *, const char *qid,
+	    const struct hdr_edit *, size_t n);
 
 #endif

@@ -68,8 +68,7 @@ struct dkimd_msg {
 	int			 error;		/* internal error, sticky */
 	int			 sigerr;	/* signing failed */
 	/* outcome storage */
-	struct dkimd_edit	*edit;
-	size_t			 nedit, cedit;
+	struct hdr_edits	 edits;
 };
 
 /* dkimd_msg_new - a connection's context */
@@ -162,23 +161,6 @@ dkimd_msg_envfrom(struct dkimd_msg *m, const char *qid, const char *auth,
 		m->error = 1;
 }
 
-/* grow - make room for one more element; -1 when out of memory */
-static int
-grow(void **arr, size_t *cap, size_t n, size_t size)
-{
-	void *p;
-	size_t c;
-
-	if (n < *cap)
-		return 0;
-	c = *cap ? *cap * 2 : 8;
-	if ((p = reallocarray(*arr, c, size)) == NULL)
-		return -1;
-	*arr = p;
-	*cap = c;
-	return 0;
-}
-
 /* claims_ours - does an A-R value claim dkim= results under our
  * authserv-id, bare or with a job id after a slash (AuthservIDWithJobID)?
  * 1, or 0 (see authres_claims() for why other methods' fields stay) */
@@ -209,7 +191,7 @@ dkimd_msg_header(struct dkimd_msg *m, const char *name, const char *value)
 	if (strcasecmp(name, "Authentication-Results") == 0) {
 		m->ar_total++;
 		if (claims_ours(value, authserv_id(m))) {
-			if (grow((void **)&m->ar_ours, &m->car_ours,
+			if (hdr_grow((void **)&m->ar_ours, &m->car_ours,
 			    m->nar_ours, sizeof(*m->ar_ours)) < 0)
 				m->error = 1;
 			else
@@ -466,20 +448,12 @@ lf_copy(const char *s, size_t n)
 
 /* add_edit - append an edit; value is taken over */
 static void
-add_edit(struct dkimd_msg *m, enum dkimd_edit_op op, const char *name,
+add_edit(struct dkimd_msg *m, enum hdr_edit_op op, const char *name,
     char *value, int index)
 {
-	if ((op == DKIMD_EDIT_INSERT && value == NULL) ||
-	    grow((void **)&m->edit, &m->cedit, m->nedit, sizeof(*m->edit))) {
-		free(value);
+	hdr_edits_add(&m->edits, op, name, value, index);
+	if (m->edits.failed)
 		m->error = 1;
-		return;
-	}
-	m->edit[m->nedit].op = op;
-	m->edit[m->nedit].name = name;
-	m->edit[m->nedit].value = value;
-	m->edit[m->nedit].index = index;
-	m->nedit++;
 }
 
 /* finish_signing - one DKIM-Signature edit per signer */
@@ -496,7 +470,7 @@ finish_signing(struct dkimd_msg *m)
 			m->sigerr = 1;
 			continue;
 		}
-		add_edit(m, DKIMD_EDIT_INSERT, DKIM_SIGNATURE_HEADER,
+		add_edit(m, HDR_EDIT_INSERT, DKIM_SIGNATURE_HEADER,
 		    lf_copy(sig.s, sig.len), 0);
 		if (m->conf->v.syslog_success)
 			log_msg(LOG_INFO, m->qid, "DKIM-Signature field added "
@@ -648,26 +622,9 @@ add_software(struct dkimd_msg *m)
 
 	buf_printf(&v, "milter-dkim v%s %s %s", VERSION, authserv_id(m),
 	    dkimd_msg_qid(m));
-	add_edit(m, DKIMD_EDIT_INSERT, "DKIM-Filter", v.failed ? NULL :
+	add_edit(m, HDR_EDIT_INSERT, "DKIM-Filter", v.failed ? NULL :
 	    buf_detach(&v), 0);
 	buf_free(&v);
-}
-
-/* order_edits - deletions first (their indexes count the original
- * fields), then insertions, each group keeping its order */
-static void
-order_edits(struct dkimd_msg *m)
-{
-	struct dkimd_edit t;
-	size_t i, j;
-
-	for (i = 1; i < m->nedit; i++) {
-		t = m->edit[i];
-		for (j = i; j > 0 && t.op == DKIMD_EDIT_DELETE &&
-		    m->edit[j - 1].op == DKIMD_EDIT_INSERT; j--)
-			m->edit[j] = m->edit[j - 1];
-		m->edit[j] = t;
-	}
 }
 
 /* dkimd_msg_eom - the outcome of the message */
@@ -691,21 +648,21 @@ dkimd_msg_eom(struct dkimd_msg *m, struct dkimd_outcome *out)
 	} else if (!m->error && m->nsigner > 0) {
 		if (m->conf->v.remove_old)
 			for (i = m->nsig; i > 0; i--)
-				add_edit(m, DKIMD_EDIT_DELETE,
+				add_edit(m, HDR_EDIT_DELETE,
 				    DKIM_SIGNATURE_HEADER, NULL, i);
 		finish_signing(m);
 	} else if (!m->error && m->verifier != NULL &&
 	    dkim_verify_eom(m->verifier) == DKIM_OK) {
 		ev = verify_results(m, &ar);
 		if (ar.len > 0 && !ar.failed)
-			add_edit(m, DKIMD_EDIT_INSERT, "Authentication-Results",
+			add_edit(m, HDR_EDIT_INSERT, "Authentication-Results",
 			    strdup(ar.s), 0);
 	} else if (m->verifier != NULL) {
 		m->error = 1;
 	}
 	/* forged results claiming our authserv-id go, whatever else */
 	for (i = (int)m->nar_ours - 1; i >= 0; i--)
-		add_edit(m, DKIMD_EDIT_DELETE, "Authentication-Results", NULL,
+		add_edit(m, HDR_EDIT_DELETE, "Authentication-Results", NULL,
 		    m->ar_ours[i]);
 	if (m->conf->v.software_header && (m->nsigner > 0 ||
 	    m->verifier != NULL))
@@ -716,10 +673,10 @@ dkimd_msg_eom(struct dkimd_msg *m, struct dkimd_outcome *out)
 		ev = DKIMD_EV_INTERNAL;
 	buf_free(&ar);
 	set_action(m, out, ev);
-	order_edits(m);
-	out->edit = m->edit;
+	hdr_edits_order(&m->edits);
+	out->edit = m->edits.v;
 	out->nedit = out->action == DKIMD_ACCEPT ||
-	    out->action == DKIMD_QUARANTINE ? m->nedit : 0;
+	    out->action == DKIMD_QUARANTINE ? m->edits.n : 0;
 }
 
 /* dkimd_msg_reset - drop the per-message state */
@@ -734,9 +691,7 @@ dkimd_msg_reset(struct dkimd_msg *m)
 	if (m->verifier != NULL)
 		dkim_verify_free(m->verifier);
 	m->verifier = NULL;
-	for (i = 0; i < m->nedit; i++)
-		free(m->edit[i].value);
-	m->nedit = 0;
+	hdr_edits_clear(&m->edits);
 	dkimd_decision_free(&m->dec);
 	buf_reset(&m->hdr);
 	free(m->auth);
@@ -757,6 +712,6 @@ dkimd_msg_free(struct dkimd_msg *m)
 	dkimd_msg_reset(m);
 	buf_free(&m->hdr);
 	free(m->ar_ours);
-	free(m->edit);
+	hdr_edits_free(&m->edits);
 	free(m);
 }

@@ -16,25 +16,14 @@
 
 #include "buf.h"
 #include "dkimd_conf.h"
+#include "hdredit.h"
 
 struct dkimd_msg;
-
-enum dkimd_edit_op {
-	DKIMD_EDIT_INSERT,	/* insert name: value at index (0 = top) */
-	DKIMD_EDIT_DELETE,	/* delete the index-th field called name */
-};
-
-struct dkimd_edit {
-	enum dkimd_edit_op	 op;
-	const char		*name;
-	char			*value;		/* LF-folded, for the MTA */
-	int			 index;
-};
 
 /* The edits are in the order to apply them: deletions (whose indexes
  * count the fields as received), then insertions. */
 struct dkimd_outcome {
-	struct dkimd_edit	*edit;
+	struct hdr_edit	*edit;
 	size_t			 nedit;
 	enum dkimd_action	 action;
 	const char		*rcode, *xcode;	/* SMTP reply if not accept */

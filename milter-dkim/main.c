@@ -123,14 +123,6 @@ mlfi_body(SMFICTX *ctx, unsigned char *p, size_t n)
 	return SMFIS_CONTINUE;
 }
 
-/* apply_edit - one header edit for the MTA; -1 on failure */
-static int
-apply_edit(SMFICTX *ctx, const struct dkimd_edit *e)
-{
-	return daemon_edit_header(ctx, e->name, e->op == DKIMD_EDIT_DELETE ?
-	    NULL : e->value, e->index);
-}
-
 /* mlfi_eom - end of message: apply the outcome */
 static sfsistat
 mlfi_eom(SMFICTX *ctx)
@@ -138,20 +130,16 @@ mlfi_eom(SMFICTX *ctx)
 	struct dkimd_msg *m = conn(ctx);
 	struct dkimd_outcome out;
 	sfsistat r = SMFIS_CONTINUE;
-	size_t i;
 
 	if (m == NULL)
 		return internal_error(ctx);
 	dkimd_msg_set_qid(m, smfi_getsymval(ctx, "i"));
 	dkimd_msg_eom(m, &out);
-	for (i = 0; i < out.nedit; i++)
-		if (apply_edit(ctx, &out.edit[i]) < 0) {
-			log_msg(LOG_ERR, dkimd_msg_qid(m), "the MTA refused "
-			    "to %s %s", out.edit[i].op == DKIMD_EDIT_DELETE ?
-			    "delete" : "add", out.edit[i].name);
-			dkimd_msg_reset(m);
-			return internal_error(ctx);
-		}
+	if (daemon_apply_edits(ctx, dkimd_msg_qid(m), out.edit,
+	    out.nedit) < 0) {
+		dkimd_msg_reset(m);
+		return internal_error(ctx);
+	}
 	switch (out.action) {
 	case DKIMD_ACCEPT:
 		break;

@@ -138,14 +138,6 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 	return SMFIS_CONTINUE;
 }
 
-/* apply_edit - one header edit for the MTA; -1 on failure */
-static int
-apply_edit(SMFICTX *ctx, const struct spfd_edit *e)
-{
-	return daemon_edit_header(ctx, e->name, e->op == SPFD_EDIT_DELETE ?
-	    NULL : e->value, e->index);
-}
-
 /* mlfi_eom - end of message: apply the outcome */
 static sfsistat
 mlfi_eom(SMFICTX *ctx)
@@ -153,19 +145,15 @@ mlfi_eom(SMFICTX *ctx)
 	struct spfd_msg *m = conn(ctx);
 	struct spfd_outcome out;
 	sfsistat r;
-	size_t i;
 
 	if (m == NULL)
 		return internal_error(ctx);
 	spfd_msg_eom(m, smfi_getsymval(ctx, "i"), &out);
-	for (i = 0; i < out.nedit; i++)
-		if (apply_edit(ctx, &out.edit[i]) < 0) {
-			log_msg(LOG_ERR, spfd_msg_qid(m), "the MTA refused "
-			    "to %s %s", out.edit[i].op == SPFD_EDIT_DELETE ?
-			    "delete" : "add", out.edit[i].name);
-			spfd_msg_reset(m);
-			return internal_error(ctx);
-		}
+	if (daemon_apply_edits(ctx, spfd_msg_qid(m), out.edit,
+	    out.nedit) < 0) {
+		spfd_msg_reset(m);
+		return internal_error(ctx);
+	}
 	r = reply(ctx, &out.reply);
 	spfd_msg_reset(m);
 	return r;

@@ -67,8 +67,7 @@ struct spfd_msg {
 	int			 ar_total;	/* Authentication-Results seen */
 	int			*ar_ours;	/* indexes claiming our id */
 	size_t			 nar_ours, car_ours;
-	struct spfd_edit	*edit;
-	size_t			 nedit, cedit;
+	struct hdr_edits	 edits;
 };
 
 /* spfd_msg_new - a connection's context */
@@ -439,23 +438,6 @@ spfd_msg_rcpt(struct spfd_msg *m, const char *rcpt, struct spfd_reply *out)
 	}
 }
 
-/* grow - room for one more element; -1 when out of memory */
-static int
-grow(void **arr, size_t *cap, size_t n, size_t size)
-{
-	void *p;
-	size_t c;
-
-	if (n < *cap)
-		return 0;
-	c = *cap ? *cap * 2 : 8;
-	if ((p = reallocarray(*arr, c, size)) == NULL)
-		return -1;
-	*arr = p;
-	*cap = c;
-	return 0;
-}
-
 /* spfd_msg_header - note Authentication-Results fields claiming our id */
 void
 spfd_msg_header(struct spfd_msg *m, const char *name, const char *value)
@@ -466,7 +448,7 @@ spfd_msg_header(struct spfd_msg *m, const char *name, const char *value)
 	/* spf= results under our id; other methods' are siblings' */
 	if (authres_claims(value, m->conf->authserv_id, "spf") == 0)
 		return;
-	if (grow((void **)&m->ar_ours, &m->car_ours, m->nar_ours,
+	if (hdr_grow((void **)&m->ar_ours, &m->car_ours, m->nar_ours,
 	    sizeof(*m->ar_ours)) < 0)
 		m->error = 1;
 	else
@@ -475,20 +457,12 @@ spfd_msg_header(struct spfd_msg *m, const char *name, const char *value)
 
 /* add_edit - append an edit; value is taken over */
 static void
-add_edit(struct spfd_msg *m, enum spfd_edit_op op, const char *name,
+add_edit(struct spfd_msg *m, enum hdr_edit_op op, const char *name,
     char *value, int index)
 {
-	if ((op == SPFD_EDIT_INSERT && value == NULL) ||
-	    grow((void **)&m->edit, &m->cedit, m->nedit, sizeof(*m->edit))) {
-		free(value);
+	hdr_edits_add(&m->edits, op, name, value, index);
+	if (m->edits.failed)
 		m->error = 1;
-		return;
-	}
-	m->edit[m->nedit].op = op;
-	m->edit[m->nedit].name = name;
-	m->edit[m->nedit].value = value;
-	m->edit[m->nedit].index = index;
-	m->nedit++;
 }
 
 /* auth_results - the Authentication-Results value */
@@ -578,9 +552,9 @@ add_fields(struct spfd_msg *m)
 	if (m->conf->v.received_spf)
 		for (i = SPFD_ID_MAX - 1; i >= 0; i--)
 			if (m->result[i] != SPFD_UNCHECKED)
-				add_edit(m, SPFD_EDIT_INSERT, "Received-SPF",
+				add_edit(m, HDR_EDIT_INSERT, "Received-SPF",
 				    received_spf(m, (enum spfd_ident)i), 0);
-	add_edit(m, SPFD_EDIT_INSERT, "Authentication-Results",
+	add_edit(m, HDR_EDIT_INSERT, "Authentication-Results",
 	    auth_results(m), 0);
 }
 
@@ -595,7 +569,7 @@ spfd_msg_eom(struct spfd_msg *m, const char *qid, struct spfd_outcome *out)
 	spfd_msg_set_qid(m, qid);
 	/* forged results claiming our authserv-id go, whatever else */
 	for (i = (int)m->nar_ours - 1; i >= 0; i--)
-		add_edit(m, SPFD_EDIT_DELETE, "Authentication-Results", NULL,
+		add_edit(m, HDR_EDIT_DELETE, "Authentication-Results", NULL,
 		    m->ar_ours[i]);
 	if (m->nar_ours > 0)
 		log_msg(LOG_INFO, m->qid, "removed %zu Authentication-Results "
@@ -613,8 +587,8 @@ spfd_msg_eom(struct spfd_msg *m, const char *qid, struct spfd_outcome *out)
 		internal_error(&out->reply);
 		return;
 	}
-	out->edit = m->edit;
-	out->nedit = m->nedit;
+	out->edit = m->edits.v;
+	out->nedit = m->edits.n;
 }
 
 /* spfd_msg_skipped - why the message is not checked, or NULL */
@@ -642,9 +616,7 @@ spfd_msg_reset(struct spfd_msg *m)
 		spf_response_free(&m->resp[i]);
 		m->result[i] = SPFD_UNCHECKED;
 	}
-	for (i = 0; i < m->nedit; i++)
-		free(m->edit[i].value);
-	m->nedit = 0;
+	hdr_edits_clear(&m->edits);
 	free(m->sender);
 	m->sender = NULL;
 	m->skip[0] = '\0';
@@ -665,6 +637,6 @@ spfd_msg_free(struct spfd_msg *m)
 	spfd_msg_reset(m);
 	free(m->helo);
 	free(m->ar_ours);
-	free(m->edit);
+	hdr_edits_free(&m->edits);
 	free(m);
 }

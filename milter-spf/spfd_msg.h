@@ -18,6 +18,7 @@
 #ifndef SPFD_MSG_H
 #define SPFD_MSG_H
 
+#include "hdredit.h"
 #include "spf.h"
 #include "spfd_conf.h"
 #include "spfd_hdr.h"
@@ -38,21 +39,9 @@ struct spfd_reply {
 	char		 text[SPFD_REPLY_MAX + 1];	/* for smfi_setreply */
 };
 
-enum spfd_edit_op {
-	SPFD_EDIT_INSERT,	/* insert name: value at index (0 = top) */
-	SPFD_EDIT_DELETE,	/* delete the index-th field called name */
-};
-
-struct spfd_edit {
-	enum spfd_edit_op	 op;
-	const char		*name;
-	char			*value;		/* LF-folded, for the MTA */
-	int			 index;
-};
-
 /* Deletions first (indexes as received, highest first), then inserts. */
 struct spfd_outcome {
-	struct spfd_edit	*edit;
+	struct hdr_edit	*edit;
 	size_t			 nedit;
 	struct spfd_reply	 reply;
 };

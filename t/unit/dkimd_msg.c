@@ -267,10 +267,10 @@ apply(struct run *r)
 
 	buf_reset(&r->result);
 	for (e = 0; e < r->out.nedit; e++) {
-		const struct dkimd_edit *ed = &r->out.edit[e];
+		const struct hdr_edit *ed = &r->out.edit[e];
 		struct buf one = BUF_INIT;
 
-		if (ed->op == DKIMD_EDIT_DELETE) {
+		if (ed->op == HDR_EDIT_DELETE) {
 			for (i = 0, k = 0; i < r->nf; i++)
 				if (!r->f[i].deleted &&
 				    strcasecmp(r->f[i].name, ed->name) == 0 &&
@@ -443,8 +443,8 @@ static const char internal[] =
     "Body line\n";
 
 /* first_edit - the first edit of an op and name, or NULL */
-static const struct dkimd_edit *
-first_edit(const struct run *r, enum dkimd_edit_op op, const char *name)
+static const struct hdr_edit *
+first_edit(const struct run *r, enum hdr_edit_op op, const char *name)
 {
 	size_t i;
 
@@ -457,7 +457,7 @@ first_edit(const struct run *r, enum dkimd_edit_op op, const char *name)
 
 /* count_edits - edits of an op and name */
 static size_t
-count_edits(const struct run *r, enum dkimd_edit_op op, const char *name)
+count_edits(const struct run *r, enum hdr_edit_op op, const char *name)
 {
 	size_t i, n = 0;
 
@@ -472,7 +472,7 @@ static int
 ar_check(const struct run *r, const char *result, const char *d,
     const char *s, const char *name)
 {
-	const struct dkimd_edit *e = first_edit(r, DKIMD_EDIT_INSERT,
+	const struct hdr_edit *e = first_edit(r, HDR_EDIT_INSERT,
 	    "Authentication-Results");
 	struct authres ar;
 	const struct authres_resinfo *ri;
@@ -511,18 +511,18 @@ test_sign(void)
 	struct dkimd_conf *c = load("sign.conf");
 	struct buf v = BUF_INIT;
 	struct run r;
-	const struct dkimd_edit *e;
+	const struct hdr_edit *e;
 	size_t sizes[] = { 1, 7, 65535 };
 	size_t k;
 
 	go(c, "127.0.0.1", internal, strlen(internal), &r);
 	is_int(r.out.action, DKIMD_ACCEPT, "sign: accepted");
-	is_int((long)count_edits(&r, DKIMD_EDIT_INSERT, "DKIM-Signature"), 2,
+	is_int((long)count_edits(&r, HDR_EDIT_INSERT, "DKIM-Signature"), 2,
 	    "sign: two DKIM-Signature fields (MultipleSignatures, two "
 	    "SigningTable lines)");
-	ok(first_edit(&r, DKIMD_EDIT_INSERT, "Authentication-Results") == NULL,
+	ok(first_edit(&r, HDR_EDIT_INSERT, "Authentication-Results") == NULL,
 	    "sign: no Authentication-Results on mail we sign");
-	e = first_edit(&r, DKIMD_EDIT_INSERT, "DKIM-Signature");
+	e = first_edit(&r, HDR_EDIT_INSERT, "DKIM-Signature");
 	ok(e != NULL && strstr(e->value, "\r") == NULL &&
 	    strstr(e->value, "\n\t") != NULL,
 	    "sign: the value is folded with LF TAB, no CR (for the MTA)");
@@ -575,7 +575,7 @@ test_sign(void)
 		ok(ar_check(&r2, "pass", "blue.example.jp", "ed",
 		    "our signature fed back"), "our signature fed back "
 		    "verifies in verify mode");
-		ok(strstr(first_edit(&r2, DKIMD_EDIT_INSERT,
+		ok(strstr(first_edit(&r2, HDR_EDIT_INSERT,
 		    "Authentication-Results")->value,
 		    "header.s=default") != NULL,
 		    "our signature fed back: both results listed");
@@ -587,7 +587,7 @@ test_sign(void)
 	/* authenticated external client: signed */
 	split(internal, strlen(internal), &r);
 	feed(c, "192.0.2.1", "taro", &r, 65535);
-	is_int((long)count_edits(&r, DKIMD_EDIT_INSERT, "DKIM-Signature"), 2,
+	is_int((long)count_edits(&r, HDR_EDIT_INSERT, "DKIM-Signature"), 2,
 	    "sign: SMTP AUTH from outside is signed");
 	run_free(&r);
 	buf_free(&v);
@@ -608,7 +608,7 @@ test_verify(void)
 	go(c, "192.0.2.1", m.s, m.len, &r);
 	is_int(r.out.action, DKIMD_ACCEPT, "verify good: accepted");
 	ar_check(&r, "pass", "red.example.jp", "red", "verify good");
-	ok(strstr(first_edit(&r, DKIMD_EDIT_INSERT,
+	ok(strstr(first_edit(&r, HDR_EDIT_INSERT,
 	    "Authentication-Results")->value, "2048-bit key") != NULL,
 	    "verify good: comment gives the key size");
 	is_int((long)r.out.nedit, 1, "verify good: one edit only");
@@ -639,7 +639,7 @@ test_verify(void)
 	run_free(&r);
 	go(ca, "192.0.2.1", plain, strlen(plain), &r);
 	{
-		const struct dkimd_edit *e = first_edit(&r, DKIMD_EDIT_INSERT,
+		const struct hdr_edit *e = first_edit(&r, HDR_EDIT_INSERT,
 		    "Authentication-Results");
 
 		ok(e != NULL && strcmp(e->value, ASID ";\n\tdkim=none") == 0,
@@ -726,9 +726,9 @@ edits_ordered(const struct run *r)
 	int seen_insert = 0, last = 1 << 30;
 
 	for (i = 0; i < r->out.nedit; i++) {
-		const struct dkimd_edit *e = &r->out.edit[i];
+		const struct hdr_edit *e = &r->out.edit[i];
 
-		if (e->op == DKIMD_EDIT_INSERT) {
+		if (e->op == HDR_EDIT_INSERT) {
 			seen_insert = 1;
 			continue;
 		}
@@ -770,7 +770,7 @@ test_forged(void)
 		ars[i] = disguise[0];
 	with_ars(ars, 3, pos3, &m);
 	go(c, "192.0.2.1", m.s, m.len, &r);
-	is_int((long)count_edits(&r, DKIMD_EDIT_DELETE,
+	is_int((long)count_edits(&r, HDR_EDIT_DELETE,
 	    "Authentication-Results"), 3, "3 forged A-Rs: 3 deletions");
 	ok(edits_ordered(&r), "3 forged A-Rs: deletions highest index "
 	    "first, before insertions");
@@ -788,7 +788,7 @@ test_forged(void)
 	}
 	with_ars(ars, i, pos, &m);
 	go(c, "192.0.2.1", m.s, m.len, &r);
-	is_int((long)count_edits(&r, DKIMD_EDIT_DELETE,
+	is_int((long)count_edits(&r, HDR_EDIT_DELETE,
 	    "Authentication-Results"), 8, "disguises (case, comments, "
 	    "folding, quotes, trailing dot, version, mixed): all 8 deleted");
 	ok(edits_ordered(&r), "disguises: deletions in order");
@@ -808,7 +808,7 @@ test_forged(void)
 	}
 	with_ars(ars, 100, pos, &m);
 	go(c, "192.0.2.1", m.s, m.len, &r);
-	is_int((long)count_edits(&r, DKIMD_EDIT_DELETE,
+	is_int((long)count_edits(&r, HDR_EDIT_DELETE,
 	    "Authentication-Results"), 90, "100 A-Rs, 90 ours: 90 deletions");
 	ok(edits_ordered(&r), "100 A-Rs: deletions highest index first, "
 	    "before insertions");
@@ -833,7 +833,7 @@ test_forged(void)
 		}
 	feed(cs, "127.0.0.1", NULL, &r, 65535);
 	apply(&r);
-	is_int((long)count_edits(&r, DKIMD_EDIT_DELETE,
+	is_int((long)count_edits(&r, HDR_EDIT_DELETE,
 	    "Authentication-Results"), 3, "signing: forged A-Rs deleted too");
 	ok(edits_ordered(&r), "signing: deletions before the signatures");
 	verify_text(&r.result, &v);
@@ -854,21 +854,21 @@ test_forged(void)
 		};
 		static const size_t jp[] = { 0, 2, 4 };
 		struct dkimd_conf *cj = load("jobid.conf");
-		const struct dkimd_edit *e;
+		const struct hdr_edit *e;
 
 		with_ars(j, 3, jp, &m);
 		go(c, "192.0.2.1", m.s, m.len, &r);
-		is_int((long)count_edits(&r, DKIMD_EDIT_DELETE,
+		is_int((long)count_edits(&r, HDR_EDIT_DELETE,
 		    "Authentication-Results"), 2, "'" ASID "/jobid' A-Rs are "
 		    "deleted, '" ASID "x/...' kept");
 		run_free(&r);
 		go(cj, "192.0.2.1", m.s, m.len, &r);
-		e = first_edit(&r, DKIMD_EDIT_INSERT, "Authentication-Results");
+		e = first_edit(&r, HDR_EDIT_INSERT, "Authentication-Results");
 		if (!ok(e != NULL && strncmp(e->value, "\"" ASID "/QID1\";",
 		    strlen(ASID) + 8) == 0, "AuthservIDWithJobID: our A-R says "
 		    "\"" ASID "/QID1\" (quoted: '/' is not a token character)"))
 			diag("A-R: %s", e ? e->value : "none");
-		e = first_edit(&r, DKIMD_EDIT_INSERT, "DKIM-Filter");
+		e = first_edit(&r, HDR_EDIT_INSERT, "DKIM-Filter");
 		ok(e != NULL && strncmp(e->value, "milter-dkim v", 13) == 0 &&
 		    strstr(e->value, " " ASID " QID1") != NULL,
 		    "SoftwareHeader: DKIM-Filter: milter-dkim vX " ASID " QID1");
@@ -876,11 +876,11 @@ test_forged(void)
 			diag("DKIM-Filter: %s", e->value);
 		run_free(&r);
 		go(c, "192.0.2.1", m.s, m.len, &r);
-		ok(first_edit(&r, DKIMD_EDIT_INSERT, "DKIM-Filter") == NULL,
+		ok(first_edit(&r, HDR_EDIT_INSERT, "DKIM-Filter") == NULL,
 		    "SoftwareHeader no: no DKIM-Filter field");
 		run_free(&r);
 		go(cj, "192.0.2.1", plain, strlen(plain), &r);
-		ok(first_edit(&r, DKIMD_EDIT_INSERT, "DKIM-Filter") != NULL,
+		ok(first_edit(&r, HDR_EDIT_INSERT, "DKIM-Filter") != NULL,
 		    "SoftwareHeader: also on verified mail without signature");
 		run_free(&r);
 		dkimd_conf_free(cj);
@@ -895,10 +895,10 @@ test_forged(void)
 		buf_puts(&v, "\r\n");
 		buf_append(&v, m.s, m.len);
 		go(cm, "192.0.2.1", v.s, v.len, &r);
-		is_int((long)count_edits(&r, DKIMD_EDIT_DELETE,
+		is_int((long)count_edits(&r, HDR_EDIT_DELETE,
 		    "Authentication-Results"), 3, "header over MaximumHeaders: "
 		    "forged A-Rs still deleted");
-		ok(first_edit(&r, DKIMD_EDIT_INSERT, "Authentication-Results") ==
+		ok(first_edit(&r, HDR_EDIT_INSERT, "Authentication-Results") ==
 		    NULL && r.out.action == DKIMD_ACCEPT,
 		    "header over MaximumHeaders: accepted without a result");
 		run_free(&r);
@@ -991,7 +991,7 @@ test_remove_old(void)
 	sign_text(internal, "red", &m);
 	sign_text(m.s, "revoked", &m2);
 	go(cr, "127.0.0.1", m2.s, m2.len, &r);
-	is_int((long)count_edits(&r, DKIMD_EDIT_DELETE, "DKIM-Signature"), 2,
+	is_int((long)count_edits(&r, HDR_EDIT_DELETE, "DKIM-Signature"), 2,
 	    "RemoveOldSignatures yes: both old signatures deleted");
 	ok(edits_ordered(&r), "RemoveOldSignatures: deletions 2 then 1, "
 	    "before the insertion");
@@ -1000,7 +1000,7 @@ test_remove_old(void)
 	    "RemoveOldSignatures: only our new signature remains, and passes");
 	run_free(&r);
 	go(ck, "127.0.0.1", m2.s, m2.len, &r);
-	is_int((long)count_edits(&r, DKIMD_EDIT_DELETE, "DKIM-Signature"), 0,
+	is_int((long)count_edits(&r, HDR_EDIT_DELETE, "DKIM-Signature"), 0,
 	    "RemoveOldSignatures no: nothing deleted");
 	verify_text(&r.result, &v);
 	is_str(buf_str(&v), "pass d=blue.example.jp s=ed; pass "
@@ -1044,7 +1044,7 @@ test_hostile(void)
 	ok(r.out.action == DKIMD_ACCEPT || r.out.action == DKIMD_TEMPFAIL,
 	    "5000 DKIM-Signature fields: a clean outcome (%d)", r.out.action);
 	{
-		const struct dkimd_edit *e = first_edit(&r, DKIMD_EDIT_INSERT,
+		const struct hdr_edit *e = first_edit(&r, HDR_EDIT_INSERT,
 		    "Authentication-Results");
 		size_t n = 0;
 		const char *p;
@@ -1084,10 +1084,10 @@ test_hostile(void)
 		    "; dkim=pass\n" : "X-F: %zu\n", i);
 	buf_append(&m, s.s, s.len);
 	go(cb, "192.0.2.1", m.s, m.len, &r);
-	ok(r.out.action == DKIMD_ACCEPT && first_edit(&r, DKIMD_EDIT_INSERT,
+	ok(r.out.action == DKIMD_ACCEPT && first_edit(&r, HDR_EDIT_INSERT,
 	    "Authentication-Results") == NULL, "15000 header fields: "
 	    "accepted unprocessed");
-	is_int((long)count_edits(&r, DKIMD_EDIT_DELETE,
+	is_int((long)count_edits(&r, HDR_EDIT_DELETE,
 	    "Authentication-Results"), 100, "15000 header fields: the 100 "
 	    "forged A-Rs among them are deleted");
 	ok(edits_ordered(&r), "15000 header fields: deletions in order");
@@ -1127,17 +1127,17 @@ test_hostile(void)
 	/* a message without a header at all, and without From */
 	go(cs, "127.0.0.1", "\nbody only\n", strlen("\nbody only\n"), &r);
 	ok(r.out.action == DKIMD_ACCEPT &&
-	    first_edit(&r, DKIMD_EDIT_INSERT, "DKIM-Signature") == NULL,
+	    first_edit(&r, HDR_EDIT_INSERT, "DKIM-Signature") == NULL,
 	    "no header: accepted, not signed");
 	run_free(&r);
 	gos(cs, "From: a@blue.example.jp\nFrom: b@blue.example.jp\n\nx\n", &r);
 	ok(r.out.action == DKIMD_ACCEPT &&
-	    first_edit(&r, DKIMD_EDIT_INSERT, "DKIM-Signature") == NULL,
+	    first_edit(&r, HDR_EDIT_INSERT, "DKIM-Signature") == NULL,
 	    "two From fields: accepted, not signed");
 	run_free(&r);
 	gos(cs, "From: a@blue.example.jp, b@blue.example.jp\n\nx\n", &r);
 	ok(r.out.action == DKIMD_ACCEPT &&
-	    first_edit(&r, DKIMD_EDIT_INSERT, "DKIM-Signature") == NULL,
+	    first_edit(&r, HDR_EDIT_INSERT, "DKIM-Signature") == NULL,
 	    "two addresses in From: accepted, not signed");
 	run_free(&r);
 	gos(cs, "From: <<<@@@>>>\n\nx\n", &r);
@@ -1226,13 +1226,13 @@ test_connect(void)
 	dkimd_msg_eoh(r.m);
 	dkimd_msg_body(r.m, (const unsigned char *)r.body.s, r.body.len);
 	dkimd_msg_eom(r.m, &r.out);
-	ok(first_edit(&r, DKIMD_EDIT_INSERT, "DKIM-Signature") != NULL,
+	ok(first_edit(&r, HDR_EDIT_INSERT, "DKIM-Signature") != NULL,
 	    "no address, host name 'localhost' in InternalHosts: signed");
 	run_free(&r);
 	/* and an address outside every list is external */
 	split(internal, strlen(internal), &r);
 	feed(c, "198.51.100.9", NULL, &r, 65535);
-	ok(first_edit(&r, DKIMD_EDIT_INSERT, "DKIM-Signature") == NULL &&
+	ok(first_edit(&r, HDR_EDIT_INSERT, "DKIM-Signature") == NULL &&
 	    r.out.action == DKIMD_ACCEPT,
 	    "an external client is not signed");
 	run_free(&r);
@@ -1243,7 +1243,7 @@ test_connect(void)
 static void
 h_tag(const struct run *r, struct buf *out)
 {
-	const struct dkimd_edit *e = first_edit(r, DKIMD_EDIT_INSERT,
+	const struct hdr_edit *e = first_edit(r, HDR_EDIT_INSERT,
 	    "DKIM-Signature");
 	const char *p;
 
@@ -1342,7 +1342,7 @@ test_big_body(void)
 	struct run r;
 	size_t i, total = 50u << 20;
 	long before, after;
-	const struct dkimd_edit *e;
+	const struct hdr_edit *e;
 
 	for (i = 0; i < sizeof(chunk); i++)
 		chunk[i] = i % 80 == 79 ? '\n' : (unsigned char)('a' + i % 26);
@@ -1360,7 +1360,7 @@ test_big_body(void)
 		dkimd_msg_body(r.m, chunk, sizeof(chunk));
 	dkimd_msg_eom(r.m, &r.out);
 	after = max_rss_kb();
-	e = first_edit(&r, DKIMD_EDIT_INSERT, "DKIM-Signature");
+	e = first_edit(&r, HDR_EDIT_INSERT, "DKIM-Signature");
 	ok(r.out.action == DKIMD_ACCEPT && e != NULL,
 	    "50 MB body in 64 KB chunks: signed");
 	ok(after - before < 8 * 1024, "50 MB body: peak memory grew by "

@@ -103,7 +103,7 @@ ar_of(const struct spfd_outcome *o)
 	size_t i;
 
 	for (i = 0; i < o->nedit; i++)
-		if (o->edit[i].op == SPFD_EDIT_INSERT &&
+		if (o->edit[i].op == HDR_EDIT_INSERT &&
 		    strcmp(o->edit[i].name, "Authentication-Results") == 0)
 			return o->edit[i].value;
 	return "";
@@ -530,7 +530,7 @@ test_forged(void)
 		buf_reset(&d);
 		for (i = 0; i < o.nedit; i++)
 			buf_printf(&d, "%s %d;", o.edit[i].op ==
-			    SPFD_EDIT_DELETE ? "del" : "ins", o.edit[i].index);
+			    HDR_EDIT_DELETE ? "del" : "ins", o.edit[i].index);
 		/* the dkim= field under our id is milter-dkim's to judge */
 		is_str(buf_str(&d), k < 2 ? "del 2;ins 0;" : "del 2;",
 		    k == 0 ? "forged spf= field deleted, then ours inserted; "
