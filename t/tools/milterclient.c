@@ -3,7 +3,7 @@
  *	milterclient - send one message through a milter, as an MTA would
  * SYNOPSIS
  *	milterclient -s inet:PORT@HOST|inet6:PORT@HOST|unix:/path
- *	    [-i client-ip] [-H helo] [-f mailfrom] [-r rcpt]...
+ *	    [-i client-ip] [-C client-name] [-H helo] [-f mailfrom] [-r rcpt]...
  *	    [-m macro=value]... [-q queueid] [-a auth_authen]
  *	    [-n count] [-c concurrency] [-t] [-T timeout]
  *	    [-N] [-V first] [-x abort-after=header|body] < message
@@ -20,6 +20,9 @@
  *	sends them) and a body, sent in chunks of up to 65535 bytes with
  *	line ends converted to CRLF.  A line in the header section that is
  *	not a header field starts the body, as in Postfix.
+ *
+ *	The connect step names the client -C client-name, or "[client-ip]"
+ *	as Postfix does for a client without a name.
  *
  *	Macros: j, {daemon_name} and {client_addr} with the connection; i,
  *	{auth_authen} (with -a), {daemon_name}, {mail_addr} and every -m
@@ -100,6 +103,7 @@ enum mc_abort { MC_ABORT_NONE, MC_ABORT_HEADER, MC_ABORT_BODY };
 struct mc_opts {
 	const char	*sock;
 	const char	*ip, *helo, *from, *qid, *auth;
+	const char	*client_name;	/* -C, or NULL: "[ip]" */
 	const char	*rcpt[MC_LIST_MAX];
 	int		 nrcpt;
 	const char	*macro[MC_LIST_MAX];
@@ -750,7 +754,10 @@ envelope(struct mc_conn *c, struct buf *out, struct buf *err)
 
 	if (!(c->pflags & SMFIP_NOCONNECT)) {
 		macros_for(c, SMFIC_CONNECT, NULL);
-		buf_printf(&b, "[%s]", opts->ip);
+		if (opts->client_name != NULL)
+			buf_puts(&b, opts->client_name);
+		else
+			buf_printf(&b, "[%s]", opts->ip);
 		buf_putc(&b, '\0');
 		buf_putc(&b, inet_pton(AF_INET6, opts->ip, a) == 1 ?
 		    SMFIA_INET6 : SMFIA_INET);
@@ -1015,7 +1022,7 @@ usage(const char *why)
 	if (why != NULL)
 		fprintf(stderr, "milterclient: %s\n", why);
 	fprintf(stderr, "usage: milterclient -s socket [-i client-ip] "
-	    "[-H helo] [-f mailfrom]\n"
+	    "[-C client-name] [-H helo] [-f mailfrom]\n"
 	    "    [-r rcpt]... [-m macro=value]... [-q queueid] "
 	    "[-a auth_authen]\n"
 	    "    [-n count] [-c concurrency] [-t] [-T timeout] [-N] "
@@ -1043,9 +1050,10 @@ parse_opts(int argc, char **argv, struct mc_opts *o)
 	unsigned char a[16];
 	int ch;
 
-	while ((ch = getopt(argc, argv, "a:c:f:hH:i:m:n:Nq:r:s:tT:V:x:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:C:c:f:hH:i:m:n:Nq:r:s:tT:V:x:")) != -1) {
 		switch (ch) {
 		case 'a': o->auth = optarg; break;
+		case 'C': o->client_name = optarg; break;
 		case 'f': o->from = optarg; break;
 		case 'H': o->helo = optarg; break;
 		case 'i': o->ip = optarg; break;
