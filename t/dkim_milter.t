@@ -21,31 +21,18 @@ DATA=$SRCDIR/t/data/dkimd
 APPLY=$DATA/apply.py
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 
-for f in "$MD" "$MC" "$DT"; do
-	if [ ! -x "$f" ]; then
-		echo "1..0 # SKIP $f not built"
-		exit 0
-	fi
-done
-if ! command -v nsd >/dev/null; then
-	echo "1..0 # SKIP nsd not installed"
-	exit 0
-fi
+. "$SRCDIR/t/lib/procs.sh"
+need_exec "$MD" "$MC" "$DT"
+need_cmd nsd
 
 . "$SRCDIR/t/data/dns/nsd.sh"
 
 T=0
 FAILED=0
-PIDS=
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/dkim_milter.XXXXXX") || exit 1
 
 cleanup() {
-	local p
-	for p in $PIDS; do
-		kill "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	PIDS=
+	stop_procs
 	nsd_stop
 	rm -rf "$TMP"
 }

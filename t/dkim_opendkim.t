@@ -20,35 +20,18 @@ DATA=$SRCDIR/t/data/dkimd
 APPLY=$DATA/apply.py
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 
-for f in "$MD" "$MC"; do
-	if [ ! -x "$f" ]; then
-		echo "1..0 # SKIP $f not built"
-		exit 0
-	fi
-done
-if [ ! -x "$OPENDKIM" ]; then
-	echo "1..0 # SKIP $OPENDKIM not installed"
-	exit 0
-fi
-if ! command -v nsd >/dev/null; then
-	echo "1..0 # SKIP nsd not installed"
-	exit 0
-fi
+. "$SRCDIR/t/lib/procs.sh"
+need_exec "$MD" "$MC" "$OPENDKIM"
+need_cmd nsd
 
 . "$SRCDIR/t/data/dns/nsd.sh"
 
 T=0
 FAILED=0
-PIDS=
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/dkim_opendkim.XXXXXX") || exit 1
 
 cleanup() {
-	local p
-	for p in $PIDS; do
-		kill "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	PIDS=
+	stop_procs
 	nsd_stop
 	rm -rf "$TMP"
 }
@@ -56,15 +39,6 @@ trap cleanup EXIT
 trap 'cleanup; exit 1' HUP INT TERM
 
 . "$SRCDIR/t/lib/tap.sh"
-wait_port() {	# wait_port PORT PID
-	local i
-	for i in $(seq 50); do
-		(exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0
-		kill -0 "$2" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
 mc() {	# mc OUT MESSAGE [milterclient options]
 	local out=$1 msg=$2
 	shift 2

@@ -55,26 +55,14 @@ OPENDKIM=${OPENDKIM:-/usr/sbin/opendkim}
 DATA=$SRCDIR/t/data/compat
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 
-for f in "$MD" "$GENKEY" "$MC" "$DT"; do
-	if [ ! -x "$f" ]; then
-		echo "1..0 # SKIP $f not built"
-		exit 0
-	fi
-done
-if [ ! -x "$OPENDKIM" ]; then
-	echo "1..0 # SKIP $OPENDKIM not installed"
-	exit 0
-fi
-if ! command -v nsd >/dev/null; then
-	echo "1..0 # SKIP nsd not installed"
-	exit 0
-fi
+. "$SRCDIR/t/lib/procs.sh"
+need_exec "$MD" "$GENKEY" "$MC" "$DT" "$OPENDKIM"
+need_cmd nsd
 
 . "$SRCDIR/t/data/dns/nsd.sh"
 
 T=0
 FAILED=0
-PIDS=
 # OpenDKIM (RequireSafeKeys) will not use a key whose path passes through
 # a directory that others may write, such as /tmp: the files go under
 # $BUILD, as keys go under /etc/opendkim on a real host
@@ -90,12 +78,7 @@ TMP=$(mktemp -d "$BUILD/opendkim_compat.XXXXXX") || exit 1
 chmod 755 "$TMP"
 
 cleanup() {
-	local p
-	for p in $PIDS; do
-		kill "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	PIDS=
+	stop_procs
 	nsd_stop
 	[ -n "$KEEP" ] || rm -rf "$TMP"
 }
@@ -103,15 +86,6 @@ trap cleanup EXIT
 trap 'cleanup; exit 1' HUP INT TERM
 
 . "$SRCDIR/t/lib/tap.sh"
-wait_port() {	# wait_port PORT PID
-	local i
-	for i in $(seq 100); do
-		(exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0
-		kill -0 "$2" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
 
 # ---- the administrator's files, under $TMP/etc and $TMP/run ----
 mkdir -p "$TMP/etc/keys" "$TMP/run" "$TMP/zone"
@@ -207,7 +181,7 @@ start_opendkim() {
 	run_conf "$2" "$1" "$port" "127.0.0.1@$NSD_PORT" >"$TMP/$1.conf"
 	"$OPENDKIM" -f -x "$TMP/$1.conf" >"$TMP/$1.log" 2>&1 &
 	PIDS="$PIDS $!"
-	wait_port "$port" $! || { echo "# opendkim:"; sed 's/^/#   /' "$TMP/$1.log"; }
+	wait_port "$port" $! 100 || { echo "# opendkim:"; sed 's/^/#   /' "$TMP/$1.log"; }
 	eval "${1}_PORT=$port"
 }
 start_ours() {
@@ -218,7 +192,7 @@ start_ours() {
 	"$MD" -f -c "$TMP/$1.conf" >"$TMP/$1.log" 2>&1 &
 	eval "${1}_PID=$!"
 	PIDS="$PIDS $!"
-	wait_port "$port" $! || { echo "# milter-dkim:"; sed 's/^/#   /' "$TMP/$1.log"; }
+	wait_port "$port" $! 100 || { echo "# milter-dkim:"; sed 's/^/#   /' "$TMP/$1.log"; }
 	eval "${1}_PORT=$port"
 }
 start_opendkim od "$C"
