@@ -942,13 +942,17 @@ rt_body(SMFICTX *ctx, unsigned char *p, size_t n)
 	return hold(c, M.xxfi_body(ctx, p, n), SMFIP_NR_BODY);
 }
 
-/* msg_clear - forget the message's held verdict and skip */
+/* msg_over - the message has ended: forget its held verdict and skip,
+ * and let the daemon reset its per-message data */
 static void
-msg_clear(struct conn *c)
+msg_over(struct conn *c)
 {
 	if (!c->held_conn)
 		c->held = SMFIS_CONTINUE;
 	c->skip_body = 0;
+	if (c->priv != NULL && rt.desc->msg_reset != NULL)
+		rt.desc->msg_reset(c->priv);
+	msg_end(c);
 }
 
 /*
@@ -970,8 +974,7 @@ rt_eom(SMFICTX *ctx)
 			(void)M.xxfi_abort(ctx);
 	} else
 		r = M.xxfi_eom != NULL ? M.xxfi_eom(ctx) : SMFIS_CONTINUE;
-	msg_clear(c);
-	msg_end(c);
+	msg_over(c);
 	return r;
 }
 
@@ -985,8 +988,7 @@ rt_abort(SMFICTX *ctx)
 	if (c == NULL)
 		return SMFIS_CONTINUE;
 	r = M.xxfi_abort != NULL ? M.xxfi_abort(ctx) : SMFIS_CONTINUE;
-	msg_clear(c);
-	msg_end(c);
+	msg_over(c);
 	return r;
 }
 
@@ -1009,6 +1011,8 @@ rt_close(SMFICTX *ctx)
 		return r;
 	if (M.xxfi_close != NULL)
 		r = M.xxfi_close(ctx);
+	if (c->priv != NULL && rt.desc->priv_free != NULL)
+		rt.desc->priv_free(c->priv);
 	smfi_setpriv(ctx, NULL);
 	msg_end(c);
 	cfg_release(c->ref);

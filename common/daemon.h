@@ -131,6 +131,14 @@ struct daemon_desc {
 	 * network); warning lines appended to out; may be NULL
 	 */
 	void		 (*check_config)(void *, struct buf *out);
+	/*
+	 * The daemon's per-connection data (daemon_setpriv), when it has
+	 * some: msg_reset is called each time a message ends (end of
+	 * message, after the callback; abort), priv_free when the
+	 * connection closes (after the close callback).  Either may be NULL.
+	 */
+	void		 (*msg_reset)(void *priv);
+	void		 (*priv_free)(void *priv);
 	/* milter callbacks, flags and version; xxfi_name may be NULL */
 	struct smfiDesc	 milter;
 	/*
@@ -210,7 +218,7 @@ int	 daemon_conf_check(const struct daemon_conf *, const struct conf *c,
 void	*daemon_config(SMFICTX *);
 /* daemon_getpriv - the daemon's per-connection data, or NULL */
 void	*daemon_getpriv(SMFICTX *);
-/* daemon_setpriv - set it; the daemon frees its own data at close */
+/* daemon_setpriv - set it; desc->priv_free releases it at close */
 void	 daemon_setpriv(SMFICTX *, void *);
 /* daemon_edit_header - at end of message: delete the index-th field
  * called name (value NULL), or insert "name: value" at index (0 = top);

@@ -136,10 +136,8 @@ mlfi_eom(SMFICTX *ctx)
 	dkimd_msg_set_qid(m, smfi_getsymval(ctx, "i"));
 	dkimd_msg_eom(m, &out);
 	if (daemon_apply_edits(ctx, dkimd_msg_qid(m), out.edit,
-	    out.nedit) < 0) {
-		dkimd_msg_reset(m);
+	    out.nedit) < 0)
 		return internal_error(ctx);
-	}
 	switch (out.action) {
 	case DKIMD_ACCEPT:
 		break;
@@ -156,28 +154,20 @@ mlfi_eom(SMFICTX *ctx)
 		r = out.action == DKIMD_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
 		break;
 	}
-	dkimd_msg_reset(m);
 	return r;
 }
 
-/* mlfi_abort - the message is abandoned */
-static sfsistat
-mlfi_abort(SMFICTX *ctx)
+/* msg_reset, msg_free - the runtime's hooks for our per-connection data */
+static void
+msg_reset(void *m)
 {
-	struct dkimd_msg *m = conn(ctx);
-
-	if (m != NULL)
-		dkimd_msg_reset(m);
-	return SMFIS_CONTINUE;
+	dkimd_msg_reset(m);
 }
 
-/* mlfi_close - the connection ends */
-static sfsistat
-mlfi_close(SMFICTX *ctx)
+static void
+msg_free(void *m)
 {
-	dkimd_msg_free(conn(ctx));
-	daemon_setpriv(ctx, NULL);
-	return SMFIS_CONTINUE;
+	dkimd_msg_free(m);
 }
 
 /* OpenDKIM's option letters for keywords */
@@ -201,6 +191,8 @@ static const struct daemon_desc desc = {
 	.load_config = dkimd_conf_load,
 	.free_config = dkimd_conf_free,
 	.check_config = dkimd_conf_check_dns,
+	.msg_reset = msg_reset,
+	.priv_free = msg_free,
 	.milter = {
 		.xxfi_name = "milter-dkim",
 		.xxfi_version = SMFI_VERSION,
@@ -212,8 +204,6 @@ static const struct daemon_desc desc = {
 		.xxfi_eoh = mlfi_eoh,
 		.xxfi_body = mlfi_body,
 		.xxfi_eom = mlfi_eom,
-		.xxfi_abort = mlfi_abort,
-		.xxfi_close = mlfi_close,
 	},
 	.pflags = SMFIP_HDR_LEADSPC,
 };

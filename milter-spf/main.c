@@ -144,39 +144,27 @@ mlfi_eom(SMFICTX *ctx)
 {
 	struct spfd_msg *m = conn(ctx);
 	struct spfd_outcome out;
-	sfsistat r;
 
 	if (m == NULL)
 		return internal_error(ctx);
 	spfd_msg_eom(m, smfi_getsymval(ctx, "i"), &out);
 	if (daemon_apply_edits(ctx, spfd_msg_qid(m), out.edit,
-	    out.nedit) < 0) {
-		spfd_msg_reset(m);
+	    out.nedit) < 0)
 		return internal_error(ctx);
-	}
-	r = reply(ctx, &out.reply);
+	return reply(ctx, &out.reply);
+}
+
+/* msg_reset, msg_free - the runtime's hooks for our per-connection data */
+static void
+msg_reset(void *m)
+{
 	spfd_msg_reset(m);
-	return r;
 }
 
-/* mlfi_abort - the message is abandoned */
-static sfsistat
-mlfi_abort(SMFICTX *ctx)
+static void
+msg_free(void *m)
 {
-	struct spfd_msg *m = conn(ctx);
-
-	if (m != NULL)
-		spfd_msg_reset(m);
-	return SMFIS_CONTINUE;
-}
-
-/* mlfi_close - the connection ends */
-static sfsistat
-mlfi_close(SMFICTX *ctx)
-{
-	spfd_msg_free(conn(ctx));
-	daemon_setpriv(ctx, NULL);
-	return SMFIS_CONTINUE;
+	spfd_msg_free(m);
 }
 
 static const struct daemon_desc desc = {
@@ -187,6 +175,8 @@ static const struct daemon_desc desc = {
 	.conf_off = offsetof(struct spfd_conf, v.daemon),
 	.load_config = spfd_conf_load,
 	.free_config = spfd_conf_free,
+	.msg_reset = msg_reset,
+	.priv_free = msg_free,
 	.milter = {
 		.xxfi_name = "milter-spf",
 		.xxfi_version = SMFI_VERSION,
@@ -197,8 +187,6 @@ static const struct daemon_desc desc = {
 		.xxfi_envrcpt = mlfi_envrcpt,
 		.xxfi_header = mlfi_header,
 		.xxfi_eom = mlfi_eom,
-		.xxfi_abort = mlfi_abort,
-		.xxfi_close = mlfi_close,
 	},
 	.pflags = SMFIP_HDR_LEADSPC,
 };

@@ -259,15 +259,6 @@ tm_eom(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
-/* tm_close - free the counters */
-static sfsistat
-tm_close(SMFICTX *ctx)
-{
-	free(daemon_getpriv(ctx));
-	daemon_setpriv(ctx, NULL);
-	return SMFIS_CONTINUE;
-}
-
 static const struct daemon_desc tm_desc = {
 	.name = "testmilter",
 	.conf_path = SYSCONFDIR "/testmilter.conf",
@@ -275,6 +266,7 @@ static const struct daemon_desc tm_desc = {
 	.conf_off = offsetof(struct tm_config, v.daemon),
 	.load_config = tm_load_config,
 	.free_config = tm_free_config,
+	.priv_free = free,
 	.milter = {
 		.xxfi_name = "testmilter",
 		.xxfi_version = SMFI_VERSION,
@@ -285,7 +277,6 @@ static const struct daemon_desc tm_desc = {
 		.xxfi_header = tm_header,
 		.xxfi_body = tm_body,
 		.xxfi_eom = tm_eom,
-		.xxfi_close = tm_close,
 	},
 	.pflags = SMFIP_HDR_LEADSPC,
 };
