@@ -1631,6 +1631,25 @@ fail:
 	return 1;
 }
 
+/* daemon_main - see daemon.h */
+int
+daemon_main(const struct daemon_desc *d, int argc, char **argv)
+{
+	struct daemon_opts o;
+	struct buf err = BUF_INIT;
+	int rc;
+
+	if (daemon_args(d, argc, argv, &o, &err) < 0) {
+		fprintf(stderr, "%s: %s\n", d->name, buf_str(&err));
+		daemon_usage(d);
+		buf_free(&err);
+		return 2;
+	}
+	rc = daemon_run(d, &o);
+	daemon_opts_free(&o);
+	return rc;
+}
+
 /* daemon_run - do what the options say; returns the exit status */
 int
 daemon_run(const struct daemon_desc *d, const struct daemon_opts *o)
@@ -1649,6 +1668,9 @@ daemon_run(const struct daemon_desc *d, const struct daemon_opts *o)
 		printf("%s %s\n", d->name, VERSION);
 		return 0;
 	}
+	if (o->argc > 0 && d->command != NULL &&
+	    strcmp(o->argv[0], d->command_name) == 0)
+		return d->command(o);
 	if (o->argc > 0) {
 		fprintf(stderr, "%s: unexpected argument \"%s\"\n", d->name,
 		    o->argv[0]);

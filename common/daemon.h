@@ -107,6 +107,8 @@ struct daemon_alias {
 	const char	*keyword;
 };
 
+struct daemon_opts;
+
 /* What a daemon tells the runtime about itself. */
 struct daemon_desc {
 	const char	*name;		/* program name, for logs and usage */
@@ -131,6 +133,13 @@ struct daemon_desc {
 	 * network); warning lines appended to out; may be NULL
 	 */
 	void		 (*check_config)(void *, struct buf *out);
+	/*
+	 * A word that may follow the options (e.g. "explain"), and what
+	 * runs it instead of the daemon, returning the exit status; NULL
+	 * when there is none (then any such word is a usage error)
+	 */
+	const char	*command_name;
+	int		 (*command)(const struct daemon_opts *);
 	/*
 	 * The daemon's per-connection data (daemon_setpriv), when it has
 	 * some: msg_reset is called each time a message ends (end of
@@ -192,6 +201,8 @@ void	 daemon_opts_free(struct daemon_opts *);
 void	 daemon_usage(const struct daemon_desc *);
 /* daemon_run - do what the options say; returns the exit status */
 int	 daemon_run(const struct daemon_desc *, const struct daemon_opts *);
+/* daemon_main - daemon_args, then daemon_run: a daemon's whole main() */
+int	 daemon_main(const struct daemon_desc *, int argc, char **argv);
 /* daemon_load - load the config the options select; caller frees it */
 void	*daemon_load(const struct daemon_desc *, const struct daemon_opts *,
 	    struct buf *err);

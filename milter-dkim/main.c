@@ -180,6 +180,8 @@ static const struct daemon_alias aliases[] = {
 	{ 0, NULL },
 };
 
+static int explain(const struct daemon_opts *);
+
 static const struct daemon_desc desc = {
 	.name = "milter-dkim",
 	.conf_path = SYSCONFDIR "/milter-dkim.conf",
@@ -191,6 +193,8 @@ static const struct daemon_desc desc = {
 	.load_config = dkimd_conf_load,
 	.free_config = dkimd_conf_free,
 	.check_config = dkimd_conf_check_dns,
+	.command_name = "explain",
+	.command = explain,
 	.msg_reset = msg_reset,
 	.priv_free = msg_free,
 	.milter = {
@@ -280,24 +284,5 @@ explain(const struct daemon_opts *o)
 int
 main(int argc, char **argv)
 {
-	struct daemon_opts o;
-	struct buf err = BUF_INIT;
-	int rc;
-
-	if (daemon_args(&desc, argc, argv, &o, &err) < 0) {
-		fprintf(stderr, "milter-dkim: %s\n", buf_str(&err));
-		daemon_usage(&desc);
-		buf_free(&err);
-		return 2;
-	}
-	if (o.argc > 0 && strcmp(o.argv[0], "explain") == 0)
-		rc = explain(&o);
-	else if (o.argc > 0) {
-		fprintf(stderr, "milter-dkim: unexpected '%s'\n", o.argv[0]);
-		daemon_usage(&desc);
-		rc = 2;
-	} else
-		rc = daemon_run(&desc, &o);
-	daemon_opts_free(&o);
-	return rc;
+	return daemon_main(&desc, argc, argv);
 }

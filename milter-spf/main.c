@@ -191,26 +191,9 @@ static const struct daemon_desc desc = {
 	.pflags = SMFIP_HDR_LEADSPC,
 };
 
-/* main - parse the command line and hand over to the runtime */
+/* main - the runtime does it all */
 int
 main(int argc, char **argv)
 {
-	struct daemon_opts o;
-	struct buf err = BUF_INIT;
-	int rc;
-
-	if (daemon_args(&desc, argc, argv, &o, &err) < 0) {
-		fprintf(stderr, "milter-spf: %s\n", buf_str(&err));
-		daemon_usage(&desc);
-		buf_free(&err);
-		return 2;
-	}
-	if (o.argc > 0) {
-		fprintf(stderr, "milter-spf: unexpected '%s'\n", o.argv[0]);
-		daemon_usage(&desc);
-		rc = 2;
-	} else
-		rc = daemon_run(&desc, &o);
-	daemon_opts_free(&o);
-	return rc;
+	return daemon_main(&desc, argc, argv);
 }

@@ -284,17 +284,5 @@ static const struct daemon_desc tm_desc = {
 int
 main(int argc, char **argv)
 {
-	struct daemon_opts o;
-	struct buf err = BUF_INIT;
-	int rc;
-
-	if (daemon_args(&tm_desc, argc, argv, &o, &err) < 0) {
-		fprintf(stderr, "testmilter: %s\n", buf_str(&err));
-		daemon_usage(&tm_desc);
-		buf_free(&err);
-		return 2;
-	}
-	rc = daemon_run(&tm_desc, &o);
-	daemon_opts_free(&o);
-	return rc;
+	return daemon_main(&tm_desc, argc, argv);
 }
