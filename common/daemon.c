@@ -79,7 +79,6 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 
 #include "crypto.h"
 #include "daemon.h"
@@ -1148,9 +1147,7 @@ sock_addr(const struct daemon_sock *s, struct sockaddr_storage *ss,
 /*
  * listen_socket - open the listening socket: a UNIX socket replaces a
  * stale file (start_listen has checked that no process serves it); a TCP
- * one gets SO_REUSEADDR and TCP_NODELAY, which accepted sockets inherit,
- * so that no reply of several packets waits for the MTA's delayed
- * acknowledgement
+ * one gets SO_REUSEADDR (milter_run adds TCP_NODELAY)
  */
 static int
 listen_socket(const struct daemon_sock *s, uid_t uid, gid_t gid,
@@ -1177,10 +1174,9 @@ listen_socket(const struct daemon_sock *s, uid_t uid, gid_t gid,
 		buf_printf(err, "socket: %s", strerror(errno));
 		return -1;
 	}
-	if (s->family != DAEMON_SOCK_UNIX && (setsockopt(fd, SOL_SOCKET,
-	    SO_REUSEADDR, &on, sizeof(on)) < 0 || setsockopt(fd, IPPROTO_TCP,
-	    TCP_NODELAY, &on, sizeof(on)) < 0))
-		log_warn("socket options on the listening socket");
+	if (s->family != DAEMON_SOCK_UNIX && setsockopt(fd, SOL_SOCKET,
+	    SO_REUSEADDR, &on, sizeof(on)) < 0)
+		log_warn("SO_REUSEADDR on the listening socket");
 	if (bind(fd, (struct sockaddr *)&ss, len) < 0 ||
 	    listen(fd, SOMAXCONN) < 0) {
 		buf_printf(err, "cannot listen on %s: %s", s->family ==

@@ -28,7 +28,8 @@
  *	into packets in memory, so the commands an MTA sends without waiting
  *	(header fields and body chunks under SMFIP_NR_*, macros) cost no
  *	system call each; the modifications of end of message and the final
- *	reply leave in one write.  Accepted TCP sockets get TCP_NODELAY.
+ *	reply leave in one write.  A TCP listening socket gets TCP_NODELAY,
+ *	which the sockets it accepts inherit.
  *
  *	Every packet is length-checked field by field before a callback
  *	sees it: strings must end inside the packet, a packet longer than
@@ -137,7 +138,6 @@ static struct {
 	pthread_mutex_t	 lock;
 	pthread_cond_t	 done;		/* a thread ended */
 	int		 lfd;
-	int		 tcp;		/* lfd is a TCP socket */
 	const struct smfiDesc *desc;
 	size_t		 maxdata;
 	int		 debug;		/* MilterDebug */
@@ -953,15 +953,13 @@ live_remove(SMFICTX *ctx)
 
 /* session - serve one connection to its end */
 static void
-session(int fd, const struct smfiDesc *desc, size_t maxdata, int debug,
-    int tcp)
+session(int fd, const struct smfiDesc *desc, size_t maxdata, int debug)
 {
 	SMFICTX ctx;
 	struct timeval tv = { MILTER_TIMEOUT, 0 };
 	char cmd, *data;
 	size_t len;
 	enum next next = GO_ON;
-	int on = 1;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.fd = fd;
@@ -969,8 +967,6 @@ session(int fd, const struct smfiDesc *desc, size_t maxdata, int debug,
 	buf_init(&ctx.out);
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (tcp)
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	ctx.desc = desc;
 	ctx.maxdata = maxdata;
 	ctx.debug = debug;
@@ -1070,7 +1066,7 @@ worker(void *arg)
 			(void)spawn();
 		pthread_mutex_unlock(&srv.lock);
 
-		session(fd, srv.desc, srv.maxdata, srv.debug, srv.tcp);
+		session(fd, srv.desc, srv.maxdata, srv.debug);
 		close(fd);
 
 		pthread_mutex_lock(&srv.lock);
@@ -1092,16 +1088,21 @@ milter_run(int lfd, const struct smfiDesc *desc, size_t maxdata, int debug)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
+	int on = 1;
 
+	/* accepted TCP sockets inherit it: no reply of several packets
+	 * waits for the MTA's delayed acknowledgement */
 	memset(&ss, 0, sizeof(ss));
-	(void)getsockname(lfd, (struct sockaddr *)&ss, &sl);
+	if (getsockname(lfd, (struct sockaddr *)&ss, &sl) == 0 &&
+	    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) &&
+	    setsockopt(lfd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) < 0)
+		log_warn("milter: TCP_NODELAY on the listening socket");
 	pthread_mutex_lock(&srv.lock);
 	if (srv.stopping) {		/* stopped before it started */
 		pthread_mutex_unlock(&srv.lock);
 		return 0;
 	}
 	srv.lfd = lfd;
-	srv.tcp = ss.ss_family == AF_INET || ss.ss_family == AF_INET6;
 	srv.desc = desc;
 	srv.maxdata = maxdata;
 	srv.debug = debug;
@@ -1119,7 +1120,7 @@ milter_run(int lfd, const struct smfiDesc *desc, size_t maxdata, int debug)
 void
 milter_session(int fd, const struct smfiDesc *desc, size_t maxdata)
 {
-	session(fd, desc, maxdata, 0, 0);
+	session(fd, desc, maxdata, 0);
 }
 
 /* milter_stop - see milter.h */

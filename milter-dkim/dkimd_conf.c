@@ -558,19 +558,16 @@ key_path_unsafe(const char *path, uid_t uid, gid_t gid)
  * replace, is not used (as in OpenDKIM): mail it would sign is refused
  * for now. */
 static int
-key_traps(struct dkimd_conf *c, struct dkimd_key *k)
+key_traps(struct dkimd_conf *c, struct dkimd_key *k, uid_t uid, gid_t gid)
 {
 	struct stat st;
 	const char *dot;
 	char *why = NULL;
 	const char *fix = " (RequireSafeKeys: chmod 600 it; until then it "
 	    "is not used)";
-	uid_t uid;
-	gid_t gid;
 	int r = 0;
 
 	if (k->path != NULL && k->key != NULL && stat(k->path, &st) == 0) {
-		key_user(c, &uid, &gid);
 		if (st.st_mode & (S_IROTH | S_IWOTH | S_IWGRP))
 			r = asprintf(&why, "key file %s is %s by others",
 			    k->path, (st.st_mode & S_IROTH) ? "readable" :
@@ -614,7 +611,10 @@ policy_traps(struct dkimd_conf *c)
 	struct dkimd_policy *p = &c->policy;
 	struct buf *w = &c->warnings;
 	size_t i;
+	uid_t uid;
+	gid_t gid;
 
+	key_user(c, &uid, &gid);
 	if (p->keytable != NULL && c->v.domain != NULL) {
 		conf_at(&c->conf, "Domain", w);
 		buf_puts(w, "Domain is ignored because a KeyTable is set; "
@@ -653,9 +653,9 @@ policy_traps(struct dkimd_conf *c)
 			    "SigningTable", e->line, e->key, name);
 	}
 	for (i = 0; i < p->nkeys; i++)
-		if (key_traps(c, &p->keys[i]) < 0)
+		if (key_traps(c, &p->keys[i], uid, gid) < 0)
 			return -1;
-	if (p->single != NULL && key_traps(c, p->single) < 0)
+	if (p->single != NULL && key_traps(c, p->single, uid, gid) < 0)
 		return -1;
 	return 0;
 }
