@@ -538,6 +538,18 @@ check_where(const struct conf *c, const char *kw, struct buf *err)
 	buf_printf(err, "%s: ", kw);
 }
 
+/* daemon_conf_open - see daemon.h */
+int
+daemon_conf_open(struct conf *c, const struct conf_kw *table, size_t n,
+    void *values, const struct daemon_conf *dc, const char *path,
+    const char *text, const char *overrides, struct buf *err)
+{
+	if (conf_init(c, table, n, values, err) < 0 ||
+	    conf_load(c, path, text, overrides, err) < 0)
+		return -1;
+	return daemon_conf_check(dc, c, err);
+}
+
 /* daemon_conf_check - validate the common values; -1 with err set */
 int
 daemon_conf_check(const struct daemon_conf *dc, const struct conf *c,

@@ -123,7 +123,7 @@ struct daemon_desc {
 	 * command-line overrides (text in the same format, or NULL); return
 	 * a new config, or NULL with err set ("file:line: why").  On success
 	 * err may hold warning lines, which the runtime logs.  It should
-	 * call daemon_conf_check() with its struct conf.
+	 * start with daemon_conf_open().
 	 */
 	void		*(*load_config)(const char *path, const char *text,
 			    const char *overrides, struct buf *err);
@@ -222,6 +222,13 @@ int	 daemon_user_parse(const char *, uid_t *, gid_t *, struct buf *err);
  * load_config calls it after loading.
  */
 int	 daemon_conf_check(const struct daemon_conf *, const struct conf *c,
+	    struct buf *err);
+/* daemon_conf_open - conf_init() and conf_load() of path (or text) and
+ * the overrides into values, then daemon_conf_check() of dc (the common
+ * part of values): what every load_config starts with; -1 with err set */
+int	 daemon_conf_open(struct conf *c, const struct conf_kw *table,
+	    size_t n, void *values, const struct daemon_conf *dc,
+	    const char *path, const char *text, const char *overrides,
 	    struct buf *err);
 
 /* Inside milter callbacks. */

@@ -674,8 +674,7 @@ resolve_authserv(struct dkimd_conf *c)
 static int
 check_values(struct dkimd_conf *c, struct buf *err)
 {
-	if (daemon_conf_check(&c->v.daemon, &c->conf, err) < 0 ||
-	    set_actions(c, err) < 0 || parse_canon(c, err) < 0 ||
+	if (set_actions(c, err) < 0 || parse_canon(c, err) < 0 ||
 	    parse_mode(c, err) < 0)
 		return -1;
 	if (c->v.signalg != NULL && strcasecmp(c->v.signalg, "rsa-sha256") &&
@@ -708,10 +707,8 @@ dkimd_conf_load(const char *path, const char *text, const char *overrides,
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	buf_init(&c->warnings);
-	if (conf_init(&c->conf, dkimd_conf_table, dkimd_conf_ntable, c,
-	    err) < 0)
-		goto fail;
-	if (conf_load(&c->conf, path, text, overrides, err) < 0)
+	if (daemon_conf_open(&c->conf, dkimd_conf_table, dkimd_conf_ntable, c,
+	    &c->v.daemon, path, text, overrides, err) < 0)
 		goto fail;
 	buf_puts(&c->warnings, buf_str(&c->conf.warnings));
 	if (check_values(c, err) < 0 || open_tables(c, err) < 0 ||

@@ -156,8 +156,7 @@ check_values(struct spfd_conf *c, struct buf *err)
 {
 	struct spfd_policy *p = &c->policy;
 
-	if (daemon_conf_check(&c->v.daemon, &c->conf, err) < 0 ||
-	    reject_mode(c, "HELO_reject", c->v.helo_reject,
+	if (reject_mode(c, "HELO_reject", c->v.helo_reject,
 	    &p->reject[SPFD_ID_HELO], err) < 0 ||
 	    reject_mode(c, "Mail_From_reject", c->v.mailfrom_reject,
 	    &p->reject[SPFD_ID_MAILFROM], err) < 0 ||
@@ -225,10 +224,8 @@ spfd_conf_load(const char *path, const char *text, const char *overrides,
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	buf_init(&c->warnings);
-	if (conf_init(&c->conf, spfd_conf_table, spfd_conf_ntable, c,
-	    err) < 0)
-		goto fail;
-	if (conf_load(&c->conf, path, text, overrides, err) < 0)
+	if (daemon_conf_open(&c->conf, spfd_conf_table, spfd_conf_ntable, c,
+	    &c->v.daemon, path, text, overrides, err) < 0)
 		goto fail;
 	buf_puts(&c->warnings, buf_str(&c->conf.warnings));
 	if (check_values(c, err) < 0 || open_tables(c, err) < 0 ||

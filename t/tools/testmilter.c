@@ -100,17 +100,14 @@ tm_load_config(const char *path, const char *text, const char *overrides,
     struct buf *err)
 {
 	struct tm_config *cfg;
-	int r;
 
 	if ((cfg = calloc(1, sizeof(*cfg))) == NULL) {
 		buf_puts(err, "out of memory");
 		return NULL;
 	}
-	r = conf_init(&cfg->conf, tm_table, sizeof(tm_table) /
-	    sizeof(tm_table[0]), &cfg->v, err);
-	if (r == 0)
-		r = conf_load(&cfg->conf, path, text, overrides, err);
-	if (r < 0 || daemon_conf_check(&cfg->v.daemon, &cfg->conf, err) < 0) {
+	if (daemon_conf_open(&cfg->conf, tm_table, sizeof(tm_table) /
+	    sizeof(tm_table[0]), &cfg->v, &cfg->v.daemon, path, text,
+	    overrides, err) < 0) {
 		tm_free_config(cfg);
 		return NULL;
 	}
