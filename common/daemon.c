@@ -410,25 +410,6 @@ daemon_sock_parse(const char *spec, struct daemon_sock *s, struct buf *err)
 	return 0;
 }
 
-/* daemon_sock_format - the spec in its canonical form, appended to out */
-int
-daemon_sock_format(const struct daemon_sock *s, struct buf *out)
-{
-	unsigned char a[sizeof(struct in6_addr)];
-	int literal;
-
-	if (s->family == DAEMON_SOCK_UNIX)
-		return buf_printf(out, "unix:%s", s->path);
-	buf_printf(out, "%s:%u", s->family == DAEMON_SOCK_INET ? "inet" :
-	    "inet6", s->port);
-	if (s->host[0] == '\0')
-		return out->failed ? -1 : 0;
-	/* "[literal]" is an address, anything else a name */
-	literal = inet_pton(s->family == DAEMON_SOCK_INET ? AF_INET : AF_INET6,
-	    s->host, a) == 1;
-	return buf_printf(out, literal ? "@[%s]" : "@%s", s->host);
-}
-
 /* Common configuration values. */
 
 /* daemon_umask_parse - octal UMask text to a mode; -1 if malformed */
@@ -606,8 +587,6 @@ daemon_load(const struct daemon_desc *d, const struct daemon_opts *o,
 {
 	const char *path = o->config;
 	struct stat st;
-	struct buf why = BUF_INIT;
-	void *cfg;
 
 	if (path == NULL && !o->builtin && d->conf_path != NULL &&
 	    (stat(d->conf_path, &st) == 0 || errno != ENOENT))
@@ -617,19 +596,9 @@ daemon_load(const struct daemon_desc *d, const struct daemon_opts *o,
 		    d->conf_path : "given");
 		return NULL;
 	}
-	cfg = d->load_config(path, path == NULL ? d->conf_text : NULL,
+	/* load_config checks the common values (daemon_conf_open) */
+	return d->load_config(path, path == NULL ? d->conf_text : NULL,
 	    o->overrides.len > 0 ? o->overrides.s : NULL, err);
-	if (cfg == NULL)
-		return NULL;
-	if (daemon_conf_check((const struct daemon_conf *)((char *)cfg +
-	    d->conf_off), NULL, &why) < 0) {
-		buf_printf(err, "%s: %s", path ? path : "built-in default",
-		    buf_str(&why));
-		buf_free(&why);
-		d->free_config(cfg);
-		return NULL;
-	}
-	return cfg;
 }
 
 /* cfg_install - make cfg the current config; returns the old one's ref */
@@ -1705,27 +1674,9 @@ daemon_run(const struct daemon_desc *d, const struct daemon_opts *o)
 	return start(cfg);
 }
 
-/* daemon_apply_edits - apply n edits in order; -1 when one is refused */
-int
-daemon_apply_edits(SMFICTX *ctx, const char *qid,
-    const struct hdr_edit *e, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (daemon_edit_header(ctx, e[i].name, e[i].op ==
-		    HDR_EDIT_DELETE ? NULL : e[i].value, e[i].index) < 0) {
-			log_msg(LOG_ERR, qid, "the MTA refused to %s %s",
-			    e[i].op == HDR_EDIT_DELETE ? "delete" : "add",
-			    e[i].name);
-			return -1;
-		}
-	return 0;
-}
-
-/* daemon_edit_header - delete (value NULL) or insert one header field */
-int
-daemon_edit_header(SMFICTX *ctx, const char *name, const char *value,
+/* edit_header - delete (value NULL) or insert one header field */
+static int
+edit_header(SMFICTX *ctx, const char *name, const char *value,
     int index)
 {
 	char *v;
@@ -1741,3 +1692,22 @@ daemon_edit_header(SMFICTX *ctx, const char *name, const char *value,
 	free(v);
 	return r == MI_SUCCESS ? 0 : -1;
 }
+
+/* daemon_apply_edits - apply n edits in order; -1 when one is refused */
+int
+daemon_apply_edits(SMFICTX *ctx, const char *qid,
+    const struct hdr_edit *e, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (edit_header(ctx, e[i].name, e[i].op ==
+		    HDR_EDIT_DELETE ? NULL : e[i].value, e[i].index) < 0) {
+			log_msg(LOG_ERR, qid, "the MTA refused to %s %s",
+			    e[i].op == HDR_EDIT_DELETE ? "delete" : "add",
+			    e[i].name);
+			return -1;
+		}
+	return 0;
+}
+

@@ -210,8 +210,6 @@ void	*daemon_load(const struct daemon_desc *, const struct daemon_opts *,
 /* daemon_sock_parse - parse a Socket spec; -1 with err set if malformed */
 int	 daemon_sock_parse(const char *spec, struct daemon_sock *,
 	    struct buf *err);
-/* daemon_sock_format - the spec in its canonical form, appended to out */
-int	 daemon_sock_format(const struct daemon_sock *, struct buf *out);
 /* daemon_umask_parse - octal UMask text to a mode; -1 if malformed */
 int	 daemon_umask_parse(const char *, mode_t *);
 /* daemon_user_parse - "user[:group]" to ids; -1 with err set if unknown */
@@ -238,13 +236,8 @@ void	*daemon_config(SMFICTX *);
 void	*daemon_getpriv(SMFICTX *);
 /* daemon_setpriv - set it; desc->priv_free releases it at close */
 void	 daemon_setpriv(SMFICTX *, void *);
-/* daemon_edit_header - at end of message: delete the index-th field
- * called name (value NULL), or insert "name: value" at index (0 = top);
- * -1 when the MTA refuses */
-int	 daemon_edit_header(SMFICTX *, const char *name, const char *value,
-	    int index);
-/* daemon_apply_edits - the n edits in order (hdredit.h); -1, logged
- * with the queue id, when the MTA refuses one */
+/* daemon_apply_edits - at end of message, the n edits in order
+ * (hdredit.h); -1, logged with the queue id, when the MTA refuses one */
 int	 daemon_apply_edits(SMFICTX *, const char *qid,
 	    const struct hdr_edit *, size_t n);
 
