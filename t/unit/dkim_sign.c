@@ -7,27 +7,10 @@
 #include <string.h>
 
 #include "dkim.h"
+#include "files.h"
 #include "tap.h"
 
 #define D	"t/data/dkim/"
-
-/* slurp - a file into a buffer; 0 or -1 */
-static int
-slurp(const char *path, struct buf *b)
-{
-	char chunk[8192];
-	size_t n;
-	FILE *fp;
-
-	buf_reset(b);
-	buf_append(b, "", 0);
-	if ((fp = fopen(path, "rb")) == NULL)
-		return -1;
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		buf_append(b, chunk, n);
-	fclose(fp);
-	return 0;
-}
 
 /* sign - the field value for msg, or "" on failure */
 static enum dkim_status
@@ -82,7 +65,7 @@ test_rfc8463(void)
 
 	buf_printf(&path, "%s/dkim/rfc8463/message.eml",
 	    td ? td : "../shared/testdata");
-	if (slurp(path.s, &msg) < 0 || (body = strstr(msg.s, "From:")) == NULL) {
+	if (t_slurp(path.s, &msg) < 0 || (body = strstr(msg.s, "From:")) == NULL) {
 		ok(0, "RFC 8463 example readable at %s", path.s);
 		return;
 	}

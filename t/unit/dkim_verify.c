@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "dkim.h"
+#include "files.h"
 #include "tap.h"
 
 #define D	"t/data/dkim/"
@@ -23,24 +24,6 @@ struct keys {
 	enum dkim_key_status status;	/* ... this status when record NULL */
 	int		 secure;
 };
-
-/* slurp - a file into a buffer; 0 or -1 */
-static int
-slurp(const char *path, struct buf *b)
-{
-	char chunk[8192];
-	size_t n;
-	FILE *fp;
-
-	buf_reset(b);
-	buf_append(b, "", 0);
-	if ((fp = fopen(path, "rb")) == NULL)
-		return -1;
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		buf_append(b, chunk, n);
-	fclose(fp);
-	return 0;
-}
 
 /* lookup - the key callback: an override, else a line of the key file */
 static enum dkim_key_status
@@ -392,13 +375,13 @@ test_rfc8463(void)
 
 	buf_printf(&path, "%s/dkim/rfc8463/", td ? td : "../shared/testdata");
 	buf_puts(&path, "message.eml");
-	if (slurp(path.s, &msg) < 0) {
+	if (t_slurp(path.s, &msg) < 0) {
 		ok(0, "RFC 8463 example readable at %s", path.s);
 		return;
 	}
 	buf_truncate(&path, path.len - strlen("message.eml"));
 	buf_puts(&path, "dns.txt");
-	slurp(path.s, &k.file);
+	t_slurp(path.s, &k.file);
 	o.now = 1528637909;
 	for (i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
 		v = verify(&msg, &k, &o, chunks[i]);
@@ -464,12 +447,12 @@ test_python_vectors(void)
 	size_t i, j;
 	int good;
 
-	slurp(D "python-dkim.keys", &k.file);
+	t_slurp(D "python-dkim.keys", &k.file);
 	o.now = 1528637909;
 	for (i = 0; i < sizeof(vec) / sizeof(vec[0]); i++) {
 		buf_reset(&path);
 		buf_printf(&path, PYDATA "%s", vec[i].file);
-		if (slurp(path.s, &msg) < 0) {
+		if (t_slurp(path.s, &msg) < 0) {
 			ok(1, "# SKIP python3-dkim test data not installed");
 			continue;
 		}
@@ -481,7 +464,7 @@ test_python_vectors(void)
 		ok(good, "%s", vec[i].name);
 		dkim_verify_free(v);
 	}
-	if (slurp(PYDATA "test.message.baddomain", &msg) == 0) {
+	if (t_slurp(PYDATA "test.message.baddomain", &msg) == 0) {
 		v = verify(&msg, &k, &o, 0);
 		expect(v, 0, DKIM_RESULT_PERMERROR, "invalid d=",
 		    "python-dkim test.message.baddomain is refused");
@@ -543,7 +526,7 @@ test_features(const struct buf *plain, struct keys *k)
 	}
 	k->qname = NULL;
 
-	if (slurp(D "rsa-sha1.eml", &sha1) == 0) {
+	if (t_slurp(D "rsa-sha1.eml", &sha1) == 0) {
 		o.now = 0;
 		v = verify(&sha1, k, &o, 0);
 		expect(v, 0, DKIM_RESULT_FAIL, "rsa-sha1 not allowed",
@@ -705,7 +688,7 @@ main(void)
 	struct keys k = { BUF_INIT, NULL, NULL, 0, 0 };
 	struct buf plain = BUF_INIT;
 
-	if (slurp(D "test.keys", &k.file) < 0 || slurp(D "plain.eml",
+	if (t_slurp(D "test.keys", &k.file) < 0 || t_slurp(D "plain.eml",
 	    &plain) < 0) {
 		ok(0, "test data in " D " readable (run from the top directory)");
 		return done_testing();

@@ -32,6 +32,7 @@
 #include "dkim.h"
 #include "dns.h"
 #include "log.h"
+#include "files.h"
 #include "tap.h"
 
 #define DATA	"t/data/dkimd/"
@@ -39,62 +40,6 @@
 #define ASID	"mx.blue.example.jp"
 
 static char tmpdir[] = "/tmp/dkimd_msg.XXXXXX";
-
-/* put - write text to DIR/name, "@D@" replaced by the directory */
-static void
-put(const char *name, const char *text, int mode)
-{
-	char path[512];
-	FILE *fp;
-	const char *p;
-
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-	if ((fp = fopen(path, "w")) == NULL) {
-		perror(path);
-		exit(1);
-	}
-	for (p = text; *p != '\0'; p++) {
-		if (strncmp(p, "@D@", 3) == 0) {
-			fputs(tmpdir, fp);
-			p += 2;
-		} else
-			fputc(*p, fp);
-	}
-	fclose(fp);
-	chmod(path, (mode_t)mode);
-}
-
-/* slurp - a file into b (NUL-terminated) */
-static void
-slurp(const char *path, struct buf *b)
-{
-	char chunk[8192];
-	FILE *fp;
-	size_t n;
-
-	buf_reset(b);
-	if ((fp = fopen(path, "rb")) == NULL) {
-		perror(path);
-		exit(1);
-	}
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		buf_append(b, chunk, n);
-	buf_append(b, "", 0);
-	fclose(fp);
-}
-
-/* copy_key - a key from t/data/dkimd into the directory, mode 0600 */
-static void
-copy_key(const char *name)
-{
-	struct buf b = BUF_INIT;
-	char path[256];
-
-	snprintf(path, sizeof(path), DATA "%s", name);
-	slurp(path, &b);
-	put(name, buf_str(&b), 0600);
-	buf_free(&b);
-}
 
 static const struct file {
 	const char *name, *text;
@@ -1306,7 +1251,7 @@ test_headers(void)
 		for (i = 0; i < 70; i++)
 			buf_printf(&text, "%sX-H%zu", i ? "," : "", i);
 		buf_puts(&text, "\n");
-		put("hdrbad.conf", buf_str(&text), 0644);
+		t_put(tmpdir, "hdrbad.conf", buf_str(&text), 0644);
 		snprintf(path, sizeof(path), "%s/hdrbad.conf", tmpdir);
 		c = dkimd_conf_load(path, NULL, NULL, &e);
 		ok(c == NULL && strstr(buf_str(&e), "hdrbad.conf:1: SignHeaders: "
@@ -1382,10 +1327,10 @@ main(void)
 		perror("mkdtemp");
 		return 1;
 	}
-	copy_key("rsa2048.pem");
-	copy_key("ed25519.pem");
+	t_copy(tmpdir, DATA "rsa2048.pem", "rsa2048.pem", 0600);
+	t_copy(tmpdir, DATA "ed25519.pem", "ed25519.pem", 0600);
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		put(files[i].name, files[i].text, 0644);
+		t_put(tmpdir, files[i].name, files[i].text, 0644);
 	if ((zone = dns_new_zone(ZONE, &err)) == NULL) {
 		diag("%s: %s", ZONE, buf_str(&err));
 		return 1;

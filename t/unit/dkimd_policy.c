@@ -19,54 +19,12 @@
 
 #include "../../milter-dkim/dkimd_conf.h"
 #include "../../milter-dkim/dkimd_policy.h"
+#include "files.h"
 #include "tap.h"
 
 #define DATA	"t/data/dkimd/"
 
 static char tmpdir[] = "/tmp/dkimd_policy.XXXXXX";
-
-/* put - write text to DIR/name, "@D@" replaced by the directory */
-static void
-put(const char *name, const char *text, int mode)
-{
-	char path[512];
-	FILE *fp;
-	const char *p;
-
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-	if ((fp = fopen(path, "w")) == NULL) {
-		perror(path);
-		exit(1);
-	}
-	for (p = text; *p != '\0'; p++) {
-		if (strncmp(p, "@D@", 3) == 0) {
-			fputs(tmpdir, fp);
-			p += 2;
-		} else
-			fputc(*p, fp);
-	}
-	fclose(fp);
-	chmod(path, (mode_t)mode);
-}
-
-/* copy_key - a key from t/data/dkimd into the directory as dst */
-static void
-copy_key(const char *name, const char *dst, int mode)
-{
-	char src[256], buf[8192];
-	FILE *fp;
-	size_t n;
-
-	snprintf(src, sizeof(src), DATA "%s", name);
-	if ((fp = fopen(src, "r")) == NULL) {
-		perror(src);
-		exit(1);
-	}
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	buf[n] = '\0';
-	fclose(fp);
-	put(dst, buf, mode);
-}
 
 /* The administrator's setup, as found on a production host. */
 static const char admin_conf[] =
@@ -658,7 +616,7 @@ conf_errors(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(e) / sizeof(e[0]); i++) {
-		put("e.conf", e[i].text, 0644);
+		t_put(tmpdir, "e.conf", e[i].text, 0644);
 		c = load("e.conf", &err);
 		ok(c == NULL, "bad configuration refused: %s", e[i].name);
 		subst(e[i].want, &want);
@@ -714,17 +672,17 @@ main(void)
 		perror("mkdtemp");
 		return 1;
 	}
-	copy_key("rsa2048.pem", "rsa2048.pem", 0600);
-	copy_key("ed25519.pem", "ed25519.pem", 0600);
-	copy_key("red.pem", "red.pem", 0600);
-	copy_key("rsa2048.pem", "unsafe.pem", 0644);
+	t_copy(tmpdir, DATA "rsa2048.pem", "rsa2048.pem", 0600);
+	t_copy(tmpdir, DATA "ed25519.pem", "ed25519.pem", 0600);
+	t_copy(tmpdir, DATA "red.pem", "red.pem", 0600);
+	t_copy(tmpdir, DATA "rsa2048.pem", "unsafe.pem", 0644);
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		put(files[i].name, files[i].text, 0644);
-	put("keys3", "sel._domainkey.red.example blue.example:sel:"
+		t_put(tmpdir, files[i].name, files[i].text, 0644);
+	t_put(tmpdir, "keys3", "sel._domainkey.red.example blue.example:sel:"
 	    "@D@/red.pem\n", 0644);
-	put("keys2-names.conf", "KeyTable file:@D@/keys3\n"
+	t_put(tmpdir, "keys2-names.conf", "KeyTable file:@D@/keys3\n"
 	    "SigningTable refile:@D@/SigningTable\n", 0644);
-	put("st-only.conf", "SigningTable refile:@D@/SigningTable\n", 0644);
+	t_put(tmpdir, "st-only.conf", "SigningTable refile:@D@/SigningTable\n", 0644);
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		run_case(&cases[i]);
