@@ -491,18 +491,28 @@ dkim_verify_eoh(struct dkim_verify *v)
 	return DKIM_OK;
 }
 
-/* dkim_verify_body - a raw body chunk */
-enum dkim_status
-dkim_verify_body(struct dkim_verify *v, const unsigned char *p, size_t n)
+/* body_stage - DKIM_OK once in the body (ending the header if needed) */
+static enum dkim_status
+body_stage(struct dkim_verify *v)
 {
-	size_t k;
-
 	if (v->nomem)
 		return DKIM_NOMEM;
 	if (v->stage == ST_HEADER && dkim_verify_eoh(v) != DKIM_OK)
 		return DKIM_NOMEM;
 	if (v->stage != ST_BODY)
 		return DKIM_BADSTAGE;
+	return DKIM_OK;
+}
+
+/* dkim_verify_body - a raw body chunk */
+enum dkim_status
+dkim_verify_body(struct dkim_verify *v, const unsigned char *p, size_t n)
+{
+	enum dkim_status st;
+	size_t k;
+
+	if ((st = body_stage(v)) != DKIM_OK)
+		return st;
 	for (k = 0; k < v->nbh; k++)
 		canon_body_update(v->bh[k].cb, p, n);
 	return DKIM_OK;
@@ -668,14 +678,11 @@ dkim_verify_eom(struct dkim_verify *v)
 	struct dkim_key key;
 	struct bodyhash *bh;
 	struct sig *s;
+	enum dkim_status st;
 	size_t k;
 
-	if (v->nomem)
-		return DKIM_NOMEM;
-	if (v->stage == ST_HEADER && dkim_verify_eoh(v) != DKIM_OK)
-		return DKIM_NOMEM;
-	if (v->stage != ST_BODY)
-		return DKIM_BADSTAGE;
+	if ((st = body_stage(v)) != DKIM_OK)
+		return st;
 	v->stage = ST_DONE;
 	for (k = 0; k < v->nbh; k++) {
 		bh = &v->bh[k];

@@ -519,14 +519,7 @@ dkimd_policy_decide(const struct dkimd_policy *p, const struct dkimd_client *c,
 void
 dkimd_decision_free(struct dkimd_decision *d)
 {
-	size_t i;
-
-	for (i = 0; i < d->nreq; i++) {
-		free(d->req[i].domain);
-		free(d->req[i].identity);
-		free(d->req[i].where);
-	}
-	d->nreq = 0;
+	drop_requests(d);
 	buf_free(&d->why);
 }
 
