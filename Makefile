@@ -37,15 +37,32 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto
 WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wformat=2 -Wno-unused-parameter
 VERSION	:= 0.1.0
-ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -pthread -Icommon -It $(WARN) $(CFLAGS) \
+# common/ is three layers, each a library with its own include path, so
+# that an include across the layers' order does not compile: util (no
+# mail knowledge) sees only util; mail sees util and mail, and the
+# libmilter headers are hidden from it by a directory of #error files
+# searched before the system's; milter (the protocol engine and the
+# daemon runtime), the daemons and the tests see all three.  Only the
+# tests see t/.
+POISON	:= $(B)/poison
+INC_UTIL := -Icommon/util -I$(POISON)
+INC_MAIL := -Icommon/util -Icommon/mail -I$(POISON)
+INC_ALL	:= -Icommon/util -Icommon/mail -Icommon/milter
+INC	= $(INC_ALL)
+$(B)/common/util/%.o: INC = $(INC_UTIL)
+$(B)/common/mail/%.o: INC = $(INC_MAIL)
+$(B)/t/%.o: INC = $(INC_ALL) -It
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -pthread $(INC) $(WARN) $(CFLAGS) \
 	     $(SANFLAGS) $(PKG_CFLAGS) -DVERSION='"$(VERSION)"' \
 	     -DSYSCONFDIR='"$(SYSCONFDIR)"' -MMD -MP
 LDLIBS	= $(PKG_LIBS) -pthread
 
-# Every directory's objects go under $(B); libcommon.a holds common/.
-COMMON_SRC := $(wildcard common/*.c)
-COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
-LIBCOMMON := $(B)/libcommon.a
+# Every directory's objects go under $(B).  Link order: milter, mail, util.
+LAYERS	:= milter mail util
+$(foreach l,$(LAYERS),$(eval $(l)_SRC := $(wildcard common/$(l)/*.c)))
+COMMON_SRC := $(foreach l,$(LAYERS),$($(l)_SRC))
+$(foreach l,$(LAYERS),$(eval LIB_$(l) := $(B)/libcommon_$(l).a))
+LIBCOMMON := $(foreach l,$(LAYERS),$(LIB_$(l)))
 
 # A daemon directory holds main.c (the daemon) and its modules; any other
 # file with its own main() is listed in <dir>/TOOLS (one name per line:
@@ -90,13 +107,23 @@ FUZZ_BIN := $(FUZZ_SRC:t/fuzz/%.c=build/fuzz/%)
 .PHONY: all check test tests deps demo fuzz install clean bench
 all: $(BINS)
 
-$(B)/%.o: %.c
+$(B)/%.o: %.c | $(POISON)/libmilter/mfapi.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(LIBCOMMON): $(COMMON_OBJ)
-	@rm -f $@
-	ar rcs $@ $^
+define layer_lib
+$(LIB_$(1)): $($(1)_SRC:%.c=$(B)/%.o)
+	@rm -f $$@
+	ar rcs $$@ $$^
+endef
+$(foreach l,$(LAYERS),$(eval $(call layer_lib,$(l))))
+
+# The milter headers as the util and mail layers see them.
+$(POISON)/libmilter/mfapi.h:
+	@mkdir -p $(@D)
+	@for h in mfapi.h mfdef.h; do \
+	    echo '#error "the util and mail layers do not use libmilter"' \
+	        > $(@D)/$$h; done
 
 $(B)/t/unit/%: $(B)/t/unit/%.o $(DAEMON_LIBS) $(LIBCOMMON)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
@@ -127,7 +154,7 @@ demo: deps
 
 # Fuzzing with libFuzzer (clang); each harness runs FUZZ_SECONDS on a copy
 # of its seed corpus; new crashes land in build/fuzz/.
-FUZZ_CFLAGS = -std=gnu11 -D_GNU_SOURCE -pthread -Icommon -g -O1 \
+FUZZ_CFLAGS = -std=gnu11 -D_GNU_SOURCE -pthread $(INC_ALL) -It -g -O1 \
 	      -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) \
 	      -DVERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"'
 build/fuzz/%: t/fuzz/%.c $(COMMON_SRC)

@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "authres.h"
 #include "crypto.h"
 #include "dataset.h"
 #include "daemon.h"
@@ -666,7 +667,7 @@ static int
 resolve_authserv(struct dkimd_conf *c)
 {
 	c->authserv_from_mta = c->v.authservid == NULL;
-	c->authserv_id = conf_authserv_id(c->v.authservid);
+	c->authserv_id = authres_servid_conf(c->v.authservid);
 	return c->authserv_id != NULL ? 0 : -1;
 }
 

@@ -4,7 +4,7 @@
  * SYNOPSIS
  *	milter-dkim [-fnVh] [-c file] [explain sender client [auth-user]]
  * DESCRIPTION
- *	The daemon: the runtime (common/daemon.c) does the command line,
+ *	The daemon: the runtime (common/milter/daemon.c) does the command line,
  *	configuration, socket and signals; these callbacks hand each milter
  *	stage to dkimd_msg and apply its outcome.  With "explain", it
  *	prints what would happen to a message from that sender and client,

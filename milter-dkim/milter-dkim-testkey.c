@@ -6,7 +6,7 @@
  *	    [-n nameservers] [-W seconds]
  * DESCRIPTION
  *	Looks up the TXT record at selector._domainkey.domain through the
- *	resolver of common/dns.c (the servers of -n, else those of
+ *	resolver of common/util/dns.c (the servers of -n, else those of
  *	resolv.conf), parses it as verifiers do (dkim_key_parse) and
  *	reports, one line each, what is wrong with it: no record, a DNS
  *	failure, several records, a syntax error (naming the tag), a

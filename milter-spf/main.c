@@ -4,7 +4,7 @@
  * SYNOPSIS
  *	milter-spf [-fnVh] [-c file]
  * DESCRIPTION
- *	The daemon: the runtime (common/daemon.c) does the command line,
+ *	The daemon: the runtime (common/milter/daemon.c) does the command line,
  *	configuration, socket, logging and reloads; these callbacks hand
  *	each milter stage to spfd_msg and apply its answers.
  * SEE ALSO

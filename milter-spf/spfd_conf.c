@@ -23,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "authres.h"
 #include "spfd_conf.h"
 
 #define V(f)	offsetof(struct spfd_conf, v.f)
@@ -229,7 +230,7 @@ spfd_conf_load(const char *path, const char *text, const char *overrides,
 		goto fail;
 	buf_puts(&c->warnings, buf_str(&c->conf.warnings));
 	if (check_values(c, err) < 0 || open_tables(c, err) < 0 ||
-	    (c->authserv_id = conf_authserv_id(c->v.authservid)) == NULL ||
+	    (c->authserv_id = authres_servid_conf(c->v.authservid)) == NULL ||
 	    conf_resolver(&c->conf, c->v.nameservers, c->v.dns_timeout,
 	    SPFD_DNS_CACHE, &c->dns, err) < 0)
 		goto fail;

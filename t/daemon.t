@@ -1,6 +1,6 @@
 #!/usr/bin/perl
 # daemon.t - the milter runtime end to end: testmilter (built on
-# common/daemon.c) driven by milterclient over TCP and UNIX sockets.
+# common/milter/daemon.c) driven by milterclient over TCP and UNIX sockets.
 #
 # Needs BUILD (the build directory).  Every server started here listens
 # on 127.0.0.1 or in a private directory and is killed by its PID at exit.

@@ -1,5 +1,5 @@
 #!/bin/sh
-# dns.t - the system backend of common/dns.c against a private nsd:
+# dns.t - the system backend of common/util/dns.c against a private nsd:
 # records of each type, long TXT over TCP, NXDOMAIN, NODATA, CNAME,
 # and a timeout against a UDP socket that never answers.
 SRCDIR=$(cd "$(dirname "$0")/.." && pwd)

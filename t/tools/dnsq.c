@@ -1,6 +1,6 @@
 /*
  * NAME
- *	dnsq - look up one name through common/dns.c
+ *	dnsq - look up one name through common/util/dns.c
  * SYNOPSIS
  *	dnsq [-s nameservers] [-z zonefile] [-t timeout_ms] [-n count]
  *	    NAME TYPE

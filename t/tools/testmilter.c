@@ -4,7 +4,7 @@
  * SYNOPSIS
  *	testmilter [-fhnV] [-c config]
  * DESCRIPTION
- *	A milter for testing common/daemon.c end to end.  At end of message
+ *	A milter for testing common/milter/daemon.c end to end.  At end of message
  *	it adds two header fields:
  *		X-Test-Milter: <HeaderValue>
  *		X-Test-Seen: headers=N longest=L body=B

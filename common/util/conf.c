@@ -547,16 +547,3 @@ conf_resolver(const struct conf *c, const char *nameservers, long timeout_s,
 	return *out != NULL ? 0 : -1;
 }
 
-/* conf_authserv_id - AuthservID, or the host name */
-char *
-conf_authserv_id(const char *value)
-{
-	char host[256];
-
-	if (value != NULL && strcmp(value, "HOSTNAME") != 0)
-		return strdup(value);
-	if (gethostname(host, sizeof(host)) != 0)
-		return strdup("localhost");
-	host[sizeof(host) - 1] = '\0';
-	return strdup(host);
-}

@@ -46,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "authres.h"
 #include "buf.h"
@@ -316,9 +317,9 @@ digits(const char *p, const char *end, unsigned *v)
 	return p == start ? NULL : p;
 }
 
-/* dup - the buffer's contents as a new string, the buffer emptied */
+/* take_str - the buffer's contents as a new string, the buffer emptied */
 static char *
-dup(struct buf *b)
+take_str(struct buf *b)
 {
 	char *s = buf_detach(b);
 
@@ -361,7 +362,7 @@ propspec(const char *p, const char *end, struct authres_resinfo *r,
 		if ((p = rfc5322_cfws(p + 1, end)) == NULL ||
 		    (p = reason ? value(p, end, t) : pvalue(p, end, t)) == NULL)
 			return NULL;
-		if (reason && (r->reason = dup(t)) == NULL)
+		if (reason && (r->reason = take_str(t)) == NULL)
 			*st = AUTHRES_NOMEM;
 		return rfc5322_cfws(p, end);
 	}
@@ -381,10 +382,10 @@ propspec(const char *p, const char *end, struct authres_resinfo *r,
 		buf_free(&prop);
 		return NULL;
 	}
-	pr->ptype = dup(t);
-	pr->property = dup(&prop);
+	pr->ptype = take_str(t);
+	pr->property = take_str(&prop);
 	p = pvalue(p + 1, end, t);
-	pr->value = dup(t);
+	pr->value = take_str(t);
 	if (pr->ptype == NULL || pr->property == NULL || pr->value == NULL)
 		*st = AUTHRES_NOMEM;
 	return p;
@@ -402,7 +403,7 @@ methodspec(const char *p, const char *end, struct authres_resinfo *r,
 
 	buf_truncate(t, 0);
 	if ((p = keyword(p, end, t)) == NULL ||
-	    (r->method = dup(t)) == NULL || (p = rfc5322_cfws(p, end)) == NULL)
+	    (r->method = take_str(t)) == NULL || (p = rfc5322_cfws(p, end)) == NULL)
 		return NULL;
 	if (p < end && *p == '/') {
 		if ((p = rfc5322_cfws(p + 1, end)) == NULL ||
@@ -411,14 +412,14 @@ methodspec(const char *p, const char *end, struct authres_resinfo *r,
 			return NULL;
 	}
 	if (p >= end || *p != '=' || (p = rfc5322_cfws(p + 1, end)) == NULL ||
-	    (p = keyword(p, end, t)) == NULL || (r->result = dup(t)) == NULL)
+	    (p = keyword(p, end, t)) == NULL || (r->result = take_str(t)) == NULL)
 		return NULL;
 	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
 		p++;
 	if (p < end && *p == '(') {
 		if ((q = rfc5322_comment(p, end, t)) == NULL)
 			return NULL;
-		r->comment = dup(t);
+		r->comment = take_str(t);
 		p = q;
 	}
 	return rfc5322_cfws(p, end);
@@ -521,7 +522,7 @@ authres_parse(const char *s, size_t len, struct authres *ar)
 		buf_free(&t);
 		return AUTHRES_SYNTAX;
 	}
-	if ((ar->authserv_id = dup(&t)) == NULL)
+	if ((ar->authserv_id = take_str(&t)) == NULL)
 		return AUTHRES_NOMEM;
 	if ((p = rfc5322_cfws(p, end)) == NULL) {
 		buf_free(&t);
@@ -748,4 +749,18 @@ authres_claims(const char *s, const char *id, const char *method)
 		    claims_method(ar.res[i].method, method);
 	authres_free(&ar);
 	return r || stray_method(s, s + strlen(s), method);
+}
+
+/* authres_servid_conf - AuthservID, or the host name */
+char *
+authres_servid_conf(const char *value)
+{
+	char host[256];
+
+	if (value != NULL && strcmp(value, "HOSTNAME") != 0)
+		return strdup(value);
+	if (gethostname(host, sizeof(host)) != 0)
+		return strdup("localhost");
+	host[sizeof(host) - 1] = '\0';
+	return strdup(host);
 }

@@ -118,9 +118,6 @@ int	conf_hostlist(const struct conf *, const char *kw, const char *spec,
 int	conf_resolver(const struct conf *, const char *nameservers,
 	    long timeout_s, size_t cache_max, struct dns_resolver **out,
 	    struct buf *err);
-/* conf_authserv_id - an AuthservID value, or the host name for NULL or
- * "HOSTNAME"; malloc'd, NULL when out of memory */
-char	*conf_authserv_id(const char *value);
 /* conf_parse_bool - 1, 0, or -1 when not a boolean word (no case) */
 int	conf_parse_bool(const char *);
 

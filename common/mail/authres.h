@@ -75,5 +75,8 @@ const struct authres_resinfo *authres_find(const struct authres *,
 const char *authres_prop_get(const struct authres_resinfo *, const char *,
 	    const char *);
 const char *authres_strerror(enum authres_status);
+/* authres_servid_conf - an AuthservID setting's value, or the host name
+ * for NULL or "HOSTNAME"; malloc'd, NULL when out of memory */
+char	*authres_servid_conf(const char *value);
 
 #endif
