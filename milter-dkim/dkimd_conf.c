@@ -242,14 +242,17 @@ parse_action(const char *s)
 static int
 set_actions(struct dkimd_conf *c, struct buf *err)
 {
-	static const char *const kw[DKIMD_EV_MAX] = {
-		"On-BadSignature", "On-NoSignature", "On-KeyNotFound",
-		"On-DNSError", "On-InternalError", "On-SignatureError",
-		"On-Security",
-	};
-	static const enum dkimd_action def[DKIMD_EV_MAX] = {
-		DKIMD_ACCEPT, DKIMD_ACCEPT, DKIMD_ACCEPT, DKIMD_TEMPFAIL,
-		DKIMD_TEMPFAIL, DKIMD_REJECT, DKIMD_TEMPFAIL,
+	static const struct {
+		const char *kw;
+		enum dkimd_action def;
+	} ev[DKIMD_EV_MAX] = {
+		[DKIMD_EV_BADSIG] = { "On-BadSignature", DKIMD_ACCEPT },
+		[DKIMD_EV_NOSIG] = { "On-NoSignature", DKIMD_ACCEPT },
+		[DKIMD_EV_NOKEY] = { "On-KeyNotFound", DKIMD_ACCEPT },
+		[DKIMD_EV_DNSERR] = { "On-DNSError", DKIMD_TEMPFAIL },
+		[DKIMD_EV_INTERNAL] = { "On-InternalError", DKIMD_TEMPFAIL },
+		[DKIMD_EV_SIGERR] = { "On-SignatureError", DKIMD_REJECT },
+		[DKIMD_EV_SECURITY] = { "On-Security", DKIMD_TEMPFAIL },
 	};
 	int i, a, d = -1;
 
@@ -261,18 +264,21 @@ set_actions(struct dkimd_conf *c, struct buf *err)
 		return -1;
 	}
 	for (i = 0; i < DKIMD_EV_MAX; i++) {
-		c->action[i] = d >= 0 ? (enum dkimd_action)d : def[i];
+		c->action[i] = d >= 0 ? (enum dkimd_action)d : ev[i].def;
 		if (c->v.on[i] == NULL)
 			continue;
 		if ((a = parse_action(c->v.on[i])) < 0) {
-			conf_at(&c->conf, kw[i], err);
+			conf_at(&c->conf, ev[i].kw, err);
 			buf_printf(err, "%s: '%s' is not accept, reject, "
-			    "tempfail, discard or quarantine", kw[i],
+			    "tempfail, discard or quarantine", ev[i].kw,
 			    c->v.on[i]);
 			return -1;
 		}
 		c->action[i] = (enum dkimd_action)a;
 	}
+	/* what the runtime answers when we cannot go on */
+	c->v.daemon.on_error = c->action[DKIMD_EV_INTERNAL] == DKIMD_ACCEPT ?
+	    VERDICT_ACCEPT : VERDICT_TEMPFAIL;
 	return 0;
 }
 

@@ -588,30 +588,45 @@ set_action(struct dkimd_msg *m, struct dkimd_outcome *out, int ev)
 	static const struct {
 		const char *rcode, *xcode, *text;
 	} reply[DKIMD_EV_MAX] = {
-		{ "550", "5.7.20", "No valid DKIM signature found" },
-		{ "550", "5.7.20", "No DKIM signature found" },
-		{ "550", "5.7.20", "DKIM key not found" },
-		{ "451", "4.4.3", "DNS error while verifying DKIM signature" },
-		{ "451", "4.3.0", "Internal error while processing DKIM" },
-		{ "451", "4.3.0", "Could not sign the message" },
-		{ "451", "4.7.0", "Message not processed for security reasons" },
+		[DKIMD_EV_BADSIG] = { "550", "5.7.20",
+		    "No valid DKIM signature found" },
+		[DKIMD_EV_NOSIG] = { "550", "5.7.20",
+		    "No DKIM signature found" },
+		[DKIMD_EV_NOKEY] = { "550", "5.7.20", "DKIM key not found" },
+		[DKIMD_EV_DNSERR] = { "451", "4.4.3",
+		    "DNS error while verifying DKIM signature" },
+		[DKIMD_EV_INTERNAL] = { "451", "4.3.0",
+		    "Internal error while processing DKIM" },
+		[DKIMD_EV_SIGERR] = { "451", "4.3.0",
+		    "Could not sign the message" },
+		[DKIMD_EV_SECURITY] = { "451", "4.7.0",
+		    "Message not processed for security reasons" },
 	};
+	static const enum verdict_action verdict[] = {
+		[DKIMD_ACCEPT] = VERDICT_CONTINUE,	/* with our edits */
+		[DKIMD_REJECT] = VERDICT_REJECT,
+		[DKIMD_TEMPFAIL] = VERDICT_TEMPFAIL,
+		[DKIMD_DISCARD] = VERDICT_DISCARD,
+		[DKIMD_QUARANTINE] = VERDICT_QUARANTINE,
+	};
+	struct verdict *v = &out->verdict;
+	enum dkimd_action a;
 
-	out->action = DKIMD_ACCEPT;
+	verdict_set(v, VERDICT_CONTINUE, NULL, NULL, NULL);
 	if (ev < 0)
 		return;
-	out->action = m->conf->action[ev];
-	if (out->action == DKIMD_REJECT || out->action == DKIMD_TEMPFAIL) {
-		out->rcode = out->action == DKIMD_REJECT ? "550" : "451";
-		out->xcode = out->action == DKIMD_REJECT ? "5.7.20" :
-		    reply[ev].xcode;
-		if (out->action == DKIMD_TEMPFAIL && reply[ev].rcode[0] == '5')
-			out->xcode = "4.7.20";
-		snprintf(out->text, sizeof(out->text), "%s", reply[ev].text);
-	}
-	if (out->action != DKIMD_ACCEPT)
+	a = m->conf->action[ev];
+	if (a == DKIMD_REJECT)
+		verdict_set(v, VERDICT_REJECT, "550", "5.7.20", reply[ev].text);
+	else if (a == DKIMD_TEMPFAIL)
+		verdict_set(v, VERDICT_TEMPFAIL, "451", reply[ev].rcode[0] ==
+		    '5' ? "4.7.20" : reply[ev].xcode, reply[ev].text);
+	else
+		verdict_set(v, verdict[a], NULL, NULL, a == DKIMD_QUARANTINE ?
+		    "DKIM" : NULL);
+	if (a != DKIMD_ACCEPT)
 		log_msg(LOG_NOTICE, m->qid, "%s: %s", reply[ev].text,
-		    dkimd_action_name(out->action));
+		    dkimd_action_name(a));
 }
 
 /* add_software - SoftwareHeader: say which filter processed the message */
@@ -675,14 +690,15 @@ dkimd_msg_eom(struct dkimd_msg *m, struct dkimd_outcome *out)
 	set_action(m, out, ev);
 	hdr_edits_order(&m->edits);
 	out->edit = m->edits.v;
-	out->nedit = out->action == DKIMD_ACCEPT ||
-	    out->action == DKIMD_QUARANTINE ? m->edits.n : 0;
+	out->nedit = out->verdict.action == VERDICT_CONTINUE ||
+	    out->verdict.action == VERDICT_QUARANTINE ? m->edits.n : 0;
 }
 
 /* dkimd_msg_reset - drop the per-message state */
 void
-dkimd_msg_reset(struct dkimd_msg *m)
+dkimd_msg_reset(void *p)
 {
+	struct dkimd_msg *m = p;
 	size_t i;
 
 	for (i = 0; i < m->nsigner; i++)
@@ -705,8 +721,10 @@ dkimd_msg_reset(struct dkimd_msg *m)
 
 /* dkimd_msg_free - release a connection's context */
 void
-dkimd_msg_free(struct dkimd_msg *m)
+dkimd_msg_free(void *p)
 {
+	struct dkimd_msg *m = p;
+
 	if (m == NULL)
 		return;
 	dkimd_msg_reset(m);

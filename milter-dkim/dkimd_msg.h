@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "dkimd_conf.h"
 #include "hdredit.h"
+#include "verdict.h"
 
 struct dkimd_msg;
 
@@ -25,9 +26,7 @@ struct dkimd_msg;
 struct dkimd_outcome {
 	struct hdr_edit	*edit;
 	size_t			 nedit;
-	enum dkimd_action	 action;
-	const char		*rcode, *xcode;	/* SMTP reply if not accept */
-	char			 text[160];
+	struct verdict		 verdict;
 };
 
 struct dkimd_msg *dkimd_msg_new(const struct dkimd_conf *);
@@ -51,7 +50,9 @@ void	dkimd_msg_body(struct dkimd_msg *, const unsigned char *, size_t);
 /* dkimd_msg_eom - fill out (valid until the next reset) */
 void	dkimd_msg_eom(struct dkimd_msg *, struct dkimd_outcome *out);
 const char *dkimd_msg_qid(const struct dkimd_msg *);
-void	dkimd_msg_reset(struct dkimd_msg *);
-void	dkimd_msg_free(struct dkimd_msg *);
+/* dkimd_msg_reset, dkimd_msg_free - the runtime's msg_reset and
+ * priv_free hooks (hence void *): a struct dkimd_msg */
+void	dkimd_msg_reset(void *);
+void	dkimd_msg_free(void *);
 
 #endif

@@ -32,18 +32,6 @@ conn(SMFICTX *ctx)
 	return daemon_conn_getpriv(ctx);
 }
 
-/* internal_error - what to answer when we cannot go on */
-static sfsistat
-internal_error(SMFICTX *ctx)
-{
-	const struct dkimd_conf *c = daemon_conn_config(ctx);
-
-	if (c != NULL && c->action[DKIMD_EV_INTERNAL] == DKIMD_ACCEPT)
-		return SMFIS_ACCEPT;
-	smfi_setreply(ctx, "451", "4.3.0", "Internal error in DKIM milter");
-	return SMFIS_TEMPFAIL;
-}
-
 /* mlfi_connect - a new SMTP client */
 static sfsistat
 mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
@@ -52,7 +40,7 @@ mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 
 	if (m == NULL) {
 		log_warnx("out of memory at connect");
-		return internal_error(ctx);
+		return daemon_verdict_error(ctx);
 	}
 	daemon_conn_setpriv(ctx, m);
 	dkimd_msg_set_mta(m, smfi_getsymval(ctx, "j"));
@@ -78,7 +66,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	const char *auth;
 
 	if (m == NULL)
-		return internal_error(ctx);
+		return daemon_verdict_error(ctx);
 	if ((auth = smfi_getsymval(ctx, "{auth_authen}")) == NULL)
 		auth = smfi_getsymval(ctx, "{auth_type}");
 	dkimd_msg_envfrom(m, smfi_getsymval(ctx, "i"), auth,
@@ -93,7 +81,7 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 	struct dkimd_msg *m = conn(ctx);
 
 	if (m == NULL)
-		return internal_error(ctx);
+		return daemon_verdict_error(ctx);
 	dkimd_msg_header(m, name, value);
 	return SMFIS_CONTINUE;
 }
@@ -105,7 +93,7 @@ mlfi_eoh(SMFICTX *ctx)
 	struct dkimd_msg *m = conn(ctx);
 
 	if (m == NULL)
-		return internal_error(ctx);
+		return daemon_verdict_error(ctx);
 	dkimd_msg_set_qid(m, smfi_getsymval(ctx, "i"));
 	dkimd_msg_eoh(m);
 	return SMFIS_CONTINUE;
@@ -118,7 +106,7 @@ mlfi_body(SMFICTX *ctx, unsigned char *p, size_t n)
 	struct dkimd_msg *m = conn(ctx);
 
 	if (m == NULL)
-		return internal_error(ctx);
+		return daemon_verdict_error(ctx);
 	dkimd_msg_body(m, p, n);
 	return SMFIS_CONTINUE;
 }
@@ -129,45 +117,15 @@ mlfi_eom(SMFICTX *ctx)
 {
 	struct dkimd_msg *m = conn(ctx);
 	struct dkimd_outcome out;
-	sfsistat r = SMFIS_CONTINUE;
 
 	if (m == NULL)
-		return internal_error(ctx);
+		return daemon_verdict_error(ctx);
 	dkimd_msg_set_qid(m, smfi_getsymval(ctx, "i"));
 	dkimd_msg_eom(m, &out);
 	if (daemon_edit_apply(ctx, dkimd_msg_qid(m), out.edit,
 	    out.nedit) < 0)
-		return internal_error(ctx);
-	switch (out.action) {
-	case DKIMD_ACCEPT:
-		break;
-	case DKIMD_QUARANTINE:
-		smfi_quarantine(ctx, out.text[0] ? out.text : (char *)"DKIM");
-		break;
-	case DKIMD_DISCARD:
-		r = SMFIS_DISCARD;
-		break;
-	case DKIMD_REJECT:
-	case DKIMD_TEMPFAIL:
-		smfi_setreply(ctx, (char *)out.rcode, (char *)out.xcode,
-		    out.text);
-		r = out.action == DKIMD_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
-		break;
-	}
-	return r;
-}
-
-/* msg_reset, msg_free - the runtime's hooks for our per-connection data */
-static void
-msg_reset(void *m)
-{
-	dkimd_msg_reset(m);
-}
-
-static void
-msg_free(void *m)
-{
-	dkimd_msg_free(m);
+		return daemon_verdict_error(ctx);
+	return daemon_verdict_send(ctx, &out.verdict);
 }
 
 /* OpenDKIM's option letters for keywords */
@@ -186,6 +144,7 @@ static const struct daemon_desc desc = {
 	.name = "milter-dkim",
 	.conf_path = SYSCONFDIR "/milter-dkim.conf",
 	.conf_text = dkimd_conf_default,
+	.error_text = "Internal error in DKIM milter",
 	.usage_extra = "       milter-dkim [-c file] explain sender "
 	    "client-ip|host[client-ip] [auth-user]\n",
 	.conf_off = offsetof(struct dkimd_conf, v.daemon),
@@ -195,8 +154,8 @@ static const struct daemon_desc desc = {
 	.check_config = dkimd_conf_check_dns,
 	.command_name = "explain",
 	.command = explain,
-	.msg_reset = msg_reset,
-	.priv_free = msg_free,
+	.msg_reset = dkimd_msg_reset,
+	.priv_free = dkimd_msg_free,
 	.milter = {
 		.xxfi_name = "milter-dkim",
 		.xxfi_version = SMFI_VERSION,

@@ -29,30 +29,6 @@ conn(SMFICTX *ctx)
 	return daemon_conn_getpriv(ctx);
 }
 
-/* reply - apply an answer; the status to return */
-static sfsistat
-reply(SMFICTX *ctx, const struct spfd_reply *r)
-{
-	switch (r->action) {
-	case SPFD_REJECT:
-	case SPFD_TEMPFAIL:
-		smfi_setreply(ctx, (char *)r->rcode, (char *)r->xcode,
-		    (char *)r->text);
-		return r->action == SPFD_REJECT ? SMFIS_REJECT :
-		    SMFIS_TEMPFAIL;
-	default:
-		return SMFIS_CONTINUE;
-	}
-}
-
-/* internal_error - what to answer when we cannot go on */
-static sfsistat
-internal_error(SMFICTX *ctx)
-{
-	smfi_setreply(ctx, "451", "4.3.0", "Internal error in the SPF milter");
-	return SMFIS_TEMPFAIL;
-}
-
 /* mlfi_connect - a new SMTP client */
 static sfsistat
 mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
@@ -64,7 +40,7 @@ mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 
 	if (m == NULL) {
 		log_warnx("out of memory at connect");
-		return internal_error(ctx);
+		return daemon_verdict_error(ctx);
 	}
 	daemon_conn_setpriv(ctx, m);
 	if (sa != NULL && sa->sa_family == AF_INET) {
@@ -91,7 +67,7 @@ mlfi_helo(SMFICTX *ctx, char *helo)
 	struct spfd_msg *m = conn(ctx);
 
 	if (m == NULL)
-		return internal_error(ctx);
+		return daemon_verdict_error(ctx);
 	spfd_msg_helo(m, helo);
 	return SMFIS_CONTINUE;
 }
@@ -104,7 +80,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	struct spfd_env env;
 
 	if (m == NULL)
-		return internal_error(ctx);
+		return daemon_verdict_error(ctx);
 	env.qid = smfi_getsymval(ctx, "i");
 	env.auth = smfi_getsymval(ctx, "{auth_authen}");
 	env.daemon = smfi_getsymval(ctx, "{daemon_name}");
@@ -117,13 +93,13 @@ static sfsistat
 mlfi_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct spfd_msg *m = conn(ctx);
-	struct spfd_reply r;
+	struct verdict r;
 
 	if (m == NULL)
-		return internal_error(ctx);
+		return daemon_verdict_error(ctx);
 	spfd_msg_set_qid(m, smfi_getsymval(ctx, "i"));
 	spfd_msg_rcpt(m, argv[0], &r);
-	return reply(ctx, &r);
+	return daemon_verdict_send(ctx, &r);
 }
 
 /* mlfi_header - one header field */
@@ -133,7 +109,7 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 	struct spfd_msg *m = conn(ctx);
 
 	if (m == NULL)
-		return internal_error(ctx);
+		return daemon_verdict_error(ctx);
 	spfd_msg_header(m, name, value);
 	return SMFIS_CONTINUE;
 }
@@ -146,37 +122,25 @@ mlfi_eom(SMFICTX *ctx)
 	struct spfd_outcome out;
 
 	if (m == NULL)
-		return internal_error(ctx);
+		return daemon_verdict_error(ctx);
 	spfd_msg_eom(m, smfi_getsymval(ctx, "i"), &out);
 	if (daemon_edit_apply(ctx, spfd_msg_qid(m), out.edit,
 	    out.nedit) < 0)
-		return internal_error(ctx);
-	return reply(ctx, &out.reply);
-}
-
-/* msg_reset, msg_free - the runtime's hooks for our per-connection data */
-static void
-msg_reset(void *m)
-{
-	spfd_msg_reset(m);
-}
-
-static void
-msg_free(void *m)
-{
-	spfd_msg_free(m);
+		return daemon_verdict_error(ctx);
+	return daemon_verdict_send(ctx, &out.reply);
 }
 
 static const struct daemon_desc desc = {
 	.name = "milter-spf",
 	.conf_path = SYSCONFDIR "/milter-spf.conf",
 	.conf_text = spfd_conf_default,
+	.error_text = "Internal error in the SPF milter",
 	.usage_extra = NULL,
 	.conf_off = offsetof(struct spfd_conf, v.daemon),
 	.load_config = spfd_conf_load,
 	.free_config = spfd_conf_free,
-	.msg_reset = msg_reset,
-	.priv_free = msg_free,
+	.msg_reset = spfd_msg_reset,
+	.priv_free = spfd_msg_free,
 	.milter = {
 		.xxfi_name = "milter-spf",
 		.xxfi_version = SMFI_VERSION,

@@ -60,7 +60,7 @@ struct spfd_msg {
 	int			 result[SPFD_ID_MAX];
 	struct spf_response	 resp[SPFD_ID_MAX];
 	enum spfd_verdict	 verdict;
-	struct spfd_reply	 reply;		/* the verdict's answer */
+	struct verdict		 reply;		/* the verdict's answer */
 	int			 exempt_seen;
 	int			 logged;	/* the result line is out */
 	int			 error;		/* out of memory, sticky */
@@ -294,22 +294,16 @@ set_reply(struct spfd_msg *m, enum spfd_ident who)
 	struct buf t = BUF_INIT;
 
 	if (m->verdict == SPFD_V_DEFER) {
-		m->reply.action = SPFD_TEMPFAIL;
-		m->reply.rcode = "451";
-		m->reply.xcode = "4.7.24";
+		verdict_set(&m->reply, VERDICT_TEMPFAIL, "451", "4.7.24", NULL);
 		buf_printf(&t, "SPF %s check: temporary error looking up the "
 		    "SPF record of %s; try again later", what, dom);
 	} else if (r->result == SPF_PERMERROR) {
-		m->reply.action = SPFD_REJECT;
-		m->reply.rcode = "550";
-		m->reply.xcode = "5.7.24";
+		verdict_set(&m->reply, VERDICT_REJECT, "550", "5.7.24", NULL);
 		buf_printf(&t, "SPF %s check: permanent error in the SPF "
 		    "record of %s: %s", what, dom, r->reason ? r->reason :
 		    "invalid record");
 	} else {
-		m->reply.action = SPFD_REJECT;
-		m->reply.rcode = "550";
-		m->reply.xcode = "5.7.23";
+		verdict_set(&m->reply, VERDICT_REJECT, "550", "5.7.23", NULL);
 		if (r->result == SPF_FAIL && r->explanation != NULL &&
 		    !r->explanation_default)
 			buf_printf(&t, "SPF %s check failed: the domain %s "
@@ -400,21 +394,17 @@ is_exempt(const struct spfd_msg *m, const char *rcpt)
 
 /* internal_error - the answer when we cannot go on */
 static void
-internal_error(struct spfd_reply *out)
+internal_error(struct verdict *out)
 {
-	out->action = SPFD_TEMPFAIL;
-	out->rcode = "451";
-	out->xcode = "4.3.0";
-	snprintf(out->text, sizeof(out->text), "Internal error in the SPF "
-	    "milter");
+	verdict_set(out, VERDICT_TEMPFAIL, "451", "4.3.0",
+	    "Internal error in the SPF milter");
 }
 
 /* spfd_msg_rcpt - the verdict, for all but exempt recipients */
 void
-spfd_msg_rcpt(struct spfd_msg *m, const char *rcpt, struct spfd_reply *out)
+spfd_msg_rcpt(struct spfd_msg *m, const char *rcpt, struct verdict *out)
 {
-	memset(out, 0, sizeof(*out));
-	out->action = SPFD_CONTINUE;
+	verdict_set(out, VERDICT_CONTINUE, NULL, NULL, NULL);
 	if (m->error) {
 		internal_error(out);
 		return;
@@ -565,7 +555,7 @@ spfd_msg_eom(struct spfd_msg *m, const char *qid, struct spfd_outcome *out)
 	int i;
 
 	memset(out, 0, sizeof(*out));
-	out->reply.action = SPFD_CONTINUE;
+	verdict_set(&out->reply, VERDICT_CONTINUE, NULL, NULL, NULL);
 	spfd_msg_set_qid(m, qid);
 	/* forged results claiming our authserv-id go, whatever else */
 	for (i = (int)m->nar_ours - 1; i >= 0; i--)
@@ -607,8 +597,9 @@ spfd_msg_result(const struct spfd_msg *m, enum spfd_ident id)
 
 /* spfd_msg_reset - drop the per-message state */
 void
-spfd_msg_reset(struct spfd_msg *m)
+spfd_msg_reset(void *p)
 {
+	struct spfd_msg *m = p;
 	size_t i;
 
 	log_results(m);
@@ -630,8 +621,10 @@ spfd_msg_reset(struct spfd_msg *m)
 
 /* spfd_msg_free - release a connection's context */
 void
-spfd_msg_free(struct spfd_msg *m)
+spfd_msg_free(void *p)
 {
+	struct spfd_msg *m = p;
+
 	if (m == NULL)
 		return;
 	spfd_msg_reset(m);

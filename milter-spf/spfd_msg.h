@@ -23,27 +23,16 @@
 #include "spfd_conf.h"
 #include "spfd_hdr.h"
 #include "spfd_policy.h"
+#include "verdict.h"
 
 struct spfd_msg;
 
-enum spfd_action {
-	SPFD_CONTINUE,
-	SPFD_REJECT,
-	SPFD_TEMPFAIL,
-};
-
-/* An answer for the MTA; rcode and xcode are static strings. */
-struct spfd_reply {
-	enum spfd_action action;
-	const char	*rcode, *xcode;
-	char		 text[SPFD_REPLY_MAX + 1];	/* for smfi_setreply */
-};
-
-/* Deletions first (indexes as received, highest first), then inserts. */
+/* Deletions first (indexes as received, highest first), then inserts;
+ * the reply: continue, reject or tempfail. */
 struct spfd_outcome {
 	struct hdr_edit	*edit;
 	size_t			 nedit;
-	struct spfd_reply	 reply;
+	struct verdict		 reply;
 };
 
 /* The MTA's macros at MAIL FROM (each may be NULL). */
@@ -70,7 +59,7 @@ void	spfd_msg_envfrom(struct spfd_msg *, const char *sender,
 	    const struct spfd_env *);
 /* spfd_msg_rcpt - the answer to one recipient */
 void	spfd_msg_rcpt(struct spfd_msg *, const char *rcpt,
-	    struct spfd_reply *out);
+	    struct verdict *out);
 /* spfd_msg_header - one header field as the MTA passes it */
 void	spfd_msg_header(struct spfd_msg *, const char *name,
 	    const char *value);
@@ -82,7 +71,9 @@ const char *spfd_msg_qid(const struct spfd_msg *);
 const char *spfd_msg_skipped(const struct spfd_msg *);
 /* spfd_msg_result - an identity's result, or SPFD_UNCHECKED */
 int	spfd_msg_result(const struct spfd_msg *, enum spfd_ident);
-void	spfd_msg_reset(struct spfd_msg *);
-void	spfd_msg_free(struct spfd_msg *);
+/* spfd_msg_reset, spfd_msg_free - the runtime's msg_reset and
+ * priv_free hooks (hence void *): a struct spfd_msg */
+void	spfd_msg_reset(void *);
+void	spfd_msg_free(void *);
 
 #endif

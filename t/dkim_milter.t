@@ -412,6 +412,25 @@ mc "$TMP/q2.out" "$TMP/tampered.eml" -s $S -i 192.0.2.1
 has "$TMP/q2.out" '^QUARANTINE ' "and the running configuration stays"
 cp "$TMP/milter.conf.orig" "$TMP/milter.conf"
 
+# 10b. connection reuse (Sendmail): SMTP sessions over one milter
+# connection, SMFIC_QUIT_NC between them
+reload "$(printf 'PeerList 198.51.100.7\nOn-NoSignature reject')"
+ok $? "SIGHUP: PeerList and On-NoSignature reject"
+mc "$TMP/reuse.out" "$DATA/external.eml" -s $S -i 198.51.100.7 -R 3
+ok $? "connection reuse: milterclient got every verdict"
+ok $(($(count "$TMP/reuse.out" '^ACCEPT at mail$') == 3 ? 0 : 1)) \
+    "connection reuse: a PeerList client is accepted in each of 3 sessions"
+mc "$TMP/reuse2.out" "$DATA/external.eml" -s $S -i 192.0.2.1 -R 2
+ok $(($(count "$TMP/reuse2.out" '^REPLYCODE 550 5\.7\.20 ') == 2 ? 0 : 1)) \
+    "connection reuse: an unsigned message is refused in each session"
+mc "$TMP/reuse3.out" "$TMP/ext.eml" -s $S -i 192.0.2.1 -R 2
+ok $(($(count "$TMP/reuse3.out" 'dkim=pass') == 2 ? 0 : 1)) \
+    "connection reuse: each session's message gets its own result"
+hasnt "$TMP/milter.log" 'is lost' \
+    "connection reuse: no verdict lost at a step without reply"
+reload ""
+mc "$TMP/warm.out" "$TMP/ext.eml" -s $S -i 192.0.2.1	# DNS cache, for 11
+
 # 11. DNS server stopped: On-DNSError default is tempfail
 "$DT" sign -d red.example.jp -s fresh -k "$TMP/red.pem" -c relaxed/simple \
     <"$DATA/external.eml" >"$TMP/fresh.eml"

@@ -48,7 +48,7 @@ cleanup()
 	rm -rf "$TMP"
 }
 
-echo "1..47"
+echo "1..51"
 
 if ! nsd_start spf.test t/data/spfd/spf.zone > "$TMP/nsd.out" 2>&1; then
 	trap cleanup EXIT
@@ -226,6 +226,23 @@ like "$out" '^REPLYCODE 451 4\.7\.24 SPF HELO check: temporary error .* at rcpt$
 out=$(mc silent $IP mx.spf.test a@pass.spf.test postmaster@rcpt.test \
     -T 20 < $MSG)
 like "$out" 'spf=temperror' "temperror to postmaster: recorded in A-R"
+
+# Connection reuse (Sendmail): SMTP sessions over one milter connection,
+# SMFIC_QUIT_NC between them; the steps negotiated as reply-less stay so.
+out=$(mc plain 198.51.100.7 mx.spf.test a@fail.spf.test user@rcpt.test \
+    -R 3 < $MSG)
+like "$(printf '%s\n' "$out" | tr '\n' '|')" \
+    '^ACCEPT at rcpt\|QUIT_NC\|ACCEPT at rcpt\|QUIT_NC\|ACCEPT at rcpt\|$' \
+    "connection reuse: a PeerList client is accepted in every session"
+out=$(mc plain $IP mx.spf.test a@fail.spf.test user@rcpt.test -R 2 < $MSG)
+like "$(printf '%s\n' "$out" | grep -c '^REPLYCODE 550 5\.7\.23 .* at rcpt$')" \
+    '^2$' "connection reuse: an SPF failure is refused in every session"
+out=$(mc plain $IP mx.spf.test sender@pass.spf.test user@rcpt.test -R 2 \
+    < $MSG)
+like "$(printf '%s\n' "$out" | grep -c 'spf=pass smtp\.mailfrom=pass')" \
+    '^2$' "connection reuse: each session gets its own A-R"
+unlike "$(cat "$TMP/plain.log")" 'is lost' \
+    "connection reuse: no verdict lost at a step without reply"
 
 # Concurrency: many connections at once, each checked on its own.
 out=$(mc plain $IP mx.spf.test a@fail.spf.test user@rcpt.test -n 200 -c 8 \

@@ -44,6 +44,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "hdredit.h"
+#include "verdict.h"
 
 /* Limits and defaults. */
 #define DAEMON_MAX_DATA_SIZE	(1024 * 1024)	/* largest milter packet */
@@ -60,6 +61,9 @@ struct daemon_conf {
 	char	*syslog_facility;	/* SyslogFacility: "mail", ... */
 	int	 background;		/* Background: detach (-f overrides) */
 	long	 milter_debug;		/* MilterDebug: protocol tracing */
+	/* not a keyword: set by the daemon's load_config; VERDICT_ACCEPT
+	 * makes daemon_verdict_error() accept, else it answers tempfail */
+	enum verdict_action on_error;
 };
 
 /*
@@ -116,6 +120,8 @@ struct daemon_desc {
 	const char	*conf_path;	/* default file, e.g. SYSCONFDIR "/x.conf" */
 	const char	*conf_text;	/* embedded default when that is absent */
 	const char	*usage_extra;	/* more usage lines, or NULL */
+	const char	*error_text;	/* 451 4.3.0 text of
+					   daemon_verdict_error() */
 	size_t		 conf_off;	/* offset of struct daemon_conf in a config */
 	/* more option letters, ending with { 0, NULL }; or NULL */
 	const struct daemon_alias *aliases;
@@ -241,6 +247,14 @@ void	*daemon_conn_config(SMFICTX *);
 void	*daemon_conn_getpriv(SMFICTX *);
 /* daemon_conn_setpriv - set it; desc->priv_free releases it at close */
 void	 daemon_conn_setpriv(SMFICTX *, void *);
+
+/* daemon_verdict.c: answers */
+/* daemon_verdict_send - hand v to the MTA; the status for the callback
+ * to return */
+sfsistat daemon_verdict_send(SMFICTX *, const struct verdict *v);
+/* daemon_verdict_error - the answer when the daemon cannot go on:
+ * accept or 451 4.3.0 error_text, as daemon_conf.on_error says */
+sfsistat daemon_verdict_error(SMFICTX *);
 
 /* daemon_edit.c: header edits */
 /* daemon_edit_apply - at end of message, the n edits in order

@@ -64,6 +64,7 @@
 #include "daemon.h"
 #include "daemon_conn.h"
 #include "log.h"
+#include "milter.h"
 
 /* One loaded configuration and the connections that hold it. */
 struct cfgref {
@@ -196,6 +197,8 @@ conn_get(SMFICTX *ctx)
 		return NULL;
 	}
 	c->held = SMFIS_CONTINUE;
+	/* after QUIT_NC, a new SMTP session on a negotiated connection */
+	c->nr = milter_pflags(ctx) & (RT_NOREPLY | SMFIP_NR_MAIL);
 	pthread_mutex_lock(&rt.lock);
 	if (!rt.stopping) {
 		c->ref = rt.current;
@@ -254,6 +257,23 @@ daemon_conn_config(SMFICTX *ctx)
 	struct conn *c = smfi_getpriv(ctx);
 
 	return c != NULL ? c->ref->cfg : NULL;
+}
+
+/* daemon_conn_common - the common values of that config, or NULL */
+const struct daemon_conf *
+daemon_conn_common(SMFICTX *ctx)
+{
+	void *cfg = daemon_conn_config(ctx);
+
+	return cfg == NULL ? NULL : (const struct daemon_conf *)
+	    ((const char *)cfg + rt.desc->conf_off);
+}
+
+/* daemon_conn_desc - the daemon's descriptor */
+const struct daemon_desc *
+daemon_conn_desc(void)
+{
+	return rt.desc;
 }
 
 /* daemon_conn_getpriv - the daemon's per-connection data, or NULL */

@@ -19,5 +19,10 @@ void	 daemon_conn_release(void);
 void	 daemon_conn_stop(void);
 /* daemon_conn_in_flight - the number of messages in flight */
 unsigned long daemon_conn_in_flight(void);
+/* daemon_conn_desc - the daemon's descriptor */
+const struct daemon_desc *daemon_conn_desc(void);
+/* daemon_conn_common - the common values of the connection's config, or
+ * NULL outside a connection that has one */
+const struct daemon_conf *daemon_conn_common(SMFICTX *);
 
 #endif

@@ -383,6 +383,13 @@ smfi_setpriv(SMFICTX *ctx, void *p)
 	return MI_SUCCESS;
 }
 
+/* milter_pflags - the protocol options agreed on this connection */
+unsigned long
+milter_pflags(SMFICTX *ctx)
+{
+	return ctx->pflags;
+}
+
 /* smfi_getpriv - see smfi_setpriv */
 void *
 smfi_getpriv(SMFICTX *ctx)

@@ -28,6 +28,9 @@ int	milter_run(int lfd, const struct smfiDesc *desc, size_t maxdata,
 /* milter_session - serve one connected socket to its end in the calling
  * thread (for tests and fuzzing); fd stays open */
 void	milter_session(int fd, const struct smfiDesc *desc, size_t maxdata);
+/* milter_pflags - the protocol options agreed at ctx's negotiation (0
+ * before it); they hold for the connection's life, across QUIT_NC */
+unsigned long milter_pflags(SMFICTX *ctx);
 /* milter_stop - stop accepting, close every connection (their abort and
  * close callbacks run), and make milter_run() return; any thread */
 void	milter_stop(void);

@@ -6,7 +6,8 @@
  *	    [-i client-ip] [-C client-name] [-H helo] [-f mailfrom] [-r rcpt]...
  *	    [-m macro=value]... [-q queueid] [-a auth_authen]
  *	    [-n count] [-c concurrency] [-t] [-T timeout]
- *	    [-N] [-V first] [-x abort-after=header|body] < message
+ *	    [-N] [-R sessions] [-V first] [-x abort-after=header|body]
+ *	    < message
  * DESCRIPTION
  *	Speaks the MTA side of the milter protocol, version 6.  It offers
  *	every action and protocol option, the way Postfix does, and follows
@@ -57,6 +58,11 @@
  *	the local part of -f at d<first+i>.<domain of -f>, for instance
  *	sender@d1.example.org, sender@d2.example.org... with -V 1.
  *
+ *	-R sessions sends the message that many times over one milter
+ *	connection, as Sendmail reuses one for several SMTP sessions: after
+ *	each verdict SMFIC_QUIT_NC (and a line "QUIT_NC"), then the
+ *	connect step again, without a new negotiation.
+ *
  *	-x abort-after=header hangs up after sending the header fields,
  *	-x abort-after=body after the first body chunk; it prints
  *	"HANGUP after header" (or body).
@@ -97,6 +103,7 @@
 #define MC_THREADS_MAX		256		/* -c bound */
 #define MC_LIST_MAX		100		/* -r and -m bound */
 #define MC_TIMEOUT_MAX		3600		/* -T bound, seconds */
+#define MC_SESSIONS_MAX		1000		/* -R bound */
 
 enum mc_abort { MC_ABORT_NONE, MC_ABORT_HEADER, MC_ABORT_BODY };
 
@@ -109,6 +116,8 @@ struct mc_opts {
 	const char	*macro[MC_LIST_MAX];
 	int		 nmacro;
 	long		 count, threads;
+	long		 sessions;		/* -R: SMTP sessions per
+						   connection */
 	int		 timing;
 	long		 timeout;		/* seconds */
 	int		 nagle;			/* -N: no TCP_NODELAY */
@@ -884,6 +893,7 @@ message(long i, struct buf *out, struct buf *err)
 {
 	struct mc_conn c = { .fd = -1, .out = BUF_INIT, .pkt = BUF_INIT };
 	struct buf from = BUF_INIT;
+	long n;
 	int r;
 
 	if (sender(i, &from, err) < 0 ||
@@ -893,12 +903,19 @@ message(long i, struct buf *out, struct buf *err)
 	}
 	c.from = buf_str(&from);
 	r = negotiate(&c, err);
-	if (r == 0)
+	for (n = 0; r >= 0 && n < opts->sessions; n++) {
+		if (n > 0) {		/* a new SMTP session, same milter */
+			pkt_add(&c, SMFIC_QUIT_NC, NULL, 0);
+			buf_puts(out, "QUIT_NC\n");
+		}
 		r = envelope(&c, out, err);
-	if (r == MC_GO)
-		r = headers(&c, out, err);
-	if (r == MC_GO)
-		r = body(&c, out, err);
+		if (r == MC_GO)
+			r = headers(&c, out, err);
+		if (r == MC_GO)
+			r = body(&c, out, err);
+		if (opts->abort_after != MC_ABORT_NONE)
+			break;
+	}
 	if (r >= 0 && opts->abort_after != MC_ABORT_NONE)
 		buf_printf(out, "HANGUP after %s\n", opts->abort_after ==
 		    MC_ABORT_HEADER ? "header" : "body");
@@ -1026,7 +1043,7 @@ usage(const char *why)
 	    "    [-r rcpt]... [-m macro=value]... [-q queueid] "
 	    "[-a auth_authen]\n"
 	    "    [-n count] [-c concurrency] [-t] [-T timeout] [-N] "
-	    "[-V first]\n"
+	    "[-R sessions] [-V first]\n"
 	    "    [-x abort-after=header|body] < message\n");
 	return 2;
 }
@@ -1050,7 +1067,8 @@ parse_opts(int argc, char **argv, struct mc_opts *o)
 	unsigned char a[16];
 	int ch;
 
-	while ((ch = getopt(argc, argv, "a:C:c:f:hH:i:m:n:Nq:r:s:tT:V:x:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:C:c:f:hH:i:m:n:Nq:r:R:s:tT:V:x:"))
+	    != -1) {
 		switch (ch) {
 		case 'a': o->auth = optarg; break;
 		case 'C': o->client_name = optarg; break;
@@ -1071,6 +1089,11 @@ parse_opts(int argc, char **argv, struct mc_opts *o)
 			break;
 		case 'n':
 			if (number(optarg, 1, MC_COUNT_MAX, &o->count) < 0)
+				return -1;
+			break;
+		case 'R':
+			if (number(optarg, 1, MC_SESSIONS_MAX, &o->sessions) <
+			    0)
 				return -1;
 			break;
 		case 'T':
@@ -1117,6 +1140,7 @@ main(int argc, char **argv)
 		.ip = "192.0.2.1", .helo = "client.example.org",
 		.from = "sender@example.org", .qid = "4ABC123DEF",
 		.count = 1, .threads = 1, .timeout = 30, .vary = -1,
+		.sessions = 1,
 	};
 	static struct mc_msg m;
 	struct buf in = BUF_INIT;

@@ -461,7 +461,7 @@ test_sign(void)
 	size_t k;
 
 	go(c, "127.0.0.1", internal, strlen(internal), &r);
-	is_int(r.out.action, DKIMD_ACCEPT, "sign: accepted");
+	is_int(r.out.verdict.action, VERDICT_CONTINUE, "sign: accepted");
 	is_int((long)count_edits(&r, HDR_EDIT_INSERT, "DKIM-Signature"), 2,
 	    "sign: two DKIM-Signature fields (MultipleSignatures, two "
 	    "SigningTable lines)");
@@ -551,7 +551,7 @@ test_verify(void)
 
 	sign_text(plain, "red", &m);
 	go(c, "192.0.2.1", m.s, m.len, &r);
-	is_int(r.out.action, DKIMD_ACCEPT, "verify good: accepted");
+	is_int(r.out.verdict.action, VERDICT_CONTINUE, "verify good: accepted");
 	ar_check(&r, "pass", "red.example.jp", "red", "verify good");
 	ok(strstr(first_edit(&r, HDR_EDIT_INSERT,
 	    "Authentication-Results")->value, "2048-bit key") != NULL,
@@ -563,8 +563,8 @@ test_verify(void)
 	p = strstr(m.s, "noon");
 	p[0] = 'N';
 	go(c, "192.0.2.1", m.s, m.len, &r);
-	is_int(r.out.action, DKIMD_ACCEPT, "tampered: accepted by default "
-	    "(On-BadSignature accept)");
+	is_int(r.out.verdict.action, VERDICT_CONTINUE, "tampered: accepted by "
+	    "default (On-BadSignature accept)");
 	ar_check(&r, "fail", "red.example.jp", "red", "tampered body");
 	run_free(&r);
 	p[0] = 'n';
@@ -580,7 +580,7 @@ test_verify(void)
 	/* no signature */
 	go(c, "192.0.2.1", plain, strlen(plain), &r);
 	is_int((long)r.out.nedit, 0, "no signature: no edit");
-	is_int(r.out.action, DKIMD_ACCEPT, "no signature: accepted");
+	is_int(r.out.verdict.action, VERDICT_CONTINUE, "no signature: accepted");
 	run_free(&r);
 	go(ca, "192.0.2.1", plain, strlen(plain), &r);
 	{
@@ -602,7 +602,7 @@ test_verify(void)
 	run_free(&r);
 	sign_text(plain, "nosuch", &m);
 	go(c, "192.0.2.1", m.s, m.len, &r);
-	is_int(r.out.action, DKIMD_ACCEPT,
+	is_int(r.out.verdict.action, VERDICT_CONTINUE,
 	    "key not found: accepted by default");
 	ar_check(&r, "permerror", "red.example.jp", "nosuch",
 	    "key not found");
@@ -844,7 +844,7 @@ test_forged(void)
 		    "Authentication-Results"), 3, "header over MaximumHeaders: "
 		    "forged A-Rs still deleted");
 		ok(first_edit(&r, HDR_EDIT_INSERT, "Authentication-Results") ==
-		    NULL && r.out.action == DKIMD_ACCEPT,
+		    NULL && r.out.verdict.action == VERDICT_CONTINUE,
 		    "header over MaximumHeaders: accepted without a result");
 		run_free(&r);
 		dkimd_conf_free(cm);
@@ -864,27 +864,27 @@ test_actions(void)
 		int tamper, action;
 		const char *rcode, *xcode, *name;
 	} t[] = {
-		{ "badsig-reject.conf", "red", 1, DKIMD_REJECT, "550", "5.7.20",
+		{ "badsig-reject.conf", "red", 1, VERDICT_REJECT, "550", "5.7.20",
 		    "On-BadSignature reject: 550 5.7.20" },
-		{ "badsig-tempfail.conf", "red", 1, DKIMD_TEMPFAIL, "451",
+		{ "badsig-tempfail.conf", "red", 1, VERDICT_TEMPFAIL, "451",
 		    "4.7.20", "On-BadSignature tempfail: 451 4.7.20" },
-		{ "badsig-discard.conf", "red", 1, DKIMD_DISCARD, NULL, NULL,
+		{ "badsig-discard.conf", "red", 1, VERDICT_DISCARD, NULL, NULL,
 		    "On-BadSignature d(iscard)" },
-		{ "badsig-reject.conf", "red", 0, DKIMD_ACCEPT, NULL, NULL,
+		{ "badsig-reject.conf", "red", 0, VERDICT_CONTINUE, NULL, NULL,
 		    "On-BadSignature reject: a good signature is accepted" },
-		{ "nokey-reject.conf", "nosuch", 0, DKIMD_REJECT, "550", "5.7.20",
+		{ "nokey-reject.conf", "nosuch", 0, VERDICT_REJECT, "550", "5.7.20",
 		    "On-KeyNotFound reject" },
-		{ "nokey-reject.conf", "red", 1, DKIMD_ACCEPT, NULL, NULL,
+		{ "nokey-reject.conf", "red", 1, VERDICT_CONTINUE, NULL, NULL,
 		    "On-KeyNotFound reject: a bad signature is not a missing key" },
-		{ "nosig-reject.conf", NULL, 0, DKIMD_REJECT, "550", "5.7.20",
+		{ "nosig-reject.conf", NULL, 0, VERDICT_REJECT, "550", "5.7.20",
 		    "On-NoSignature reject" },
-		{ "default-quarantine.conf", "red", 1, DKIMD_QUARANTINE, NULL,
+		{ "default-quarantine.conf", "red", 1, VERDICT_QUARANTINE, NULL,
 		    NULL, "On-Default quarantine applies to bad signatures" },
-		{ "default-quarantine.conf", "red", 0, DKIMD_ACCEPT, NULL, NULL,
+		{ "default-quarantine.conf", "red", 0, VERDICT_CONTINUE, NULL, NULL,
 		    "On-Default quarantine: a pass is accepted" },
-		{ "verify.conf", "timeout", 0, DKIMD_TEMPFAIL, "451", "4.4.3",
+		{ "verify.conf", "timeout", 0, VERDICT_TEMPFAIL, "451", "4.4.3",
 		    "On-DNSError default: tempfail 451 4.4.3" },
-		{ "dnserr-accept.conf", "timeout", 0, DKIMD_ACCEPT, NULL, NULL,
+		{ "dnserr-accept.conf", "timeout", 0, VERDICT_CONTINUE, NULL, NULL,
 		    "On-DNSError accept" },
 	};
 	struct buf m = BUF_INIT, err = BUF_INIT;
@@ -905,16 +905,21 @@ test_actions(void)
 		if (t[i].tamper)
 			*strstr(m.s, "noon") = 'N';
 		go(c, "192.0.2.1", m.s, m.len, &r);
-		is_int(r.out.action, t[i].action, t[i].name);
-		ok(t[i].rcode == NULL ? r.out.rcode == NULL ||
-		    t[i].action != DKIMD_REJECT :
-		    r.out.rcode != NULL && strcmp(r.out.rcode, t[i].rcode) == 0 &&
-		    strcmp(r.out.xcode, t[i].xcode) == 0 && r.out.text[0] != '\0',
+		const struct verdict *v = &r.out.verdict;
+
+		is_int(v->action, t[i].action, t[i].name);
+		ok(t[i].rcode == NULL ? v->rcode == NULL ||
+		    t[i].action != VERDICT_REJECT :
+		    v->rcode != NULL && strcmp(v->rcode, t[i].rcode) == 0 &&
+		    strcmp(v->xcode, t[i].xcode) == 0 && v->text[0] != '\0',
 		    "%s: reply %s %s", t[i].name, t[i].rcode ? t[i].rcode : "-",
 		    t[i].xcode ? t[i].xcode : "-");
-		if (r.out.rcode != NULL)
-			diag("%s %s %s", r.out.rcode, r.out.xcode, r.out.text);
-		ok(t[i].action == DKIMD_ACCEPT || t[i].action == DKIMD_QUARANTINE ?
+		if (v->rcode != NULL)
+			diag("%s %s %s", v->rcode, v->xcode, v->text);
+		ok(t[i].action == VERDICT_QUARANTINE ? strcmp(v->text, "DKIM")
+		    == 0 : 1, "%s: the quarantine reason", t[i].name);
+		ok(t[i].action == VERDICT_CONTINUE ||
+		    t[i].action == VERDICT_QUARANTINE ?
 		    r.out.nedit > 0 || t[i].selector == NULL : r.out.nedit == 0,
 		    "%s: edits only when the message is kept", t[i].name);
 		run_free(&r);
@@ -980,14 +985,16 @@ test_hostile(void)
 		    "example; s=s; h=from; bh=AAAA; b=AAAA\n", i);
 	buf_append(&m, s.s, s.len);
 	go(co, "192.0.2.1", m.s, m.len, &r);
-	ok(r.out.action == DKIMD_ACCEPT && r.out.nedit == 0,
+	ok(r.out.verdict.action == VERDICT_CONTINUE && r.out.nedit == 0,
 	    "5000 DKIM-Signature fields, 400 KB: over MaximumHeaders 65536, "
 	    "accepted unprocessed");
 	run_free(&r);
 	/* and within the default limit, the verifier checks only a few */
 	go(c, "192.0.2.1", m.s, m.len, &r);
-	ok(r.out.action == DKIMD_ACCEPT || r.out.action == DKIMD_TEMPFAIL,
-	    "5000 DKIM-Signature fields: a clean outcome (%d)", r.out.action);
+	ok(r.out.verdict.action == VERDICT_CONTINUE ||
+	    r.out.verdict.action == VERDICT_TEMPFAIL,
+	    "5000 DKIM-Signature fields: a clean outcome (%d)",
+	    r.out.verdict.action);
 	{
 		const struct hdr_edit *e = first_edit(&r, HDR_EDIT_INSERT,
 		    "Authentication-Results");
@@ -1016,7 +1023,7 @@ test_hostile(void)
 	    "100 KB header field: verified under the default MaximumHeaders");
 	run_free(&r);
 	go(co, "192.0.2.1", m.s, m.len, &r);
-	ok(r.out.action == DKIMD_ACCEPT && r.out.nedit == 0,
+	ok(r.out.verdict.action == VERDICT_CONTINUE && r.out.nedit == 0,
 	    "100 KB header field: over MaximumHeaders 65536, accepted "
 	    "unprocessed");
 	run_free(&r);
@@ -1029,7 +1036,7 @@ test_hostile(void)
 		    "; dkim=pass\n" : "X-F: %zu\n", i);
 	buf_append(&m, s.s, s.len);
 	go(cb, "192.0.2.1", m.s, m.len, &r);
-	ok(r.out.action == DKIMD_ACCEPT && first_edit(&r, HDR_EDIT_INSERT,
+	ok(r.out.verdict.action == VERDICT_CONTINUE && first_edit(&r, HDR_EDIT_INSERT,
 	    "Authentication-Results") == NULL, "15000 header fields: "
 	    "accepted unprocessed");
 	is_int((long)count_edits(&r, HDR_EDIT_DELETE,
@@ -1071,22 +1078,22 @@ test_hostile(void)
 
 	/* a message without a header at all, and without From */
 	go(cs, "127.0.0.1", "\nbody only\n", strlen("\nbody only\n"), &r);
-	ok(r.out.action == DKIMD_ACCEPT &&
+	ok(r.out.verdict.action == VERDICT_CONTINUE &&
 	    first_edit(&r, HDR_EDIT_INSERT, "DKIM-Signature") == NULL,
 	    "no header: accepted, not signed");
 	run_free(&r);
 	gos(cs, "From: a@blue.example.jp\nFrom: b@blue.example.jp\n\nx\n", &r);
-	ok(r.out.action == DKIMD_ACCEPT &&
+	ok(r.out.verdict.action == VERDICT_CONTINUE &&
 	    first_edit(&r, HDR_EDIT_INSERT, "DKIM-Signature") == NULL,
 	    "two From fields: accepted, not signed");
 	run_free(&r);
 	gos(cs, "From: a@blue.example.jp, b@blue.example.jp\n\nx\n", &r);
-	ok(r.out.action == DKIMD_ACCEPT &&
+	ok(r.out.verdict.action == VERDICT_CONTINUE &&
 	    first_edit(&r, HDR_EDIT_INSERT, "DKIM-Signature") == NULL,
 	    "two addresses in From: accepted, not signed");
 	run_free(&r);
 	gos(cs, "From: <<<@@@>>>\n\nx\n", &r);
-	ok(r.out.action == DKIMD_ACCEPT, "garbage From: accepted");
+	ok(r.out.verdict.action == VERDICT_CONTINUE, "garbage From: accepted");
 	run_free(&r);
 
 	/* eom without eoh (the MTA skipped it) still decides */
@@ -1105,7 +1112,8 @@ test_hostile(void)
 		dkimd_msg_header(r.m, r.f[i].name, r.f[i].value);
 	dkimd_msg_body(r.m, (const unsigned char *)r.body.s, r.body.len);
 	dkimd_msg_eom(r.m, &r.out);
-	ok(r.out.action == DKIMD_ACCEPT, "eom without eoh: a clean outcome");
+	ok(r.out.verdict.action == VERDICT_CONTINUE,
+	    "eom without eoh: a clean outcome");
 	/* a second message on the same connection after reset */
 	dkimd_msg_reset(r.m);
 	dkimd_msg_envfrom(r.m, "QID2", NULL, NULL, NULL, NULL);
@@ -1178,7 +1186,7 @@ test_connect(void)
 	split(internal, strlen(internal), &r);
 	feed(c, "198.51.100.9", NULL, &r, 65535);
 	ok(first_edit(&r, HDR_EDIT_INSERT, "DKIM-Signature") == NULL &&
-	    r.out.action == DKIMD_ACCEPT,
+	    r.out.verdict.action == VERDICT_CONTINUE,
 	    "an external client is not signed");
 	run_free(&r);
 	dkimd_conf_free(c);
@@ -1306,7 +1314,7 @@ test_big_body(void)
 	dkimd_msg_eom(r.m, &r.out);
 	after = max_rss_kb();
 	e = first_edit(&r, HDR_EDIT_INSERT, "DKIM-Signature");
-	ok(r.out.action == DKIMD_ACCEPT && e != NULL,
+	ok(r.out.verdict.action == VERDICT_CONTINUE && e != NULL,
 	    "50 MB body in 64 KB chunks: signed");
 	ok(after - before < 8 * 1024, "50 MB body: peak memory grew by "
 	    "%ld KB (< 8 MB): the body is streamed, not stored",

@@ -75,10 +75,10 @@ struct tx {
 
 /* reply_str - "continue" or "rcode xcode text" */
 static void
-reply_str(const struct spfd_reply *r, struct buf *out)
+reply_str(const struct verdict *r, struct buf *out)
 {
 	buf_reset(out);
-	if (r->action == SPFD_CONTINUE)
+	if (r->action == VERDICT_CONTINUE)
 		buf_puts(out, "continue");
 	else
 		buf_printf(out, "%s %s %s", r->rcode, r->xcode, r->text);
@@ -292,7 +292,7 @@ run_tx(const struct tx *t)
 	struct spfd_conf *c = make_conf(t->conf);
 	struct spfd_msg *m = spfd_msg_new(c);
 	struct spfd_env env = { "QID1", t->auth, t->daemon };
-	struct spfd_reply r;
+	struct verdict r;
 	struct spfd_outcome o;
 	struct buf got = BUF_INIT;
 
@@ -303,7 +303,7 @@ run_tx(const struct tx *t)
 	spfd_msg_rcpt(m, t->rcpt, &r);
 	reply_str(&r, &got);
 	prefix_ok(buf_str(&got), t->want_rcpt, t->name, "RCPT answer");
-	if (r.action == SPFD_CONTINUE) {
+	if (r.action == VERDICT_CONTINUE) {
 		spfd_msg_header(m, "Subject", " test");
 		spfd_msg_eom(m, NULL, &o);
 		reply_str(&o.reply, &got);
