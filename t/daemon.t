@@ -335,6 +335,54 @@ ok(can_connect($path), '... and that daemon keeps it');
 kill 'TERM', $pid;
 is(reap($pid, 10), 0, 'the UNIX socket daemon stops cleanly');
 
+# Socket unix:PATH removes a stale socket and nothing else (as libmilter).
+# must_fail - run testmilter -f on a config that it must refuse; returns
+# (exit status or undef if it started anyway, its stderr)
+sub must_fail {
+	my ($conf) = @_;
+	my $p = spawn('/dev/null', "$dir/mf.out", "$dir/mf.err", $milter, '-f',
+	    '-c', $conf);
+	$servers{$p} = 1;
+	my $st = reap($p, 10);
+	if (!defined $st) {
+		kill 'KILL', $p;
+		reap($p, 5);
+	}
+	return ($st, slurp("$dir/mf.err"));
+}
+write_file("$dir/target", "precious\n");
+for my $case (['a regular file', sub { write_file($_[0], "precious\n") }],
+    ['a symbolic link', sub { symlink("$dir/target", $_[0]) }],
+    ['a directory', sub { mkdir $_[0] }]) {
+	my ($what, $make) = @$case;
+	my $p = "$dir/notsock." . length($what);
+	$make->($p);
+	write_file("$dir/ns.conf", conf_text(%base, Socket => "unix:$p",
+	    PidFile => "$dir/ns.pid"));
+	($st, $err) = must_fail("$dir/ns.conf");
+	ok(defined $st && $st == 1 && $err =~ /not a socket.*not removing/,
+	    "Socket unix:PATH on $what: refused, saying why")
+	    or diag(defined $st ? "$st: $err" : 'it started');
+	ok((-l $p || -e $p) && ($what ne 'a regular file' ||
+	    slurp($p) eq "precious\n"), "... and $what is left in place");
+}
+is(slurp("$dir/target"), "precious\n", '... and the link\'s target too');
+
+# At stop, the socket is removed only if it still is the one we made.
+write_file("$dir/rep.conf", conf_text(%base, Socket => "unix:$path",
+    PidFile => "$dir/rep.pid"));
+$pid = start("$dir/rep.conf", $path, "$dir/rep.log");
+ok($pid, 'testmilter starts on a UNIX socket') or diag(slurp("$dir/rep.log"));
+unlink $path;
+write_file($path, "not ours\n");
+kill 'TERM', $pid;
+is(reap($pid, 10), 0, 'it stops after its socket file was replaced');
+is(slurp($path), "not ours\n", '... and leaves the file now at that path')
+    or diag(slurp("$dir/rep.log"));
+like(slurp("$dir/rep.log"), qr/was replaced while we ran; leaving it/,
+    '... saying so');
+unlink $path;
+
 # Background mode: the starting process returns once the daemon serves.
 write_file("$dir/bg.conf", conf_text(%base, Socket => "unix:$path",
     PidFile => "$dir/bg.pid", Background => 'yes'));
@@ -357,9 +405,9 @@ delete $servers{$bg};
 
 # UserID: privileges are dropped after the socket is opened.
 SKIP: {
-	skip 'not root', 3 if $> != 0;
+	skip 'not root', 4 if $> != 0;
 	my $nobody = getpwnam('nobody');
-	skip 'no user nobody', 3 unless defined $nobody;
+	skip 'no user nobody', 4 unless defined $nobody;
 	my $rundir = "$dir/run";
 	mkdir $rundir;
 	chown $nobody, -1, $rundir;
@@ -370,6 +418,7 @@ SKIP: {
 	my ($uid) = slurp("/proc/$pid/status") =~ /^Uid:\s+(\d+)/m if $pid;
 	is($uid, $nobody, 'UserID nobody: the daemon runs as nobody')
 	    or diag(slurp("$dir/user.log"));
+	is((lstat $upath)[4], $nobody, '... and owns its socket');
 	($st, $out, $err) = run($plain, $client, '-s', "unix:$upath");
 	ok($st == 0 && $out =~ /X-Test-Milter: one/, '... and serves');
 	kill 'TERM', $pid if $pid;

@@ -20,9 +20,12 @@
  *	default file if it exists; else its embedded default text), then in
  *	this order: locks the PidFile (refusing to start when another
  *	process holds it), sets the UMask, opens the milter socket (removing
- *	a stale UNIX socket, turning Nagle off on a TCP listener), detaches
- *	unless told to stay in the foreground, writes the PidFile, drops
- *	privileges to UserID and serves the MTA through milter(3).
+ *	a stale UNIX socket, but refusing to start when anything else is at
+ *	its path; turning Nagle off on a TCP listener), detaches unless
+ *	told to stay in the foreground, writes the PidFile, drops
+ *	privileges to UserID and serves the MTA through milter(3).  The
+ *	UNIX socket is given to UserID without following a symbolic link,
+ *	and removed at the end only if it is still the socket we made.
  *
  *	The milter engine runs in its own threads, with SIGHUP, SIGUSR1,
  *	SIGTERM and SIGINT blocked, so the kernel delivers them to the main
@@ -86,6 +89,8 @@ static struct {
 	const struct daemon_opts *opts;
 	int		 lfd;		/* the listening socket */
 	char		*unix_path;	/* its path, to remove at the end */
+	dev_t		 unix_dev;	/* and the socket file we made */
+	ino_t		 unix_ino;
 	struct smfiDesc	 wrapped;	/* the callbacks milter_run calls */
 	int		 sig_pipe[2];	/* signal handler -> main thread */
 	int		 pid_fd;	/* the locked PidFile, or -1 */
@@ -249,9 +254,86 @@ sock_addr(const struct daemon_sock *s, struct sockaddr_storage *ss,
 }
 
 /*
+ * unix_clear - make way for a UNIX socket at path: remove a stale socket
+ * (start_listen has checked that no process serves it), but nothing
+ * else, as libmilter; -1 with err set when something else is there
+ */
+static int
+unix_clear(const char *path, struct buf *err)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		buf_printf(err, "socket %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		buf_printf(err, "socket %s: the path exists and is not a "
+		    "socket (%s); not removing it", path, S_ISLNK(st.st_mode) ?
+		    "a symbolic link" : S_ISDIR(st.st_mode) ? "a directory" :
+		    S_ISREG(st.st_mode) ? "a regular file" : "a special file");
+		return -1;
+	}
+	if (unlink(path) < 0 && errno != ENOENT) {
+		buf_printf(err, "cannot remove the old socket %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * unix_own - remember the socket file bind() made, and give it to
+ * UserID when chown_it; never through a symbolic link
+ */
+static void
+unix_own(const char *path, uid_t uid, gid_t gid, int chown_it)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+		log_warnx("socket %s: not a socket right after bind; it will "
+		    "not be changed or removed", path);
+		return;
+	}
+	if ((rt.unix_path = strdup(path)) == NULL) {
+		log_warnx("out of memory");
+		return;
+	}
+	rt.unix_dev = st.st_dev;
+	rt.unix_ino = st.st_ino;
+	if (chown_it && fchownat(AT_FDCWD, path, uid, gid,
+	    AT_SYMLINK_NOFOLLOW) < 0)
+		log_warn("chown %s", path);
+}
+
+/* unix_remove - at the end, remove our socket file if it still is ours */
+static void
+unix_remove(void)
+{
+	struct stat st;
+
+	if (rt.unix_path == NULL)
+		return;
+	if (lstat(rt.unix_path, &st) < 0) {
+		if (errno != ENOENT)
+			log_warn("socket %s", rt.unix_path);
+	} else if (!S_ISSOCK(st.st_mode) || st.st_dev != rt.unix_dev ||
+	    st.st_ino != rt.unix_ino)
+		log_warnx("socket %s was replaced while we ran; leaving it",
+		    rt.unix_path);
+	else if (unlink(rt.unix_path) < 0 && errno != ENOENT)
+		log_warn("cannot remove the socket %s", rt.unix_path);
+	free(rt.unix_path);
+	rt.unix_path = NULL;
+}
+
+/*
  * listen_socket - open the listening socket: a UNIX socket replaces a
- * stale file (start_listen has checked that no process serves it); a TCP
- * one gets SO_REUSEADDR (milter_run adds TCP_NODELAY)
+ * stale socket file, nothing else (unix_clear); a TCP one gets
+ * SO_REUSEADDR (milter_run adds TCP_NODELAY)
  */
 static int
 listen_socket(const struct daemon_sock *s, uid_t uid, gid_t gid,
@@ -267,11 +349,8 @@ listen_socket(const struct daemon_sock *s, uid_t uid, gid_t gid,
 		un->sun_family = AF_UNIX;
 		memcpy(un->sun_path, s->path, strlen(s->path) + 1);
 		len = sizeof(*un);
-		if (unlink(s->path) < 0 && errno != ENOENT) {
-			buf_printf(err, "cannot remove the old socket %s: %s",
-			    s->path, strerror(errno));
+		if (unix_clear(s->path, err) < 0)
 			return -1;
-		}
 	} else if (sock_addr(s, &ss, &len, err) < 0)
 		return -1;
 	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
@@ -289,12 +368,8 @@ listen_socket(const struct daemon_sock *s, uid_t uid, gid_t gid,
 		close(fd);
 		return -1;
 	}
-	if (s->family == DAEMON_SOCK_UNIX) {
-		if (chown_it && chown(s->path, uid, gid) < 0)
-			log_warn("chown %s", s->path);
-		if ((rt.unix_path = strdup(s->path)) == NULL)
-			log_warnx("out of memory");
-	}
+	if (s->family == DAEMON_SOCK_UNIX)
+		unix_own(s->path, uid, gid, chown_it);
 	rt.lfd = fd;
 	return 0;
 }
@@ -589,11 +664,7 @@ serve(void)
 	pthread_join(t, NULL);
 	close(rt.lfd);
 	rt.lfd = -1;
-	if (rt.unix_path != NULL && unlink(rt.unix_path) < 0 &&
-	    errno != ENOENT)
-		log_warn("cannot remove the socket %s", rt.unix_path);
-	free(rt.unix_path);
-	rt.unix_path = NULL;
+	unix_remove();
 	return rt.milter_status;
 }
 
