@@ -296,6 +296,24 @@ ok($st == 0 && $out =~ /X-Test-Milter: two/, 'a failed reload keeps the running 
 like(slurp($log), qr/reload failed.*tm\.conf:6: unknown keyword/, '... and logs why');
 ok(kill(0, $pid), '... and the daemon keeps running');
 
+# An empty file (being written, say) is refused on reload and at start.
+write_file($conf, '');
+kill 'HUP', $pid;
+for (1 .. 250) {
+	last if slurp($log) =~ /reload failed.*the file is empty/;
+	sleep 0.02;
+}
+like(slurp($log), qr/reload failed, keeping the running configuration: .*tm\.conf: the file is empty/,
+    'an empty file on reload is refused, saying so');
+($st, $out, $err) = run($plain, $client, '-s', $sock);
+ok($st == 0 && $out =~ /X-Test-Milter: two/, '... and the running config stays');
+write_file("$dir/empty.conf", '');
+($st, $err) = must_fail("$dir/empty.conf");
+ok(defined $st && $st == 1 && $err =~ /empty\.conf: the file is empty/,
+    'an empty file at start is refused, saying so')
+    or diag(defined $st ? "$st: $err" : 'it started');
+write_file($conf, conf_text(%base, HeaderValue => 'two', UMask => '027'));
+
 # SIGTERM: a message in flight finishes, then a clean exit.
 $slow_pid = spawn($slow, "$dir/slow.out", "$dir/slow.err", $client, '-s', $sock);
 sleep 0.4;

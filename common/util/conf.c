@@ -9,7 +9,8 @@
  *	read opendkim.conf-style text: one keyword and its value per line,
  *	'#' to the end of the line is a comment, blank lines are skipped,
  *	a trailing carriage return is dropped.  Lines have no length limit
- *	below CONF_LINE_MAX.
+ *	below CONF_LINE_MAX.  An empty file (zero bytes: one being written,
+ *	or truncated) is an error, not a file of defaults.
  *
  *	Every error in a file is reported, one line each, so that a checker
  *	can show them all at once; loading still fails on the first.
@@ -348,6 +349,11 @@ conf_load_file(struct conf *c, const char *path, struct buf *err)
 	if (ferror(fp)) {
 		conf_err(err, path, lineno, "read error: %s",
 		    strerror_r(errno, ebuf, sizeof(ebuf)));
+		rc = -1;
+	} else if (lineno == 0) {
+		/* half written, or truncated: not "every default" */
+		conf_err(err, path, 0, "the file is empty; an empty "
+		    "configuration file is refused");
 		rc = -1;
 	}
 	free(line);

@@ -266,6 +266,37 @@ check_bad_file(void)
 	buf_free(&err);
 }
 
+/* check_empty - a zero-length file is refused, a file of comments not */
+static void
+check_empty(void)
+{
+	char path[] = "/tmp/conf-empty-XXXXXX";
+	struct cfg v;
+	struct conf c;
+	struct buf err = BUF_INIT;
+	int fd;
+
+	if ((fd = mkstemp(path)) < 0) {
+		ok(0, "a temporary file can be made");
+		return;
+	}
+	conf_init(&c, table, NTABLE, &v, &err);
+	is_int(conf_load_file(&c, path, &err), -1, "an empty file is refused");
+	ok(strstr(buf_str(&err), "the file is empty") != NULL, "... saying so: %s",
+	    buf_str(&err));
+	conf_free(&c);
+	buf_reset(&err);
+	if (write(fd, "# nothing set\n", 14) != 14)
+		ok(0, "write");
+	close(fd);
+	conf_init(&c, table, NTABLE, &v, &err);
+	is_int(conf_load_file(&c, path, &err), 0,
+	    "a file of one comment loads (every default)");
+	conf_free(&c);
+	buf_free(&err);
+	unlink(path);
+}
+
 /* check_crlf - a file saved with Windows line ends */
 static void
 check_crlf(void)
@@ -358,6 +389,7 @@ main(void)
 	check_good_file();
 	check_bad_file();
 	check_crlf();
+	check_empty();
 	check_long_line();
 	check_bools();
 	return done_testing();
