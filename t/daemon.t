@@ -329,6 +329,102 @@ is(reap($pid, 10), 0, 'SIGTERM exits with status 0') or diag(slurp($log));
 ok(!-e $pidfile, '... and removes the PidFile');
 ok(!can_connect($port), '... and stops listening');
 
+# SIGTERM: a connection idle between messages is closed at once, not at
+# the end of the wait for the messages in flight.
+sub packet { my ($cmd, $data) = @_; pack('N', 1 + length $data) . $cmd . $data }
+{
+	my $p3 = free_port();
+	write_file("$dir/idle.conf", conf_text(%base,
+	    Socket => "inet:$p3\@127.0.0.1", PidFile => "$dir/idle.pid",
+	    MilterDebug => 2));
+	my $ipid = start("$dir/idle.conf", $p3, "$dir/idle.log");
+	ok($ipid, 'testmilter starts (idle connections)')
+	    or diag(slurp("$dir/idle.log"));
+	my $idle = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+	    PeerPort => $p3, Proto => 'tcp') or die "connect: $!";
+	# negotiate, connect, HELO, then nothing: idle between messages
+	print $idle packet('O', pack('NNN', 6, 0x1ff, 0x1fffff));
+	my $neg = '';
+	sysread($idle, $neg, 4096);
+	print $idle packet('C', "client.example\0" . '4' . pack('n', 25) .
+	    "192.0.2.9\0") . packet('H', "client.example\0");
+	write_file("$dir/slower.eml",
+	    "From: a\@example.org\nX-Test-Delay: 6000\n\nslow\n");
+	my $spid = spawn("$dir/slower.eml", "$dir/slower.out",
+	    "$dir/slower.err", $client, '-s', "inet:$p3\@127.0.0.1", '-T', '30');
+	for (1 .. 500) {	# the slow message is at its end, held
+		last if slurp("$dir/idle.log") =~ /command 'E'/;
+		sleep 0.02;
+	}
+	kill 'TERM', $ipid;
+	# read until the daemon closes the idle connection (or 20 s)
+	my ($buf, $closed) = ('', 0);
+	my $rin = '';
+	vec($rin, fileno($idle), 1) = 1;
+	my $end = time + 20;
+	while (time < $end) {
+		my $rout = $rin;
+		next unless select($rout, undef, undef, 0.2);
+		my $n = sysread($idle, $buf, 4096);
+		if (!$n) {
+			$closed = 1;
+			last;
+		}
+	}
+	my $slow_running = !defined reap($spid, 0);
+	ok($closed && $slow_running,
+	    'SIGTERM closes a connection idle between messages while a ' .
+	    'message is still in flight') or diag("closed=$closed " .
+	    "slow running=$slow_running\n" . slurp("$dir/idle.log"));
+	is(reap($spid, 20), 0, '... and the message in flight completes');
+	is(reap($ipid, 20), 0, '... then the daemon exits 0');
+}
+
+# Out of descriptors: accept() failing with EMFILE is logged once, not
+# ten times a second, and serving resumes when descriptors are free.
+{
+	my $p4 = free_port();
+	write_file("$dir/emfile.conf", conf_text(%base,
+	    Socket => "inet:$p4\@127.0.0.1", PidFile => "$dir/emfile.pid"));
+	my $epid = spawn('/dev/null', '/dev/null', "$dir/emfile.log", '/bin/sh',
+	    '-c', 'ulimit -n 32 && exec "$0" -f -c "$1"', $milter,
+	    "$dir/emfile.conf");
+	$servers{$epid} = 1;
+	for (1 .. 250) {
+		last if slurp("$dir/emfile.log") =~ /listening on/;
+		sleep 0.02;
+	}
+	my @held;
+	for (1 .. 60) {
+		my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+		    PeerPort => $p4, Proto => 'tcp') or last;
+		push @held, $s;
+	}
+	my $emfile = qr/accept: Too many open files/;
+	for (1 .. 500) {
+		last if slurp("$dir/emfile.log") =~ $emfile;
+		sleep 0.02;
+	}
+	like(slurp("$dir/emfile.log"), $emfile,
+	    'out of descriptors: accept() failing is logged');
+	sleep 1.5;		# the rate is what is tested
+	my $n = () = slurp("$dir/emfile.log") =~ /$emfile/g;
+	is($n, 1, '... once in 1.5 s, not at every retry');
+	close $_ for @held;
+	@held = ();
+	my $served = 0;
+	for (1 .. 100) {
+		($st, $out, $err) = run($plain, $client, '-s',
+		    "inet:$p4\@127.0.0.1", '-T', '5');
+		last if ($served = $st == 0 && $out =~ /X-Test-Milter/);
+		sleep 0.05;
+	}
+	ok($served, '... and it serves again once descriptors are free')
+	    or diag(slurp("$dir/emfile.log"));
+	kill 'TERM', $epid;
+	is(reap($epid, 20), 0, '... and stops cleanly');
+}
+
 # UNIX socket: a stale socket file is replaced; UMask sets its mode.
 my $path = "$dir/tm.sock";
 {

@@ -262,11 +262,13 @@ static int
 unix_clear(const char *path, struct buf *err)
 {
 	struct stat st;
+	char ebuf[128];
 
 	if (lstat(path, &st) < 0) {
 		if (errno == ENOENT)
 			return 0;
-		buf_printf(err, "socket %s: %s", path, strerror(errno));
+		buf_printf(err, "socket %s: %s", path,
+		    strerror_r(errno, ebuf, sizeof(ebuf)));
 		return -1;
 	}
 	if (!S_ISSOCK(st.st_mode)) {
@@ -278,7 +280,7 @@ unix_clear(const char *path, struct buf *err)
 	}
 	if (unlink(path) < 0 && errno != ENOENT) {
 		buf_printf(err, "cannot remove the old socket %s: %s", path,
-		    strerror(errno));
+		    strerror_r(errno, ebuf, sizeof(ebuf)));
 		return -1;
 	}
 	return 0;
@@ -342,6 +344,7 @@ listen_socket(const struct daemon_sock *s, uid_t uid, gid_t gid,
 	struct sockaddr_storage ss;
 	struct sockaddr_un *un = (struct sockaddr_un *)&ss;
 	socklen_t len;
+	char ebuf[128];
 	int fd, on = 1;
 
 	memset(&ss, 0, sizeof(ss));
@@ -354,7 +357,8 @@ listen_socket(const struct daemon_sock *s, uid_t uid, gid_t gid,
 	} else if (sock_addr(s, &ss, &len, err) < 0)
 		return -1;
 	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
-		buf_printf(err, "socket: %s", strerror(errno));
+		buf_printf(err, "socket: %s",
+		    strerror_r(errno, ebuf, sizeof(ebuf)));
 		return -1;
 	}
 	if (s->family != DAEMON_SOCK_UNIX && setsockopt(fd, SOL_SOCKET,
@@ -364,7 +368,7 @@ listen_socket(const struct daemon_sock *s, uid_t uid, gid_t gid,
 	    listen(fd, SOMAXCONN) < 0) {
 		buf_printf(err, "cannot listen on %s: %s", s->family ==
 		    DAEMON_SOCK_UNIX ? s->path : "that address",
-		    strerror(errno));
+		    strerror_r(errno, ebuf, sizeof(ebuf)));
 		close(fd);
 		return -1;
 	}
@@ -659,7 +663,8 @@ serve(void)
 		if (stopping && !stopped && may_stop_milter(&t0, hurry)) {
 			stopped = 1;
 			milter_stop();
-		}
+		} else if (stopping && !stopped)
+			milter_close_idle();	/* and those idle since */
 	}
 	pthread_join(t, NULL);
 	close(rt.lfd);
@@ -711,6 +716,7 @@ start(void *cfg)
 	facility = log_facility(dc->syslog_facility ? dc->syslog_facility :
 	    "mail");
 	log_open(rt.desc->name, dc->syslog, facility, 1);
+	log_set_debug(dc->milter_debug > 0);
 	if (dc->userid != NULL) {
 		if (daemon_conf_user(dc->userid, &uid, &gid, &err) < 0)
 			goto fail;

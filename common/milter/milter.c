@@ -117,6 +117,7 @@ struct smfi_str {
 	int		 fd;
 	const struct smfiDesc *desc;
 	enum st		 state;
+	int		 waiting;	/* for the MTA's next command */
 	unsigned	 skipped;	/* states of steps not sent */
 	unsigned long	 aflags;	/* actions agreed */
 	unsigned long	 pflags;	/* protocol options agreed */
@@ -146,6 +147,14 @@ static struct {
 	struct smfi_str	*live;
 } srv = { .lock = PTHREAD_MUTEX_INITIALIZER,
 	.done = PTHREAD_COND_INITIALIZER, .lfd = -1 };
+
+/* set_state - move ctx to state s; milter_close_idle reads it from
+ * another thread */
+static void
+set_state(SMFICTX *ctx, enum st s)
+{
+	__atomic_store_n(&ctx->state, s, __ATOMIC_RELEASE);
+}
 
 /* Output. */
 
@@ -331,12 +340,20 @@ macros_set(SMFICTX *ctx, const char *data, size_t len)
 	char **v;
 	size_t n;
 
-	if (len < 1)
+	if (len < 1) {
+		log_warnx("milter: malformed macro packet (empty)");
 		return -1;
+	}
 	if ((at = memchr(stages, data[0], MAC_N)) == NULL || len == 1)
 		return 0;
-	if ((v = split(data + 1, len - 1, &copy, &n)) == NULL)
+	if (data[len - 1] != '\0') {
+		log_warnx("milter: malformed macro packet (unterminated)");
 		return -1;
+	}
+	if ((v = split(data + 1, len - 1, &copy, &n)) == NULL) {
+		log_warnx("milter: out of memory for %zu bytes of macros", len);
+		return -1;
+	}
 	if (n % 2 == 1)			/* a name without a value */
 		v[n - 1] = NULL;
 	macros_clear(ctx, (int)(at - stages));
@@ -600,7 +617,7 @@ answer(SMFICTX *ctx, sfsistat r, int keep_state)
 	if (flush(ctx) < 0)
 		return FAIL;
 	if (r != SMFIS_CONTINUE && !keep_state)
-		ctx->state = ST_HELO;	/* the message is over */
+		set_state(ctx, ST_HELO);	/* the message is over */
 	return GO_ON;
 }
 
@@ -875,11 +892,11 @@ command(SMFICTX *ctx, char cmd, char *data, size_t len)
 	else if (!may_follow(ctx, ctx->state, (enum st)next)) {
 		/* out of order: end an open message, go on as after HELO */
 		abort_msg(ctx);
-		ctx->state = ST_HELO;
+		set_state(ctx, ST_HELO);
 		if (!may_follow(ctx, ST_HELO, (enum st)next))
 			return GO_ON;	/* ignored */
 	}
-	ctx->state = (enum st)next;
+	set_state(ctx, (enum st)next);
 	switch (cmd) {
 	case SMFIC_OPTNEG:
 		return negotiate(ctx, data, len);
@@ -890,8 +907,10 @@ command(SMFICTX *ctx, char cmd, char *data, size_t len)
 		return connect_info(ctx, data, len);
 	case SMFIC_HELO:
 		macros_clear(ctx, MAC_MAIL);
-		if (!terminated(data, len))
+		if (!terminated(data, len)) {
+			log_warnx("milter: malformed HELO packet");
 			return FAIL;
+		}
 		return answer(ctx, d->xxfi_helo != NULL ?
 		    d->xxfi_helo(ctx, data) : SMFIS_CONTINUE, 0);
 	case SMFIC_MAIL:
@@ -925,8 +944,10 @@ command(SMFICTX *ctx, char cmd, char *data, size_t len)
 		macros_clear(ctx, MAC_MAIL);
 		return GO_ON;		/* no reply */
 	case SMFIC_UNKNOWN:
-		if (!terminated(data, len))
+		if (!terminated(data, len)) {
+			log_warnx("milter: malformed UNKNOWN packet");
 			return FAIL;
+		}
 		return answer(ctx, d->xxfi_unknown != NULL ?
 		    d->xxfi_unknown(ctx, data) : SMFIS_CONTINUE, 1);
 	case SMFIC_QUIT:
@@ -984,8 +1005,14 @@ session(int fd, const struct smfiDesc *desc, size_t maxdata, int debug)
 		(void)shutdown(fd, SHUT_RDWR);
 	pthread_mutex_unlock(&srv.lock);
 
-	while (next == GO_ON && next_packet(&ctx, &cmd, &data, &len) == 0)
-		next = command(&ctx, cmd, data, len);
+	for (;;) {
+		__atomic_store_n(&ctx.waiting, 1, __ATOMIC_RELEASE);
+		if (next_packet(&ctx, &cmd, &data, &len) < 0)
+			break;
+		__atomic_store_n(&ctx.waiting, 0, __ATOMIC_RELEASE);
+		if ((next = command(&ctx, cmd, data, len)) != GO_ON)
+			break;
+	}
 	if (next != END) {
 		abort_msg(&ctx);
 		close_conn(&ctx);
@@ -1023,33 +1050,58 @@ spawn(void)
 	return 0;
 }
 
-/* accept_error - whether an accept() failure is worth going on after */
-static int
+/*
+ * accept_error - what to do after accept() failed with e: ACC_STOP, or go
+ * on, at once or after a pause (out of descriptors or memory: logged at
+ * most once per MILTER_LOG_EVERY seconds, with the count of failures in
+ * between).  Called with srv.lock held.
+ */
+enum acc { ACC_STOP, ACC_AGAIN, ACC_PAUSE };
+
+static enum acc
 accept_error(int e)
 {
-	struct timespec pause = { 0, 100 * 1000 * 1000 };
+	static time_t last;		/* under srv.lock */
+	static unsigned long quiet;
+	char ebuf[128];
+	time_t now;
 
 	switch (e) {
 	case EINTR:
 	case ECONNABORTED:
 	case EAGAIN:
 	case EPROTO:
-		return 1;
+		return ACC_AGAIN;
 	case EMFILE:
 	case ENFILE:
 	case ENOBUFS:
 	case ENOMEM:
-		log_warnx("milter: accept: %s; pausing", strerror(e));
-		nanosleep(&pause, NULL);
-		return 1;
+		now = time(NULL);
+		if (last != 0 && now - last < MILTER_LOG_EVERY) {
+			quiet++;
+			return ACC_PAUSE;
+		}
+		if (quiet > 0)
+			log_warnx("milter: accept: %s; pausing (%lu more since "
+			    "the last report)", strerror_r(e, ebuf,
+			    sizeof(ebuf)), quiet);
+		else
+			log_warnx("milter: accept: %s; pausing",
+			    strerror_r(e, ebuf, sizeof(ebuf)));
+		last = now;
+		quiet = 0;
+		return ACC_PAUSE;
 	}
-	return 0;
+	return ACC_STOP;
 }
 
 /* worker - take connections until stopped or not needed */
 static void *
 worker(void *arg)
 {
+	struct timespec pause = { 0, MILTER_PAUSE_MS * 1000 * 1000 };
+	enum acc next = ACC_AGAIN;
+	char ebuf[128];
 	int fd, e;
 
 	(void)arg;
@@ -1057,15 +1109,19 @@ worker(void *arg)
 		fd = accept4(srv.lfd, NULL, NULL, SOCK_CLOEXEC);
 		e = errno;
 		pthread_mutex_lock(&srv.lock);
-		if (srv.stopping || (fd < 0 && !accept_error(e))) {
+		if (srv.stopping || (fd < 0 &&
+		    (next = accept_error(e)) == ACC_STOP)) {
 			if (fd < 0 && !srv.stopping)
-				log_warnx("milter: accept: %s", strerror(e));
+				log_warnx("milter: accept: %s",
+				    strerror_r(e, ebuf, sizeof(ebuf)));
 			if (fd >= 0)
 				close(fd);
 			break;
 		}
 		if (fd < 0) {
 			pthread_mutex_unlock(&srv.lock);
+			if (next == ACC_PAUSE)	/* not holding the lock */
+				nanosleep(&pause, NULL);
 			continue;
 		}
 		srv.idle--;
@@ -1128,6 +1184,26 @@ void
 milter_session(int fd, const struct smfiDesc *desc, size_t maxdata)
 {
 	session(fd, desc, maxdata, 0);
+}
+
+/* milter_close_idle - see milter.h */
+void
+milter_close_idle(void)
+{
+	SMFICTX *c;
+	enum st s;
+
+	pthread_mutex_lock(&srv.lock);
+	for (c = srv.live; c != NULL; c = c->next) {
+		s = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
+		/* waiting between messages; not a connection being opened
+		 * (its answer to connect is on the way) */
+		if (__atomic_load_n(&c->waiting, __ATOMIC_ACQUIRE) &&
+		    (s == ST_HELO || s == ST_ENDM || s == ST_ABRT ||
+		    s == ST_Q_NC))
+			(void)shutdown(c->fd, SHUT_RDWR);
+	}
+	pthread_mutex_unlock(&srv.lock);
 }
 
 /* milter_stop - see milter.h */

@@ -18,6 +18,8 @@
 #define MILTER_TIMEOUT		7210	/* seconds a read or write may wait */
 #define MILTER_MAX_THREADS	4096	/* connections served at once */
 #define MILTER_IDLE_THREADS	16	/* waiting threads kept */
+#define MILTER_PAUSE_MS		100	/* accept() out of descriptors: wait */
+#define MILTER_LOG_EVERY	60	/* seconds between two such reports */
 
 /* milter_run - serve lfd until milter_stop(); 0, or -1 if no thread
  * could be started.  maxdata bounds a packet's data (larger: the
@@ -31,6 +33,10 @@ void	milter_session(int fd, const struct smfiDesc *desc, size_t maxdata);
 /* milter_pflags - the protocol options agreed at ctx's negotiation (0
  * before it); they hold for the connection's life, across QUIT_NC */
 unsigned long milter_pflags(SMFICTX *ctx);
+/* milter_close_idle - shut down the connections that are between two
+ * messages (after HELO or a message's end), as a stopping daemon does;
+ * their close callbacks run; any thread */
+void	milter_close_idle(void);
 /* milter_stop - stop accepting, close every connection (their abort and
  * close callbacks run), and make milter_run() return; any thread */
 void	milter_stop(void);

@@ -21,7 +21,8 @@
 
 #include "log.h"
 
-#define LOG_LINE_MAX 2048
+#define LOG_LINE_MAX	2048
+#define LOG_QID_MAX	128	/* queue id bytes kept in a line's prefix */
 
 static const char *log_ident = "milter";
 static int log_syslog;
@@ -41,7 +42,7 @@ log_open(const char *ident, int use_syslog, int facility, int use_stderr)
 		openlog(ident, LOG_PID | LOG_NDELAY, facility);
 }
 
-/* log_set_debug - turn debug lines on or off */
+/* log_set_debug - turn debug lines on or off (the runtime: MilterDebug) */
 void
 log_set_debug(int on)
 {
@@ -187,12 +188,16 @@ log_panic(const char *fmt, ...)
 	abort();
 }
 
-/* log_vmsg - per-message line, prefixed by the queue id */
+/* log_vmsg - per-message line, prefixed by the queue id (and at
+ * LOG_WARNING by "warning: ", as log_warnx lines) */
 void
 log_vmsg(int level, const char *qid, const char *fmt, va_list ap)
 {
-	log_emit(level, qid != NULL && *qid != '\0' ? qid : "NOQUEUE", fmt, ap,
-	    NULL);
+	char prefix[LOG_QID_MAX + sizeof(": warning")];
+
+	snprintf(prefix, sizeof(prefix), "%s%s", qid != NULL && *qid != '\0' ?
+	    qid : "NOQUEUE", level == LOG_WARNING ? ": warning" : "");
+	log_emit(level, prefix, fmt, ap, NULL);
 }
 
 /* log_msg - per-message line, prefixed by the queue id */

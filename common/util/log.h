@@ -8,7 +8,9 @@
  *	log_panic		our own bug: abort()
  *	log_info, log_debug	ordinary events
  * Per-message lines go through log_msg(), which prefixes the MTA's queue
- * id ("NOQUEUE" when the MTA did not send one).
+ * id ("NOQUEUE" when the MTA did not send one), and at LOG_WARNING the
+ * same "warning: " tag as log_warn/log_warnx.  log_debug lines are
+ * dropped unless log_set_debug(1).
  * All functions are thread-safe (each line is formatted on the stack).
  */
 #ifndef COMMON_LOG_H

@@ -304,6 +304,7 @@ read_input(struct buf *in)
 static int
 mc_connect(const char *spec, struct buf *err)
 {
+	char ebuf[128];
 	struct sockaddr_un sun;
 	struct addrinfo hints, *res = NULL, *ai;
 	struct timeval tv = { .tv_sec = opts->timeout };
@@ -368,7 +369,8 @@ opts:
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	return fd;
 fail:
-	buf_printf(err, "connect %s: %s", spec, strerror(errno));
+	buf_printf(err, "connect %s: %s", spec,
+	    strerror_r(errno, ebuf, sizeof(ebuf)));
 	if (fd >= 0)
 		close(fd);
 	return -1;
@@ -406,6 +408,7 @@ pkt_add(struct mc_conn *c, char cmd, const void *data, size_t len)
 static int
 flush(struct mc_conn *c, struct buf *err)
 {
+	char ebuf[128];
 	size_t off = 0;
 	ssize_t w;
 
@@ -419,7 +422,8 @@ flush(struct mc_conn *c, struct buf *err)
 			continue;
 		if (w <= 0) {
 			buf_printf(err, "write: %s", errno == EAGAIN ?
-			    "timed out" : strerror(errno));
+			    "timed out" : strerror_r(errno, ebuf,
+			    sizeof(ebuf)));
 			return -1;
 		}
 		off += (size_t)w;
@@ -432,6 +436,7 @@ flush(struct mc_conn *c, struct buf *err)
 static int
 read_full(int fd, void *p, size_t n, struct buf *err)
 {
+	char ebuf[128];
 	size_t off = 0;
 	ssize_t r;
 
@@ -442,7 +447,7 @@ read_full(int fd, void *p, size_t n, struct buf *err)
 		if (r <= 0) {
 			buf_printf(err, "read: %s", r == 0 ? "milter closed "
 			    "the connection" : errno == EAGAIN ? "timed out" :
-			    strerror(errno));
+			    strerror_r(errno, ebuf, sizeof(ebuf)));
 			return -1;
 		}
 		off += (size_t)r;

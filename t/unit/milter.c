@@ -25,6 +25,31 @@
 
 #define MAXDATA	4096
 
+/* stderr_to - point stderr (where the engine logs) at fd; the old one */
+static int
+stderr_to(int fd)
+{
+	int old = dup(STDERR_FILENO);
+
+	dup2(fd, STDERR_FILENO);
+	return old;
+}
+
+/* slurp_fd - the text written to fd so far, from its start */
+static void
+slurp_fd(int fd, struct buf *out)
+{
+	char c[512];
+	ssize_t n;
+	off_t off = 0;
+
+	buf_reset(out);
+	while ((n = pread(fd, c, sizeof(c), off)) > 0) {
+		buf_append(out, c, (size_t)n);
+		off += n;
+	}
+}
+
 /* What the callbacks saw, one line each. */
 static pthread_mutex_t ev_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct buf events = BUF_INIT;
@@ -517,17 +542,32 @@ main(void)
 			{ "a MAIL without its NUL", SMFIC_MAIL, "<a@x>", 5 },
 			{ "a macro packet without its NUL", SMFIC_MACRO,
 			  "Mi\0v", 4 },
+			{ "an empty macro packet", SMFIC_MACRO, "", 0 },
+			{ "a HELO without its NUL", SMFIC_HELO, "h.example",
+			  9 },
+			{ "an unknown SMTP command without its NUL",
+			  SMFIC_UNKNOWN, "XYZZY", 5 },
 		};
+		char logname[] = "/tmp/milter-unit-log.XXXXXX";
+		struct buf log = BUF_INIT;
 		size_t i;
+		int logfd = mkstemp(logname), saved;
 
+		unlink(logname);
 		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			if (ftruncate(logfd, 0) < 0 ||
+			    lseek(logfd, 0, SEEK_SET) < 0)
+				ok(0, "ftruncate");
+			saved = stderr_to(logfd);
 			fd = dial();
 			buf_reset(&b);
 			optneg(&b, 0x1ff);
 			if (bad[i].cmd != SMFIC_CONNECT)
 				connect_pkt(&b, "h", SMFIA_INET, "192.0.2.1");
-			if (bad[i].cmd == SMFIC_HEADER)
+			if (bad[i].cmd == SMFIC_HEADER) {
 				pkt(&b, SMFIC_MAIL, "<a@x>", 6);
+				pkt(&b, SMFIC_RCPT, "<b@x>", 6);
+			}
 			pkt(&b, bad[i].cmd, bad[i].data, bad[i].n);
 			send_all(fd, &b, 0);
 			replies(fd, 6, &r);
@@ -538,7 +578,15 @@ main(void)
 			ok(strstr(e, "close add=-1") != NULL, "... and the "
 			    "close callback runs");
 			free(e);
+			dup2(saved, STDERR_FILENO);
+			close(saved);
+			slurp_fd(logfd, &log);
+			ok(strstr(buf_str(&log), "warning: milter: ") != NULL,
+			    "... after a log line saying why: %s",
+			    buf_str(&log));
 		}
+		close(logfd);
+		buf_free(&log);
 	}
 	fd = dial();
 	buf_reset(&b);
