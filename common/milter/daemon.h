@@ -19,8 +19,8 @@
  *
  * The runtime owns the milter private-data slot: daemons must use
  * daemon_conn_setpriv()/daemon_conn_getpriv(), never smfi_setpriv() or
- * smfi_getpriv().  It always registers MAIL, end-of-message and abort callbacks (calling
- * the daemon's when it has them) to know which messages are in flight:
+ * smfi_getpriv().  It always registers MAIL, end-of-message and abort
+ * callbacks (calling the daemon's when it has them) to know which messages are in flight:
  * on SIGTERM new messages get a temporary failure and the engine is only
  * stopped once those in flight are done.
  *
@@ -151,7 +151,10 @@ struct daemon_desc {
 	 * The daemon's per-connection data (daemon_conn_setpriv), when it has
 	 * some: msg_reset is called each time a message ends (end of
 	 * message, after the callback; abort), priv_free when the
-	 * connection closes (after the close callback).  Either may be NULL.
+	 * connection closes (after the close callback), or its SMTP
+	 * session ends (SMFIC_QUIT_NC, when the MTA reuses the
+	 * connection: the next session starts at connect again, with
+	 * fresh data).  Either may be NULL.
 	 */
 	void		 (*msg_reset)(void *priv);
 	void		 (*priv_free)(void *priv);

@@ -52,8 +52,9 @@ daemon_verdict_send(SMFICTX *ctx, const struct verdict *v)
 		if (v->rcode != NULL && smfi_setreply(ctx, (char *)v->rcode,
 		    (char *)v->xcode, (char *)(v->text[0] != '\0' ? v->text :
 		    NULL)) != MI_SUCCESS)
-			log_warnx("cannot give the reply \"%s %s %s\"", v->rcode,
-			    v->xcode != NULL ? v->xcode : "", v->text);
+			log_warnx("cannot give the reply \"%s %s %s\"",
+			    v->rcode, v->xcode != NULL ? v->xcode : "",
+			    v->text);
 		return v->action == VERDICT_REJECT ? SMFIS_REJECT :
 		    SMFIS_TEMPFAIL;
 	}

@@ -7,6 +7,8 @@
  *	int	milter_run(int lfd, const struct smfiDesc *desc,
  *		    size_t maxdata, int debug);
  *	void	milter_stop(void);
+ *	void	milter_close_idle(void);
+ *	unsigned long milter_pflags(SMFICTX *ctx);
  *	void	milter_session(int fd, const struct smfiDesc *desc,
  *		    size_t maxdata);
  * DESCRIPTION
@@ -42,11 +44,17 @@
  *	When a connection ends, however it ends, the abort callback runs if
  *	a message was open, then the close callback.  milter_stop() shuts
  *	the listening socket and every connection down and waits for their
- *	threads.
+ *	threads; milter_close_idle() shuts down only the connections waiting
+ *	between two messages.  milter_pflags() is what a connection's
+ *	negotiation agreed, which holds across SMFIC_QUIT_NC (a new SMTP
+ *	session on the same connection).
  * DIAGNOSTICS
- *	Protocol errors, time-outs and failures to start a thread are
- *	logged as warnings; the connection concerned is closed, and the MTA
- *	applies its default action (milter_default_action in Postfix).
+ *	Protocol errors (each malformed packet), time-outs and failures to
+ *	start a thread are logged as warnings; the connection concerned is
+ *	closed, and the MTA applies its default action
+ *	(milter_default_action in Postfix).  accept() running out of
+ *	descriptors or memory is logged at most once per MILTER_LOG_EVERY
+ *	seconds, and retried every MILTER_PAUSE_MS.
  * SEE ALSO
  *	Postfix src/milter/milter8.c for the MTA side; libmilter(3).
  */

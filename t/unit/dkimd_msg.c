@@ -580,7 +580,8 @@ test_verify(void)
 	/* no signature */
 	go(c, "192.0.2.1", plain, strlen(plain), &r);
 	is_int((long)r.out.nedit, 0, "no signature: no edit");
-	is_int(r.out.verdict.action, VERDICT_CONTINUE, "no signature: accepted");
+	is_int(r.out.verdict.action, VERDICT_CONTINUE,
+	    "no signature: accepted");
 	run_free(&r);
 	go(ca, "192.0.2.1", plain, strlen(plain), &r);
 	{
@@ -864,28 +865,28 @@ test_actions(void)
 		int tamper, action;
 		const char *rcode, *xcode, *name;
 	} t[] = {
-		{ "badsig-reject.conf", "red", 1, VERDICT_REJECT, "550", "5.7.20",
-		    "On-BadSignature reject: 550 5.7.20" },
+		{ "badsig-reject.conf", "red", 1, VERDICT_REJECT,
+		    "550", "5.7.20", "On-BadSignature reject: 550 5.7.20" },
 		{ "badsig-tempfail.conf", "red", 1, VERDICT_TEMPFAIL, "451",
 		    "4.7.20", "On-BadSignature tempfail: 451 4.7.20" },
 		{ "badsig-discard.conf", "red", 1, VERDICT_DISCARD, NULL, NULL,
 		    "On-BadSignature d(iscard)" },
 		{ "badsig-reject.conf", "red", 0, VERDICT_CONTINUE, NULL, NULL,
 		    "On-BadSignature reject: a good signature is accepted" },
-		{ "nokey-reject.conf", "nosuch", 0, VERDICT_REJECT, "550", "5.7.20",
-		    "On-KeyNotFound reject" },
+		{ "nokey-reject.conf", "nosuch", 0, VERDICT_REJECT,
+		    "550", "5.7.20", "On-KeyNotFound reject" },
 		{ "nokey-reject.conf", "red", 1, VERDICT_CONTINUE, NULL, NULL,
 		    "On-KeyNotFound reject: a bad signature is not a missing key" },
 		{ "nosig-reject.conf", NULL, 0, VERDICT_REJECT, "550", "5.7.20",
 		    "On-NoSignature reject" },
 		{ "default-quarantine.conf", "red", 1, VERDICT_QUARANTINE, NULL,
 		    NULL, "On-Default quarantine applies to bad signatures" },
-		{ "default-quarantine.conf", "red", 0, VERDICT_CONTINUE, NULL, NULL,
-		    "On-Default quarantine: a pass is accepted" },
+		{ "default-quarantine.conf", "red", 0, VERDICT_CONTINUE,
+		    NULL, NULL, "On-Default quarantine: a pass is accepted" },
 		{ "verify.conf", "timeout", 0, VERDICT_TEMPFAIL, "451", "4.4.3",
 		    "On-DNSError default: tempfail 451 4.4.3" },
-		{ "dnserr-accept.conf", "timeout", 0, VERDICT_CONTINUE, NULL, NULL,
-		    "On-DNSError accept" },
+		{ "dnserr-accept.conf", "timeout", 0, VERDICT_CONTINUE,
+		    NULL, NULL, "On-DNSError accept" },
 	};
 	struct buf m = BUF_INIT, err = BUF_INIT;
 	struct run r;
