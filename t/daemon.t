@@ -262,6 +262,13 @@ diag("latency: " . ($out =~ /(TIMING.*)/)[0]) if defined $p50;
 ($st, $out, $err) = run($plain, $client, '-s', $sock, '-n', '40', '-c', '4');
 is($st, 0, '40 messages over 4 concurrent connections');
 
+# Our own failure: the internal-error answer, or accept when so configured.
+my $errmsg = "$dir/error.eml";
+write_file($errmsg, "From: a\@example.org\nX-Test-Action: error\n\nbody\n");
+($st, $out, $err) = run($errmsg, $client, '-s', $sock);
+is($out, "REPLYCODE 451 4.3.0 Internal error in testmilter\n",
+    'an internal error answers 451 4.3.0 with the daemon\'s text');
+
 # A second instance with the same PidFile refuses to start.
 my $port2 = free_port();
 write_file("$dir/dup.conf", conf_text(%base, Socket => "inet:$port2\@127.0.0.1"));
@@ -385,7 +392,8 @@ sub packet { my ($cmd, $data) = @_; pack('N', 1 + length $data) . $cmd . $data }
 {
 	my $p4 = free_port();
 	write_file("$dir/emfile.conf", conf_text(%base,
-	    Socket => "inet:$p4\@127.0.0.1", PidFile => "$dir/emfile.pid"));
+	    Socket => "inet:$p4\@127.0.0.1", PidFile => "$dir/emfile.pid",
+	    OnErrorAccept => 'yes'));
 	my $epid = spawn('/dev/null', '/dev/null', "$dir/emfile.log", '/bin/sh',
 	    '-c', 'ulimit -n 32 && exec "$0" -f -c "$1"', $milter,
 	    "$dir/emfile.conf");
@@ -421,6 +429,8 @@ sub packet { my ($cmd, $data) = @_; pack('N', 1 + length $data) . $cmd . $data }
 	}
 	ok($served, '... and it serves again once descriptors are free')
 	    or diag(slurp("$dir/emfile.log"));
+	($st, $out, $err) = run($errmsg, $client, '-s', "inet:$p4\@127.0.0.1");
+	is($out, "ACCEPT\n", 'an internal error with OnErrorAccept: accepted');
 	kill 'TERM', $epid;
 	is(reap($epid, 20), 0, '... and stops cleanly');
 }

@@ -28,6 +28,10 @@
  *	rejected at mail), a recipient containing "reject-rcpt" at RCPT
  *	(550 5.7.1 rejected at rcpt).
  *
+ *	"X-Test-Action: error" makes end of message answer as after an
+ *	internal error (daemon_verdict_error): 451 4.3.0 Internal error in
+ *	testmilter, or accept with OnErrorAccept yes.
+ *
  *	A message with a header field "X-Test-Delay: MS" is held MS
  *	milliseconds (at most TM_DELAY_MAX) at end of message, to keep a
  *	connection busy across a reload or a stop.
@@ -36,6 +40,7 @@
  *	HeaderValue	the value of X-Test-Milter (default "default")
  *	ConnectAction	continue (default), accept, reject (550 5.7.1 client
  *			rejected by test) or tempfail: the verdict at connect
+ *	OnErrorAccept	yes: accept after an internal error (default no)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +58,7 @@ struct tm_values {
 	struct daemon_conf daemon;
 	char	*header_value;
 	char	*connect_action;
+	int	 on_error_accept;
 };
 
 struct tm_config {
@@ -69,6 +75,7 @@ struct tm_conn {
 	int		 reject;	/* X-Test-Action: reject */
 	int		 edit;		/* X-Test-Action: edit */
 	int		 skip;		/* X-Test-Action: body-skip */
+	int		 error;		/* X-Test-Action: error */
 };
 
 static const struct conf_kw tm_table[] = {
@@ -77,6 +84,8 @@ static const struct conf_kw tm_table[] = {
 	    offsetof(struct tm_values, header_value), 0, 0, NULL },
 	{ "ConnectAction", CONF_STR, "continue",
 	    offsetof(struct tm_values, connect_action), 0, 0, NULL },
+	{ "OnErrorAccept", CONF_BOOL, "no",
+	    offsetof(struct tm_values, on_error_accept), 0, 0, NULL },
 };
 
 static const char tm_default[] =
@@ -112,6 +121,8 @@ tm_load_config(const char *path, const char *text, const char *overrides,
 		return NULL;
 	}
 	buf_puts(err, buf_str(&cfg->conf.warnings));
+	cfg->v.daemon.on_error = cfg->v.on_error_accept ? VERDICT_ACCEPT :
+	    VERDICT_TEMPFAIL;
 	return cfg;
 }
 
@@ -199,6 +210,7 @@ tm_header(SMFICTX *ctx, char *name, char *value)
 		c->reject |= strcmp(value, " reject") == 0;
 		c->edit |= strcmp(value, " edit") == 0;
 		c->skip |= strcmp(value, " body-skip") == 0;
+		c->error |= strcmp(value, " error") == 0;
 		if (strncmp(value, " header-", 8) == 0)
 			return verdict(ctx, value + 8, "header");
 	}
@@ -241,6 +253,8 @@ tm_eom(SMFICTX *ctx)
 		smfi_setreply(ctx, "550", "5.7.1", "rejected by test");
 		return SMFIS_REJECT;
 	}
+	if (c->error)
+		return daemon_verdict_error(ctx);
 	if (c->edit && (smfi_chgheader(ctx, "Subject", 1, " changed") !=
 	    MI_SUCCESS || smfi_chgheader(ctx, "X-Test-Action", 1, NULL) !=
 	    MI_SUCCESS || smfi_insheader(ctx, 0, "X-Test-First", " first") !=
@@ -260,6 +274,7 @@ static const struct daemon_desc tm_desc = {
 	.name = "testmilter",
 	.conf_path = SYSCONFDIR "/testmilter.conf",
 	.conf_text = tm_default,
+	.error_text = "Internal error in testmilter",
 	.conf_off = offsetof(struct tm_config, v.daemon),
 	.load_config = tm_load_config,
 	.free_config = tm_free_config,
