@@ -72,14 +72,20 @@ struct cfgref {
 	unsigned long	 refs;		/* +1 while it is the current one */
 };
 
-/* Per-connection state, in the milter private-data slot. */
+/*
+ * Per-connection state, in the milter private-data slot: one SMTP
+ * session's, made at its first callback and freed at close, which is
+ * also the end of a session when the MTA reuses the connection
+ * (SMFIC_QUIT_NC).  nr comes from the engine's negotiation, which
+ * outlives the session.
+ */
 struct conn {
 	struct cfgref	*ref;
 	void		*priv;		/* the daemon's */
 	int		 in_msg;	/* between MAIL and its end */
 	unsigned long	 nr;		/* steps the MTA does not wait for */
 	sfsistat	 held;		/* verdict from a reply-less step */
-	int		 held_conn;	/* held for the whole connection */
+	int		 held_conn;	/* held for the whole session */
 	int		 skip_body;	/* the daemon has seen enough body */
 };
 
