@@ -35,7 +35,9 @@
  *	main thread reads.
  *	SIGHUP, SIGUSR1	reload the configuration; a failed reload logs why
  *			and keeps the old one.  Connections keep the config
- *			they started with until they close.
+ *			they started with until they close.  The daemon's
+ *			carry_over may take from the running config what the
+ *			new one could not read (keys read as root at start).
  *	SIGTERM, SIGINT	answer new connections and messages with a temporary
  *			failure, let messages in flight finish (at most
  *			DAEMON_DRAIN_SECONDS; a second signal cuts that
@@ -1336,6 +1338,8 @@ reload(void)
 		buf_free(&err);
 		return;
 	}
+	if (rt.desc->carry_over != NULL)
+		rt.desc->carry_over(cfg, rt.current->cfg, &err);
 	log_lines(NULL, &err);
 	buf_free(&err);
 	warn_restart(dconf(rt.current->cfg), dconf(cfg));

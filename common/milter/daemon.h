@@ -134,6 +134,15 @@ struct daemon_desc {
 	 */
 	void		 (*check_config)(void *, struct buf *out);
 	/*
+	 * carry_over - on a reload, before cfg replaces running: take over
+	 * from running what cfg could not load although running has it
+	 * (keys that can no longer be read once privileges are dropped);
+	 * warning lines appended to warn, which the runtime logs; may be
+	 * NULL
+	 */
+	void		 (*carry_over)(void *cfg, const void *running,
+			    struct buf *warn);
+	/*
 	 * A word that may follow the options (e.g. "explain"), and what
 	 * runs it instead of the daemon, returning the exit status; NULL
 	 * when there is none (then any such word is a usage error)
