@@ -1324,6 +1324,19 @@ warn_restart(const struct daemon_conf *o, const struct daemon_conf *n)
 		    kw[i]);
 }
 
+/* set_limits - the engine's limits from the common values; they apply
+ * to connections that start from now on */
+static void
+set_limits(const struct daemon_conf *dc)
+{
+	struct milter_limits l = MILTER_LIMITS_DEFAULT;
+
+	l.command_s = (unsigned)dc->command_timeout;
+	l.message_s = (unsigned)dc->message_timeout;
+	l.max_conns = (unsigned)dc->max_connections;
+	milter_set_limits(&l);
+}
+
 /* reload - load the configuration again and make it current */
 static void
 reload(void)
@@ -1351,6 +1364,7 @@ reload(void)
 		return;
 	}
 	cfg_release(old);
+	set_limits(dconf(cfg));
 	log_info("configuration reloaded");
 }
 
@@ -1532,6 +1546,7 @@ start_listen(const struct daemon_conf *dc, uid_t uid, gid_t gid, int become,
 		umask(mask);
 	rt_register();
 	rt.milter_debug = dc->milter_debug;
+	set_limits(dc);
 	if (dc->pidfile != NULL && pidfile_lock(dc->pidfile) < 0)
 		return -1;
 	if (daemon_sock_parse(dc->socket, &s, err) < 0)

@@ -26,7 +26,8 @@
  * thread takes them, nothing else in a daemon may wait for them.
  *
  * The keywords every daemon accepts (Socket, PidFile, UserID, UMask,
- * Syslog, SyslogFacility, Background, MilterDebug, and the AutoRestart
+ * Syslog, SyslogFacility, Background, MilterDebug, MaximumConnections,
+ * MilterCommandTimeout, MilterMessageTimeout, and the AutoRestart
  * family, accepted and ignored) come from DAEMON_CONF_KW(); their values
  * land in a struct daemon_conf embedded in the daemon's value struct, and
  * the descriptor gives its offset within the config object.
@@ -59,6 +60,9 @@ struct daemon_conf {
 	char	*syslog_facility;	/* SyslogFacility: "mail", ... */
 	int	 background;		/* Background: detach (-f overrides) */
 	long	 milter_debug;		/* MilterDebug: protocol tracing */
+	long	 max_connections;	/* MaximumConnections */
+	long	 command_timeout;	/* MilterCommandTimeout: seconds */
+	long	 message_timeout;	/* MilterMessageTimeout: seconds */
 };
 
 /*
@@ -82,8 +86,17 @@ struct daemon_conf {
 	    "use the service manager's restart policy" },		\
 	{ "Background", CONF_BOOL, "yes",				\
 	    DAEMON_CONF_OFF(type, member, background), 0, 0, NULL },	\
+	{ "MaximumConnections", CONF_INT, "1024",			\
+	    DAEMON_CONF_OFF(type, member, max_connections), 1, 4096,	\
+	    NULL },							\
+	{ "MilterCommandTimeout", CONF_INT, "30",			\
+	    DAEMON_CONF_OFF(type, member, command_timeout), 1, 86400,	\
+	    NULL },							\
 	{ "MilterDebug", CONF_INT, "0",					\
 	    DAEMON_CONF_OFF(type, member, milter_debug), 0, 6, NULL },	\
+	{ "MilterMessageTimeout", CONF_INT, "300",			\
+	    DAEMON_CONF_OFF(type, member, message_timeout), 1, 86400,	\
+	    NULL },							\
 	{ "PidFile", CONF_STR, NULL,					\
 	    DAEMON_CONF_OFF(type, member, pidfile), 0, 0, NULL },	\
 	{ "Socket", CONF_STR, sock,					\
