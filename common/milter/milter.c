@@ -1183,9 +1183,9 @@ refuse(int fd)
 	}
 	pthread_mutex_unlock(&srv.lock);
 	if (n > 0)
-		log_warnx("milter: %u connections served, the limit "
+		log_warnx("milter: %u connection%s served, the limit "
 		    "(MaximumConnections): %lu new connection%s refused", busy,
-		    n, n == 1 ? "" : "s");
+		    busy == 1 ? "" : "s", n, n == 1 ? "" : "s");
 }
 
 /* worker - take connections until stopped or not needed */
