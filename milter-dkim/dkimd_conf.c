@@ -22,6 +22,7 @@
  *	in conf->warnings, which `-n` prints and the daemon logs at start.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -39,6 +40,7 @@
 #include "dkimd_conf.h"
 #include "dns.h"
 #include "hostlist.h"
+#include "safefile.h"
 
 #define V(f)	offsetof(struct dkimd_conf, v.f)
 #define STR(n, f, d)	{ n, CONF_STR, d, V(f), 0, 0, NULL }
@@ -506,99 +508,13 @@ key_user(const struct dkimd_conf *c, uid_t *uid, gid_t *gid)
 	buf_free(&err);
 }
 
-/*
- * key_path_unsafe - why the directories above a key let someone else
- * replace it, as OpenDKIM's RequireSafeKeys judges them from the root
- * down: one others may write, one its group may write (unless the group
- * is root's or the milter user's), one another user owns and may write;
- * the check ends at a directory no one else may enter.  One difference
- * (milter-dkim.conf(5)): a sticky directory others may write, /tmp, is
- * passed, since no one else may replace what lies below it.  Returns
- * NULL (safe) or a reason the caller frees.
- */
-static char *
-key_path_unsafe(const char *path, uid_t uid, gid_t gid)
+/* key_traps - a key named like one domain's record that signs for
+ * another (RequireSafeKeys is judged when the key is read) */
+static void
+key_traps(struct dkimd_conf *c, const struct dkimd_key *k)
 {
-	char real[PATH_MAX], *slash, *why = NULL;
-	struct stat st;
-	int r = 0;
-
-	if (realpath(path, real) == NULL)
-		return NULL;		/* the key loaded: its file reports */
-	for (slash = real; slash != NULL && why == NULL;
-	    slash = strchr(slash + 1, '/')) {
-		*slash = '\0';
-		if (stat(real[0] ? real : "/", &st) == 0 && S_ISDIR(st.st_mode)) {
-			if ((st.st_mode & S_IWOTH) && (st.st_mode & S_ISVTX))
-				;	/* /tmp: entries stay their owners' */
-			else if (st.st_mode & S_IWOTH)
-				r = asprintf(&why, "directory %s is writable "
-				    "by others", real[0] ? real : "/");
-			else if ((st.st_mode & S_IWGRP) && st.st_gid != 0 &&
-			    st.st_gid != gid)
-				r = asprintf(&why, "directory %s is writable "
-				    "by its group (gid %u)", real[0] ? real :
-				    "/", (unsigned)st.st_gid);
-			else if ((st.st_mode & S_IWUSR) && st.st_uid != 0 &&
-			    st.st_uid != uid)
-				r = asprintf(&why, "directory %s belongs to uid "
-				    "%u, neither root nor the milter's user",
-				    real[0] ? real : "/", (unsigned)st.st_uid);
-			else if (!(st.st_mode & (S_IXGRP | S_IXOTH))) {
-				*slash = '/';
-				break;	/* no one else gets below here */
-			}
-		}
-		*slash = '/';
-	}
-	if (r < 0)
-		why = NULL;
-	if (why == NULL && stat(real, &st) == 0 && st.st_uid != 0 &&
-	    st.st_uid != uid && asprintf(&why, "it belongs to uid %u, "
-	    "neither root nor the milter's user", (unsigned)st.st_uid) < 0)
-		why = NULL;
-	return why;
-}
-
-/* key_traps - warnings about keys: unsafe files, mismatched names.
- * With RequireSafeKeys, a key others may read, or that others could
- * replace, is not used (as in OpenDKIM): mail it would sign is refused
- * for now. */
-static int
-key_traps(struct dkimd_conf *c, struct dkimd_key *k, uid_t uid, gid_t gid)
-{
-	struct stat st;
 	const char *dot;
-	char *why = NULL;
-	const char *fix = " (RequireSafeKeys: chmod 600 it; until then it "
-	    "is not used)";
-	int r = 0;
 
-	if (k->path != NULL && k->key != NULL && stat(k->path, &st) == 0) {
-		if (st.st_mode & (S_IROTH | S_IWOTH | S_IWGRP))
-			r = asprintf(&why, "key file %s is %s by others",
-			    k->path, (st.st_mode & S_IROTH) ? "readable" :
-			    "writable");
-		else if ((why = key_path_unsafe(k->path, uid, gid)) != NULL) {
-			char *w = why;
-
-			r = asprintf(&why, "key file %s is not safe: %s",
-			    k->path, w);
-			free(w);
-			fix = " (RequireSafeKeys: until that is fixed it is "
-			    "not used)";
-		}
-		if (r < 0)
-			return -1;
-		if (why != NULL)
-			buf_printf(&c->warnings, "%s: %s%s\n", k->where, why,
-			    c->v.require_safe ? fix : "");
-		if (why != NULL && c->v.require_safe && k->error == NULL) {
-			if (asprintf(&k->error, "%s (RequireSafeKeys)", why) < 0)
-				k->error = NULL;
-		}
-		free(why);
-	}
 	/* "sel._domainkey.red.example" signing as blue.example */
 	if (k->name != NULL && k->domain != NULL &&
 	    strcmp(k->domain, "%") != 0 &&
@@ -607,7 +523,6 @@ key_traps(struct dkimd_conf *c, struct dkimd_key *k, uid_t uid, gid_t gid)
 		buf_printf(&c->warnings, "%s: key '%s' signs as d=%s, not as "
 		    "%s as its name suggests\n", k->where, k->name, k->domain,
 		    dot + 12);
-	return 0;
 }
 
 /* policy_traps - the OpenDKIM traps that a working setup may hide;
@@ -618,10 +533,7 @@ policy_traps(struct dkimd_conf *c)
 	struct dkimd_policy *p = &c->policy;
 	struct buf *w = &c->warnings;
 	size_t i;
-	uid_t uid;
-	gid_t gid;
 
-	key_user(c, &uid, &gid);
 	if (p->keytable != NULL && c->v.domain != NULL) {
 		conf_at(&c->conf, "Domain", w);
 		buf_puts(w, "Domain is ignored because a KeyTable is set; "
@@ -660,11 +572,10 @@ policy_traps(struct dkimd_conf *c)
 			    "SigningTable", e->line, e->key, name);
 	}
 	for (i = 0; i < p->nkeys; i++)
-		if (key_traps(c, &p->keys[i], uid, gid) < 0)
-			return -1;
-	if (p->single != NULL && key_traps(c, p->single, uid, gid) < 0)
-		return -1;
-	return 0;
+		key_traps(c, &p->keys[i]);
+	if (p->single != NULL)
+		key_traps(c, p->single);
+	return w->failed ? -1 : 0;
 }
 
 /* resolve_authserv - AuthservID, or the host name; unset, as OpenDKIM,
@@ -709,6 +620,7 @@ void *
 dkimd_conf_load(const char *path, const char *text, const char *overrides,
     struct buf *err)
 {
+	struct dkimd_keyrules rules;
 	struct dkimd_conf *c;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
@@ -721,8 +633,10 @@ dkimd_conf_load(const char *path, const char *text, const char *overrides,
 	if (check_values(c, err) < 0 || open_tables(c, err) < 0 ||
 	    header_lists(c, err) < 0 || resolve_authserv(c) < 0)
 		goto fail;
+	key_user(c, &rules.uid, &rules.gid);
+	rules.require_safe = c->v.require_safe;
 	if (dkimd_policy_keys(&c->policy, c->v.keyfile, c->v.selector,
-	    &c->warnings) < 0)
+	    &rules, &c->warnings) < 0)
 		goto fail;
 	if (policy_traps(c) < 0 || conf_resolver(&c->conf, c->v.nameservers,
 	    c->v.dns_timeout, DKIMD_DNS_CACHE, &c->dns, err) < 0)
@@ -812,6 +726,124 @@ dkimd_conf_check_dns(void *arg, struct buf *out)
 		check_published(c, p->single, dom, out);
 		n++;
 	}
+}
+
+/* running_key - the loaded key of the running policy read from path */
+static const struct dkimd_key *
+running_key(const struct dkimd_policy *p, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < p->nkeys; i++)
+		if (p->keys[i].path != NULL && p->keys[i].key != NULL &&
+		    p->keys[i].error == NULL &&
+		    strcmp(p->keys[i].path, path) == 0)
+			return &p->keys[i];
+	if (p->single != NULL && p->single->path != NULL &&
+	    p->single->key != NULL && p->single->error == NULL &&
+	    strcmp(p->single->path, path) == 0)
+		return p->single;
+	return NULL;
+}
+
+/* carry_key - k could not be read: keep the running key of its path */
+static void
+carry_key(struct dkimd_key *k, const struct dkimd_policy *running,
+    struct buf *warn)
+{
+	const struct dkimd_key *o;
+
+	if (k->key != NULL || k->load_errno == 0 || k->path == NULL ||
+	    (o = running_key(running, k->path)) == NULL)
+		return;
+	if (crypto_key_ref(o->key, &k->key) != CRYPTO_OK) {
+		buf_printf(warn, "%s: key file %s: out of memory keeping the "
+		    "key read before\n", k->where, k->path);
+		return;
+	}
+	free(k->error);
+	k->error = NULL;
+	buf_printf(warn, "%s: key file %s cannot be read now (%s); the key "
+	    "read before is kept (a restart reads the file again)\n",
+	    k->where, k->path, strerror(k->load_errno));
+}
+
+/* dkimd_conf_carry_over - see dkimd_conf.h */
+void
+dkimd_conf_carry_over(void *cfg, const void *running, struct buf *warn)
+{
+	struct dkimd_conf *c = cfg;
+	const struct dkimd_conf *o = running;
+	size_t i;
+
+	for (i = 0; i < c->policy.nkeys; i++)
+		carry_key(&c->policy.keys[i], &o->policy, warn);
+	if (c->policy.single != NULL)
+		carry_key(c->policy.single, &o->policy, warn);
+}
+
+/* check_readable - as root with a UserID: whether that user can read each
+ * loaded key file (a reload reads them as that user) */
+static void
+check_readable(const struct dkimd_conf *c, struct buf *out)
+{
+	const struct dkimd_policy *p = &c->policy;
+	const struct dkimd_key **keys;
+	const char **paths;
+	struct buf user = BUF_INIT, err = BUF_INIT;
+	const char *spec = c->v.daemon.userid;
+	size_t i, n = 0;
+	int *errs;
+	uid_t uid;
+	gid_t gid;
+
+	if (geteuid() != 0 || spec == NULL ||
+	    daemon_conf_user(spec, &uid, &gid, &err) < 0 || uid == 0) {
+		buf_free(&err);
+		return;
+	}
+	keys = calloc(p->nkeys + 1, sizeof(*keys));
+	paths = calloc(p->nkeys + 1, sizeof(*paths));
+	errs = calloc(p->nkeys + 1, sizeof(*errs));
+	for (i = 0; keys != NULL && paths != NULL && i <= p->nkeys; i++) {
+		const struct dkimd_key *k = i < p->nkeys ? &p->keys[i] :
+		    p->single;
+
+		if (k != NULL && k->path != NULL && k->key != NULL) {
+			keys[n] = k;
+			paths[n++] = k->path;
+		}
+	}
+	buf_append(&user, spec, strcspn(spec, ":"));
+	if (keys == NULL || paths == NULL || errs == NULL || user.failed)
+		buf_puts(out, "out of memory checking the key files\n");
+	else if (n > 0 && safefile_readable_as(paths, n, user.s, uid, gid,
+	    errs) < 0)
+		buf_printf(out, "cannot check the key files as UserID %s: "
+		    "%s\n", spec, strerror(errno));
+	else
+		for (i = 0; i < n; i++)
+			if (errs[i] != 0)
+				buf_printf(out, "%s: key file %s cannot be read "
+				    "by UserID %s (%s): it is read at start, "
+				    "before the privileges are dropped, but a "
+				    "reload reads key files as that user and "
+				    "could not read a new key there; make it "
+				    "readable by that user\n", keys[i]->where,
+				    keys[i]->path, spec, strerror(errs[i]));
+	free(keys);
+	free(paths);
+	free(errs);
+	buf_free(&user);
+	buf_free(&err);
+}
+
+/* dkimd_conf_check - see dkimd_conf.h */
+void
+dkimd_conf_check(void *arg, struct buf *out)
+{
+	check_readable(arg, out);
+	dkimd_conf_check_dns(arg, out);
 }
 
 /* dkimd_conf_free - release a configuration and all it owns */

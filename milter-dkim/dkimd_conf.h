@@ -84,6 +84,14 @@ void	*dkimd_conf_load(const char *path, const char *text,
 void	 dkimd_conf_free(void *);
 /* dkimd_conf_check_dns - for -n: each key against its published record */
 void	 dkimd_conf_check_dns(void *, struct buf *out);
+/* dkimd_conf_check - the runtime's check_config (-n): as root with a
+ * UserID, can that user read each key file; then dkimd_conf_check_dns */
+void	 dkimd_conf_check(void *, struct buf *out);
+/* dkimd_conf_carry_over - the runtime's carry_over: a key file the new
+ * configuration could not read (errno), at the path of a key the running
+ * one holds, keeps that key; each such key is a warning line */
+void	 dkimd_conf_carry_over(void *cfg, const void *running,
+	    struct buf *warn);
 const char *dkimd_action_name(enum dkimd_action);
 
 #endif

@@ -7,6 +7,9 @@
  *	dkimd_policy_keys() loads the keys named by the KeyTable, or the
  *	single KeyFile, once, at configuration time, so that a bad key is
  *	reported by `-n` and at start-up rather than on the first message.
+ *	A key file is opened, then judged by RequireSafeKeys' rules
+ *	(safefile(3): what was opened, and every directory and symbolic
+ *	link on its path), and only then read.
  *	A key that fails to load stays in the table with its error: mail
  *	that would be signed with it is temporarily refused, as OpenDKIM
  *	does, rather than sent unsigned.
@@ -24,10 +27,12 @@
  *	on, naming the file and line that decided.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "base64.h"
 #include "buf.h"
@@ -35,6 +40,7 @@
 #include "dataset.h"
 #include "dkimd_policy.h"
 #include "hostlist.h"
+#include "safefile.h"
 
 /* str_dup - strdup that tolerates NULL */
 static char *
@@ -57,19 +63,78 @@ key_free(struct dkimd_key *k)
 		crypto_key_free(k->key);
 }
 
-/* key_load - load k->key from k->path or inline data */
-static void
-key_load(struct dkimd_key *k, const char *inline_data)
+/*
+ * key_file - load k->key from the file k->path: opened first, then judged
+ * (safefile(3)) before a byte is read.  With RequireSafeKeys a file that
+ * others may read, or could replace, is not read at all.  The judgement is
+ * a warning line; returns -1 on memory failure, 1 when the key's error is
+ * already reported that way, else 0.
+ */
+static int
+key_file(struct dkimd_key *k, const struct dkimd_keyrules *r,
+    struct buf *msg, struct buf *warn)
+{
+	struct buf why = BUF_INIT;
+	enum safefile_status ss;
+	enum crypto_status st;
+	int fd, e, reported = 0;
+
+	ss = safefile_open(k->path, r->uid, r->gid, &fd, &why);
+	if (ss == SAFEFILE_NOMEM || why.failed) {
+		if (fd >= 0)
+			close(fd);
+		buf_free(&why);
+		return -1;
+	}
+	if (ss == SAFEFILE_IO) {
+		k->load_errno = errno;
+		buf_printf(msg, "cannot load key file %s: %s", k->path,
+		    strerror(k->load_errno));
+	} else if (ss != SAFEFILE_OK) {
+		buf_printf(warn, "%s: key file %s is %s%s%s\n", k->where,
+		    k->path, ss == SAFEFILE_UNSAFE ? "not safe: " : "",
+		    why.s, !r->require_safe ? "" : ss == SAFEFILE_UNSAFE ?
+		    " (RequireSafeKeys: until that is fixed it is not used)" :
+		    " (RequireSafeKeys: chmod 600 it; until then it is not "
+		    "used)");
+		if (r->require_safe) {
+			buf_printf(msg, "key file %s is %s%s (RequireSafeKeys)",
+			    k->path, ss == SAFEFILE_UNSAFE ? "not safe: " : "",
+			    why.s);
+			reported = 1;
+		}
+	}
+	if (fd >= 0 && msg->len == 0) {
+		st = crypto_key_load_private_fd(fd, &k->key);
+		e = errno;
+		if (st == CRYPTO_IO)
+			k->load_errno = e;
+		if (st != CRYPTO_OK)
+			buf_printf(msg, "cannot load key file %s: %s", k->path,
+			    st == CRYPTO_IO ? strerror(e) : crypto_strerror(st));
+	}
+	if (fd >= 0)
+		close(fd);
+	buf_free(&why);
+	return reported;
+}
+
+/* key_load - load k->key from k->path or inline data; -1 on memory
+ * failure, 1 when its error is already reported, else 0 */
+static int
+key_load(struct dkimd_key *k, const char *inline_data,
+    const struct dkimd_keyrules *r, struct buf *warn)
 {
 	enum crypto_status st;
 	struct buf der = BUF_INIT;
 	struct buf msg = BUF_INIT;
+	int reported = 0;
 
 	if (k->path != NULL) {
-		st = crypto_key_load_private_file(k->path, &k->key);
-		if (st != CRYPTO_OK)
-			buf_printf(&msg, "cannot load key file %s: %s",
-			    k->path, crypto_strerror(st));
+		if ((reported = key_file(k, r, &msg, warn)) < 0) {
+			buf_free(&msg);
+			return -1;
+		}
 	} else if (strstr(inline_data, "-----BEGIN") != NULL) {
 		st = crypto_key_load_private(inline_data, strlen(inline_data),
 		    &k->key);
@@ -83,20 +148,22 @@ key_load(struct dkimd_key *k, const char *inline_data)
 		if (st != CRYPTO_OK)
 			buf_printf(&msg, "inline key: %s", crypto_strerror(st));
 	}
-	if (msg.len > 0)
-		k->error = buf_detach(&msg);
+	if (msg.len > 0 && (k->error = buf_detach(&msg)) == NULL)
+		reported = -1;
 	buf_free(&msg);
 	buf_free(&der);
+	return reported;
 }
 
 /* keytable_entry - parse "domain:selector:keypath" into k */
 static int
 keytable_entry(struct dkimd_key *k, const struct dataset_entry *e,
-    const char *file, struct buf *warn)
+    const char *file, const struct dkimd_keyrules *r, struct buf *warn)
 {
 	const char *v = e->value != NULL ? e->value : "";
 	const char *c1, *c2, *rest;
 	struct buf where = BUF_INIT;
+	int reported;
 
 	buf_printf(&where, "%s:%d", file != NULL ? file : "KeyTable", e->line);
 	k->where = buf_detach(&where);
@@ -118,8 +185,9 @@ keytable_entry(struct dkimd_key *k, const struct dataset_entry *e,
 	if (k->domain == NULL || k->selector == NULL ||
 	    (k->path == NULL && (rest[0] == '/' || rest[0] == '.')))
 		return -1;
-	key_load(k, rest);
-	if (k->error != NULL)
+	if ((reported = key_load(k, rest, r, warn)) < 0)
+		return -1;
+	if (k->error != NULL && !reported)
 		buf_printf(warn, "%s: key '%s': %s\n", k->where, k->name,
 		    k->error);
 	return 0;
@@ -128,9 +196,10 @@ keytable_entry(struct dkimd_key *k, const struct dataset_entry *e,
 /* dkimd_policy_keys - load the KeyTable keys, or the single KeyFile */
 int
 dkimd_policy_keys(struct dkimd_policy *p, const char *keyfile,
-    const char *selector, struct buf *warn)
+    const char *selector, const struct dkimd_keyrules *r, struct buf *warn)
 {
 	size_t i;
+	int reported;
 
 	if (p->keytable != NULL) {
 		p->keys = calloc(p->keytable->n ? p->keytable->n : 1,
@@ -139,7 +208,7 @@ dkimd_policy_keys(struct dkimd_policy *p, const char *keyfile,
 			return -1;
 		for (i = 0; i < p->keytable->n; i++) {
 			if (keytable_entry(&p->keys[i], &p->keytable->entries[i],
-			    p->keytable->path, warn) < 0)
+			    p->keytable->path, r, warn) < 0)
 				return -1;
 			p->nkeys++;
 		}
@@ -164,8 +233,9 @@ dkimd_policy_keys(struct dkimd_policy *p, const char *keyfile,
 		buf_printf(warn, "%s\n", p->single->error);
 		return 0;
 	}
-	key_load(p->single, NULL);
-	if (p->single->error != NULL)
+	if ((reported = key_load(p->single, NULL, r, warn)) < 0)
+		return -1;
+	if (p->single->error != NULL && !reported)
 		buf_printf(warn, "KeyFile: %s\n", p->single->error);
 	return 0;
 }

@@ -21,6 +21,7 @@
 #define DKIMD_POLICY_H
 
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "buf.h"
 
@@ -37,6 +38,15 @@ struct dkimd_key {
 	char			*where;		/* "FILE:LINE" of the entry */
 	struct crypto_key	*key;		/* NULL when it failed to load */
 	char			*error;		/* why it failed, or NULL */
+	int			 load_errno;	/* the file could not be opened
+						   or read: errno; else 0 */
+};
+
+/* How key files are read. */
+struct dkimd_keyrules {
+	uid_t			 uid;		/* the milter's user and group */
+	gid_t			 gid;		/* (UserID, or the process's) */
+	int			 require_safe;	/* RequireSafeKeys */
 };
 
 #define DKIMD_MAX_SIGNREQ	8	/* signatures on one message */
@@ -88,7 +98,8 @@ struct dkimd_decision {
 /* dkimd_policy_keys - load every KeyTable key (and KeyFile); warnings go
  * to warn, one per line; returns -1 only on memory failure */
 int	dkimd_policy_keys(struct dkimd_policy *, const char *keyfile,
-	    const char *selector, struct buf *warn);
+	    const char *selector, const struct dkimd_keyrules *,
+	    struct buf *warn);
 /* dkimd_policy_decide - fill d (caller frees with _decision_free) */
 int	dkimd_policy_decide(const struct dkimd_policy *,
 	    const struct dkimd_client *, const char *local,

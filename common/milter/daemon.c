@@ -33,7 +33,9 @@
  *	main thread reads.
  *	SIGHUP, SIGUSR1	reload the configuration; a failed reload logs why
  *			and keeps the old one.  Connections keep the config
- *			they started with until they close.
+ *			they started with until they close.  The daemon's
+ *			carry_over may take from the running config what the
+ *			new one could not read (keys read as root at start).
  *	SIGTERM, SIGINT	answer new connections and messages with a temporary
  *			failure, let messages in flight finish (at most
  *			DAEMON_DRAIN_SECONDS; a second signal cuts that
@@ -505,6 +507,19 @@ warn_restart(const struct daemon_conf *o, const struct daemon_conf *n)
 		    kw[i]);
 }
 
+/* set_limits - the engine's limits from the common values; they apply
+ * to connections that start from now on */
+static void
+set_limits(const struct daemon_conf *dc)
+{
+	struct milter_limits l = MILTER_LIMITS_DEFAULT;
+
+	l.command_s = (unsigned)dc->command_timeout;
+	l.message_s = (unsigned)dc->message_timeout;
+	l.max_conns = (unsigned)dc->max_connections;
+	milter_set_limits(&l);
+}
+
 /* reload - load the configuration again and make it current */
 static void
 reload(void)
@@ -518,6 +533,8 @@ reload(void)
 		buf_free(&err);
 		return;
 	}
+	if (rt.desc->carry_over != NULL)
+		rt.desc->carry_over(cfg, daemon_conn_current(), &err);
 	log_lines(NULL, &err);
 	buf_free(&err);
 	warn_restart(dconf(daemon_conn_current()), dconf(cfg));
@@ -527,6 +544,7 @@ reload(void)
 		rt.desc->free_config(cfg);
 		return;
 	}
+	set_limits(dconf(cfg));
 	log_info("configuration reloaded");
 }
 
@@ -691,6 +709,7 @@ start_listen(const struct daemon_conf *dc, uid_t uid, gid_t gid, int become,
 		umask(mask);
 	daemon_conn_init(rt.desc, &rt.wrapped);
 	rt.milter_debug = dc->milter_debug;
+	set_limits(dc);
 	if (dc->pidfile != NULL && pidfile_lock(dc->pidfile) < 0)
 		return -1;
 	if (daemon_conf_socket(dc->socket, &s, err) < 0)

@@ -28,7 +28,8 @@
  * thread takes them, nothing else in a daemon may wait for them.
  *
  * The keywords every daemon accepts (Socket, PidFile, UserID, UMask,
- * Syslog, SyslogFacility, Background, MilterDebug, and the AutoRestart
+ * Syslog, SyslogFacility, Background, MilterDebug, MaximumConnections,
+ * MilterCommandTimeout, MilterMessageTimeout, and the AutoRestart
  * family, accepted and ignored) come from DAEMON_CONF_KW(); their values
  * land in a struct daemon_conf embedded in the daemon's value struct, and
  * the descriptor gives its offset within the config object.
@@ -61,6 +62,9 @@ struct daemon_conf {
 	char	*syslog_facility;	/* SyslogFacility: "mail", ... */
 	int	 background;		/* Background: detach (-f overrides) */
 	long	 milter_debug;		/* MilterDebug: protocol tracing */
+	long	 max_connections;	/* MaximumConnections */
+	long	 command_timeout;	/* MilterCommandTimeout: seconds */
+	long	 message_timeout;	/* MilterMessageTimeout: seconds */
 	/* not a keyword: set by the daemon's load_config; VERDICT_ACCEPT
 	 * makes daemon_verdict_error() accept, else it answers tempfail */
 	enum verdict_action on_error;
@@ -87,8 +91,17 @@ struct daemon_conf {
 	    "use the service manager's restart policy" },		\
 	{ "Background", CONF_BOOL, "yes",				\
 	    DAEMON_CONF_OFF(type, member, background), 0, 0, NULL },	\
+	{ "MaximumConnections", CONF_INT, "1024",			\
+	    DAEMON_CONF_OFF(type, member, max_connections), 1, 4096,	\
+	    NULL },							\
+	{ "MilterCommandTimeout", CONF_INT, "30",			\
+	    DAEMON_CONF_OFF(type, member, command_timeout), 1, 86400,	\
+	    NULL },							\
 	{ "MilterDebug", CONF_INT, "0",					\
 	    DAEMON_CONF_OFF(type, member, milter_debug), 0, 6, NULL },	\
+	{ "MilterMessageTimeout", CONF_INT, "300",			\
+	    DAEMON_CONF_OFF(type, member, message_timeout), 1, 86400,	\
+	    NULL },							\
 	{ "PidFile", CONF_STR, NULL,					\
 	    DAEMON_CONF_OFF(type, member, pidfile), 0, 0, NULL },	\
 	{ "Socket", CONF_STR, sock,					\
@@ -140,6 +153,15 @@ struct daemon_desc {
 	 * network); warning lines appended to out; may be NULL
 	 */
 	void		 (*check_config)(void *, struct buf *out);
+	/*
+	 * carry_over - on a reload, before cfg replaces running: take over
+	 * from running what cfg could not load although running has it
+	 * (keys that can no longer be read once privileges are dropped);
+	 * warning lines appended to warn, which the runtime logs; may be
+	 * NULL
+	 */
+	void		 (*carry_over)(void *cfg, const void *running,
+			    struct buf *warn);
 	/*
 	 * A word that may follow the options (e.g. "explain"), and what
 	 * runs it instead of the daemon, returning the exit status; NULL

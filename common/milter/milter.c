@@ -25,13 +25,21 @@
  *	one thread from start to end: the threads take turns in accept()
  *	(no hand-over between a listener and a worker), a thread that
  *	finishes a connection goes back to accept(), and a new thread is
- *	started when none is left waiting (up to MILTER_MAX_THREADS; at most
- *	MILTER_IDLE_THREADS wait).  Input is read in large blocks and split
+ *	started when none is left waiting (up to one more than the
+ *	connection limit, so that one is always in accept(); at most
+ *	MILTER_IDLE_THREADS wait).  A connection over the limit is closed as
+ *	soon as it is accepted, so the MTA applies its default action at
+ *	once instead of waiting for its time-out; that is logged.  Input is read in large blocks and split
  *	into packets in memory, so the commands an MTA sends without waiting
  *	(header fields and body chunks under SMFIP_NR_*, macros) cost no
  *	system call each; the modifications of end of message and the final
  *	reply leave in one write.  A TCP listening socket gets TCP_NODELAY,
  *	which the sockets it accepts inherit.
+ *
+ *	Time is bounded per command and per message, not per read (a peer
+ *	sending a byte now and then gets no more time): see struct
+ *	milter_limits in milter.h.  Input memory grows with the bytes
+ *	received, not with the length a packet announces.
  *
  *	Every packet is length-checked field by field before a callback
  *	sees it: strings must end inside the packet, a packet longer than
@@ -59,6 +67,8 @@
  *	Postfix src/milter/milter8.c for the MTA side; libmilter(3).
  */
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -79,8 +89,6 @@
 #include "buf.h"
 #include "log.h"
 #include "milter.h"
-
-#define MILTER_READ_MIN	(64 * 1024)	/* first input buffer size */
 
 /* Protocol states, as libmilter numbers the stages of a connection. */
 enum st {
@@ -138,6 +146,9 @@ struct smfi_str {
 	size_t		 in_cap, in_pos, in_len;
 	size_t		 maxdata;
 	int		 debug;
+	struct milter_limits lim;	/* as when the connection started */
+	int64_t		 msg_end;	/* a message's content must have
+					   arrived by then (ms); 0: none */
 	struct buf	 out;		/* packets waiting to be written */
 	struct smfi_str	*next;		/* the list of live connections */
 };
@@ -151,10 +162,25 @@ static struct {
 	size_t		 maxdata;
 	int		 debug;		/* MilterDebug */
 	unsigned	 threads, idle;
+	unsigned	 busy;		/* connections being served */
 	int		 stopping;
 	struct smfi_str	*live;
+	struct milter_limits lim;
+	unsigned long	 refused;	/* over the limit, not yet logged */
+	int64_t		 refused_log;	/* when that was last logged (ms) */
 } srv = { .lock = PTHREAD_MUTEX_INITIALIZER,
-	.done = PTHREAD_COND_INITIALIZER, .lfd = -1 };
+	.done = PTHREAD_COND_INITIALIZER, .lfd = -1,
+	.lim = MILTER_LIMITS_DEFAULT };
+
+/* now_ms - the monotonic clock in milliseconds */
+static int64_t
+now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
 
 /* set_state - move ctx to state s; milter_close_idle reads it from
  * another thread */
@@ -205,7 +231,8 @@ flush(SMFICTX *ctx)
 		if (n <= 0) {
 			if (errno == EAGAIN)
 				log_warnx("milter: the MTA does not take our "
-				    "reply (%d s)", MILTER_TIMEOUT);
+				    "reply (%u s, MilterCommandTimeout); closing "
+				    "the connection", ctx->lim.command_s);
 			else if (errno != EPIPE && errno != ECONNRESET)
 				log_warn("milter: write");
 			return -1;
@@ -226,13 +253,63 @@ get32(const unsigned char *p)
 	    (uint32_t)p[2] << 8 | p[3];
 }
 
-/* fill - make at least need bytes of input available; -1 on end or error */
+/* What a read waits for, to name the limit that ran out. */
+enum wait { W_IDLE, W_COMMAND, W_MESSAGE };
+
+/* timed_out - log which limit ran out */
+static void
+timed_out(const SMFICTX *ctx, enum wait w)
+{
+	switch (w) {
+	case W_IDLE:
+		log_warnx("milter: no command from the MTA in %u s; closing "
+		    "the connection", ctx->lim.idle_s);
+		break;
+	case W_COMMAND:
+		log_warnx("milter: a command from the MTA did not arrive whole "
+		    "within %u s (MilterCommandTimeout); closing the "
+		    "connection", ctx->lim.command_s);
+		break;
+	case W_MESSAGE:
+		log_warnx("milter: a message's content did not arrive within "
+		    "%u s (MilterMessageTimeout); closing the connection",
+		    ctx->lim.message_s);
+		break;
+	}
+}
+
+/* grow - room for more input: double, from MILTER_READ_MIN, up to need */
 static int
-fill(SMFICTX *ctx, size_t need)
+grow(SMFICTX *ctx, size_t need)
 {
 	unsigned char *p;
 	size_t cap;
+
+	cap = ctx->in_cap < MILTER_READ_MIN ? MILTER_READ_MIN :
+	    ctx->in_cap * 2;
+	if (cap > need && need > MILTER_READ_MIN)
+		cap = need;
+	if ((p = realloc(ctx->in, cap)) == NULL) {
+		log_warnx("milter: out of memory for a %zu-byte packet", need);
+		return -1;
+	}
+	ctx->in = p;
+	ctx->in_cap = cap;
+	return 0;
+}
+
+/*
+ * fill - make at least need bytes of input available by deadline (ms);
+ * -1 on end, error or time-out (w names the limit).  The buffer grows
+ * only as bytes arrive, never to more than need.
+ */
+static int
+fill(SMFICTX *ctx, size_t need, int64_t deadline, enum wait w)
+{
+	struct pollfd pfd = { .fd = ctx->fd, .events = POLLIN };
+	int64_t left;
 	ssize_t n;
+	int r;
 
 	if (ctx->in_len - ctx->in_pos >= need)
 		return 0;
@@ -242,25 +319,25 @@ fill(SMFICTX *ctx, size_t need)
 		ctx->in_len -= ctx->in_pos;
 		ctx->in_pos = 0;
 	}
-	if (need > ctx->in_cap) {
-		cap = need > MILTER_READ_MIN ? need : MILTER_READ_MIN;
-		if ((p = realloc(ctx->in, cap)) == NULL) {
-			log_warnx("milter: out of memory for a %zu-byte "
-			    "packet", need);
+	while (ctx->in_len < need) {
+		if (ctx->in_len == ctx->in_cap && grow(ctx, need) < 0)
+			return -1;
+		if ((left = deadline - now_ms()) <= 0) {
+			timed_out(ctx, w);
 			return -1;
 		}
-		ctx->in = p;
-		ctx->in_cap = cap;
-	}
-	while (ctx->in_len < need) {
+		r = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (r < 0 && errno != EINTR) {
+			log_warn("milter: poll");
+			return -1;
+		}
+		if (r <= 0)
+			continue;	/* the deadline is checked above */
 		n = read(ctx->fd, ctx->in + ctx->in_len,
 		    ctx->in_cap - ctx->in_len);
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
-		if (n < 0 && errno == EAGAIN)
-			log_warnx("milter: no command from the MTA in %d s",
-			    MILTER_TIMEOUT);
-		else if (n < 0 && errno != ECONNRESET)
+		if (n < 0 && errno != ECONNRESET)
 			log_warn("milter: read");
 		if (n <= 0)
 			return -1;
@@ -269,14 +346,44 @@ fill(SMFICTX *ctx, size_t need)
 	return 0;
 }
 
-/* next_packet - the next command and its data (valid until the next
- * call); -1 on end of input, error or an oversized packet */
+/* shrink - give back a large input buffer once it is empty */
+static void
+shrink(SMFICTX *ctx)
+{
+	if (ctx->in_pos == ctx->in_len && ctx->in_cap > 2 * MILTER_READ_MIN) {
+		free(ctx->in);
+		ctx->in = NULL;
+		ctx->in_cap = ctx->in_pos = ctx->in_len = 0;
+	}
+}
+
+/*
+ * next_packet - the next command and its data (valid until the next
+ * call); -1 on end of input, error, time-out or an oversized packet.
+ * The wait for a command to begin is bounded by the idle limit, or within
+ * a message's content by what is left of the message limit; once begun,
+ * the command must arrive whole within the command limit.
+ */
 static int
 next_packet(SMFICTX *ctx, char *cmd, char **data, size_t *len)
 {
+	int64_t deadline;
+	enum wait w = W_COMMAND;
 	uint32_t n;
 
-	if (fill(ctx, 4) < 0)
+	shrink(ctx);
+	if (ctx->msg_end != 0) {
+		if (fill(ctx, 1, ctx->msg_end, W_MESSAGE) < 0)
+			return -1;
+	} else if (fill(ctx, 1, now_ms() + (int64_t)ctx->lim.idle_s * 1000,
+	    W_IDLE) < 0)
+		return -1;
+	deadline = now_ms() + (int64_t)ctx->lim.command_s * 1000;
+	if (ctx->msg_end != 0 && ctx->msg_end < deadline) {
+		deadline = ctx->msg_end;
+		w = W_MESSAGE;
+	}
+	if (fill(ctx, 4, deadline, w) < 0)
 		return -1;
 	n = get32(ctx->in + ctx->in_pos);
 	if (n == 0 || n - 1 > ctx->maxdata) {
@@ -285,7 +392,7 @@ next_packet(SMFICTX *ctx, char *cmd, char **data, size_t *len)
 		    ctx->maxdata + 1);
 		return -1;
 	}
-	if (fill(ctx, 4 + (size_t)n) < 0)
+	if (fill(ctx, 4 + (size_t)n, deadline, w) < 0)
 		return -1;
 	*cmd = (char)ctx->in[ctx->in_pos + 4];
 	*data = (char *)ctx->in + ctx->in_pos + 5;
@@ -878,6 +985,13 @@ command_state(char cmd)
 	}
 }
 
+/* in_content - whether a state is inside a message's content */
+static int
+in_content(enum st s)
+{
+	return s == ST_DATA || s == ST_HDRS || s == ST_EOHS || s == ST_BODY;
+}
+
 /* command - one packet from the MTA */
 static enum next
 command(SMFICTX *ctx, char cmd, char *data, size_t len)
@@ -905,6 +1019,8 @@ command(SMFICTX *ctx, char cmd, char *data, size_t len)
 			return GO_ON;	/* ignored */
 	}
 	set_state(ctx, (enum st)next);
+	if (in_content(ctx->state) && ctx->msg_end == 0)
+		ctx->msg_end = now_ms() + (int64_t)ctx->lim.message_s * 1000;
 	switch (cmd) {
 	case SMFIC_OPTNEG:
 		return negotiate(ctx, data, len);
@@ -992,7 +1108,7 @@ static void
 session(int fd, const struct smfiDesc *desc, size_t maxdata, int debug)
 {
 	SMFICTX ctx;
-	struct timeval tv = { MILTER_TIMEOUT, 0 };
+	struct timeval tv = { 0, 0 };
 	char cmd, *data;
 	size_t len;
 	enum next next = GO_ON;
@@ -1001,24 +1117,28 @@ session(int fd, const struct smfiDesc *desc, size_t maxdata, int debug)
 	ctx.fd = fd;
 	ctx.state = ST_INIT;
 	buf_init(&ctx.out);
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	ctx.desc = desc;
 	ctx.maxdata = maxdata;
 	ctx.debug = debug;
 	pthread_mutex_lock(&srv.lock);
+	ctx.lim = srv.lim;
 	ctx.next = srv.live;
 	srv.live = &ctx;
 	if (srv.stopping)
 		(void)shutdown(fd, SHUT_RDWR);
 	pthread_mutex_unlock(&srv.lock);
+	tv.tv_sec = ctx.lim.command_s;	/* a reply must be taken by then */
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 
 	for (;;) {
 		__atomic_store_n(&ctx.waiting, 1, __ATOMIC_RELEASE);
 		if (next_packet(&ctx, &cmd, &data, &len) < 0)
 			break;
 		__atomic_store_n(&ctx.waiting, 0, __ATOMIC_RELEASE);
-		if ((next = command(&ctx, cmd, data, len)) != GO_ON)
+		next = command(&ctx, cmd, data, len);
+		if (!in_content(ctx.state))
+			ctx.msg_end = 0;	/* the message is over */
+		if (next != GO_ON)
 			break;
 	}
 	if (next != END) {
@@ -1103,6 +1223,35 @@ accept_error(int e)
 	return ACC_STOP;
 }
 
+/*
+ * refuse - close a connection over the connection limit at once, so that
+ * the MTA applies its default action now rather than after its time-out;
+ * logged when the limit is first reached, then at most every
+ * MILTER_REFUSED_LOG_S seconds with a count.  Called with srv.lock held;
+ * returns with it released.
+ */
+static void
+refuse(int fd)
+{
+	int64_t now = now_ms();
+	unsigned long n = 0;
+	unsigned busy = srv.busy;
+
+	close(fd);
+	srv.refused++;
+	if (srv.refused_log == 0 ||
+	    now - srv.refused_log >= MILTER_REFUSED_LOG_S * 1000) {
+		n = srv.refused;
+		srv.refused = 0;
+		srv.refused_log = now;
+	}
+	pthread_mutex_unlock(&srv.lock);
+	if (n > 0)
+		log_warnx("milter: %u connection%s served, the limit "
+		    "(MaximumConnections): %lu new connection%s refused", busy,
+		    busy == 1 ? "" : "s", n, n == 1 ? "" : "s");
+}
+
 /* worker - take connections until stopped or not needed */
 static void *
 worker(void *arg)
@@ -1132,8 +1281,15 @@ worker(void *arg)
 				nanosleep(&pause, NULL);
 			continue;
 		}
+		if (srv.busy >= srv.lim.max_conns) {
+			refuse(fd);	/* unlocks */
+			continue;
+		}
 		srv.idle--;
-		if (srv.idle == 0 && srv.threads < MILTER_MAX_THREADS)
+		srv.busy++;
+		/* one thread more than the limit: there is always one in
+		 * accept() to refuse at once what is over it */
+		if (srv.idle == 0 && srv.threads <= srv.lim.max_conns)
 			(void)spawn();
 		pthread_mutex_unlock(&srv.lock);
 
@@ -1141,6 +1297,7 @@ worker(void *arg)
 		close(fd);
 
 		pthread_mutex_lock(&srv.lock);
+		srv.busy--;
 		srv.idle++;
 		if (srv.idle > MILTER_IDLE_THREADS && !srv.stopping)
 			break;
@@ -1210,6 +1367,35 @@ milter_close_idle(void)
 		    (s == ST_HELO || s == ST_ENDM || s == ST_ABRT ||
 		    s == ST_Q_NC))
 			(void)shutdown(c->fd, SHUT_RDWR);
+	}
+	pthread_mutex_unlock(&srv.lock);
+}
+
+/* milter_set_limits - see milter.h */
+void
+milter_set_limits(const struct milter_limits *l)
+{
+	pthread_mutex_lock(&srv.lock);
+	srv.lim = *l;
+	if (srv.lim.max_conns < 1)
+		srv.lim.max_conns = 1;
+	if (srv.lim.max_conns > MILTER_MAX_THREADS)
+		srv.lim.max_conns = MILTER_MAX_THREADS;
+	pthread_mutex_unlock(&srv.lock);
+}
+
+/* milter_input_stats - see milter.h; the counts are read while the
+ * sessions run, so they are a snapshot, for tests */
+void
+milter_input_stats(size_t *buffered, size_t *allocated)
+{
+	SMFICTX *c;
+
+	*buffered = *allocated = 0;
+	pthread_mutex_lock(&srv.lock);
+	for (c = srv.live; c != NULL; c = c->next) {
+		*buffered += c->in_len - c->in_pos;
+		*allocated += c->in_cap;
 	}
 	pthread_mutex_unlock(&srv.lock);
 }

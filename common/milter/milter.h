@@ -15,11 +15,40 @@
 
 #include <libmilter/mfapi.h>
 
-#define MILTER_TIMEOUT		7210	/* seconds a read or write may wait */
-#define MILTER_MAX_THREADS	4096	/* connections served at once */
+#define MILTER_TIMEOUT		7210	/* seconds to wait for a command to
+					   begin (libmilter's timeout) */
+#define MILTER_COMMAND_TIMEOUT	30	/* default: Postfix's
+					   milter_command_timeout */
+#define MILTER_MESSAGE_TIMEOUT	300	/* default: Postfix's
+					   milter_content_timeout */
+#define MILTER_MAX_CONNS	1024	/* default connection limit */
+#define MILTER_MAX_THREADS	4096	/* the largest connection limit */
 #define MILTER_IDLE_THREADS	16	/* waiting threads kept */
 #define MILTER_PAUSE_MS		100	/* accept() out of descriptors: wait */
 #define MILTER_LOG_EVERY	60	/* seconds between two such reports */
+#define MILTER_READ_MIN		(64 * 1024)	/* an input buffer's first size */
+#define MILTER_REFUSED_LOG_S	10	/* refusals are logged this often */
+
+/*
+ * The limits connections are served under (seconds, and a count).  A
+ * command must arrive whole within command_s of its first byte, and the
+ * MTA take each reply within command_s; a message's content (DATA, its
+ * header fields, end of header, body, end of message) must arrive within
+ * message_s of its first command; between commands the engine waits
+ * idle_s.  At most max_conns connections are served at once: one more is
+ * closed as soon as it is accepted, and that is logged.  A connection's
+ * input buffer grows with the bytes received (doubling from
+ * MILTER_READ_MIN), never to more than the largest packet (maxdata + 5),
+ * whatever length a packet announces, and shrinks back when empty.
+ */
+struct milter_limits {
+	unsigned	 command_s;
+	unsigned	 message_s;
+	unsigned	 idle_s;
+	unsigned	 max_conns;	/* 1 .. MILTER_MAX_THREADS */
+};
+#define MILTER_LIMITS_DEFAULT { MILTER_COMMAND_TIMEOUT, \
+	MILTER_MESSAGE_TIMEOUT, MILTER_TIMEOUT, MILTER_MAX_CONNS }
 
 /* milter_run - serve lfd until milter_stop(); 0, or -1 if no thread
  * could be started.  maxdata bounds a packet's data (larger: the
@@ -37,6 +66,12 @@ unsigned long milter_pflags(SMFICTX *ctx);
  * messages (after HELO or a message's end), as a stopping daemon does;
  * their close callbacks run; any thread */
 void	milter_close_idle(void);
+/* milter_set_limits - the limits for connections that start from now
+ * on (the connection limit applies at once); any thread */
+void	milter_set_limits(const struct milter_limits *);
+/* milter_input_stats - bytes waiting in, and bytes allocated for, the
+ * input buffers of the connections being served (for tests) */
+void	milter_input_stats(size_t *buffered, size_t *allocated);
 /* milter_stop - stop accepting, close every connection (their abort and
  * close callbacks run), and make milter_run() return; any thread */
 void	milter_stop(void);

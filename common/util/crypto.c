@@ -148,41 +148,54 @@ crypto_key_load_private(const void *data, size_t len, struct crypto_key **out)
 	return key_wrap(pkey, 1, out);
 }
 
-/* crypto_key_load_private_file - crypto_key_load_private() of a file */
+/* crypto_key_load_private_fd - crypto_key_load_private() of what fd
+ * reads; fd is left open (errno kept on CRYPTO_IO) */
 enum crypto_status
-crypto_key_load_private_file(const char *path, struct crypto_key **out)
+crypto_key_load_private_fd(int fd, struct crypto_key **out)
 {
 	unsigned char *data;
 	size_t len = 0;
 	ssize_t n;
 	enum crypto_status st;
-	int fd, saved;
+	int saved;
 
 	*out = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return CRYPTO_IO;
-	if ((data = malloc(CRYPTO_KEYFILE_MAX)) == NULL) {
-		close(fd);
+	if ((data = malloc(CRYPTO_KEYFILE_MAX)) == NULL)
 		return CRYPTO_NOMEM;
-	}
 	while (len < CRYPTO_KEYFILE_MAX &&
 	    (n = read(fd, data + len, CRYPTO_KEYFILE_MAX - len)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			saved = errno;
+			OPENSSL_cleanse(data, len);
 			free(data);
-			close(fd);
 			errno = saved;
 			return CRYPTO_IO;
 		}
 		len += (size_t)n;
 	}
-	close(fd);
 	st = len == CRYPTO_KEYFILE_MAX ? CRYPTO_BADKEY :
 	    crypto_key_load_private(data, len, out);
 	OPENSSL_cleanse(data, len);
 	free(data);
+	return st;
+}
+
+/* crypto_key_load_private_file - crypto_key_load_private() of a file */
+enum crypto_status
+crypto_key_load_private_file(const char *path, struct crypto_key **out)
+{
+	enum crypto_status st;
+	int fd, saved;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return CRYPTO_IO;
+	st = crypto_key_load_private_fd(fd, out);
+	saved = errno;
+	close(fd);
+	errno = saved;
 	return st;
 }
 
@@ -331,6 +344,24 @@ crypto_key_generate(enum crypto_keytype type, unsigned bits,
 	if (pkey == NULL)
 		return crypto_fail(CRYPTO_ERROR);
 	return key_wrap(pkey, 1, out);
+}
+
+/* crypto_key_ref - another reference to k, freed on its own */
+enum crypto_status
+crypto_key_ref(struct crypto_key *k, struct crypto_key **out)
+{
+	struct crypto_key *r;
+
+	*out = NULL;
+	if ((r = malloc(sizeof(*r))) == NULL)
+		return CRYPTO_NOMEM;
+	if (EVP_PKEY_up_ref(k->pkey) != 1) {
+		free(r);
+		return crypto_fail(CRYPTO_ERROR);
+	}
+	*r = *k;
+	*out = r;
+	return CRYPTO_OK;
 }
 
 /* crypto_key_free - release a key; NULL is fine */

@@ -56,6 +56,8 @@ enum crypto_status crypto_key_load_private(const void *data, size_t len,
 	    struct crypto_key **out);
 enum crypto_status crypto_key_load_private_file(const char *path,
 	    struct crypto_key **out);
+/* crypto_key_load_private_fd - the same from an open file (left open) */
+enum crypto_status crypto_key_load_private_fd(int fd, struct crypto_key **out);
 enum crypto_status crypto_key_from_ed25519_seed(const unsigned char *seed,
 	    struct crypto_key **out);
 /* Public keys as DKIM publishes them: RSA SubjectPublicKeyInfo DER (or a
@@ -66,6 +68,9 @@ enum crypto_status crypto_key_from_public(enum crypto_keytype,
 /* crypto_key_generate - a new key; bits is ignored for Ed25519 */
 enum crypto_status crypto_key_generate(enum crypto_keytype, unsigned bits,
 	    struct crypto_key **out);
+/* crypto_key_ref - another reference to the same key (keys are
+ * immutable), released with its own crypto_key_free() */
+enum crypto_status crypto_key_ref(struct crypto_key *, struct crypto_key **out);
 void	crypto_key_free(struct crypto_key *);
 
 enum crypto_keytype crypto_key_type(const struct crypto_key *);

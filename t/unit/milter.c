@@ -5,7 +5,9 @@
  * pipelined packets, abort and close on every kind of ending, stop
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -393,6 +396,217 @@ message(struct buf *b, const char *qid)
 	pkt(b, SMFIC_BODYEOB, NULL, 0);
 }
 
+/* now_s - the monotonic clock in seconds */
+static double
+now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* engine_closed_within - whether the engine closes fd within secs
+ * (reading and dropping whatever it sends meanwhile) */
+static int
+engine_closed_within(int fd, double secs)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	double end = now_s() + secs;
+	char c[256];
+
+	while (now_s() < end) {
+		if (poll(&p, 1, 50) == 1 && read(fd, c, sizeof(c)) <= 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * dribble - send b one byte every gap seconds until the engine closes
+ * the connection or every byte is sent; the seconds until it closed, or
+ * -1 if it did not (within the bytes plus 2 s)
+ */
+static double
+dribble(int fd, const struct buf *b, double gap)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	double t0 = now_s();
+	size_t i;
+	char c;
+
+	for (i = 0; i < b->len; i++) {
+		if (send(fd, b->s + i, 1, MSG_NOSIGNAL) != 1)
+			return now_s() - t0;
+		if (poll(&p, 1, (int)(gap * 1000)) == 1 &&
+		    read(fd, &c, 1) <= 0)
+			return now_s() - t0;
+	}
+	return engine_closed_within(fd, 2) ? now_s() - t0 : -1;
+}
+
+/* session_thread - milter_session over one end of a socket pair */
+static void *
+session_thread(void *arg)
+{
+	milter_session(*(int *)arg, &desc, 1024 * 1024);
+	return NULL;
+}
+
+/* input_allocated_when - wait (at most 3 s) until the engine holds at
+ * least want_buffered bytes of input, or at most want_alloc allocated;
+ * the bytes allocated then */
+static size_t
+input_wait(size_t want_buffered, size_t want_alloc)
+{
+	size_t buffered = 0, alloc = 0;
+	double end = now_s() + 3;
+
+	while (now_s() < end) {
+		milter_input_stats(&buffered, &alloc);
+		if (want_buffered > 0 ? buffered >= want_buffered :
+		    alloc <= want_alloc)
+			break;
+		usleep(5000);
+	}
+	return alloc;
+}
+
+/* limits - time limits, the connection limit and input memory */
+static void
+limits(void)
+{
+	struct milter_limits l = MILTER_LIMITS_DEFAULT;
+	struct buf b = BUF_INIT, r = BUF_INIT, big = BUF_INIT;
+	unsigned char head[5];
+	double t;
+	size_t alloc, n = 1024 * 1024;
+	int fd, fd2, fd3, sv[2], i;
+	pthread_t st;
+
+	/* a peer that announces 1 MiB and sends 1000 bytes */
+	nr_opts = 0;
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+		return;
+	pthread_create(&st, NULL, session_thread, &sv[1]);
+	optneg(&b, 0x1ff);
+	connect_pkt(&b, "big", SMFIA_INET, "192.0.2.9");
+	pkt(&b, SMFIC_MAIL, "<a@x>", 6);
+	pkt(&b, SMFIC_RCPT, "<c@y>", 6);
+	send_all(sv[0], &b, 0);
+	replies(sv[0], 4, &r);
+	head[0] = (unsigned char)(n >> 24);
+	head[1] = (unsigned char)(n >> 16);
+	head[2] = (unsigned char)(n >> 8);
+	head[3] = (unsigned char)n;
+	head[4] = SMFIC_HEADER;
+	buf_append(&big, head, 5);
+	buf_append(&big, "X-Big", 6);
+	while (big.len < 4 + n - 1)	/* the length counts the command */
+		buf_putc(&big, 'a');
+	buf_putc(&big, '\0');
+	if (write(sv[0], big.s, 1005) != 1005)
+		diag("write: %s", strerror(errno));
+	alloc = input_wait(1005, 0);
+	ok(alloc < 256 * 1024, "a packet announcing 1 MiB with 1000 bytes "
+	    "sent: %zu bytes of input buffer, not 1 MiB", alloc);
+	send_all(sv[0], &(struct buf){ big.s + 1005, big.len - 1005, 0, 0 },
+	    0);
+	replies(sv[0], 1, &r);
+	is_str(buf_str(&r), "c\n", "once all of it is sent, the 1 MiB "
+	    "header field is taken");
+	alloc = input_wait(0, 64 * 1024);
+	ok(alloc <= 64 * 1024, "and the input buffer shrinks back once "
+	    "empty (%zu bytes)", alloc);
+	close(sv[0]);
+	pthread_join(st, NULL);
+	close(sv[1]);
+	free(events_take());
+
+	l.command_s = 1;
+	l.message_s = 3;
+	milter_set_limits(&l);
+
+	/* one byte every 0.2 s: cut off at the command limit, 1 s */
+	fd = dial();
+	buf_reset(&b);
+	optneg(&b, 0x1ff);
+	send_all(fd, &b, 0);
+	replies(fd, 1, &r);
+	buf_reset(&b);
+	pkt(&b, SMFIC_HELO, "a-helo-name-sent-one-byte-at-a-time.example", 44);
+	t = dribble(fd, &b, 0.2);
+	ok(t >= 0.8 && t < 3.5, "a command dribbled a byte every 0.2 s is "
+	    "cut off at MilterCommandTimeout 1 s (after %.1f s of %zu "
+	    "bytes' %.1f s)", t, b.len, b.len * 0.2);
+	close(fd);
+	free(events_take());
+
+	/* whole commands every 0.5 s within one message: cut off at the
+	 * message limit, 3 s after its first header */
+	fd = dial();
+	buf_reset(&b);
+	optneg(&b, 0x1ff);
+	connect_pkt(&b, "slow", SMFIA_INET, "192.0.2.9");
+	pkt(&b, SMFIC_MAIL, "<a@x>", 6);
+	pkt(&b, SMFIC_RCPT, "<c@y>", 6);
+	send_all(fd, &b, 0);
+	replies(fd, 4, &r);
+	t = now_s();
+	for (i = 0; i < 20; i++) {
+		buf_reset(&b);
+		pkt(&b, SMFIC_HEADER, "X-Slow\0 1", 10);
+		if (send(fd, b.s, b.len, MSG_NOSIGNAL) != (ssize_t)b.len ||
+		    engine_closed_within(fd, 0.5))
+			break;
+	}
+	t = now_s() - t;
+	ok(i < 20 && t >= 2.5 && t < 5, "header fields sent whole every "
+	    "0.5 s are cut off at MilterMessageTimeout 3 s (after %.1f s)",
+	    t);
+	close(fd);
+	free(events_take());
+
+	/* the connection limit: one over it is closed at once */
+	l = (struct milter_limits)MILTER_LIMITS_DEFAULT;
+	l.max_conns = 1;
+	milter_set_limits(&l);
+	fd = dial();
+	buf_reset(&b);
+	optneg(&b, 0x1ff);
+	send_all(fd, &b, 0);
+	replies(fd, 1, &r);
+	is_str(buf_str(&r), "O v=6 a=0x31 p=0x300\n", "MaximumConnections 1: "
+	    "the first connection is served");
+	t = now_s();
+	fd2 = dial();
+	send_all(fd2, &b, 0);
+	replies(fd2, 1, &r);
+	t = now_s() - t;
+	ok(strcmp(buf_str(&r), "EOF\n") == 0 && t < 1, "the second is "
+	    "closed at once (%.2f s), not left to time out", t);
+	close(fd2);
+	close(fd);
+	for (i = 0; i < 100; i++) {	/* until the first one has ended */
+		fd3 = dial();
+		send_all(fd3, &b, 0);
+		replies(fd3, 1, &r);
+		if (strcmp(buf_str(&r), "EOF\n") != 0)
+			break;
+		close(fd3);
+		usleep(20000);
+	}
+	is_str(buf_str(&r), "O v=6 a=0x31 p=0x300\n", "once it has ended, "
+	    "a new one is served");
+	close(fd3);
+	l.max_conns = MILTER_MAX_CONNS;
+	milter_set_limits(&l);
+	free(events_take());
+	buf_free(&b);
+	buf_free(&r);
+	buf_free(&big);
+}
+
 static void *
 server(void *arg)
 {
@@ -412,6 +626,8 @@ main(void)
 
 	if (mkdtemp(dir) == NULL)
 		return 1;
+	signal(SIGPIPE, SIG_IGN);	/* writes to connections the engine
+					   has closed fail with EPIPE */
 	where.sun_family = AF_UNIX;
 	snprintf(where.sun_path, sizeof(where.sun_path), "%s/s", dir);
 	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -611,6 +827,8 @@ main(void)
 	    "milter needs is refused");
 	close(fd);
 	free(events_take());
+
+	limits();
 
 	/* stop closes an idle connection and ends milter_run */
 	fd = dial();
