@@ -193,7 +193,7 @@ nsd_start example.jp "$DATA/example.jp.zone" || { echo "Bail out! nsd"; exit 1; 
 trap cleanup EXIT
 trap 'cleanup; exit 1' HUP INT TERM
 
-PORT=$(nsd_free_port)
+PORT=$("$SRCDIR/t/lib/freeport")
 cat >"$TMP/milter.conf" <<EOF
 Socket			inet:$PORT@127.0.0.1
 Syslog			no

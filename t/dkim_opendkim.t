@@ -63,7 +63,7 @@ trap 'cleanup; exit 1' HUP INT TERM
 # start_opendkim NAME CANON: sign red.example.jp, verify the rest
 start_opendkim() {
 	local port
-	port=$(nsd_free_port)
+	port=$("$SRCDIR/t/lib/freeport")
 	cat >"$TMP/$1.conf" <<EOF
 Socket			inet:$port@127.0.0.1
 Syslog			no
@@ -87,7 +87,7 @@ EOF
 # start_ours NAME CANON: sign blue.example.jp (RSA and Ed25519), verify
 start_ours() {
 	local port
-	port=$(nsd_free_port)
+	port=$("$SRCDIR/t/lib/freeport")
 	cat >"$TMP/$1.conf" <<EOF
 Socket			inet:$port@127.0.0.1
 Syslog			no
