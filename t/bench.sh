@@ -81,6 +81,8 @@ cleanup() {
 	nsd_stop
 	rm -rf "$TMP"
 }
+trap cleanup EXIT
+trap 'cleanup; exit 1' HUP INT TERM
 
 # make_message FILE BYTES [FROM] - a plain message of about BYTES bytes
 make_message() {

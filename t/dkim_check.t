@@ -32,6 +32,7 @@ rec() { "$K" record "$1" | sed 's/"/\\"/g'; }
 	printf 'broken._domainkey TXT "v=DKIM1; k=rsa; p=!!!"\n'
 } > "$W/example.com.zone"
 nsd_start example.com "$W/example.com.zone" || { echo "Bail out! nsd"; exit 1; }
+trap cleanup EXIT INT TERM	# nsd_start set its own
 
 cat > "$W/KeyTable" <<EOF2
 good._domainkey.example.com example.com:good:$W/good.pem
