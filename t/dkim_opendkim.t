@@ -28,7 +28,13 @@ need_cmd nsd
 
 T=0
 FAILED=0
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/dkim_opendkim.XXXXXX") || exit 1
+# milter-dkim's keys (RequireSafeKeys yes) lie below directories whose
+# ancestors root owns and no one else may write (t/lib/knowndir): a
+# group-writable directory above TMPDIR would make it refuse them.
+TMP=$("$SRCDIR/t/lib/knowndir" -s dkim_opendkim 2>&1) || {
+	echo "1..0 # SKIP $TMP"
+	exit 0
+}
 
 cleanup() {
 	stop_procs
@@ -80,7 +86,11 @@ RequireSafeKeys		no
 EOF
 	"$OPENDKIM" -f -x "$TMP/$1.conf" >"$TMP/$1.log" 2>&1 &
 	PIDS="$PIDS $!"
-	wait_port "$port" $! || { echo "# opendkim:"; cat "$TMP/$1.log"; }
+	wait_port "$port" $! 100 || {
+		sed 's/^/# opendkim: /' "$TMP/$1.log"
+		echo "Bail out! opendkim did not start"
+		exit 1
+	}
 	eval "${1}_S=inet:$port@127.0.0.1"
 }
 
@@ -102,7 +112,11 @@ EOF
 	"$MD" -f -c "$TMP/$1.conf" >"$TMP/$1.log" 2>&1 &
 	eval "${1}_PID=$!"
 	PIDS="$PIDS $!"
-	wait_port "$port" $! || { echo "# milter-dkim:"; cat "$TMP/$1.log"; }
+	wait_port "$port" $! 100 || {
+		sed 's/^/# milter-dkim: /' "$TMP/$1.log"
+		echo "Bail out! milter-dkim did not start"
+		exit 1
+	}
 	eval "${1}_S=inet:$port@127.0.0.1"
 }
 

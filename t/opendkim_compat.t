@@ -179,7 +179,11 @@ start_opendkim() {
 	run_conf "$2" "$1" "$port" "127.0.0.1@$NSD_PORT" >"$TMP/$1.conf"
 	"$OPENDKIM" -f -x "$TMP/$1.conf" >"$TMP/$1.log" 2>&1 &
 	PIDS="$PIDS $!"
-	wait_port "$port" $! 100 || { echo "# opendkim:"; sed 's/^/#   /' "$TMP/$1.log"; }
+	wait_port "$port" $! 100 || {
+		sed 's/^/# opendkim: /' "$TMP/$1.log"
+		echo "Bail out! opendkim did not start"
+		exit 1
+	}
 	eval "${1}_PORT=$port"
 }
 start_ours() {
@@ -190,7 +194,11 @@ start_ours() {
 	"$MD" -f -c "$TMP/$1.conf" >"$TMP/$1.log" 2>&1 &
 	eval "${1}_PID=$!"
 	PIDS="$PIDS $!"
-	wait_port "$port" $! 100 || { echo "# milter-dkim:"; sed 's/^/#   /' "$TMP/$1.log"; }
+	wait_port "$port" $! 100 || {
+		sed 's/^/# milter-dkim: /' "$TMP/$1.log"
+		echo "Bail out! milter-dkim did not start"
+		exit 1
+	}
 	eval "${1}_PORT=$port"
 }
 start_opendkim od "$C"
