@@ -144,6 +144,9 @@ deps:
 TESTDATA ?= $(abspath ../shared/testdata)
 check: deps
 	$(MAKE) tests
+	@[ -d "$(TESTDATA)" ] || echo "make check: $(TESTDATA) is missing," \
+	    "so the tests of the standards' own examples and suites skip;" \
+	    "set TESTDATA to where they are"
 	BUILD=$(abspath $(B)) TESTDATA=$(TESTDATA) SANITIZE=$(SANITIZE) \
 	    $(PROVE) -j$(PROVE_JOBS) $(UNIT_BIN) t/*.t
 test: check

@@ -3,14 +3,26 @@
 #
 # Usage: contrib/install-deps.sh [build|test]
 #
-# Installs only what is missing.  As root it runs apt-get; otherwise it
-# prints the apt-get command to run.  While it installs, system services
+# Installs only what is missing; with everything installed it does
+# nothing and succeeds, as root or not.  As root it runs apt-get;
+# otherwise it prints the apt-get command to run and fails.  While it installs, system services
 # shipped by the packages (postfix, nsd, opendkim) are kept from starting,
 # so that installing the test peers does not start daemons on this host.
 set -eu
 
-BUILD_PKGS="gcc make pkg-config libmilter-dev libssl-dev libldns-dev libpsl-dev
-libsqlite3-dev libpq-dev"
+# What each part needs.  A daemon's own packages are required only when
+# its directory is in the tree.
+top=$(cd "$(dirname "$0")/.." && pwd)
+# common/ and milter-dkim, milter-spf: OpenSSL, ldns, libpsl, the milter
+# protocol header
+BUILD_PKGS="gcc make pkg-config libmilter-dev libssl-dev libldns-dev libpsl-dev"
+# milter-dmarc: its history database (SQLite or PostgreSQL)
+DMARC_PKGS="libsqlite3-dev libpq-dev"
+[ -d "$top/milter-dmarc" ] && BUILD_PKGS="$BUILD_PKGS $DMARC_PKGS"
+# the tests: Perl and Net::DNS (rig, smtpsend, freeport), the peers
+# (OpenDKIM, python3-dkim, Mail::DKIM, python3-spf, pyspf-milter),
+# Postfix and nsd (the rig), clang (make fuzz), mandoc (man.t), the
+# RFC 7208 suite's YAML
 TEST_PKGS="perl clang libclang-rt-14-dev mandoc postfix nsd opendkim
 opendkim-tools python3-dkim python3-nacl python3-yaml python3-spf
 libmail-dkim-perl libcryptx-perl libnet-dns-perl pyspf-milter openssl"

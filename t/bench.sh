@@ -24,8 +24,11 @@
 # connection at a time, UNIX socket) next to the cost of one RSA-2048
 # signature from `openssl speed`; the peak RSS of milter-dkim before and
 # after signing one 50 MB message; the p50 latency of a 4 KB message
-# over TCP at concurrency 1 (a Nagle/delayed-ACK stall shows as ~40 ms)
-# and whether the daemon's accepted TCP sockets have TCP_NODELAY.
+# over TCP at concurrency 1 (a Nagle/delayed-ACK stall shows as ~40 ms),
+# for milter-dkim and for the runtime alone (testmilter), and whether the
+# daemon's accepted TCP sockets have TCP_NODELAY.  Exits 1 when the
+# runtime's p50 is 10 ms or more (the one target asserted: timings are
+# not checked by make check, which runs on loaded and sanitized builds).
 #
 # The output is also saved to $BUILD/../bench/results.txt (build/bench/).
 #
@@ -67,7 +70,10 @@ command -v nsd >/dev/null || { echo "bench: nsd not installed" >&2; exit 1; }
 . "$SRCDIR/t/data/dns/nsd.sh"
 . "$SRCDIR/t/bench/lib.sh"
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/bench.XXXXXX") || exit 1
+# A short path (t/lib/knowndir) keeps the UNIX sockets under the 108-byte
+# limit whatever TMPDIR is
+TMP=$("$SRCDIR/t/lib/knowndir" -s bench 2>/dev/null) ||
+    TMP=$(mktemp -d "${TMPDIR:-/tmp}/bench.XXXXXX") || exit 1
 RESULTS=$TMP/results.tsv
 : >"$RESULTS"
 cleanup() {
@@ -75,6 +81,8 @@ cleanup() {
 	nsd_stop
 	rm -rf "$TMP"
 }
+trap cleanup EXIT
+trap 'cleanup; exit 1' HUP INT TERM
 
 # make_message FILE BYTES [FROM] - a plain message of about BYTES bytes
 make_message() {
@@ -423,6 +431,14 @@ report() {
 	[ -n "$p50" ] && awk -v p="$p50" 'BEGIN { printf "transport: p50 of a 4 KB message, " \
 	    "inet, conc 1, milter-dkim signing: %s ms (target < 2 ms: %s)\n",
 	    p, p != "n/a" && p != "" && p < 2 ? "met" : "MISSED" }'
+	# the runtime alone, the client with Nagle on as Postfix: a reply
+	# of several packets held by Nagle and delayed ACKs shows as ~40 ms
+	p50=$(awk -F '\t' '$1 == "null(testmilter)" && $2 == "inet" &&
+	    $3 == "4k" && $4 == 1 && $5 == "ours" { print $7 }' "$RESULTS")
+	[ -n "$p50" ] && awk -v p="$p50" 'BEGIN { printf "runtime: p50 of " \
+	    "a 4 KB message, inet, conc 1, testmilter: %s ms (target < " \
+	    "10 ms, no Nagle/delayed-ACK stall: %s)\n", p,
+	    p != "n/a" && p != "" && p < 10 ? "met" : "MISSED" }'
 	for f in "$TMP"/h-sign-*-ours; do
 		[ -s "$f" ] || continue
 		t=${f#"$TMP"/h-}
@@ -495,3 +511,6 @@ SPEED=$(openssl speed -seconds 2 rsa2048 2>/dev/null |
     awk '$1 == "rsa" && $2 == "2048" { print $6; exit }')
 mkdir -p "$OUTDIR"
 report $(($(date +%s) - START)) | tee "$OUTDIR/results.txt"
+# The exit status asserts the runtime's latency (the other targets are
+# reported): no Nagle/delayed-ACK stall on replies of several packets.
+! grep -q '^runtime: .*MISSED' "$OUTDIR/results.txt"

@@ -29,7 +29,14 @@ need_cmd nsd
 
 T=0
 FAILED=0
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/dkim_milter.XXXXXX") || exit 1
+# The scratch directory's ancestors belong to root and no one else may
+# write them (t/lib/knowndir; /tmp, sticky, when not root), so that the
+# RequireSafeKeys checks below judge only the directories made here, and
+# the UNIX socket's path is short whatever TMPDIR is.
+TMP=$("$SRCDIR/t/lib/knowndir" -s dkim_milter 2>&1) || {
+	echo "1..0 # SKIP $TMP"
+	exit 0
+}
 
 cleanup() {
 	stop_procs
@@ -64,8 +71,17 @@ done >"$TMP/keys"
 echo "red._domainkey.red.example.jp $("$DT" record "$TMP/red.pem")" \
     >>"$TMP/keys"
 
+# The keys are published by a private nsd; every configuration names it,
+# so that -n's comparison of each key with its record never asks the
+# machine's resolver.
+nsd_start example.jp "$DATA/example.jp.zone" || { echo "Bail out! nsd"; exit 1; }
+trap cleanup EXIT
+trap 'cleanup; exit 1' HUP INT TERM
+
 # ---- configuration checks, no daemon needed ----
 cat >"$TMP/good.conf" <<EOF
+Nameservers		127.0.0.1:$NSD_PORT
+DNSTimeout		2
 Syslog			no
 Domain			blue.example.jp
 Canonicalization	relaxed/simple
@@ -80,7 +96,7 @@ RemoveOldSignatures	no
 EOF
 "$MD" -n -c "$TMP/good.conf" >"$TMP/n.out" 2>&1
 ok $? "-n: the administrator's configuration is valid (exit 0)"
-has "$TMP/n.out" "good.conf:2: Domain is ignored because a KeyTable is set" \
+has "$TMP/n.out" "good.conf:4: Domain is ignored because a KeyTable is set" \
     "-n: warns that Domain is ignored, naming file:line"
 
 printf 'Syslog no\nMode sv\nMode sx\n' >"$TMP/bad.conf"
@@ -159,28 +175,31 @@ echo "RequireSafeKeys no" >>"$TMP/open.conf"
     >"$TMP/e.out" 2>&1
 ok $? "explain: with RequireSafeKeys no it signs (exit 0)"
 
-# a key in a directory others may write: someone could replace it
-mkdir -p "$TMP/shared" "$TMP/sticky"
-chmod 777 "$TMP/shared"
+# a key in a directory others may write: someone could replace it.
+# $TMP (0755) and the directories above it are safe, so what is judged is
+# only: shared (0777), private (0700) holding a shared (0777), and
+# sticky (1777, as /tmp).
+mkdir -p "$TMP/shared" "$TMP/private/shared" "$TMP/sticky"
+chmod 777 "$TMP/shared" "$TMP/private/shared"
+chmod 700 "$TMP/private"
 chmod 1777 "$TMP/sticky"
-for d in shared sticky; do
+for d in shared private/shared sticky; do
+	n=${d//\//-}
 	cp -p "$TMP/rsa2048.pem" "$TMP/$d/key.pem"
 	sed "s|$TMP/rsa2048.pem|$TMP/$d/key.pem|" "$TMP/KeyTable" \
-	    >"$TMP/KeyTable-$d"
-	sed "s|refile:$TMP/KeyTable\$|refile:$TMP/KeyTable-$d|" \
-	    "$TMP/good.conf" >"$TMP/$d.conf"
+	    >"$TMP/KeyTable-$n"
+	sed "s|refile:$TMP/KeyTable\$|refile:$TMP/KeyTable-$n|" \
+	    "$TMP/good.conf" >"$TMP/$n.conf"
 done
-"$MD" -n -c "$TMP/shared.conf" >"$TMP/n.out" 2>&1
-hasnt "$TMP/n.out" "not safe" \
-    "-n: while no one else may enter the directory above (mode 700), it is safe"
-chmod 755 "$TMP"
 "$MD" -n -c "$TMP/shared.conf" >"$TMP/n.out" 2>&1
 has "$TMP/n.out" "KeyTable-shared:1: key file .*shared/key.pem is not safe: directory .*shared is writable by others \(RequireSafeKeys: until that is fixed it is not used\)" \
     "-n: a key in a directory others may write is named, with the directory"
 "$MD" -c "$TMP/shared.conf" explain taro@blue.example.jp 127.0.0.1 \
     >"$TMP/e.out" 2>&1
 ok $(($? == 2 ? 0 : 1)) "explain: that key is not used either (exit 2)"
-chmod 700 "$TMP"
+"$MD" -n -c "$TMP/private-shared.conf" >"$TMP/n.out" 2>&1
+hasnt "$TMP/n.out" "not safe" \
+    "-n: the same below a directory no one else may enter (mode 700): safe"
 "$MD" -n -c "$TMP/sticky.conf" >"$TMP/n.out" 2>&1
 hasnt "$TMP/n.out" "not safe" \
     "-n: a sticky directory (as /tmp) lets no one replace the key: no warning"
@@ -188,12 +207,8 @@ hasnt "$TMP/n.out" "not safe" \
     >"$TMP/e.out" 2>&1
 ok $? "explain: a key below a sticky directory signs (exit 0)"
 
-# ---- DNS and the daemon ----
-nsd_start example.jp "$DATA/example.jp.zone" || { echo "Bail out! nsd"; exit 1; }
-trap cleanup EXIT
-trap 'cleanup; exit 1' HUP INT TERM
-
-PORT=$(nsd_free_port)
+# ---- the daemon ----
+PORT=$("$SRCDIR/t/lib/freeport")
 cat >"$TMP/milter.conf" <<EOF
 Socket			inet:$PORT@127.0.0.1
 Syslog			no
@@ -218,11 +233,23 @@ PIDS="$MPID"
 "$MD" -f -c "$TMP/unix.conf" >"$TMP/unix.log" 2>&1 &
 UPID=$!
 PIDS="$PIDS $UPID"
-for i in $(seq 50); do
-	[ -S "$TMP/milter.sock" ] && \
-	    (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break
-	sleep 0.1
-done
+# started: each logs "listening on" once it serves, or exits
+started() {	# started LOG PID
+	local i
+	for i in $(seq 100); do
+		grep -q 'listening on' "$1" && return 0
+		kill -0 "$2" 2>/dev/null || break
+		sleep 0.1
+	done
+	sed 's/^/#   /' "$1"
+	return 1
+}
+started "$TMP/milter.log" $MPID
+ok $? "milter-dkim starts on inet:$PORT@127.0.0.1" ||
+    { echo "Bail out! milter-dkim did not start"; exit 1; }
+started "$TMP/unix.log" $UPID
+ok $? "milter-dkim starts on unix:$TMP/milter.sock" ||
+    { echo "Bail out! milter-dkim did not start"; exit 1; }
 S=inet:$PORT@127.0.0.1
 
 mc() {	# mc OUT MESSAGE [milterclient options]
@@ -404,8 +431,12 @@ has "$TMP/q.out" '^QUARANTINE ' \
     "On-BadSignature quarantine: the message is quarantined"
 has "$TMP/q.out" 'dkim=fail' "On-BadSignature quarantine: with its result"
 printf 'Mode sx\n' >>"$TMP/milter.conf"
+n=$(grep -c 'reload failed' "$TMP/milter.log")
 kill -HUP $MPID
-sleep 0.5
+for i in $(seq 100); do
+	[ "$(grep -c 'reload failed' "$TMP/milter.log")" -gt "$n" ] && break
+	sleep 0.1
+done
 has "$TMP/milter.log" 'reload failed, keeping the running configuration' \
     "a bad configuration on SIGHUP is refused"
 mc "$TMP/q2.out" "$TMP/tampered.eml" -s $S -i 192.0.2.1

@@ -292,7 +292,7 @@ expect 1 "error: cannot read .*absent.private: No such file" \
     "an unreadable key file is an error"
 
 # ---- DNS failures and usage ----
-port=$(nsd_free_port)
+port=$("$SRCDIR/t/lib/freeport")
 tk r2048 -n "127.0.0.1:$port" -W 1
 expect 1 "error: DNS timeout: no answer from 127.0.0.1:$port in 1 s" \
     "no server: DNS timeout (1)"

@@ -40,7 +40,9 @@
 #     is empty; Debian's opendkim.conf sets From).
 # Both refuse (RequireSafeKeys) a key under a directory others may write;
 # OpenDKIM also refuses one below /tmp (sticky), so this test keeps its
-# files under $BUILD; milter-dkim passes sticky directories.
+# files in a directory made by t/lib/knowndir (as root, in /), whose
+# ancestors are root's and writable by no one else; milter-dkim passes
+# sticky directories.
 #
 # Skipped when opendkim or nsd is not installed.  Every process started
 # here is killed by its PID on exit.
@@ -63,19 +65,15 @@ need_cmd nsd
 
 T=0
 FAILED=0
-# OpenDKIM (RequireSafeKeys) will not use a key whose path passes through
-# a directory that others may write, such as /tmp: the files go under
-# $BUILD, as keys go under /etc/opendkim on a real host
-d=$BUILD
-while [ "$d" != / ]; do
-	if [ -n "$(find "$d" -maxdepth 0 -perm /022)" ]; then
-		echo "1..0 # SKIP $d is writable by others: OpenDKIM would refuse the keys"
-		exit 0
-	fi
-	d=$(dirname "$d")
-done
-TMP=$(mktemp -d "$BUILD/opendkim_compat.XXXXXX") || exit 1
-chmod 755 "$TMP"
+# Both daemons (RequireSafeKeys) judge a key by the directories above
+# it, and OpenDKIM also refuses one below a sticky directory such as /tmp:
+# the files go in a directory whose ancestors belong to root and no one
+# else may write (t/lib/knowndir), as keys go under /etc/opendkim on a
+# real host, so that where the checkout or TMPDIR lies changes nothing
+TMP=$("$SRCDIR/t/lib/knowndir" opendkim_compat 2>&1) || {
+	echo "1..0 # SKIP $TMP"
+	exit 0
+}
 
 cleanup() {
 	stop_procs
@@ -177,22 +175,30 @@ done
 # start_opendkim NAME CONF, start_ours NAME CONF: NAME_PORT is set
 start_opendkim() {
 	local port
-	port=$(nsd_free_port)
+	port=$("$SRCDIR/t/lib/freeport")
 	run_conf "$2" "$1" "$port" "127.0.0.1@$NSD_PORT" >"$TMP/$1.conf"
 	"$OPENDKIM" -f -x "$TMP/$1.conf" >"$TMP/$1.log" 2>&1 &
 	PIDS="$PIDS $!"
-	wait_port "$port" $! 100 || { echo "# opendkim:"; sed 's/^/#   /' "$TMP/$1.log"; }
+	wait_port "$port" $! 100 || {
+		sed 's/^/# opendkim: /' "$TMP/$1.log"
+		echo "Bail out! opendkim did not start"
+		exit 1
+	}
 	eval "${1}_PORT=$port"
 }
 start_ours() {
 	local port
-	port=$(nsd_free_port)
+	port=$("$SRCDIR/t/lib/freeport")
 	# the same Nameservers line as OpenDKIM's, addr@port
 	run_conf "$2" "$1" "$port" "127.0.0.1@$NSD_PORT" >"$TMP/$1.conf"
 	"$MD" -f -c "$TMP/$1.conf" >"$TMP/$1.log" 2>&1 &
 	eval "${1}_PID=$!"
 	PIDS="$PIDS $!"
-	wait_port "$port" $! 100 || { echo "# milter-dkim:"; sed 's/^/#   /' "$TMP/$1.log"; }
+	wait_port "$port" $! 100 || {
+		sed 's/^/# milter-dkim: /' "$TMP/$1.log"
+		echo "Bail out! milter-dkim did not start"
+		exit 1
+	}
 	eval "${1}_PORT=$port"
 }
 start_opendkim od "$C"

@@ -38,7 +38,7 @@ for p in postfix nsd; do
 	fi
 done
 
-echo "1..28"
+echo "1..31"
 
 rig_init
 ok $? "rig_init makes a temporary directory"
@@ -109,6 +109,20 @@ out=$(message "relay" someone@elsewhere.test |
     rig_send sender@example.test 127.0.0.2 someone@elsewhere.test)
 like "$out" '^554 5\.7\.1 .*Relay access denied' \
     "outside client may not relay"
+
+# rig_postconf returns once the reload is done: the very next connection
+# meets the new setting (a process of the old configuration would greet
+# with the old banner)
+rig_postconf "smtpd_banner = \$myhostname ESMTP reloaded"
+ok $? "rig_postconf reloads Postfix and says when it is done"
+rig_log | grep -q 'postfix/master.*: reload '
+ok $? "by then Postfix has logged its reload"
+banner=$(perl -MIO::Socket::INET -e '
+	my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1",
+	    PeerPort => $ARGV[0], Proto => "tcp", Timeout => 10) or exit 1;
+	my $l = <$s>; print $l; print $s "QUIT\r\n";' "$RIG_SMTP_PORT")
+like "$banner" '^220 mx\.rig\.test ESMTP reloaded' \
+    "the next connection gets the new smtpd_banner"
 
 # Cleanup, in child shells that also run a process under rig_spawn: on
 # failure exit and on SIGTERM.

@@ -4,6 +4,7 @@
  *	ok(cond, fmt, ...)	one test point
  *	is_str(got, want, name)	string comparison with diagnostics
  *	is_int(got, want, name)	integer comparison with diagnostics
+ *	skip(why, fmt, ...)	a test point skipped for reason WHY
  *	diag(fmt, ...)		a comment line
  *	done_testing()		prints the plan; returns the exit status
  * Header-only: each test is one .c file with its own main().
@@ -33,6 +34,21 @@ ok(int cond, const char *fmt, ...)
 		tap_failed++;
 	fflush(stdout);
 	return cond;
+}
+
+__attribute__((format(printf, 2, 3), unused))
+static void
+skip(const char *why, const char *fmt, ...)
+{
+	va_list ap;
+
+	tap_n++;
+	printf("ok %d - ", tap_n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf(" # SKIP %s\n", why);
+	fflush(stdout);
 }
 
 __attribute__((format(printf, 1, 2), unused))

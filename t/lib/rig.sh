@@ -128,15 +128,17 @@ rig__track()
 }
 
 # rig_init - create the rig's directory and arrange cleanup on exit
-#	Sets RIG_DIR (mode 0755 so that the postfix and nobody users can
-#	reach their directories).  Installs traps for EXIT, HUP, INT, PIPE
-#	and TERM.
+#	Sets RIG_DIR, made by knowndir: mode 0755 below directories that
+#	root owns and others may enter, so that the postfix and nobody users
+#	reach their directories and a key below it is judged by what the
+#	test makes, whatever TMPDIR is.  Installs traps for EXIT, HUP, INT,
+#	PIPE and TERM.
 rig_init()
 {
 	command -v postconf > /dev/null || PATH=$PATH:/usr/sbin:/sbin
-	RIG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/rig.XXXXXX") ||
-	    rig__err "cannot make a temporary directory" || return 1
-	chmod 755 "$RIG_DIR"
+	RIG_DIR=$("$RIG_LIB/knowndir" -s rig) ||
+	    rig__err "cannot make a directory the postfix user can reach" ||
+	    return 1
 	: > "$RIG_DIR/pids"
 	export RIG_DIR
 	trap 'rig_cleanup' EXIT
@@ -442,12 +444,41 @@ rig__age()
 }
 
 # rig_postconf - change main.cf settings ("name=value"...) and reload Postfix
+#	Returns once the reload is done (rig_reload).
 rig_postconf()
 {
 	postconf -c "$RIG_POSTFIX_DIR" -e "$@" || return 1
 	rig__age "$RIG_POSTFIX_DIR/main.cf"
 	[ -f "$RIG_DIR/postfix.pid" ] || return 0
-	postfix -c "$RIG_POSTFIX_DIR" reload > /dev/null 2>&1
+	rig_reload
+}
+
+# rig_reload - reload the private Postfix and wait until it is done
+#	Done: the master has logged "reload" and every process it had
+#	started before (smtpd, qmgr...) has exited, so that the next
+#	connection meets a process with the new configuration.  Fails
+#	after 10 s.
+rig_reload()
+{
+	_master=$(cat "$RIG_DIR/postfix.pid")
+	_old=$(ps -o pid= --ppid "$_master")
+	_n=$(grep -c 'postfix.*master.*: reload ' "$RIG_DIR/maillog" 2> /dev/null)
+	postfix -c "$RIG_POSTFIX_DIR" reload > /dev/null 2>&1 || return 1
+	_i=100
+	while [ $_i -gt 0 ]; do
+		if [ "$(grep -c 'postfix.*master.*: reload ' \
+		    "$RIG_DIR/maillog" 2> /dev/null)" -gt "${_n:-0}" ]; then
+			_left=""
+			for _p in $_old; do
+				ps -o pid= --ppid "$_master" | grep -qw "$_p" &&
+				    _left="$_left $_p"
+			done
+			[ -z "$_left" ] && return 0
+		fi
+		sleep 0.1
+		_i=$((_i - 1))
+	done
+	rig__err "postfix did not finish its reload within 10 s"
 }
 
 # rig_send - send the message on stdin from FROM via SOURCE-IP to RCPT...

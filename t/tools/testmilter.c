@@ -34,7 +34,8 @@
  *
  *	A message with a header field "X-Test-Delay: MS" is held MS
  *	milliseconds (at most TM_DELAY_MAX) at end of message, to keep a
- *	connection busy across a reload or a stop.
+ *	connection busy across a reload or a stop; the log says when the
+ *	hold begins.
  *
  *	Besides the common keywords of DAEMON_CONF_KW() it reads:
  *	HeaderValue	the value of X-Test-Milter (default "default")
@@ -245,6 +246,7 @@ tm_eom(SMFICTX *ctx)
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
 	if (c->delay > 0) {
+		log_info("holding a message %ld ms (X-Test-Delay)", c->delay);
 		ts.tv_sec = c->delay / 1000;
 		ts.tv_nsec = (c->delay % 1000) * 1000000L;
 		nanosleep(&ts, NULL);

@@ -65,8 +65,15 @@ test_rfc8463(void)
 
 	buf_printf(&path, "%s/dkim/rfc8463/message.eml",
 	    td ? td : "../shared/testdata");
-	if (t_slurp(path.s, &msg) < 0 || (body = strstr(msg.s, "From:")) == NULL) {
-		ok(0, "RFC 8463 example readable at %s", path.s);
+	if (t_slurp(path.s, &msg) < 0) {
+		skip("no test data", "RFC 8463 example: %s is missing (TESTDATA)",
+		    path.s);
+		buf_free(&msg);
+		buf_free(&path);
+		return;
+	}
+	if ((body = strstr(msg.s, "From:")) == NULL) {
+		ok(0, "RFC 8463 example has a From field: %s", path.s);
 		return;
 	}
 	crypto_key_load_private_file(D "ed25519.seed", &key);

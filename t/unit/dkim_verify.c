@@ -376,7 +376,10 @@ test_rfc8463(void)
 	buf_printf(&path, "%s/dkim/rfc8463/", td ? td : "../shared/testdata");
 	buf_puts(&path, "message.eml");
 	if (t_slurp(path.s, &msg) < 0) {
-		ok(0, "RFC 8463 example readable at %s", path.s);
+		skip("no test data", "RFC 8463 example: %s is missing (TESTDATA)",
+		    path.s);
+		buf_free(&msg);
+		buf_free(&path);
 		return;
 	}
 	buf_truncate(&path, path.len - strlen("message.eml"));

@@ -18,26 +18,9 @@ NSD_PID=
 NSD_DIR=
 NSD_PORT=
 
-# nsd_free_port - a port free for both UDP and TCP on 127.0.0.1
-nsd_free_port() {
-	/usr/bin/python3 - <<'PY'
-import socket
-for _ in range(50):
-    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    t.bind(("127.0.0.1", 0))
-    port = t.getsockname()[1]
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        u.bind(("127.0.0.1", port))
-    except OSError:
-        t.close()
-        continue
-    u.close()
-    t.close()
-    print(port)
-    break
-PY
-}
+# The one free-port helper (a port free for both UDP and TCP); a caller
+# that has not set SRCDIR sources this file from the top directory.
+NSD_FREEPORT=${SRCDIR:-$(pwd)}/t/lib/freeport
 
 # nsd_ready - 0 once nsd answers a UDP query for the first zone's SOA
 nsd_ready() {
@@ -90,7 +73,7 @@ nsd_start() {
 		shift 2
 	done
 	for try in 1 2 3; do
-		NSD_PORT=$(nsd_free_port)
+		NSD_PORT=$("$NSD_FREEPORT")
 		[ -n "$NSD_PORT" ] || return 1
 		cat >"$NSD_DIR/nsd.conf" <<CONF
 server:
