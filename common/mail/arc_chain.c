@@ -222,6 +222,7 @@ structure(struct arc *a)
 				return -1;
 			}
 	a->nsets = a->maxinst;
+	a->complete = 1;
 	for (i = 1; i <= a->nsets; i++) {
 		f = canon_hdrs_field(&a->hdrs, (size_t)a->field[ARC_KIND_AS][i],
 		    &flen);

@@ -51,6 +51,7 @@ struct arc {
 	long			 field[3][ARC_MAX_SETS + 1];
 	unsigned		 maxinst;
 	const char		*broken;	/* structure error, first one */
+	int			 complete;	/* sets 1..maxinst all there */
 	int			 any_cv_fail;	/* some AS says cv=fail */
 	struct arc_sig		 ams[ARC_MAX_SETS + 1], as[ARC_MAX_SETS + 1];
 	struct buf		 canon[3][ARC_MAX_SETS + 1];	/* relaxed */

@@ -422,6 +422,8 @@ arc_seal(struct arc *a, const struct arc_seal_opts *o, enum arc_chain cv,
 		*why = "the chain has 50 sets";
 		return ARC_SEAL_SKIP;
 	}
+	if (!a->complete && a->narc > 0)
+		cv = ARC_CHAIN_FAIL;	/* the sets cannot be covered */
 	if (inst == 1)
 		cv = a->narc > 0 ? ARC_CHAIN_FAIL : ARC_CHAIN_NONE;
 	else if (cv == ARC_CHAIN_NONE)

@@ -279,6 +279,25 @@ test_hostile(struct crypto_key *rsa)
 	replace(&msg, "ARC-Authentication-Results:", "X-Dropped:");
 	ok(p != NULL && verify(msg.s, 0, NULL, &reason) == ARC_CHAIN_FAIL,
 	    "incomplete set (no AAR): fail (%s)", reason);
+	{
+		struct arc *a = arc_new(NULL, lookup, NULL);
+		struct arc_seal_opts o;
+		struct arc_set set;
+
+		memset(&o, 0, sizeof(o));
+		o.key = rsa;
+		o.domain = "example.com";
+		o.selector = "rsa1024";
+		o.authserv_id = ID;
+		arc_message(a, msg.s, msg.len);
+		arc_eom(a);
+		ok(arc_seal(a, &o, ARC_CHAIN_PASS, NULL, &set, &why) ==
+		    ARC_SEAL_OK && set.cv == ARC_CHAIN_FAIL && set.instance == 2,
+		    "sealing an incomplete chain records cv=fail, whatever the "
+		    "caller asks");
+		arc_set_free(&set);
+		arc_free(a);
+	}
 
 	set_msg(&msg, one.s);
 	replace(&msg, "ARC-Seal: a=", "ARC-Seal: i=1; ");
