@@ -104,6 +104,9 @@ struct arc_seal_opts {
 	const char *const *oversign;	/* signed once more than present */
 	time_t		 now;		/* t=; 0: the clock */
 	unsigned long	 expire;	/* AMS x= = t= + expire; 0: none */
+	int		 this_hop;	/* the AAR takes only the A-R fields
+					   above the topmost Received field:
+					   those of this hop */
 };
 
 /* The new set: field values (no name, folded with CRLF TAB) */
@@ -142,5 +145,7 @@ enum arc_kind arc_kind(const char *name, size_t len);
  * AS tag list: 1..ARC_MAX_SETS, 0 when absent or malformed, and
  * ARC_MAX_SETS + 1 when larger */
 unsigned arc_instance(enum arc_kind, const char *value, size_t len);
+/* arc_domain_ok - a d= or s= value: letters, digits, "-", "_", dots */
+int	arc_domain_ok(const char *, size_t);
 
 #endif

@@ -73,7 +73,6 @@ struct arc {
 void	arc_sig_parse(enum arc_kind, const char *field, size_t len,
 	    struct arc_sig *);
 void	arc_sig_clear(struct arc_sig *);
-int	arc_domain_ok(const char *, size_t);
 /* arc_chain.c */
 int	arc_field_canon(struct arc *, enum arc_kind, unsigned inst);
 /* arc_ams_digest - the AMS header hash: the fields named in hl (a

@@ -10,8 +10,11 @@
  *
  *	ARC-Authentication-Results: "i=N+1; authserv-id; " and the results,
  *	    ours first, then those of every Authentication-Results field of
- *	    the message under the authserv-id, each result unfolded, in
- *	    header order ("none" when there is no result at all);
+ *	    the message under the authserv-id (with this_hop, only those
+ *	    above the topmost Received field, which the MTA adds for this
+ *	    hop: the milters' of this hop, not forgeries from the sender),
+ *	    each result unfolded, in header order ("none" when there is no
+ *	    result at all);
  *	ARC-Message-Signature: a DKIM-style signature over the configured
  *	    header fields (each name once per instance present, From
  *	    always, oversigned names once more) and the body; the new AAR
@@ -212,13 +215,16 @@ build_aar(const struct arc *a, const struct arc_seal_opts *o, unsigned inst,
     const char *own, struct buf *aar)
 {
 	const char *f, *colon;
-	size_t i, flen, nres = 0;
+	size_t i, flen, nres = 0, end = a->hdrs.n;
 	struct buf val = BUF_INIT;
 
 	buf_printf(aar, "i=%u; %s; ", inst, o->authserv_id);
 	if (own != NULL)
 		add_result(aar, &nres, own, strlen(own), 0);
-	for (i = 0; i < a->hdrs.n; i++) {
+	for (i = 0; o->this_hop && i < end; i++)
+		if (canon_hdrs_name_is(&a->hdrs, i, "Received", 8))
+			end = i;
+	for (i = 0; i < end; i++) {
 		if (!canon_hdrs_name_is(&a->hdrs, i, "Authentication-Results",
 		    22))
 			continue;
