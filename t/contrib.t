@@ -141,6 +141,34 @@ grep -q '^ExecStart=.*/milter-dkim -f ' "$C/milter-dkim.service" &&
     grep -q '^ExecReload=/bin/kill -HUP \$MAINPID' "$C/milter-dkim.service"
 ok $? "the unit keeps the daemon in the foreground and reloads with SIGHUP"
 
+# milter-arc: the example loads once its key path points at a real key,
+# and its unit passes systemd-analyze as milter-dkim's does.
+MA=$BUILD/bin/milter-arc
+if [ -x "$MA" ]; then
+	mkdir -p "$tmp/arckeys" && chmod 700 "$tmp/arckeys"
+	"$BUILD/bin/milter-dkim-genkey" -d example.net -s default \
+	    -D "$tmp/arckeys" > /dev/null 2>&1
+	sed "s#/etc/milter-arc/keys/example.net/default.private#$tmp/arckeys/default.private#" \
+	    "$C/milter-arc.conf.example" > "$tmp/milter-arc.conf"
+	out=$("$MA" -n -c "$tmp/milter-arc.conf" 2>&1)
+	ok $? "milter-arc.conf.example loads (-n) with a real key"
+	[ -z "$out" ] || diag "$out"
+else
+	skip "milter-arc.conf.example loads (-n) with a real key" \
+	    "milter-arc not built"
+fi
+if command -v systemd-analyze >/dev/null 2>&1; then
+	cp "$C/milter-arc.service" "$tmp/milter-arc.service"
+	out=$(cd "$tmp" && systemd-analyze verify ./milter-arc.service 2>&1 |
+	    grep -v "is not executable\|Command 'man ")
+	[ -z "$out" ]
+	ok $? "systemd-analyze verify accepts milter-arc.service"
+	[ -z "$out" ] || diag "$out"
+else
+	skip "systemd-analyze verify accepts milter-arc.service" \
+	    "no systemd-analyze"
+fi
+
 # The Postfix lines: every parameter set is one Postfix knows.
 if command -v postconf >/dev/null 2>&1; then
 	names=$(sed -n 's/^\([a-z_]*\) *=.*/\1/p' "$C/postfix-main.cf.snippet")
