@@ -105,8 +105,8 @@ struct arc_seal_opts {
 	time_t		 now;		/* t=; 0: the clock */
 	unsigned long	 expire;	/* AMS x= = t= + expire; 0: none */
 	int		 this_hop;	/* the AAR takes only the A-R fields
-					   above the topmost Received field:
-					   those of this hop */
+					   above the topmost Received field,
+					   if any: those of this hop */
 };
 
 /* The new set: field values (no name, folded with CRLF TAB) */

@@ -11,8 +11,9 @@
  *	ARC-Authentication-Results: "i=N+1; authserv-id; " and the results,
  *	    ours first, then those of every Authentication-Results field of
  *	    the message under the authserv-id (with this_hop, only those
- *	    above the topmost Received field, which the MTA adds for this
- *	    hop: the milters' of this hop, not forgeries from the sender),
+ *	    above the topmost Received field when there is one: the MTA's
+ *	    own for this hop, when it shows it, as Sendmail does and
+ *	    Postfix does not),
  *	    each result unfolded, in header order ("none" when there is no
  *	    result at all);
  *	ARC-Message-Signature: a DKIM-style signature over the configured
