@@ -98,7 +98,7 @@ top()
 	    tr '\n' ' '
 }
 
-echo "1..22"
+
 rig_init
 ok $? "rig_init makes a temporary directory"
 { cat t/data/arcd/arc.zone; echo 'sender	IN TXT	"v=spf1 ip4:127.0.0.2 -all"'; } \
@@ -183,4 +183,5 @@ if [ $FAILED != 0 ]; then
 	rig_log | tail -30 | sed 's/^/# /'
 	sed 's/^/# /' "$RIG_DIR/milter-arc.log" 2>/dev/null | tail -20
 fi
+echo "1..$T"
 exit $FAILED
