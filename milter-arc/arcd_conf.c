@@ -380,6 +380,52 @@ fail:
 	return NULL;
 }
 
+/* arcd_conf_check_dns - for -n: does DNS publish the sealing key's
+ * public half at Selector._domainkey.Domain? */
+void
+arcd_conf_check_dns(void *arg, struct buf *out)
+{
+	struct arcd_conf *c = arg;
+	struct dns_answer *a = NULL;
+	struct dkim_key pub;
+	struct buf qname = BUF_INIT, mine = BUF_INIT, theirs = BUF_INIT;
+	enum dns_status st;
+	size_t start = out->len;
+
+	if (c->key == NULL)
+		return;
+	memset(&pub, 0, sizeof(pub));
+	buf_printf(&qname, "%s._domainkey.%s", c->v.selector, c->v.domain);
+	conf_at(&c->conf, "KeyFile", out);
+	st = dns_query(c->dns, buf_str(&qname), DNS_T_TXT, &a);
+	if (st == DNS_NXDOMAIN || st == DNS_NODATA)
+		buf_printf(out, "no key record is published at %s: seals made "
+		    "with KeyFile will not validate\n", buf_str(&qname));
+	else if (st != DNS_OK)
+		buf_printf(out, "cannot look up %s: %s\n", buf_str(&qname),
+		    dns_strerror(st));
+	else if (a->n != 1)
+		buf_printf(out, "%s has %zu TXT records, validators need "
+		    "exactly one\n", buf_str(&qname), a->n);
+	else if (dkim_key_parse(a->rr[0].text, a->rr[0].text_len, &pub) !=
+	    DKIM_KEYREC_OK)
+		buf_printf(out, "the record at %s is not a usable key\n",
+		    buf_str(&qname));
+	else if (crypto_key_public_raw(c->key, &mine) != CRYPTO_OK ||
+	    crypto_key_public_raw(pub.pk, &theirs) != CRYPTO_OK ||
+	    mine.len != theirs.len || memcmp(mine.s, theirs.s, mine.len) != 0)
+		buf_printf(out, "KeyFile does not match the public key "
+		    "published at %s: seals will fail\n", buf_str(&qname));
+	else
+		buf_truncate(out, start);	/* published: nothing to say */
+	dkim_key_clear(&pub);
+	if (a != NULL)
+		dns_answer_free(a);
+	buf_free(&qname);
+	buf_free(&mine);
+	buf_free(&theirs);
+}
+
 /* arcd_conf_free - release a configuration and all it owns */
 void
 arcd_conf_free(void *arg)

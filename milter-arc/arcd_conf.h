@@ -75,6 +75,9 @@ extern const char arcd_conf_default[];
 void	*arcd_conf_load(const char *path, const char *text,
 	    const char *overrides, struct buf *err);
 void	 arcd_conf_free(void *);
+/* arcd_conf_check_dns - for -n: warn when the sealing key's public half
+ * is not what DNS publishes */
+void	 arcd_conf_check_dns(void *, struct buf *out);
 const char *arcd_action_name(enum arcd_action);
 
 #endif

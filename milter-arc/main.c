@@ -163,6 +163,7 @@ static const struct daemon_desc desc = {
 	.aliases = NULL,
 	.load_config = arcd_conf_load,
 	.free_config = arcd_conf_free,
+	.check_config = arcd_conf_check_dns,
 	.msg_reset = msg_reset,
 	.priv_free = msg_free,
 	.milter = {

@@ -220,6 +220,17 @@ has "$TMP/u.out" '^REPLYCODE 451 4.7.0 internal error' \
 "$MA" -n -c "$TMP/seeds.conf" >"$TMP/n2.out" 2>&1
 ok $? "-n: the seeds' configuration (symlinked key) loads"
 hasnt "$TMP/n2.out" 'not safe' "-n: the symlinked key in a private directory is safe"
+hasnt "$TMP/n2.out" 'publish|match' "-n: the key is published in DNS, and matches"
+conf nokey 1 "Mode sv" "Selector nokey" "Domain fwd.arc.test" \
+    "KeyFile $TMP/fwd.private"
+"$MA" -n -c "$TMP/nokey.conf" >"$TMP/n3.out" 2>&1
+has "$TMP/n3.out" 'no key record is published at nokey._domainkey.fwd.arc.test' \
+    "-n: a selector with no key in DNS is reported"
+conf otherkey 1 "Mode sv" "Selector big" "Domain arc.test" \
+    "KeyFile $TMP/fwd.private"
+"$MA" -n -c "$TMP/otherkey.conf" >"$TMP/n4.out" 2>&1
+has "$TMP/n4.out" 'KeyFile does not match the public key published at big._domainkey.arc.test' \
+    "-n: a key that is not the published one is reported"
 
 echo "1..$T"
 exit $FAILED
