@@ -34,7 +34,9 @@
 
 #define ARC_MAX_SETS		50	/* RFC 8617 4.2.1: i=1..50 */
 #define ARC_MAX_FIELDS		(3 * ARC_MAX_SETS)
-#define ARC_MAX_KEYS		8	/* distinct keys looked up per message */
+#define ARC_MAX_KEYS		16	/* distinct keys looked up per message:
+					   beyond, older AMS count as failing
+					   for oldest-pass, and a seal fails */
 
 #define ARC_SEAL_HEADER		"ARC-Seal"
 #define ARC_AMS_HEADER		"ARC-Message-Signature"
@@ -100,7 +102,8 @@ struct arc_seal_opts {
 	enum canon_alg	 hcanon, bcanon;	/* the AMS c= */
 	const char *const *headers;	/* names to sign, NULL-terminated;
 					   NULL: dkim_sign_default_headers;
-					   From is always signed */
+					   From is always signed, ARC-Seal
+					   and Authentication-Results never */
 	const char *const *oversign;	/* signed once more than present */
 	time_t		 now;		/* t=; 0: the clock */
 	unsigned long	 expire;	/* AMS x= = t= + expire; 0: none */

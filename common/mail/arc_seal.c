@@ -96,8 +96,9 @@ count_fields(const struct arc *a, const char *name)
 }
 
 /* build_h - the AMS h= list: the sign list, each name once per instance
- * present (a name listed twice counts once, ARC-Seal never), From added
- * when the list lacks it, then the oversigned names once each */
+ * present (a name listed twice counts once; never ARC-Seal, nor
+ * Authentication-Results, which hops rewrite), From added when the list
+ * lacks it, then the oversigned names once each */
 static void
 build_h(const struct arc *a, const struct arc_seal_opts *o, struct buf *h)
 {
@@ -108,7 +109,8 @@ build_h(const struct arc *a, const struct arc_seal_opts *o, struct buf *h)
 	int from = 0;
 
 	for (p = sign; *p != NULL; p++) {
-		if (arc_kind(*p, strlen(*p)) == ARC_KIND_AS)
+		if (arc_kind(*p, strlen(*p)) == ARC_KIND_AS ||
+		    strcasecmp(*p, "Authentication-Results") == 0)
 			continue;
 		for (k = 0; &sign[k] < p; k++)
 			if (strcasecmp(sign[k], *p) == 0)

@@ -412,6 +412,32 @@ test_aar(struct crypto_key *rsa)
 	    "AAR: our id's results, not another id's, and no forged arc=");
 	if (aar == NULL)
 		diag("no AAR in %s", msg.s);
+	{
+		static const char *const hl[] = { "Authentication-Results",
+			"arc-seal", "subject", NULL };
+		struct arc *a = arc_new(NULL, lookup, NULL);
+		struct arc_seal_opts o;
+		struct arc_set set;
+
+		memset(&o, 0, sizeof(o));
+		o.key = rsa;
+		o.domain = "example.com";
+		o.selector = "rsa1024";
+		o.authserv_id = ID;
+		o.headers = hl;
+		set_msg(&msg, base);
+		arc_message(a, msg.s, msg.len);
+		arc_eom(a);
+		ok(arc_seal(a, &o, ARC_CHAIN_NONE, NULL, &set, &why) ==
+		    ARC_SEAL_OK && strstr(set.ams.s, "h=subject:from;") != NULL,
+		    "AMS h=: Authentication-Results and ARC-Seal are never "
+		    "signed, From always is");
+		if (set.ams.s != NULL && strstr(set.ams.s, "h=subject:from;") ==
+		    NULL)
+			diag("AMS: %s", set.ams.s);
+		arc_set_free(&set);
+		arc_free(a);
+	}
 	buf_free(&msg);
 }
 
