@@ -232,5 +232,38 @@ conf otherkey 1 "Mode sv" "Selector big" "Domain arc.test" \
 has "$TMP/n4.out" 'KeyFile does not match the public key published at big._domainkey.arc.test' \
     "-n: a key that is not the published one is reported"
 
+# ---- every keyword of OpenARC 1.3.0 loads ----
+echo "# included" >"$TMP/included.conf"
+conf openarc 1 "AuthResComments no" "AuthResIP yes" \
+    "AuthservID blue.int-design.jp" "AutoRestart yes" "AutoRestartCount 3" \
+    "AutoRestartRate 10/1h" "Background no" "BaseDirectory /var/lib/openarc" \
+    "Canonicalization relaxed/simple" "ChangeRootDirectory /var/lib/openarc" \
+    "Domain fwd.arc.test" "EnableCoredumps no" "FinalReceiver yes" \
+    "FixedTimestamp 1764748800" "Include $TMP/included.conf" \
+    "InternalHosts $TMP/PeerList" "KeepTemporaryFiles no" \
+    "KeyFile $TMP/fwd.private" "MaximumHeaders 65536" "MilterDebug 0" \
+    "MinimumKeySizeRSA 1024" "Mode sv" "OverSignHeaders from" \
+    "PeerList 192.0.2.99, 192.0.2.98" "PermitAuthenticationOverrides no" \
+    "PidFile $TMP/openarc.pid" "RequireSafeKeys yes" \
+    "ResponseDisabled accept" "ResponseUnable tempfail" \
+    "ResponseUnwilling reject" "SealHeaderChecks /etc/openarc/checks" \
+    "Selector rsa" "SignatureAlgorithm rsa-sha256" "SignatureTTL 0" \
+    "SignHeaders to,subject,message-id,date,from,mime-version" \
+    "SoftwareHeader no" "SyslogFacility mail" "TemporaryDirectory /tmp" \
+    "TestKeys /etc/openarc/testkeys" "UMask 007" "UserID root"
+"$MA" -n -c "$TMP/openarc.conf" >"$TMP/n5.out" 2>&1
+ok $? "-n: a file with every OpenARC 1.3.0 keyword loads"
+for kw in AuthResComments BaseDirectory ChangeRootDirectory \
+    EnableCoredumps KeepTemporaryFiles SealHeaderChecks TemporaryDirectory \
+    TestKeys AutoRestart; do
+	grep -q "$kw has no effect here" "$TMP/n5.out" || echo "# $kw: no warning"
+done
+ok $(grep -c 'has no effect here' "$TMP/n5.out" | awk '{ print ($1 >= 11) ? 0 : 1 }') \
+    "-n: each keyword without effect is named with its reason"
+sed 's/^Mode sv/Mode sx/' "$TMP/openarc.conf" >"$TMP/badmode.conf"
+"$MA" -n -c "$TMP/badmode.conf" >"$TMP/n6.out" 2>&1
+ok $(($? == 1 ? 0 : 1)) "-n: Mode sx is refused"
+has "$TMP/n6.out" "Mode: 'sx' is not made of s" "-n: and the message says why"
+
 echo "1..$T"
 exit $FAILED

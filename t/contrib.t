@@ -150,9 +150,15 @@ if [ -x "$MA" ]; then
 	    -D "$tmp/arckeys" > /dev/null 2>&1
 	sed "s#/etc/milter-arc/keys/example.net/default.private#$tmp/arckeys/default.private#" \
 	    "$C/milter-arc.conf.example" > "$tmp/milter-arc.conf"
-	out=$("$MA" -n -c "$tmp/milter-arc.conf" 2>&1)
+	# the key is published nowhere, and no resolver is asked: a closed
+	# port stands for the name server, and only that may be reported
+	out=$("$MA" -n -O Nameservers=127.0.0.1:9 -O DNSTimeout=1 \
+	    -c "$tmp/milter-arc.conf" 2>&1)
+	rc=$?
+	rest=$(printf '%s\n' "$out" | grep -v "default\._domainkey\.example\.net")
+	[ $rc -eq 0 ] && [ -z "$rest" ]
 	ok $? "milter-arc.conf.example loads (-n) with a real key"
-	[ -z "$out" ] || diag "$out"
+	[ -z "$rest" ] || diag "$out"
 else
 	skip "milter-arc.conf.example loads (-n) with a real key" \
 	    "milter-arc not built"
