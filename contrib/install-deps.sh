@@ -5,9 +5,10 @@
 #
 # Installs only what is missing; with everything installed it does
 # nothing and succeeds, as root or not.  As root it runs apt-get;
-# otherwise it prints the apt-get command to run and fails.  While it installs, system services
-# shipped by the packages (postfix, nsd, opendkim) are kept from starting,
-# so that installing the test peers does not start daemons on this host.
+# otherwise it prints the apt-get command to run and fails.  While it
+# installs, system services shipped by the packages (postfix, nsd,
+# opendkim, postsrsd) are kept from starting, so that installing the
+# test peers does not start daemons on this host.
 set -eu
 
 # What each part needs.  A daemon's own packages are required only when
@@ -25,7 +26,8 @@ DMARC_PKGS="libsqlite3-dev libpq-dev"
 # RFC 7208 suite's YAML
 TEST_PKGS="perl clang libclang-rt-14-dev mandoc postfix nsd opendkim
 opendkim-tools python3-dkim python3-nacl python3-yaml python3-spf
-libmail-dkim-perl libcryptx-perl libnet-dns-perl pyspf-milter openssl"
+libmail-dkim-perl libcryptx-perl libnet-dns-perl pyspf-milter openssl
+postsrsd"
 
 want=$BUILD_PKGS
 [ "${1:-test}" = test ] && want="$BUILD_PKGS $TEST_PKGS"

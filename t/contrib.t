@@ -168,6 +168,40 @@ grep -q '^ExecStart=.*/milter-dkim -f ' "$C/milter-dkim.service" &&
     grep -q '^ExecReload=/bin/kill -HUP \$MAINPID' "$C/milter-dkim.service"
 ok $? "the unit keeps the daemon in the foreground and reloads with SIGHUP"
 
+# milter-arc: the example loads once its key path points at a real key,
+# and its unit passes systemd-analyze as milter-dkim's does.
+MA=$BUILD/bin/milter-arc
+if [ -x "$MA" ]; then
+	mkdir -p "$tmp/arckeys" && chmod 700 "$tmp/arckeys"
+	"$BUILD/bin/milter-dkim-genkey" -d example.net -s default \
+	    -D "$tmp/arckeys" > /dev/null 2>&1
+	sed "s#/etc/milter-arc/keys/example.net/default.private#$tmp/arckeys/default.private#" \
+	    "$C/milter-arc.conf.example" > "$tmp/milter-arc.conf"
+	# the key is published nowhere, and no resolver is asked: a closed
+	# port stands for the name server, and only that may be reported
+	out=$("$MA" -n -O Nameservers=127.0.0.1:9 -O DNSTimeout=1 \
+	    -c "$tmp/milter-arc.conf" 2>&1)
+	rc=$?
+	rest=$(printf '%s\n' "$out" | grep -v "default\._domainkey\.example\.net")
+	[ $rc -eq 0 ] && [ -z "$rest" ]
+	ok $? "milter-arc.conf.example loads (-n) with a real key"
+	[ -z "$rest" ] || diag "$out"
+else
+	skip "milter-arc.conf.example loads (-n) with a real key" \
+	    "milter-arc not built"
+fi
+if command -v systemd-analyze >/dev/null 2>&1; then
+	cp "$C/milter-arc.service" "$tmp/milter-arc.service"
+	out=$(cd "$tmp" && systemd-analyze verify ./milter-arc.service 2>&1 |
+	    grep -v "is not executable\|Command 'man ")
+	[ -z "$out" ]
+	ok $? "systemd-analyze verify accepts milter-arc.service"
+	[ -z "$out" ] || diag "$out"
+else
+	skip "systemd-analyze verify accepts milter-arc.service" \
+	    "no systemd-analyze"
+fi
+
 # The Postfix lines: every parameter set is one Postfix knows.
 if command -v postconf >/dev/null 2>&1; then
 	names=$(sed -n 's/^\([a-z_]*\) *=.*/\1/p' "$C/postfix-main.cf.snippet")
