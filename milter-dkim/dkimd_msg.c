@@ -38,7 +38,6 @@
 #include "rfc5322.h"
 
 #define DKIMD_MAX_FIELDS	10000	/* header fields kept per message */
-#define DKIMD_KEY_NOTFOUND_REASON "no key for signature"
 
 struct dkimd_msg {
 	const struct dkimd_conf	*conf;
@@ -490,11 +489,27 @@ result_comment(const struct dkim_sig_result *r, struct buf *out)
 		buf_printf(out, "%stesting key", out->len ? "; " : "");
 	if (r->secure)
 		buf_printf(out, "%sDNSSEC", out->len ? "; " : "");
-	if (r->reason[0] != '\0')
-		buf_printf(out, "%s%s", out->len ? "; " : "", r->reason);
+	if (r->reason != DKIM_REASON_NONE) {
+		if (out->len)
+			buf_puts(out, "; ");
+		dkim_sig_reason(r, out);
+	}
 	if (r->has_l)
 		buf_printf(out, "%sl= covers %llu of %llu body bytes",
 		    out->len ? "; " : "", r->body_signed, r->body_total);
+}
+
+/* log_result - one signature's result in the log */
+static void
+log_result(struct dkimd_msg *m, const struct dkim_sig_result *r)
+{
+	struct buf why = BUF_INIT;
+
+	dkim_sig_reason(r, &why);
+	log_msg(LOG_INFO, m->qid, "DKIM verification d=%s s=%s: %s%s%s",
+	    r->d, r->s, dkim_result_name(r->result), why.len ? ": " : "",
+	    buf_str(&why));
+	buf_free(&why);
 }
 
 /* set_prop - fill one property */
@@ -545,13 +560,10 @@ verify_results(struct dkimd_msg *m, struct buf *ar)
 		    (char *)r->b);
 		pass |= r->result == DKIM_RESULT_PASS;
 		tempfail |= r->result == DKIM_RESULT_TEMPERROR;
-		nokey |= strcmp(r->reason, DKIMD_KEY_NOTFOUND_REASON) == 0;
+		nokey |= r->reason == DKIM_REASON_KEY_NOTFOUND;
 		if (m->conf->v.logresults || m->conf->v.syslog_success ||
 		    r->result != DKIM_RESULT_PASS)
-			log_msg(LOG_INFO, m->qid, "DKIM verification "
-			    "d=%s s=%s: %s%s%s", r->d, r->s,
-			    dkim_result_name(r->result), r->reason[0] ?
-			    ": " : "", r->reason);
+			log_result(m, r);
 	}
 	ev = n == 0 ? DKIMD_EV_NOSIG : pass ? -1 : tempfail ?
 	    DKIMD_EV_DNSERR : nokey ? DKIMD_EV_NOKEY : DKIMD_EV_BADSIG;
@@ -588,13 +600,19 @@ set_action(struct dkimd_msg *m, struct dkimd_outcome *out, int ev)
 	static const struct {
 		const char *rcode, *xcode, *text;
 	} reply[DKIMD_EV_MAX] = {
-		{ "550", "5.7.20", "No valid DKIM signature found" },
-		{ "550", "5.7.20", "No DKIM signature found" },
-		{ "550", "5.7.20", "DKIM key not found" },
-		{ "451", "4.4.3", "DNS error while verifying DKIM signature" },
-		{ "451", "4.3.0", "Internal error while processing DKIM" },
-		{ "451", "4.3.0", "Could not sign the message" },
-		{ "451", "4.7.0", "Message not processed for security reasons" },
+		[DKIMD_EV_BADSIG] = { "550", "5.7.20",
+		    "No valid DKIM signature found" },
+		[DKIMD_EV_NOSIG] = { "550", "5.7.20",
+		    "No DKIM signature found" },
+		[DKIMD_EV_NOKEY] = { "550", "5.7.20", "DKIM key not found" },
+		[DKIMD_EV_DNSERR] = { "451", "4.4.3",
+		    "DNS error while verifying DKIM signature" },
+		[DKIMD_EV_INTERNAL] = { "451", "4.3.0",
+		    "Internal error while processing DKIM" },
+		[DKIMD_EV_SIGERR] = { "451", "4.3.0",
+		    "Could not sign the message" },
+		[DKIMD_EV_SECURITY] = { "451", "4.7.0",
+		    "Message not processed for security reasons" },
 	};
 
 	out->action = DKIMD_ACCEPT;
