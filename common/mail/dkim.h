@@ -36,6 +36,8 @@ enum dkim_status {
 	DKIM_BADSTAGE,		/* a stage called out of order */
 	DKIM_BADOPTS,		/* bad signing options (no key, no d=...) */
 	DKIM_CRYPTO,		/* the signing operation failed */
+	DKIM_TOOBIG,		/* a header over CANON_HDRS_MAX_FIELDS or
+				   CANON_HDRS_MAX_BYTES (signing) */
 };
 
 /* RFC 8601 dkim= result values */

@@ -162,7 +162,8 @@ dkim_sign_header(struct dkim_sign *s, const char *field, size_t len)
 		s->nomem = 1;
 		return DKIM_NOMEM;
 	}
-	return DKIM_OK;
+	/* a signature over part of the header would be wrong */
+	return s->hdrs.overflow ? DKIM_TOOBIG : DKIM_OK;
 }
 
 /* dkim_sign_eoh - end of the header */
@@ -426,6 +427,8 @@ dkim_sign_eom(struct dkim_sign *s, struct buf *out)
 	if (s->stage == ST_DONE)
 		return DKIM_BADSTAGE;
 	s->stage = ST_DONE;
+	if (s->hdrs.overflow)
+		return DKIM_TOOBIG;
 	if ((list = build_hlist(s, &n)) == NULL)
 		goto out;
 	if (sign_tags(s, list, n, &f) < 0 ||

@@ -434,6 +434,44 @@ sigs_grow(struct dkim_verify *v)
 	return 0;
 }
 
+/* is_signature - a raw field named DKIM-Signature */
+static int
+is_signature(const char *f, size_t len)
+{
+	size_t n = sizeof(DKIM_SIGNATURE_HEADER) - 1;
+
+	if (len <= n || strncasecmp(f, DKIM_SIGNATURE_HEADER, n) != 0)
+		return 0;
+	while (n < len && (f[n] == ' ' || f[n] == '\t'))
+		n++;
+	return n < len && f[n] == ':';
+}
+
+/*
+ * sig_lost - a DKIM-Signature past the header limits of canon_hdrs: it
+ * cannot be checked, but counts, as permerror, so that a padded header
+ * does not turn a signed message into an unsigned one
+ */
+static void
+sig_lost(struct dkim_verify *v)
+{
+	struct sig *s;
+
+	if (v->nsigs == v->o.max_sigs) {
+		v->skipped++;
+		return;
+	}
+	if (sigs_grow(v) < 0) {
+		v->nomem = 1;
+		return;
+	}
+	s = &v->sigs[v->nsigs++];
+	memset(s, 0, sizeof(*s));
+	buf_init(&s->bh);
+	buf_init(&s->b);
+	sig_done(s, DKIM_RESULT_PERMERROR, DKIM_REASON_HEADER_TOO_LARGE);
+}
+
 /* dkim_verify_header - one raw header field */
 enum dkim_status
 dkim_verify_header(struct dkim_verify *v, const char *field, size_t len)
@@ -447,6 +485,8 @@ dkim_verify_header(struct dkim_verify *v, const char *field, size_t len)
 	if (canon_hdrs_add(&v->hdrs, field, len) < 0) {
 		if (v->hdrs.failed)
 			v->nomem = 1;
+		else if (is_signature(field, len))
+			sig_lost(v);
 		return v->nomem ? DKIM_NOMEM : DKIM_OK;
 	}
 	if (!canon_hdrs_name_is(&v->hdrs, idx, DKIM_SIGNATURE_HEADER, 14) ||
@@ -904,6 +944,8 @@ dkim_strerror(enum dkim_status st)
 		return "invalid signing options";
 	case DKIM_CRYPTO:
 		return "signing failed";
+	case DKIM_TOOBIG:
+		return "message header over the signer's limits (10000 fields or 4 MiB)";
 	}
 	return "unknown DKIM status";
 }

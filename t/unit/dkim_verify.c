@@ -702,6 +702,27 @@ test_hostile(const struct buf *plain, struct keys *k)
 	expect(v, 0, DKIM_RESULT_PERMERROR, "too many header fields in h=",
 	    "an h= with more than DKIM_MAX_H names is refused");
 	dkim_verify_free(v);
+	{
+		/* a signature past the header limits counts, as permerror:
+		 * padding does not make a signed message unsigned */
+		struct dkim_sign_opts o;
+		struct buf sm = BUF_INIT;
+
+		memset(&o, 0, sizeof(o));
+		o.hcanon = o.bcanon = CANON_RELAXED;
+		sign(plain, "rsa2048.pem", &o, &sm);
+		buf_reset(&m);
+		for (i = 0; i < CANON_HDRS_MAX_FIELDS; i++)
+			buf_puts(&m, "X-Pad: x\r\n");
+		buf_append(&m, sm.s, sm.len);
+		v = verify(&m, k, NULL, 0);
+		is_int((long)dkim_verify_count(v), 1, "a signature past "
+		    "CANON_HDRS_MAX_FIELDS is counted");
+		expect(v, 0, DKIM_RESULT_PERMERROR, "message header too large",
+		    "... as permerror: message header too large");
+		dkim_verify_free(v);
+		buf_free(&sm);
+	}
 	v = dkim_verify_new(NULL, lookup, k);
 	dkim_verify_eoh(v);
 	is_int(dkim_verify_header(v, "From: x", 7), DKIM_BADSTAGE,

@@ -66,6 +66,10 @@ static const struct file {
 	    "On-BadSignature tempfail\n" },
 	{ "nokey-reject.conf", "AuthservID " ASID "\nOn-KeyNotFound reject\n" },
 	{ "nosig-reject.conf", "AuthservID " ASID "\nOn-NoSignature reject\n" },
+	{ "strict.conf", "AuthservID " ASID "\nOn-NoSignature reject\n"
+	    "On-BadSignature reject\n" },
+	{ "strict-small.conf", "AuthservID " ASID "\nOn-NoSignature reject\n"
+	    "On-BadSignature reject\nMaximumHeaders 2048\n" },
 	{ "default-quarantine.conf", "AuthservID " ASID "\n"
 	    "On-Default quarantine\n" },
 	{ "dnserr-accept.conf", "AuthservID " ASID "\nOn-DNSError accept\n" },
@@ -445,6 +449,32 @@ ar_check(const struct run *r, const char *result, const char *d,
 	if (!ok(good, "%s: A-R says %s; dkim=%s header.d=%s header.s=%s "
 	    "header.b=...", name, ASID, result, d, s))
 		diag("A-R: %s", e->value);
+	authres_free(&ar);
+	return good;
+}
+
+/* ar_limit - our inserted A-R says dkim=result with a comment naming a
+ * header limit (containing limit) */
+static int
+ar_limit(const struct run *r, const char *result, const char *limit,
+    const char *name)
+{
+	const struct hdr_edit *e = first_edit(r, HDR_EDIT_INSERT,
+	    "Authentication-Results");
+	struct authres ar;
+	const struct authres_resinfo *ri = NULL;
+	size_t it = 0;
+	int good;
+
+	memset(&ar, 0, sizeof(ar));
+	good = e != NULL && authres_parse(e->value, strlen(e->value), &ar) ==
+	    AUTHRES_OK && (ri = authres_find(&ar, "dkim", &it)) != NULL &&
+	    strcmp(ar.authserv_id, ASID) == 0 &&
+	    strcmp(ri->result, result) == 0 && ri->comment != NULL &&
+	    strstr(ri->comment, limit) != NULL;
+	if (!ok(good, "%s: A-R says dkim=%s (... %s ...)", name, result,
+	    limit))
+		diag("A-R: %s", e != NULL ? e->value : "(none)");
 	authres_free(&ar);
 	return good;
 }
@@ -843,9 +873,10 @@ test_forged(void)
 		is_int((long)count_edits(&r, HDR_EDIT_DELETE,
 		    "Authentication-Results"), 3, "header over MaximumHeaders: "
 		    "forged A-Rs still deleted");
-		ok(first_edit(&r, HDR_EDIT_INSERT, "Authentication-Results") ==
-		    NULL && r.out.action == DKIMD_ACCEPT,
-		    "header over MaximumHeaders: accepted without a result");
+		ok(r.out.action == DKIMD_ACCEPT, "header over MaximumHeaders: "
+		    "accepted (On-BadSignature accept)");
+		ar_limit(&r, "permerror", "MaximumHeaders: more than 2048 "
+		    "bytes", "header over MaximumHeaders, signed");
 		run_free(&r);
 		dkimd_conf_free(cm);
 	}
@@ -924,6 +955,80 @@ test_actions(void)
 	buf_free(&err);
 }
 
+/*
+ * test_limits - padding the header past a limit does not get a message
+ * past On-BadSignature or On-NoSignature reject: it gets a result naming
+ * the limit and the action configured for that result; a message to
+ * sign gets On-SignatureError (whose default is reject)
+ */
+static void
+test_limits(void)
+{
+	static const struct {
+		const char *conf, *selector, *text;
+		int tamper, pad, action;
+		const char *result, *limit, *name;
+	} t[] = {
+		{ "strict.conf", "red", plain, 1, 10001, DKIMD_REJECT,
+		    "permerror", "more than 10000 fields",
+		    "tampered + 10001 X-Pad fields" },
+		{ "strict.conf", NULL, plain, 0, 10001, DKIMD_REJECT,
+		    "none", "more than 10000 fields",
+		    "unsigned + 10001 X-Pad fields" },
+		{ "strict.conf", "red", plain, 0, 10001, DKIMD_REJECT,
+		    "permerror", "more than 10000 fields",
+		    "good signature + 10001 X-Pad fields: cannot be verified" },
+		{ "strict.conf", NULL, plain, 0, 9990, DKIMD_REJECT,
+		    "none", "", "unsigned + 9990 X-Pad fields (within limits)" },
+		{ "strict-small.conf", NULL, plain, 0, 300, DKIMD_REJECT,
+		    "none", "MaximumHeaders: more than 2048 bytes",
+		    "unsigned, over MaximumHeaders 2048" },
+		{ "verify.conf", NULL, plain, 0, 10001, DKIMD_ACCEPT,
+		    "none", "more than 10000 fields",
+		    "unsigned + 10001 X-Pad fields, On-NoSignature accept" },
+		{ "sign.conf", NULL, internal, 0, 10001, DKIMD_REJECT,
+		    NULL, NULL, "internal mail + 10001 X-Pad fields: not signed, "
+		    "On-SignatureError reject" },
+	};
+	struct buf m = BUF_INIT, body = BUF_INIT;
+	struct run r;
+	size_t i;
+	int k;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct dkimd_conf *c = load(t[i].conf);
+
+		if (t[i].selector != NULL)
+			sign_text(t[i].text, t[i].selector, &body);
+		else {
+			buf_reset(&body);
+			buf_puts(&body, t[i].text);
+		}
+		if (t[i].tamper)
+			*strstr(body.s, "noon") = 'N';
+		/* the padding on top: From and the signature come after
+		 * the limit */
+		buf_reset(&m);
+		for (k = 0; k < t[i].pad; k++)
+			buf_puts(&m, "X-Pad: x\n");
+		buf_append(&m, body.s, body.len);
+		go(c, t[i].text == internal ? "127.0.0.1" : "192.0.2.1", m.s,
+		    m.len, &r);
+		is_int(r.out.action, t[i].action, t[i].name);
+		if (t[i].result != NULL && t[i].action == DKIMD_ACCEPT)
+			ar_limit(&r, t[i].result, t[i].limit, t[i].name);
+		if (t[i].action == DKIMD_REJECT)
+			ok(r.out.rcode != NULL && strcmp(r.out.rcode, "550") == 0,
+			    "%s: 550", t[i].name);
+		ok(first_edit(&r, HDR_EDIT_INSERT, DKIM_SIGNATURE_HEADER) ==
+		    NULL, "%s: no signature added", t[i].name);
+		run_free(&r);
+		dkimd_conf_free(c);
+	}
+	buf_free(&m);
+	buf_free(&body);
+}
+
 /* test_remove_old - RemoveOldSignatures deletes every old signature */
 static void
 test_remove_old(void)
@@ -980,9 +1085,10 @@ test_hostile(void)
 		    "example; s=s; h=from; bh=AAAA; b=AAAA\n", i);
 	buf_append(&m, s.s, s.len);
 	go(co, "192.0.2.1", m.s, m.len, &r);
-	ok(r.out.action == DKIMD_ACCEPT && r.out.nedit == 0,
-	    "5000 DKIM-Signature fields, 400 KB: over MaximumHeaders 65536, "
-	    "accepted unprocessed");
+	ok(r.out.action == DKIMD_ACCEPT, "5000 DKIM-Signature fields, 400 KB: "
+	    "over MaximumHeaders 65536, accepted (On-BadSignature accept)");
+	ar_limit(&r, "permerror", "MaximumHeaders: more than 65536 bytes",
+	    "5000 DKIM-Signature fields over MaximumHeaders");
 	run_free(&r);
 	/* and within the default limit, the verifier checks only a few */
 	go(c, "192.0.2.1", m.s, m.len, &r);
@@ -1016,9 +1122,10 @@ test_hostile(void)
 	    "100 KB header field: verified under the default MaximumHeaders");
 	run_free(&r);
 	go(co, "192.0.2.1", m.s, m.len, &r);
-	ok(r.out.action == DKIMD_ACCEPT && r.out.nedit == 0,
-	    "100 KB header field: over MaximumHeaders 65536, accepted "
-	    "unprocessed");
+	ok(r.out.action == DKIMD_ACCEPT, "100 KB header field: over "
+	    "MaximumHeaders 65536, accepted (On-BadSignature accept)");
+	ar_limit(&r, "permerror", "MaximumHeaders: more than 65536 bytes",
+	    "100 KB header field over MaximumHeaders");
 	run_free(&r);
 
 	/* 15000 small fields: over the field limit, passed unprocessed,
@@ -1029,9 +1136,10 @@ test_hostile(void)
 		    "; dkim=pass\n" : "X-F: %zu\n", i);
 	buf_append(&m, s.s, s.len);
 	go(cb, "192.0.2.1", m.s, m.len, &r);
-	ok(r.out.action == DKIMD_ACCEPT && first_edit(&r, HDR_EDIT_INSERT,
-	    "Authentication-Results") == NULL, "15000 header fields: "
-	    "accepted unprocessed");
+	ok(r.out.action == DKIMD_ACCEPT, "15000 header fields: accepted "
+	    "(On-BadSignature accept)");
+	ar_limit(&r, "permerror", "more than 10000 fields",
+	    "15000 header fields: the field limit is named");
 	is_int((long)count_edits(&r, HDR_EDIT_DELETE,
 	    "Authentication-Results"), 100, "15000 header fields: the 100 "
 	    "forged A-Rs among them are deleted");
@@ -1340,6 +1448,7 @@ main(void)
 	test_verify();
 	test_forged();
 	test_actions();
+	test_limits();
 	test_remove_old();
 	test_hostile();
 	test_connect();
