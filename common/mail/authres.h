@@ -57,6 +57,9 @@ struct authres {
 
 /* Flags of authres_write(). */
 #define AUTHRES_LF	0x01		/* fold with LF TAB, not CRLF TAB */
+#define AUTHRES_UTF8	0x02		/* keep well-formed UTF-8 in quoted
+					   strings and comments (RFC 6532);
+					   without it bytes >= 0x80 are "?" */
 
 int	 authres_write(struct buf *, size_t, unsigned, const char *,
 	    unsigned, const struct authres_resinfo *, size_t);

@@ -1146,6 +1146,30 @@ test_hostile(void)
 	ok(edits_ordered(&r), "15000 header fields: deletions in order");
 	run_free(&r);
 
+	/* raw 8-bit bytes in d= and s= do not reach the A-R field */
+	buf_reset(&m);
+	buf_puts(&m, "DKIM-Signature: v=1; a=rsa-sha256; d=ex\xe4mple.jp; "
+	    "s=s\xff\xfe; h=from; bh=AAAA; b=AAAA\n");
+	buf_puts(&m, plain);
+	go(c, "192.0.2.1", m.s, m.len, &r);
+	{
+		const struct hdr_edit *e = first_edit(&r, HDR_EDIT_INSERT,
+		    "Authentication-Results");
+		const unsigned char *p;
+		int eight = 0;
+
+		for (p = (const unsigned char *)(e ? e->value : ""); *p; p++)
+			eight |= *p >= 0x80;
+		ok(e != NULL && !eight && strstr(e->value, "dkim=permerror") &&
+		    strstr(e->value, "header.d=\"ex?mple.jp\"") &&
+		    strstr(e->value, "header.s=\"s\?\?\""),
+		    "8-bit d= and s=: dkim=permerror, written with \"?\", no "
+		    "raw 8-bit byte in the A-R");
+		if (e != NULL)
+			diag("A-R: %s", e->value);
+	}
+	run_free(&r);
+
 	/* NUL bytes and bare CR in the body, bare LF in values */
 	buf_reset(&m);
 	buf_puts(&m, "From: taro@blue.example.jp\nSubject: a\rb\n"
