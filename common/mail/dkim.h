@@ -246,15 +246,11 @@ const char *dkim_sign_header_name(void);
 void	dkim_sign_free(struct dkim_sign *);
 
 /* For tools and tests, a whole message in memory: the header, eoh and
- * body stages in one call (eom is still the caller's) */
+ * body stages in one call (eom is still the caller's); the header is
+ * split by rfc5322_next_field() */
 enum dkim_status dkim_verify_message(struct dkim_verify *, const char *,
 	    size_t);
 enum dkim_status dkim_sign_message(struct dkim_sign *, const char *, size_t);
-/* dkim_message_field - the next raw header field (folding kept, final
- * line break dropped); 0 at the end of the header, and *pos is then the
- * offset of the body */
-int	dkim_message_field(const char *msg, size_t len, size_t *pos,
-	    const char **field, size_t *flen);
 
 const char *dkim_result_name(enum dkim_result);
 /* dkim_reason_str - short, human: "body hash did not verify" ("" for

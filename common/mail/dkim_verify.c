@@ -37,6 +37,7 @@
 
 #include "base64.h"
 #include "dkim.h"
+#include "rfc5322.h"
 #include "tagvalue.h"
 
 enum { S_V, S_A, S_B, S_BH, S_C, S_D, S_H, S_I, S_L, S_Q, S_S, S_T, S_X,
@@ -950,47 +951,23 @@ dkim_strerror(enum dkim_status st)
 	return "unknown DKIM status";
 }
 
-/* dkim_message_field - the next raw header field of a whole message in
- * memory; 0 at the end of the header, *pos then is the body's offset */
-int
-dkim_message_field(const char *msg, size_t len, size_t *pos, const char **f,
-    size_t *flen)
-{
-	size_t p = *pos, e;
-
-	if (p >= len)
-		return 0;
-	if (msg[p] == '\n' || (msg[p] == '\r' && p + 1 < len &&
-	    msg[p + 1] == '\n')) {
-		*pos = p + (msg[p] == '\r' ? 2 : 1);
-		return 0;
-	}
-	for (e = p; e < len; e++)
-		if (msg[e] == '\n' && (e + 1 == len || (msg[e + 1] != ' ' &&
-		    msg[e + 1] != '\t')))
-			break;
-	*f = msg + p;
-	*pos = e < len ? e + 1 : len;
-	if (e < len && e > p && msg[e - 1] == '\r')
-		e--;
-	*flen = e - p;
-	return 1;
-}
-
 /* dkim_verify_message - header, eoh and body stages from a whole message */
 enum dkim_status
 dkim_verify_message(struct dkim_verify *v, const char *msg, size_t len)
 {
 	enum dkim_status st = DKIM_OK;
-	const char *f;
-	size_t pos = 0, flen;
+	struct rfc5322_field f;
+	const char *p = msg, *end = msg + len;
 
-	while (st == DKIM_OK && dkim_message_field(msg, len, &pos, &f, &flen))
-		st = dkim_verify_header(v, f, flen);
+	/* a line that is no field is kept as one, as an MTA passes it */
+	while (st == DKIM_OK && rfc5322_next_field(p, end, &f) != RFC5322_EOH) {
+		st = dkim_verify_header(v, f.raw, f.raw_len);
+		p = f.next;
+	}
 	if (st == DKIM_OK)
 		st = dkim_verify_eoh(v);
 	if (st == DKIM_OK)
-		st = dkim_verify_body(v, (const unsigned char *)msg + pos,
-		    len - pos);
+		st = dkim_verify_body(v, (const unsigned char *)f.next,
+		    (size_t)(end - f.next));
 	return st;
 }

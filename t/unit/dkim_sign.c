@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dkim.h"
+#include "rfc5322.h"
 #include "files.h"
 #include "tap.h"
 
@@ -235,8 +236,9 @@ test_stream(void)
 	struct dkim_sign_opts o;
 	struct dkim_sign *s;
 	struct buf whole = BUF_INIT, chunked = BUF_INIT, lf = BUF_INIT;
-	const char *body = strstr(msg, "\r\n\r\n") + 4, *f;
-	size_t pos = 0, flen, i;
+	const char *body = strstr(msg, "\r\n\r\n") + 4, *f, *p;
+	struct rfc5322_field fld;
+	size_t i;
 	int c;
 
 	crypto_key_load_private_file(D "ed25519.seed", &ed);
@@ -249,9 +251,9 @@ test_stream(void)
 		o.bcanon = o.hcanon = c ? CANON_RELAXED : CANON_SIMPLE;
 		sign(&o, msg, &whole);
 		s = dkim_sign_new(&o);
-		pos = 0;
-		while (dkim_message_field(msg, strlen(msg), &pos, &f, &flen))
-			dkim_sign_header(s, f, flen);
+		for (p = msg; rfc5322_next_field(p, msg + strlen(msg), &fld) !=
+		    RFC5322_EOH; p = fld.next)
+			dkim_sign_header(s, fld.raw, fld.raw_len);
 		dkim_sign_eoh(s);
 		for (i = 0; body[i] != '\0'; i++)
 			dkim_sign_body(s, (const unsigned char *)body + i, 1);

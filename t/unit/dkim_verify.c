@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "dkim.h"
+#include "rfc5322.h"
 #include "files.h"
 #include "tap.h"
 
@@ -58,8 +59,9 @@ verify(const struct buf *msg, struct keys *k, struct dkim_verify_opts *o,
 {
 	struct dkim_verify_opts def = DKIM_VERIFY_OPTS_INIT;
 	struct dkim_verify *v;
-	const char *f;
-	size_t pos = 0, flen, i, n;
+	struct rfc5322_field f;
+	const char *p;
+	size_t pos, i, n;
 
 	if (o == NULL) {
 		def.now = NOW;
@@ -69,8 +71,10 @@ verify(const struct buf *msg, struct keys *k, struct dkim_verify_opts *o,
 	if (chunk == 0) {
 		dkim_verify_message(v, msg->s, msg->len);
 	} else {
-		while (dkim_message_field(msg->s, msg->len, &pos, &f, &flen))
-			dkim_verify_header(v, f, flen);
+		for (p = msg->s; rfc5322_next_field(p, msg->s + msg->len, &f) !=
+		    RFC5322_EOH; p = f.next)
+			dkim_verify_header(v, f.raw, f.raw_len);
+		pos = (size_t)(f.next - msg->s);
 		dkim_verify_eoh(v);
 		for (i = pos; i < msg->len; i += n) {
 			n = msg->len - i < chunk ? msg->len - i : chunk;

@@ -30,6 +30,7 @@
 #include "authres.h"
 #include "crypto.h"
 #include "dkim.h"
+#include "rfc5322.h"
 #include "dns.h"
 #include "log.h"
 #include "files.h"
@@ -677,14 +678,15 @@ with_ars(const char *const *ars, size_t nars, const size_t *pos,
 static void
 count_ars(const struct buf *msg, int *all, int *ours)
 {
-	const char *f;
-	size_t pos = 0, flen;
+	struct rfc5322_field f;
+	const char *p;
 
 	*all = *ours = 0;
-	while (dkim_message_field(msg->s, msg->len, &pos, &f, &flen)) {
-		if (flen > 23 && strncasecmp(f, "Authentication-Results:",
-		    23) == 0) {
-			char *v = strndup(f + 23, flen - 23);
+	for (p = msg->s; rfc5322_next_field(p, msg->s + msg->len, &f) !=
+	    RFC5322_EOH; p = f.next) {
+		if (f.name_len == 22 && strncasecmp(f.name,
+		    "Authentication-Results", 22) == 0) {
+			char *v = strndup(f.value, f.value_len);
 
 			(*all)++;
 			*ours += authres_is_ours(v, ASID) == 1;
