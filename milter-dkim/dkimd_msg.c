@@ -10,10 +10,10 @@
  *	streams through without being stored.
  *
  *	At end of message the outcome lists the header edits: every
- *	Authentication-Results field that claims our authserv-id is
- *	deleted (highest index first, so that no deletion shifts another),
- *	then our signatures and our Authentication-Results are inserted at
- *	the top.  The action follows the On-* settings.
+ *	Authentication-Results field that claims our authserv-id with dkim
+ *	results (arscrub(3)) is deleted (highest index first, so that no
+ *	deletion shifts another), then our signatures and our
+ *	Authentication-Results are inserted at the top.  The action follows the On-* settings.
  *
  *	A failure of our own (out of memory, an engine that cannot sign)
  *	sets a sticky error and the On-InternalError or On-SignatureError
@@ -35,6 +35,7 @@
 #include <strings.h>
 #include <syslog.h>
 
+#include "arscrub.h"
 #include "authres.h"
 #include "dkim.h"
 #include "dkimd_msg.h"
@@ -73,9 +74,7 @@ struct dkimd_msg {
 	unsigned long long	 bytes_seen;	/* their bytes */
 	int			 nfrom;		/* From fields kept */
 	enum dkimd_limit	 over;		/* header over a limit */
-	int			 ar_total;	/* Authentication-Results seen */
-	int			*ar_ours;	/* indexes claiming our id */
-	size_t			 nar_ours, car_ours;
+	struct arscrub		 ars;		/* forged A-Rs to delete */
 	int			 nsig;		/* DKIM-Signature fields seen */
 	struct dkimd_decision	 dec;
 	int			 decided;
@@ -99,6 +98,7 @@ dkimd_msg_new(const struct dkimd_conf *conf)
 	m->conf = conf;
 	buf_init(&m->hdr);
 	buf_init(&m->dec.why);
+	arscrub_init(&m->ars, "dkim");
 	return m;
 }
 
@@ -178,43 +178,15 @@ dkimd_msg_envfrom(struct dkimd_msg *m, const char *qid, const char *auth,
 		m->error = 1;
 }
 
-/* claims_ours - does an A-R value claim dkim= results under our
- * authserv-id, bare or with a job id after a slash (AuthservIDWithJobID)?
- * 1, or 0 (see authres_claims() for why other methods' fields stay) */
-static int
-claims_ours(const char *value, const char *id)
-{
-	struct buf got = BUF_INIT;
-	size_t n = strlen(id);
-	int r;
-
-	if ((r = authres_claims(value, id, "dkim")) != 0)
-		return 1;		/* out of memory (-1): delete it */
-	if (authres_authserv_id(value, strlen(value), &got) < 0)
-		r = got.failed;
-	else if (got.len > n && got.s[n] == '/' &&
-	    strncasecmp(got.s, id, n) == 0)
-		r = authres_claims(value, got.s, "dkim") != 0;
-	buf_free(&got);
-	return r;
-}
-
 /* dkimd_msg_header - keep one raw field "Name:value" with CRLF breaks */
 void
 dkimd_msg_header(struct dkimd_msg *m, const char *name, const char *value)
 {
 	const char *p;
 
-	if (strcasecmp(name, "Authentication-Results") == 0) {
-		m->ar_total++;
-		if (claims_ours(value, authserv_id(m))) {
-			if (hdr_grow((void **)&m->ar_ours, &m->car_ours,
-			    m->nar_ours, sizeof(*m->ar_ours)) < 0)
-				m->error = 1;
-			else
-				m->ar_ours[m->nar_ours++] = m->ar_total;
-		}
-	}
+	arscrub_header(&m->ars, authserv_id(m), name, value);
+	if (m->ars.failed)
+		m->error = 1;
 	if (m->error)
 		return;
 	m->nseen++;
@@ -769,9 +741,9 @@ dkimd_msg_eom(struct dkimd_msg *m, struct dkimd_outcome *out)
 		m->error = 1;
 	}
 	/* forged results claiming our authserv-id go, whatever else */
-	for (i = (int)m->nar_ours - 1; i >= 0; i--)
-		add_edit(m, HDR_EDIT_DELETE, "Authentication-Results", NULL,
-		    m->ar_ours[i]);
+	arscrub_edits(&m->ars, &m->edits);
+	if (m->edits.failed)
+		m->error = 1;
 	if (m->conf->v.software_header && (m->nsigner > 0 ||
 	    m->verifier != NULL || (m->over != DKIMD_LIMIT_NONE &&
 	    (m->dec.sign || m->dec.verify))))
@@ -811,7 +783,8 @@ dkimd_msg_reset(struct dkimd_msg *m)
 	m->nfrom = 0;
 	m->over = DKIMD_LIMIT_NONE;
 	m->error = m->sigerr = m->decided = 0;
-	m->ar_total = m->nar_ours = m->nsig = 0;
+	arscrub_reset(&m->ars);
+	m->nsig = 0;
 	m->qid[0] = '\0';
 }
 
@@ -823,7 +796,7 @@ dkimd_msg_free(struct dkimd_msg *m)
 		return;
 	dkimd_msg_reset(m);
 	buf_free(&m->hdr);
-	free(m->ar_ours);
+	arscrub_free(&m->ars);
 	hdr_edits_free(&m->edits);
 	free(m);
 }
