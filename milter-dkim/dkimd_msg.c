@@ -13,7 +13,8 @@
  *	Authentication-Results field that claims our authserv-id with dkim
  *	results (arscrub(3)) is deleted (highest index first, so that no
  *	deletion shifts another), then our signatures and our
- *	Authentication-Results are inserted at the top.  The action follows the On-* settings.
+ *	Authentication-Results are inserted at the top.  The action
+ *	follows the On-* settings.
  *
  *	A failure of our own (out of memory, an engine that cannot sign)
  *	sets a sticky error and the On-InternalError or On-SignatureError
@@ -537,10 +538,8 @@ write_ar(struct dkimd_msg *m, struct buf *ar,
 {
 	struct buf id = BUF_INIT;
 
-	buf_puts(&id, authserv_id(m));
-	if (m->conf->v.authservid_jobid)
-		buf_printf(&id, "/%s", dkimd_msg_qid(m));
-	if (id.failed)
+	if (authres_servid_job(&id, authserv_id(m),
+	    m->conf->v.authservid_jobid ? dkimd_msg_qid(m) : NULL) < 0)
 		m->error = 1;
 	else
 		authres_write(ar, AUTHRES_NAME_LEN, AUTHRES_LF, buf_str(&id), 0,

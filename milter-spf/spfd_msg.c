@@ -497,10 +497,8 @@ auth_results(struct spfd_msg *m)
 		ri[n].nprops = 1;
 		n++;
 	}
-	buf_puts(&asid, m->conf->authserv_id);
-	if (m->conf->v.authservid_jobid)
-		buf_printf(&asid, "/%s", spfd_msg_qid(m));
-	if (asid.failed)
+	if (authres_servid_job(&asid, m->conf->authserv_id,
+	    m->conf->v.authservid_jobid ? spfd_msg_qid(m) : NULL) < 0)
 		out.failed = 1;
 	else
 		authres_write(&out, AUTHRES_NAME_LEN, AUTHRES_LF,

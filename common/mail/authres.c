@@ -806,6 +806,16 @@ authres_claims(const char *s, const char *id, const char *method)
 	return r || stray_method(s, s + strlen(s), method);
 }
 
+/* authres_servid_job - "id", or "id/job" for AuthservIDWithJobID */
+int
+authres_servid_job(struct buf *out, const char *id, const char *job)
+{
+	buf_puts(out, id);
+	if (job != NULL)
+		buf_printf(out, "/%s", job);
+	return out->failed ? -1 : 0;
+}
+
 /* authres_servid_conf - AuthservID, or the host name */
 char *
 authres_servid_conf(const char *value)

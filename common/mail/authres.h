@@ -78,6 +78,10 @@ const struct authres_resinfo *authres_find(const struct authres *,
 const char *authres_prop_get(const struct authres_resinfo *, const char *,
 	    const char *);
 const char *authres_strerror(enum authres_status);
+/* authres_servid_job - append id, or "id/job" when job is not NULL (the
+ * job id of AuthservIDWithJobID, as OpenDKIM writes it; authres_write
+ * quotes it); 0, or -1 when out of memory */
+int	 authres_servid_job(struct buf *, const char *id, const char *job);
 /* authres_servid_conf - an AuthservID setting's value, or the host name
  * for NULL or "HOSTNAME"; malloc'd, NULL when out of memory */
 char	*authres_servid_conf(const char *value);
