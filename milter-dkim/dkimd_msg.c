@@ -10,14 +10,21 @@
  *	streams through without being stored.
  *
  *	At end of message the outcome lists the header edits: every
- *	Authentication-Results field that claims our authserv-id is
- *	deleted (highest index first, so that no deletion shifts another),
- *	then our signatures and our Authentication-Results are inserted at
- *	the top.  The action follows the On-* settings.
+ *	Authentication-Results field that claims our authserv-id with dkim
+ *	results (arscrub(3)) is deleted (highest index first, so that no
+ *	deletion shifts another), then our signatures and our
+ *	Authentication-Results are inserted at the top.  The action
+ *	follows the On-* settings.
  *
  *	A failure of our own (out of memory, an engine that cannot sign)
  *	sets a sticky error and the On-InternalError or On-SignatureError
- *	action applies at end of message; nothing is lost silently.
+ *	action applies at end of message; nothing is lost silently.  A
+ *	header over a limit (DKIMD_MAX_FIELDS fields, MaximumHeaders bytes)
+ *	is neither signed nor verified, but never passed in silence: a
+ *	message to verify gets dkim=permerror, or dkim=none when it has no
+ *	signature, with the limit as the comment and the On-BadSignature or
+ *	On-NoSignature action; a message to sign gets On-SignatureError.
+ *	Only From fields are kept past the limit, for the policy.
  * DIAGNOSTICS
  *	Every log line carries the queue id.
  */
@@ -29,6 +36,7 @@
 #include <strings.h>
 #include <syslog.h>
 
+#include "arscrub.h"
 #include "authres.h"
 #include "dkim.h"
 #include "dkimd_msg.h"
@@ -38,7 +46,15 @@
 #include "rfc5322.h"
 
 #define DKIMD_MAX_FIELDS	10000	/* header fields kept per message */
-#define DKIMD_KEY_NOTFOUND_REASON "no key for signature"
+#define DKIMD_FROM_OVER		2	/* From fields kept past a limit */
+
+/* The header limit a message went over: it is then neither signed nor
+ * verified, but gets a result and the action configured for that. */
+enum dkimd_limit {
+	DKIMD_LIMIT_NONE,
+	DKIMD_LIMIT_FIELDS,	/* more than DKIMD_MAX_FIELDS fields */
+	DKIMD_LIMIT_BYTES,	/* larger than MaximumHeaders */
+};
 
 struct dkimd_msg {
 	const struct dkimd_conf	*conf;
@@ -54,11 +70,12 @@ struct dkimd_msg {
 	const char		*(*macro)(void *, const char *);
 	void			*macro_arg;
 	struct buf		 hdr;		/* raw fields, NUL-separated */
-	size_t			 nfields;
-	int			 too_big;	/* header over the limit */
-	int			 ar_total;	/* Authentication-Results seen */
-	int			*ar_ours;	/* indexes claiming our id */
-	size_t			 nar_ours, car_ours;
+	size_t			 nfields;	/* fields kept */
+	size_t			 nseen;		/* fields received */
+	unsigned long long	 bytes_seen;	/* their bytes */
+	int			 nfrom;		/* From fields kept */
+	enum dkimd_limit	 over;		/* header over a limit */
+	struct arscrub		 ars;		/* forged A-Rs to delete */
 	int			 nsig;		/* DKIM-Signature fields seen */
 	struct dkimd_decision	 dec;
 	int			 decided;
@@ -82,6 +99,7 @@ dkimd_msg_new(const struct dkimd_conf *conf)
 	m->conf = conf;
 	buf_init(&m->hdr);
 	buf_init(&m->dec.why);
+	arscrub_init(&m->ars, "dkim");
 	return m;
 }
 
@@ -161,52 +179,34 @@ dkimd_msg_envfrom(struct dkimd_msg *m, const char *qid, const char *auth,
 		m->error = 1;
 }
 
-/* claims_ours - does an A-R value claim dkim= results under our
- * authserv-id, bare or with a job id after a slash (AuthservIDWithJobID)?
- * 1, or 0 (see authres_claims() for why other methods' fields stay) */
-static int
-claims_ours(const char *value, const char *id)
-{
-	struct buf got = BUF_INIT;
-	size_t n = strlen(id);
-	int r;
-
-	if ((r = authres_claims(value, id, "dkim")) != 0)
-		return 1;		/* out of memory (-1): delete it */
-	if (authres_authserv_id(value, strlen(value), &got) < 0)
-		r = got.failed;
-	else if (got.len > n && got.s[n] == '/' &&
-	    strncasecmp(got.s, id, n) == 0)
-		r = authres_claims(value, got.s, "dkim") != 0;
-	buf_free(&got);
-	return r;
-}
-
 /* dkimd_msg_header - keep one raw field "Name:value" with CRLF breaks */
 void
 dkimd_msg_header(struct dkimd_msg *m, const char *name, const char *value)
 {
 	const char *p;
 
-	if (strcasecmp(name, "Authentication-Results") == 0) {
-		m->ar_total++;
-		if (claims_ours(value, authserv_id(m))) {
-			if (hdr_grow((void **)&m->ar_ours, &m->car_ours,
-			    m->nar_ours, sizeof(*m->ar_ours)) < 0)
-				m->error = 1;
-			else
-				m->ar_ours[m->nar_ours++] = m->ar_total;
-		}
-	}
-	if (m->error || m->too_big)
+	arscrub_header(&m->ars, authserv_id(m), name, value);
+	if (m->ars.failed)
+		m->error = 1;
+	if (m->error)
 		return;
+	m->nseen++;
+	m->bytes_seen += strlen(name) + strlen(value) + 1;
 	if (strcasecmp(name, DKIM_SIGNATURE_HEADER) == 0)
 		m->nsig++;
-	if (m->nfields >= DKIMD_MAX_FIELDS || m->hdr.len + strlen(name) +
-	    strlen(value) > (size_t)m->conf->v.max_header_bytes) {
-		m->too_big = 1;
+	if (m->over == DKIMD_LIMIT_NONE && m->nfields >= DKIMD_MAX_FIELDS)
+		m->over = DKIMD_LIMIT_FIELDS;
+	else if (m->over == DKIMD_LIMIT_NONE && m->hdr.len + strlen(name) +
+	    strlen(value) > (size_t)m->conf->v.max_header_bytes)
+		m->over = DKIMD_LIMIT_BYTES;
+	/* past a limit, only From fields are kept: the policy's decision
+	 * (sign or verify) still needs the author */
+	if (strcasecmp(name, "From") == 0) {
+		if (m->over != DKIMD_LIMIT_NONE && m->nfrom >= DKIMD_FROM_OVER)
+			return;
+		m->nfrom++;
+	} else if (m->over != DKIMD_LIMIT_NONE)
 		return;
-	}
 	buf_puts(&m->hdr, name);
 	buf_putc(&m->hdr, ':');
 	for (p = value; *p != '\0'; p++) {
@@ -341,13 +341,18 @@ static void
 feed_headers(struct dkimd_msg *m)
 {
 	const char *f = m->hdr.s, *end = m->hdr.s + m->hdr.len;
+	enum dkim_status st;
 	size_t i, len;
 
 	for (; f != NULL && f < end; f += len + 1) {
 		len = strlen(f);
 		for (i = 0; i < m->nsigner; i++)
-			if (dkim_sign_header(m->signer[i], f, len) != DKIM_OK)
+			if ((st = dkim_sign_header(m->signer[i], f, len)) !=
+			    DKIM_OK && !m->sigerr) {
+				log_msg(LOG_WARNING, m->qid, "not signed: %s",
+				    dkim_strerror(st));
 				m->sigerr = 1;
+			}
 		if (m->verifier != NULL &&
 		    dkim_verify_header(m->verifier, f, len) != DKIM_OK)
 			m->error = 1;
@@ -385,7 +390,7 @@ dkimd_msg_eoh(struct dkimd_msg *m)
 	struct dkimd_client cl;
 	struct buf fromwhy = BUF_INIT;
 
-	if (m->error || m->too_big)
+	if (m->error)
 		return;
 	memset(&cl, 0, sizeof(cl));
 	cl.sa = m->have_sa ? (const struct sockaddr *)&m->ss : NULL;
@@ -409,6 +414,8 @@ dkimd_msg_eoh(struct dkimd_msg *m)
 	log_decision(m, from.local ? from.local : "", from.domain ?
 	    from.domain : "");
 	rfc5322_addr_free(&from);
+	if (m->over != DKIMD_LIMIT_NONE)
+		return;
 	if (m->dec.sign)
 		start_signers(m);
 	else if (m->dec.verify)
@@ -490,11 +497,27 @@ result_comment(const struct dkim_sig_result *r, struct buf *out)
 		buf_printf(out, "%stesting key", out->len ? "; " : "");
 	if (r->secure)
 		buf_printf(out, "%sDNSSEC", out->len ? "; " : "");
-	if (r->reason[0] != '\0')
-		buf_printf(out, "%s%s", out->len ? "; " : "", r->reason);
+	if (r->reason != DKIM_REASON_NONE) {
+		if (out->len)
+			buf_puts(out, "; ");
+		dkim_sig_reason(r, out);
+	}
 	if (r->has_l)
 		buf_printf(out, "%sl= covers %llu of %llu body bytes",
 		    out->len ? "; " : "", r->body_signed, r->body_total);
+}
+
+/* log_result - one signature's result in the log */
+static void
+log_result(struct dkimd_msg *m, const struct dkim_sig_result *r)
+{
+	struct buf why = BUF_INIT;
+
+	dkim_sig_reason(r, &why);
+	log_msg(LOG_INFO, m->qid, "DKIM verification d=%s s=%s: %s%s%s",
+	    r->d, r->s, dkim_result_name(r->result), why.len ? ": " : "",
+	    buf_str(&why));
+	buf_free(&why);
 }
 
 /* set_prop - fill one property */
@@ -505,6 +528,64 @@ set_prop(struct authres_prop *p, const char *ptype, const char *prop,
 	p->ptype = (char *)ptype;
 	p->property = (char *)prop;
 	p->value = value;
+}
+
+/* write_ar - the A-R value under our authserv-id (with the job id when
+ * AuthservIDWithJobID says so) */
+static void
+write_ar(struct dkimd_msg *m, struct buf *ar,
+    const struct authres_resinfo *ri, size_t n)
+{
+	struct buf id = BUF_INIT;
+
+	if (authres_servid_job(&id, authserv_id(m),
+	    m->conf->v.authservid_jobid ? dkimd_msg_qid(m) : NULL) < 0)
+		m->error = 1;
+	else
+		authres_write(ar, AUTHRES_NAME_LEN, AUTHRES_LF, buf_str(&id), 0,
+		    ri, n);
+	buf_free(&id);
+}
+
+/*
+ * over_limit - a header over a limit: neither signed nor verified, but
+ * never passed in silence.  A message to verify gets dkim=permerror
+ * (dkim=none when it has no signature) with the limit as the reason, and
+ * the action for a bad or missing signature; a message to sign, the
+ * action for a signing failure.  Returns the event.
+ */
+static int
+over_limit(struct dkimd_msg *m, struct buf *ar)
+{
+	struct authres_resinfo ri;
+	struct buf why = BUF_INIT;
+	int ev = -1;
+
+	if (m->over == DKIMD_LIMIT_FIELDS)
+		buf_printf(&why, "message header over the field limit: more "
+		    "than %d fields", DKIMD_MAX_FIELDS);
+	else
+		buf_printf(&why, "message header over MaximumHeaders: more "
+		    "than %ld bytes", m->conf->v.max_header_bytes);
+	if (m->dec.sign) {
+		log_msg(LOG_WARNING, m->qid, "%s (%zu fields, %llu bytes): "
+		    "not signed", buf_str(&why), m->nseen, m->bytes_seen);
+		ev = DKIMD_EV_SIGERR;
+	} else if (m->dec.verify) {
+		memset(&ri, 0, sizeof(ri));
+		ri.method = (char *)"dkim";
+		ri.result = (char *)(m->nsig > 0 ? "permerror" : "none");
+		ri.comment = why.failed ? NULL : why.s;
+		log_msg(LOG_WARNING, m->qid, "%s (%zu fields, %llu bytes, %d "
+		    "DKIM-Signature): not verified, dkim=%s", buf_str(&why),
+		    m->nseen, m->bytes_seen, m->nsig, ri.result);
+		write_ar(m, ar, &ri, 1);
+		ev = m->nsig > 0 ? DKIMD_EV_BADSIG : DKIMD_EV_NOSIG;
+	}
+	if (why.failed)
+		m->error = 1;
+	buf_free(&why);
+	return ev;
 }
 
 /* verify_results - build the A-R value; returns the message's event */
@@ -545,32 +626,23 @@ verify_results(struct dkimd_msg *m, struct buf *ar)
 		    (char *)r->b);
 		pass |= r->result == DKIM_RESULT_PASS;
 		tempfail |= r->result == DKIM_RESULT_TEMPERROR;
-		nokey |= strcmp(r->reason, DKIMD_KEY_NOTFOUND_REASON) == 0;
+		nokey |= r->reason == DKIM_REASON_KEY_NOTFOUND;
 		if (m->conf->v.logresults || m->conf->v.syslog_success ||
 		    r->result != DKIM_RESULT_PASS)
-			log_msg(LOG_INFO, m->qid, "DKIM verification "
-			    "d=%s s=%s: %s%s%s", r->d, r->s,
-			    dkim_result_name(r->result), r->reason[0] ?
-			    ": " : "", r->reason);
+			log_result(m, r);
 	}
+	if (dkim_verify_skipped(m->verifier) > 0)
+		log_msg(LOG_INFO, m->qid, "%zu DKIM-Signature field(s) beyond "
+		    "MaximumSignaturesToVerify (%ld) not checked",
+		    dkim_verify_skipped(m->verifier), m->conf->v.max_verify);
 	ev = n == 0 ? DKIMD_EV_NOSIG : pass ? -1 : tempfail ?
 	    DKIMD_EV_DNSERR : nokey ? DKIMD_EV_NOKEY : DKIMD_EV_BADSIG;
 	if (n > 0 || m->conf->v.always_ar) {
-		struct buf id = BUF_INIT;
-
-		buf_puts(&id, authserv_id(m));
-		if (m->conf->v.authservid_jobid)
-			buf_printf(&id, "/%s", dkimd_msg_qid(m));
 		if (n == 0) {	/* AlwaysAddARHeader: "dkim=none" */
 			ri[0].method = (char *)"dkim";
 			ri[0].result = (char *)"none";
 		}
-		if (id.failed)
-			m->error = 1;
-		else
-			authres_write(ar, AUTHRES_NAME_LEN, AUTHRES_LF,
-			    buf_str(&id), 0, ri, n ? n : 1);
-		buf_free(&id);
+		write_ar(m, ar, ri, n ? n : 1);
 	}
 out:
 	for (i = 0; cm != NULL && i < n; i++)
@@ -650,16 +722,17 @@ dkimd_msg_eom(struct dkimd_msg *m, struct dkimd_outcome *out)
 	int ev = -1, i;
 
 	memset(out, 0, sizeof(*out));
-	if (!m->decided && !m->error && !m->too_big)
+	if (!m->decided && !m->error)
 		dkimd_msg_eoh(m);
-	if (m->too_big) {
-		log_msg(LOG_WARNING, m->qid, "header larger than "
-		    "MaximumHeaders (%ld bytes): passed without DKIM "
-		    "processing", m->conf->v.max_header_bytes);
-	} else if (m->dec.tempfail) {
+	if (m->dec.tempfail) {
 		log_msg(LOG_ERR, m->qid, "a signing key cannot be used (see "
 		    "above): message refused for now");
 		ev = DKIMD_EV_INTERNAL;
+	} else if (!m->error && m->over != DKIMD_LIMIT_NONE) {
+		ev = over_limit(m, &ar);
+		if (ar.len > 0 && !ar.failed)
+			add_edit(m, HDR_EDIT_INSERT, "Authentication-Results",
+			    strdup(ar.s), 0);
 	} else if (!m->error && m->nsigner > 0) {
 		if (m->conf->v.remove_old)
 			for (i = m->nsig; i > 0; i--)
@@ -676,11 +749,12 @@ dkimd_msg_eom(struct dkimd_msg *m, struct dkimd_outcome *out)
 		m->error = 1;
 	}
 	/* forged results claiming our authserv-id go, whatever else */
-	for (i = (int)m->nar_ours - 1; i >= 0; i--)
-		add_edit(m, HDR_EDIT_DELETE, "Authentication-Results", NULL,
-		    m->ar_ours[i]);
+	arscrub_edits(&m->ars, &m->edits);
+	if (m->edits.failed)
+		m->error = 1;
 	if (m->conf->v.software_header && (m->nsigner > 0 ||
-	    m->verifier != NULL))
+	    m->verifier != NULL || (m->over != DKIMD_LIMIT_NONE &&
+	    (m->dec.sign || m->dec.verify))))
 		add_software(m);
 	if (m->sigerr && ev < 0)
 		ev = DKIMD_EV_SIGERR;
@@ -713,9 +787,13 @@ dkimd_msg_reset(void *p)
 	free(m->auth);
 	free(m->daemon);
 	m->auth = m->daemon = NULL;
-	m->nfields = 0;
-	m->too_big = m->error = m->sigerr = m->decided = 0;
-	m->ar_total = m->nar_ours = m->nsig = 0;
+	m->nfields = m->nseen = 0;
+	m->bytes_seen = 0;
+	m->nfrom = 0;
+	m->over = DKIMD_LIMIT_NONE;
+	m->error = m->sigerr = m->decided = 0;
+	arscrub_reset(&m->ars);
+	m->nsig = 0;
 	m->qid[0] = '\0';
 }
 
@@ -729,7 +807,7 @@ dkimd_msg_free(void *p)
 		return;
 	dkimd_msg_reset(m);
 	buf_free(&m->hdr);
-	free(m->ar_ours);
+	arscrub_free(&m->ars);
 	hdr_edits_free(&m->edits);
 	free(m);
 }

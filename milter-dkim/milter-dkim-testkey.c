@@ -29,6 +29,7 @@
  */
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -194,47 +195,6 @@ is_fws(int c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* tag_name - the name of the tag-spec starting at p (white space cut) */
-static const char *
-tag_name(const char *p, const char *end, size_t *len)
-{
-	const char *e;
-
-	while (p < end && is_fws(*p))
-		p++;
-	for (e = p; e < end && *e != '=' && *e != ';' &&
-	    !is_fws(*e); e++)
-		;
-	*len = (size_t)(e - p);
-	return p;
-}
-
-/* duplicate_tag - the first tag name that occurs twice in a tag list */
-static void
-duplicate_tag(const char *rec, size_t len, const char **name, int *nlen)
-{
-	const char *p, *q, *end = rec + len, *n1, *n2;
-	size_t l1, l2;
-
-	*name = "?";
-	*nlen = 1;
-	for (p = rec; p < end; p = q + 1) {
-		n1 = tag_name(p, end, &l1);
-		for (q = p; q < end && *q != ';'; q++)
-			;
-		for (n2 = rec; l1 > 0 && n2 < p; n2++) {
-			n2 = tag_name(n2, p, &l2);
-			if (l2 == l1 && memcmp(n1, n2, l1) == 0) {
-				*name = n1;
-				*nlen = (int)l1;
-				return;
-			}
-			while (n2 < p && *n2 != ';')
-				n2++;
-		}
-	}
-}
-
 /* spec_around - the tag-spec holding offset off, white space cut */
 static void
 spec_around(const char *rec, size_t len, size_t off, size_t *b, size_t *e)
@@ -258,9 +218,7 @@ syntax_error(struct testkey *t, const char *rec, size_t len)
 	struct tagvalue tv[T_MAX];
 	struct buf show = BUF_INIT;
 	enum tagvalue_status st;
-	const char *name;
 	size_t off = 0, b, e;
-	int nlen;
 
 	if (len > DKIM_KEY_RECORD_MAX) {
 		say(t, ERROR, "syntax error: the record has %zu bytes, "
@@ -270,9 +228,12 @@ syntax_error(struct testkey *t, const char *rec, size_t len)
 	}
 	st = tagvalue_parse(rec, len, tag_names, T_MAX, tv, &off);
 	if (st == TAGVALUE_DUPLICATE) {
-		duplicate_tag(rec, len, &name, &nlen);
+		/* off is where the repeated tag-name (ALNUMPUNC) starts */
+		for (e = off; e < len && (isalnum((unsigned char)rec[e]) ||
+		    rec[e] == '_'); e++)
+			;
 		say(t, ERROR, "syntax error: tag %.*s= appears more than "
-		    "once", nlen, name);
+		    "once", (int)(e - off), rec + off);
 	} else if (st == TAGVALUE_SYNTAX) {
 		spec_around(rec, len, off, &b, &e);
 		say(t, ERROR, "syntax error at byte %zu, in \"%s\": not "

@@ -35,6 +35,7 @@
 const struct conf_kw spfd_conf_table[] = {
 	DAEMON_CONF_KW(struct spfd_conf, v.daemon, "inet:8894@localhost"),
 	STR("AuthservID", authservid, NULL),
+	BOOL("AuthservIDWithJobID", authservid_jobid, "no"),
 	IGN("Authserv_Id", "use AuthservID"),
 	BOOL("CheckLocalSubmission", check_local, "no"),
 	IGN("debugLevel", "use LogResults, and MilterDebug for the protocol"),

@@ -31,6 +31,7 @@ struct spfd_values {
 	char	*temperror_defer, *reject_at, *exempt, *trusted_helo;
 	char	*trusted_domains, *test_only_s;
 	int	 test_only, received_spf, check_local, log_results;
+	int	 authservid_jobid;
 	long	 dns_timeout;
 };
 

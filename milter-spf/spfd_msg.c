@@ -19,8 +19,9 @@
  *	none.
  *
  *	At end of message every Authentication-Results field claiming our
- *	authserv-id is deleted (highest index first, so that no deletion
- *	shifts another) whether or not the message was checked; then, for
+ *	authserv-id (or our id and a job id) with spf results is deleted
+ *	(arscrub(3): highest index first, so that no deletion shifts
+ *	another) whether or not the message was checked; then, for
  *	a checked message, one Authentication-Results field with a resinfo
  *	per identity checked, and with ReceivedSPFHeader one Received-SPF
  *	field per identity, are inserted at the top.
@@ -36,6 +37,7 @@
 #include <strings.h>
 #include <syslog.h>
 
+#include "arscrub.h"
 #include "authres.h"
 #include "dns.h"
 #include "log.h"
@@ -64,9 +66,7 @@ struct spfd_msg {
 	int			 exempt_seen;
 	int			 logged;	/* the result line is out */
 	int			 error;		/* out of memory, sticky */
-	int			 ar_total;	/* Authentication-Results seen */
-	int			*ar_ours;	/* indexes claiming our id */
-	size_t			 nar_ours, car_ours;
+	struct arscrub		 ars;		/* forged A-Rs to delete */
 	struct hdr_edits	 edits;
 };
 
@@ -81,6 +81,7 @@ spfd_msg_new(const struct spfd_conf *conf)
 	m->conf = conf;
 	m->result[SPFD_ID_HELO] = m->result[SPFD_ID_MAILFROM] =
 	    SPFD_UNCHECKED;
+	arscrub_init(&m->ars, "spf");
 	return m;
 }
 
@@ -428,21 +429,14 @@ spfd_msg_rcpt(struct spfd_msg *m, const char *rcpt, struct verdict *out)
 	}
 }
 
-/* spfd_msg_header - note Authentication-Results fields claiming our id */
+/* spfd_msg_header - note Authentication-Results fields claiming our id
+ * with spf= results (other methods' are siblings') */
 void
 spfd_msg_header(struct spfd_msg *m, const char *name, const char *value)
 {
-	if (strcasecmp(name, "Authentication-Results") != 0)
-		return;
-	m->ar_total++;
-	/* spf= results under our id; other methods' are siblings' */
-	if (authres_claims(value, m->conf->authserv_id, "spf") == 0)
-		return;
-	if (hdr_grow((void **)&m->ar_ours, &m->car_ours, m->nar_ours,
-	    sizeof(*m->ar_ours)) < 0)
+	arscrub_header(&m->ars, m->conf->authserv_id, name, value);
+	if (m->ars.failed)
 		m->error = 1;
-	else
-		m->ar_ours[m->nar_ours++] = m->ar_total;
 }
 
 /* add_edit - append an edit; value is taken over */
@@ -465,6 +459,7 @@ auth_results(struct spfd_msg *m)
 	static const enum spfd_ident order[SPFD_ID_MAX] = {
 		SPFD_ID_MAILFROM, SPFD_ID_HELO,
 	};
+	struct buf asid = BUF_INIT;
 	size_t n = 0, i;
 
 	memset(ri, 0, sizeof(ri));
@@ -492,8 +487,13 @@ auth_results(struct spfd_msg *m)
 		ri[n].nprops = 1;
 		n++;
 	}
-	authres_write(&out, AUTHRES_NAME_LEN, AUTHRES_LF,
-	    m->conf->authserv_id, 0, ri, n);
+	if (authres_servid_job(&asid, m->conf->authserv_id,
+	    m->conf->v.authservid_jobid ? spfd_msg_qid(m) : NULL) < 0)
+		out.failed = 1;
+	else
+		authres_write(&out, AUTHRES_NAME_LEN, AUTHRES_LF,
+		    buf_str(&asid), 0, ri, n);
+	buf_free(&asid);
 	for (i = 0; i < SPFD_ID_MAX; i++) {
 		if (v[i].failed || cm[i].failed)
 			out.failed = 1;
@@ -552,19 +552,17 @@ add_fields(struct spfd_msg *m)
 void
 spfd_msg_eom(struct spfd_msg *m, const char *qid, struct spfd_outcome *out)
 {
-	int i;
-
 	memset(out, 0, sizeof(*out));
 	verdict_set(&out->reply, VERDICT_CONTINUE, NULL, NULL, NULL);
 	spfd_msg_set_qid(m, qid);
 	/* forged results claiming our authserv-id go, whatever else */
-	for (i = (int)m->nar_ours - 1; i >= 0; i--)
-		add_edit(m, HDR_EDIT_DELETE, "Authentication-Results", NULL,
-		    m->ar_ours[i]);
-	if (m->nar_ours > 0)
+	arscrub_edits(&m->ars, &m->edits);
+	if (m->edits.failed)
+		m->error = 1;
+	if (arscrub_count(&m->ars) > 0)
 		log_msg(LOG_INFO, m->qid, "removed %zu Authentication-Results "
-		    "field(s) claiming our authserv-id %s", m->nar_ours,
-		    m->conf->authserv_id);
+		    "field(s) claiming our authserv-id %s",
+		    arscrub_count(&m->ars), m->conf->authserv_id);
 	log_results(m);
 	if (m->checked && m->verdict != SPFD_V_NONE &&
 	    !m->conf->v.test_only && m->conf->reject_eom && !m->exempt_seen) {
@@ -615,8 +613,7 @@ spfd_msg_reset(void *p)
 	m->checked = m->exempt_seen = m->error = m->logged = 0;
 	m->verdict = SPFD_V_NONE;
 	memset(&m->reply, 0, sizeof(m->reply));
-	m->ar_total = 0;
-	m->nar_ours = 0;
+	arscrub_reset(&m->ars);
 }
 
 /* spfd_msg_free - release a connection's context */
@@ -629,7 +626,7 @@ spfd_msg_free(void *p)
 		return;
 	spfd_msg_reset(m);
 	free(m->helo);
-	free(m->ar_ours);
+	arscrub_free(&m->ars);
 	hdr_edits_free(&m->edits);
 	free(m);
 }

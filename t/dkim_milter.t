@@ -425,6 +425,34 @@ has "$TMP/r.out" '^REPLYCODE 550 5\.7\.20 ' \
 hasnt "$TMP/r.out" 'INSHEADER' "On-BadSignature reject: no edits"
 mc "$TMP/r2.out" "$TMP/ext.eml" -s $S -i 192.0.2.1
 has "$TMP/r2.out" 'dkim=pass' "On-BadSignature reject: a good message passes"
+# 10b. padding the header past a limit does not get a message past the
+# reject settings: it gets a result naming the limit and the configured
+# action (10,000 short fields are under MaximumHeaders but over the
+# field limit)
+reload $'On-BadSignature reject\nOn-NoSignature reject'
+ok $? "SIGHUP: On-BadSignature and On-NoSignature reject"
+pad() {	# pad MESSAGE: 10,000 X-Pad fields, then the message
+	awk 'BEGIN { for (i = 0; i < 10000; i++) print "X-Pad: x" }'
+	cat "$1"
+}
+pad "$TMP/tampered.eml" >"$TMP/pad-tampered.eml"
+pad "$DATA/external.eml" >"$TMP/pad-unsigned.eml"
+n=$(grep -c 'more than 10000 fields' "$TMP/milter.log")
+mc "$TMP/p1.out" "$TMP/pad-tampered.eml" -s $S -i 192.0.2.1
+has "$TMP/p1.out" '^REPLYCODE 550 5\.7\.20 ' \
+    "tampered + 10,000 X-Pad fields: refused with 550 5.7.20 (On-BadSignature)"
+mc "$TMP/p2.out" "$TMP/pad-unsigned.eml" -s $S -i 192.0.2.1
+has "$TMP/p2.out" '^REPLYCODE 550 5\.7\.20 ' \
+    "unsigned + 10,000 X-Pad fields: refused with 550 5.7.20 (On-NoSignature)"
+ok $(($(grep -c 'more than 10000 fields' "$TMP/milter.log") == n + 2 ? 0 : 1)) \
+    "the log names the field limit for both"
+hasnt "$TMP/milter.log" 'passed without DKIM processing' \
+    "no message passed without DKIM processing"
+reload "On-BadSignature accept"
+mc "$TMP/p3.out" "$TMP/pad-tampered.eml" -s $S -i 192.0.2.1
+has "$TMP/p3.out" 'INSHEADER 0 Authentication-Results: .*dkim=permerror.*more than 10000 fields' \
+    "tampered + 10,000 X-Pad fields, On-BadSignature accept: dkim=permerror naming the limit"
+rm -f "$TMP/pad-tampered.eml" "$TMP/pad-unsigned.eml"
 reload "On-BadSignature quarantine"
 mc "$TMP/q.out" "$TMP/tampered.eml" -s $S -i 192.0.2.1
 has "$TMP/q.out" '^QUARANTINE ' \

@@ -36,6 +36,7 @@
 #include <strings.h>
 
 #include "arc_int.h"
+#include "rfc5322.h"
 #include "tagvalue.h"
 
 /* arc_new - a context for one message */
@@ -524,15 +525,19 @@ enum arc_status
 arc_message(struct arc *a, const char *msg, size_t len)
 {
 	enum arc_status st = ARC_OK;
-	const char *f;
-	size_t pos = 0, flen;
+	struct rfc5322_field f;
+	const char *p = msg, *end = msg + len;
 
-	while (st == ARC_OK && dkim_message_field(msg, len, &pos, &f, &flen))
-		st = arc_header(a, f, flen);
+	/* a line that is no field is kept as one, as an MTA passes it */
+	while (st == ARC_OK && rfc5322_next_field(p, end, &f) != RFC5322_EOH) {
+		st = arc_header(a, f.raw, f.raw_len);
+		p = f.next;
+	}
 	if (st == ARC_OK)
 		st = arc_eoh(a);
 	if (st == ARC_OK)
-		st = arc_body(a, (const unsigned char *)msg + pos, len - pos);
+		st = arc_body(a, (const unsigned char *)f.next,
+		    (size_t)(end - f.next));
 	return st;
 }
 

@@ -9,7 +9,11 @@
  *	reason=value ptype.property=value ...".  The authserv-id, reasons
  *	and property values are written as tokens when they are RFC 2045
  *	tokens (property values also as [local-part] "@" domain-name) and
- *	as quoted strings otherwise; comments are escaped.  Each resinfo
+ *	as quoted strings otherwise; comments are escaped.  Raw 8-bit
+ *	bytes never go out: in quoted strings and comments every byte >=
+ *	0x80 becomes "?", unless AUTHRES_UTF8 keeps well-formed UTF-8 (for
+ *	a message that may carry it, RFC 6532); control characters become
+ *	"?" too, CR and LF are left out.  Each resinfo
  *	starts a new line (";" then CRLF TAB, or LF TAB with AUTHRES_LF);
  *	a line is folded before AUTHRES_FOLD_COLUMN between elements; col
  *	is the column where the value starts (AUTHRES_NAME_LEN after
@@ -57,6 +61,7 @@ struct writer {
 	struct buf	*out;
 	size_t		 col;
 	const char	*eol;
+	unsigned	 flags;
 };
 
 /* is_tspecial - RFC 2045 tspecials */
@@ -124,43 +129,92 @@ is_addr_pvalue(const char *s)
 	    rfc5322_domain_valid(dom, strlen(dom), RFC5322_DOM_UNDERSCORE);
 }
 
-/* put_quoted - s as a quoted-string; CR and LF left out */
-static void
-put_quoted(struct buf *b, const char *s)
+/*
+ * utf8_len - the length of the well-formed UTF-8 sequence of a non-ASCII
+ * character at s (RFC 3629: no overlong form, no surrogate, at most
+ * U+10FFFF), or 0
+ */
+static size_t
+utf8_len(const unsigned char *s)
 {
-	buf_putc(b, '"');
-	for (; *s != '\0'; s++) {
-		if (*s == '\r' || *s == '\n')
-			continue;
-		if (*s == '"' || *s == '\\')
-			buf_putc(b, '\\');
-		buf_putc(b, (unsigned char)*s);
+	size_t n, i;
+	unsigned long c;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, c = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, c = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, c = s[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)	/* the NUL stops here too */
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
 	}
-	buf_putc(b, '"');
+	if ((n == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
+	    (n == 4 && (c < 0x10000 || c > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+/*
+ * put_text - the text of a quoted-string or comment, the characters in
+ * special escaped: CR and LF are left out, other control characters
+ * become "?", and so does every byte >= 0x80, unless AUTHRES_UTF8 keeps
+ * the well-formed UTF-8 ones (RFC 6532); raw 8-bit bytes never go out
+ */
+static void
+put_text(struct buf *b, const char *s, const char *special, unsigned flags)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
+
+	while (*p != '\0') {
+		if (*p >= 0x80) {
+			n = (flags & AUTHRES_UTF8) ? utf8_len(p) : 0;
+			if (n > 0)
+				buf_append(b, p, n);
+			else
+				buf_putc(b, '?');
+			p += n > 0 ? n : 1;
+			continue;
+		}
+		if (*p == '\r' || *p == '\n') {
+			p++;
+			continue;
+		}
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+			buf_putc(b, '?');
+		else {
+			if (strchr(special, *p) != NULL)
+				buf_putc(b, '\\');
+			buf_putc(b, *p);
+		}
+		p++;
+	}
 }
 
 /* put_value - value: token / quoted-string; addr allows the pvalue form */
 static void
-put_value(struct buf *b, const char *s, int addr)
+put_value(struct buf *b, const char *s, int addr, unsigned flags)
 {
 	if (is_token(s) || (addr && is_addr_pvalue(s)))
 		buf_puts(b, s);
-	else
-		put_quoted(b, s);
+	else {
+		buf_putc(b, '"');
+		put_text(b, s, "\"\\", flags);
+		buf_putc(b, '"');
+	}
 }
 
 /* put_comment - "(" text ")" with parentheses and backslashes escaped */
 static void
-put_comment(struct buf *b, const char *s)
+put_comment(struct buf *b, const char *s, unsigned flags)
 {
 	buf_putc(b, '(');
-	for (; *s != '\0'; s++) {
-		if (*s == '\r' || *s == '\n')
-			continue;
-		if (*s == '(' || *s == ')' || *s == '\\')
-			buf_putc(b, '\\');
-		buf_putc(b, (unsigned char)*s);
-	}
+	put_text(b, s, "()\\", flags);
 	buf_putc(b, ')');
 }
 
@@ -196,20 +250,20 @@ write_resinfo(struct writer *w, const struct authres_resinfo *r,
 	emit(w, e, 1);
 	if (r->comment != NULL) {
 		buf_truncate(e, 0);
-		put_comment(e, r->comment);
+		put_comment(e, r->comment, w->flags);
 		emit(w, e, 0);
 	}
 	if (r->reason != NULL) {
 		buf_truncate(e, 0);
 		buf_puts(e, "reason=");
-		put_value(e, r->reason, 0);
+		put_value(e, r->reason, 0, w->flags);
 		emit(w, e, 0);
 	}
 	for (i = 0; i < r->nprops; i++) {
 		buf_truncate(e, 0);
 		buf_printf(e, "%s.%s=", r->props[i].ptype,
 		    r->props[i].property);
-		put_value(e, r->props[i].value, 1);
+		put_value(e, r->props[i].value, 1, w->flags);
 		emit(w, e, 0);
 	}
 }
@@ -220,11 +274,12 @@ authres_write(struct buf *out, size_t col, unsigned flags,
     const char *authserv_id, unsigned version,
     const struct authres_resinfo *res, size_t n)
 {
-	struct writer w = { out, 0, (flags & AUTHRES_LF) ? "\n\t" : "\r\n\t" };
+	struct writer w = { out, 0, (flags & AUTHRES_LF) ? "\n\t" : "\r\n\t",
+	    flags };
 	struct buf e = BUF_INIT;
 	size_t i, start = out->len;
 
-	put_value(out, authserv_id, 0);
+	put_value(out, authserv_id, 0, flags);
 	if (version > 0)
 		buf_printf(out, " %u", version);
 	w.col = col + (out->len - start);
@@ -749,6 +804,16 @@ authres_claims(const char *s, const char *id, const char *method)
 		    claims_method(ar.res[i].method, method);
 	authres_free(&ar);
 	return r || stray_method(s, s + strlen(s), method);
+}
+
+/* authres_servid_job - "id", or "id/job" for AuthservIDWithJobID */
+int
+authres_servid_job(struct buf *out, const char *id, const char *job)
+{
+	buf_puts(out, id);
+	if (job != NULL)
+		buf_printf(out, "/%s", job);
+	return out->failed ? -1 : 0;
 }
 
 /* authres_servid_conf - AuthservID, or the host name */

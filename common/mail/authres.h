@@ -57,6 +57,9 @@ struct authres {
 
 /* Flags of authres_write(). */
 #define AUTHRES_LF	0x01		/* fold with LF TAB, not CRLF TAB */
+#define AUTHRES_UTF8	0x02		/* keep well-formed UTF-8 in quoted
+					   strings and comments (RFC 6532);
+					   without it bytes >= 0x80 are "?" */
 
 int	 authres_write(struct buf *, size_t, unsigned, const char *,
 	    unsigned, const struct authres_resinfo *, size_t);
@@ -75,6 +78,10 @@ const struct authres_resinfo *authres_find(const struct authres *,
 const char *authres_prop_get(const struct authres_resinfo *, const char *,
 	    const char *);
 const char *authres_strerror(enum authres_status);
+/* authres_servid_job - append id, or "id/job" when job is not NULL (the
+ * job id of AuthservIDWithJobID, as OpenDKIM writes it; authres_write
+ * quotes it); 0, or -1 when out of memory */
+int	 authres_servid_job(struct buf *, const char *id, const char *job);
 /* authres_servid_conf - an AuthservID setting's value, or the host name
  * for NULL or "HOSTNAME"; malloc'd, NULL when out of memory */
 char	*authres_servid_conf(const char *value);

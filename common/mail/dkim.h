@@ -36,6 +36,8 @@ enum dkim_status {
 	DKIM_BADSTAGE,		/* a stage called out of order */
 	DKIM_BADOPTS,		/* bad signing options (no key, no d=...) */
 	DKIM_CRYPTO,		/* the signing operation failed */
+	DKIM_TOOBIG,		/* a header over CANON_HDRS_MAX_FIELDS or
+				   CANON_HDRS_MAX_BYTES (signing) */
 };
 
 /* RFC 8601 dkim= result values */
@@ -105,10 +107,75 @@ struct dkim_verify_opts {
 };
 #define DKIM_VERIFY_OPTS_INIT { 0, 0, 0, -1, 0, -1 }
 
+/*
+ * Why a signature did not pass.  Programs decide on these values (key
+ * not found, DNS trouble, bad signature, body hash mismatch, syntax...);
+ * dkim_reason_str() gives the short text for logs and
+ * Authentication-Results, dkim_sig_reason() the same with the figures
+ * of the result ("key too short (512 bits)").
+ */
+enum dkim_reason {
+	DKIM_REASON_NONE = 0,		/* pass: no reason */
+	/* the DKIM-Signature field (permerror) */
+	DKIM_REASON_SYNTAX,		/* not a tag list */
+	DKIM_REASON_DUPLICATE_TAG,
+	DKIM_REASON_TOO_MANY_TAGS,	/* over TAGVALUE_MAX_TAGS */
+	DKIM_REASON_MISSING_V,
+	DKIM_REASON_MISSING_A,
+	DKIM_REASON_MISSING_B,
+	DKIM_REASON_MISSING_BH,
+	DKIM_REASON_MISSING_D,
+	DKIM_REASON_MISSING_H,
+	DKIM_REASON_MISSING_S,
+	DKIM_REASON_VERSION,		/* v= is not 1 */
+	DKIM_REASON_ALGORITHM,		/* unknown a= */
+	DKIM_REASON_CANON,		/* unknown c= */
+	DKIM_REASON_QUERY,		/* q= without dns/txt */
+	DKIM_REASON_BAD_D,
+	DKIM_REASON_BAD_S,
+	DKIM_REASON_I_NOT_IN_D,
+	DKIM_REASON_BAD_H,		/* an empty name in h= */
+	DKIM_REASON_TOO_MANY_H,		/* over DKIM_MAX_H names */
+	DKIM_REASON_FROM_UNSIGNED,	/* h= lacks From */
+	DKIM_REASON_BAD_L,
+	DKIM_REASON_BAD_T,
+	DKIM_REASON_BAD_X,
+	DKIM_REASON_X_BEFORE_T,
+	DKIM_REASON_X_EQUALS_T,
+	DKIM_REASON_FUTURE,		/* t= after now + drift */
+	DKIM_REASON_EXPIRED,		/* x= before now - drift */
+	DKIM_REASON_BAD_BH,		/* bh= is not base64 */
+	DKIM_REASON_BAD_B,		/* b= is not base64 */
+	DKIM_REASON_EMPTY_B,
+	DKIM_REASON_HEADER_TOO_LARGE,	/* a header limit lost fields */
+	/* the key */
+	DKIM_REASON_KEY_NOTFOUND,	/* NXDOMAIN or no TXT (permerror) */
+	DKIM_REASON_KEY_TEMPFAIL,	/* DNS trouble (temperror) */
+	DKIM_REASON_KEY_PERMFAIL,	/* e.g. several TXT records */
+	DKIM_REASON_KEY_SYNTAX,		/* the DKIM_KEYREC_* errors */
+	DKIM_REASON_KEY_VERSION,
+	DKIM_REASON_KEY_TYPE,
+	DKIM_REASON_KEY_NO_P,
+	DKIM_REASON_KEY_REVOKED,
+	DKIM_REASON_KEY_BAD_P,
+	DKIM_REASON_KEY_SERVICE,
+	DKIM_REASON_KEY_MISMATCH,	/* key type is not a='s */
+	DKIM_REASON_KEY_HASH,		/* h= of the key refuses the hash */
+	DKIM_REASON_KEY_STRICT,		/* t=s and i= below d= */
+	DKIM_REASON_KEY_TOO_SHORT,	/* under min_key_bits (policy) */
+	/* the check itself */
+	DKIM_REASON_SHA1,		/* rsa-sha1 not allowed (fail) */
+	DKIM_REASON_BODY_SHORT,		/* body shorter than l= (fail) */
+	DKIM_REASON_BODY_HASH,		/* body hash mismatch (fail) */
+	DKIM_REASON_SIGNATURE,		/* the signature is wrong (fail) */
+	DKIM_REASON_UNSIGNED_BYTES,	/* l= leaves too much (policy) */
+	DKIM_REASON_NOMEM,		/* out of memory (temperror) */
+	DKIM_REASON_MAX
+};
+
 struct dkim_sig_result {
 	enum dkim_result result;
-	char	reason[96];		/* short, human: "body hash did not
-					   verify" ("" on pass) */
+	enum dkim_reason reason;	/* DKIM_REASON_NONE on pass */
 	char	d[256], s[256], a[32];
 	char	i[384];			/* "" when no i= (then @d applies) */
 	char	b[16];			/* first 15 characters of b= */
@@ -179,17 +246,19 @@ const char *dkim_sign_header_name(void);
 void	dkim_sign_free(struct dkim_sign *);
 
 /* For tools and tests, a whole message in memory: the header, eoh and
- * body stages in one call (eom is still the caller's) */
+ * body stages in one call (eom is still the caller's); the header is
+ * split by rfc5322_next_field() */
 enum dkim_status dkim_verify_message(struct dkim_verify *, const char *,
 	    size_t);
 enum dkim_status dkim_sign_message(struct dkim_sign *, const char *, size_t);
-/* dkim_message_field - the next raw header field (folding kept, final
- * line break dropped); 0 at the end of the header, and *pos is then the
- * offset of the body */
-int	dkim_message_field(const char *msg, size_t len, size_t *pos,
-	    const char **field, size_t *flen);
 
 const char *dkim_result_name(enum dkim_result);
+/* dkim_reason_str - short, human: "body hash did not verify" ("" for
+ * DKIM_REASON_NONE) */
+const char *dkim_reason_str(enum dkim_reason);
+/* dkim_sig_reason - append the reason of a result with its figures
+ * ("key too short (512 bits)", "l= leaves 14 bytes unsigned") */
+void	dkim_sig_reason(const struct dkim_sig_result *, struct buf *out);
 const char *dkim_strerror(enum dkim_status);
 
 #endif

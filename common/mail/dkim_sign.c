@@ -35,6 +35,7 @@
 
 #include "base64.h"
 #include "dkim.h"
+#include "rfc5322.h"
 
 #define SIGN_COLUMNS	78
 #define SIGN_PREFIX	16	/* strlen("DKIM-Signature: ") */
@@ -162,7 +163,8 @@ dkim_sign_header(struct dkim_sign *s, const char *field, size_t len)
 		s->nomem = 1;
 		return DKIM_NOMEM;
 	}
-	return DKIM_OK;
+	/* a signature over part of the header would be wrong */
+	return s->hdrs.overflow ? DKIM_TOOBIG : DKIM_OK;
 }
 
 /* dkim_sign_eoh - end of the header */
@@ -426,6 +428,8 @@ dkim_sign_eom(struct dkim_sign *s, struct buf *out)
 	if (s->stage == ST_DONE)
 		return DKIM_BADSTAGE;
 	s->stage = ST_DONE;
+	if (s->hdrs.overflow)
+		return DKIM_TOOBIG;
 	if ((list = build_hlist(s, &n)) == NULL)
 		goto out;
 	if (sign_tags(s, list, n, &f) < 0 ||
@@ -457,16 +461,19 @@ enum dkim_status
 dkim_sign_message(struct dkim_sign *s, const char *msg, size_t len)
 {
 	enum dkim_status st = DKIM_OK;
-	const char *f;
-	size_t pos = 0, flen;
+	struct rfc5322_field f;
+	const char *p = msg, *end = msg + len;
 
-	while (st == DKIM_OK && dkim_message_field(msg, len, &pos, &f, &flen))
-		st = dkim_sign_header(s, f, flen);
+	/* a line that is no field is kept as one, as an MTA passes it */
+	while (st == DKIM_OK && rfc5322_next_field(p, end, &f) != RFC5322_EOH) {
+		st = dkim_sign_header(s, f.raw, f.raw_len);
+		p = f.next;
+	}
 	if (st == DKIM_OK)
 		st = dkim_sign_eoh(s);
 	if (st == DKIM_OK)
-		st = dkim_sign_body(s, (const unsigned char *)msg + pos,
-		    len - pos);
+		st = dkim_sign_body(s, (const unsigned char *)f.next,
+		    (size_t)(end - f.next));
 	return st;
 }
 

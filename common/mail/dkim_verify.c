@@ -37,6 +37,7 @@
 
 #include "base64.h"
 #include "dkim.h"
+#include "rfc5322.h"
 #include "tagvalue.h"
 
 enum { S_V, S_A, S_B, S_BH, S_C, S_D, S_H, S_I, S_L, S_Q, S_S, S_T, S_X,
@@ -90,11 +91,11 @@ struct dkim_verify {
 
 /* sig_done - set a final result with a reason */
 static void
-sig_done(struct sig *s, enum dkim_result r, const char *reason)
+sig_done(struct sig *s, enum dkim_result r, enum dkim_reason reason)
 {
 	s->done = 1;
 	s->res.result = r;
-	snprintf(s->res.reason, sizeof(s->res.reason), "%s", reason);
+	s->res.reason = reason;
 }
 
 /* copy_value - a tag value into a fixed field, cut if too long */
@@ -186,7 +187,7 @@ identity_ok(const struct tagvalue *i, const struct tagvalue *d)
 }
 
 /* h_check - h= lists From, no empty name, at most DKIM_MAX_H names */
-static const char *
+static enum dkim_reason
 h_check(const struct tagvalue *h)
 {
 	const char *item;
@@ -195,17 +196,17 @@ h_check(const struct tagvalue *h)
 
 	while (tagvalue_next_item(h, ':', &pos, &item, &len)) {
 		if (len == 0)
-			return "invalid h=";
+			return DKIM_REASON_BAD_H;
 		if (++n > DKIM_MAX_H)
-			return "too many header fields in h=";
+			return DKIM_REASON_TOO_MANY_H;
 		if (len == 4 && strncasecmp(item, "from", 4) == 0)
 			from = 1;
 	}
-	return from ? NULL : "From field not signed";
+	return from ? DKIM_REASON_NONE : DKIM_REASON_FROM_UNSIGNED;
 }
 
-/* sig_algorithm - a= into key type and hash; NULL or a reason */
-static const char *
+/* sig_algorithm - a= into key type and hash; a reason or NONE */
+static enum dkim_reason
 sig_algorithm(struct sig *s, const struct tagvalue *a)
 {
 	if (tagvalue_is(a, "rsa-sha256")) {
@@ -218,96 +219,102 @@ sig_algorithm(struct sig *s, const struct tagvalue *a)
 		s->ktype = CRYPTO_KEY_ED25519;
 		s->hash = CRYPTO_SHA256;
 	} else
-		return "unknown algorithm";
-	return NULL;
+		return DKIM_REASON_ALGORITHM;
+	return DKIM_REASON_NONE;
 }
 
-/* sig_times - t= and x= against the clock; NULL or a reason */
-static const char *
+/* sig_times - t= and x= against the clock; a reason or NONE */
+static enum dkim_reason
 sig_times(const struct dkim_verify *v, const struct tagvalue *tv)
 {
 	unsigned long long t = 0, x = 0, now = (unsigned long long)v->now;
 	unsigned long long drift = (unsigned long long)v->o.clock_drift;
 
 	if (tv[S_T].value != NULL && parse_number(&tv[S_T], &t) < 0)
-		return "invalid t=";
+		return DKIM_REASON_BAD_T;
 	if (tv[S_X].value != NULL && parse_number(&tv[S_X], &x) < 0)
-		return "invalid x=";
+		return DKIM_REASON_BAD_X;
 	if (tv[S_T].value != NULL && tv[S_X].value != NULL && x <= t)
-		return x < t ? "x= is before t=" : "x= equals t=";
+		return x < t ? DKIM_REASON_X_BEFORE_T : DKIM_REASON_X_EQUALS_T;
 	if (tv[S_T].value != NULL && t > now + drift)
-		return "signature timestamp in the future";
+		return DKIM_REASON_FUTURE;
 	if (tv[S_X].value != NULL && now > drift && x < now - drift)
-		return "signature expired";
-	return NULL;
+		return DKIM_REASON_EXPIRED;
+	return DKIM_REASON_NONE;
 }
 
-/* sig_required - the tags RFC 6376 3.5 requires; NULL or a reason */
-static const char *
+/* sig_required - the tags RFC 6376 3.5 requires; a reason or NONE */
+static enum dkim_reason
 sig_required(const struct tagvalue *tv)
 {
-	static const int req[] = { S_V, S_A, S_B, S_BH, S_D, S_H, S_S };
-	static const char *const why[] = { "missing v=", "missing a=",
-		"missing b=", "missing bh=", "missing d=", "missing h=",
-		"missing s=" };
+	static const struct {
+		int tag;
+		enum dkim_reason why;
+	} req[] = {
+		{ S_V, DKIM_REASON_MISSING_V }, { S_A, DKIM_REASON_MISSING_A },
+		{ S_B, DKIM_REASON_MISSING_B }, { S_BH, DKIM_REASON_MISSING_BH },
+		{ S_D, DKIM_REASON_MISSING_D }, { S_H, DKIM_REASON_MISSING_H },
+		{ S_S, DKIM_REASON_MISSING_S },
+	};
 	size_t k;
 
 	for (k = 0; k < sizeof(req) / sizeof(req[0]); k++)
-		if (tv[req[k]].value == NULL)
-			return why[k];
-	return NULL;
+		if (tv[req[k].tag].value == NULL)
+			return req[k].why;
+	return DKIM_REASON_NONE;
 }
 
 /* sig_semantics - check and record everything but the crypto */
-static const char *
+static enum dkim_reason
 sig_semantics(struct dkim_verify *v, struct sig *s, const struct tagvalue *tv)
 {
-	const char *why, *item;
+	enum dkim_reason why;
+	const char *item;
 	size_t pos = 0, len;
 	int dnstxt = 0;
 
-	if ((why = sig_required(tv)) != NULL)
+	if ((why = sig_required(tv)) != DKIM_REASON_NONE)
 		return why;
 	if (!tagvalue_is(&tv[S_V], "1"))
-		return "unsupported version";
-	if ((why = sig_algorithm(s, &tv[S_A])) != NULL)
+		return DKIM_REASON_VERSION;
+	if ((why = sig_algorithm(s, &tv[S_A])) != DKIM_REASON_NONE)
 		return why;
 	s->hc = s->bc = CANON_SIMPLE;
 	if (tv[S_C].value != NULL && canon_parse(tv[S_C].value, tv[S_C].len,
 	    &s->hc, &s->bc) < 0)
-		return "unknown canonicalization";
+		return DKIM_REASON_CANON;
 	if (tv[S_Q].value != NULL) {
 		while (tagvalue_next_item(&tv[S_Q], ':', &pos, &item, &len))
 			if (len == 7 && memcmp(item, "dns/txt", 7) == 0)
 				dnstxt = 1;
 		if (!dnstxt)
-			return "unsupported query method";
+			return DKIM_REASON_QUERY;
 	}
 	if (!domain_ok(tv[S_D].value, tv[S_D].len))
-		return "invalid d=";
+		return DKIM_REASON_BAD_D;
 	if (!domain_ok(tv[S_S].value, tv[S_S].len) || tv[S_S].len +
 	    tv[S_D].len + 13 > 255)
-		return "invalid s=";
+		return DKIM_REASON_BAD_S;
 	if (tv[S_I].value != NULL &&
 	    (s->i_sub = identity_ok(&tv[S_I], &tv[S_D])) == 0)
-		return "i= not within d=";
+		return DKIM_REASON_I_NOT_IN_D;
 	s->i_sub = s->i_sub == 2;
-	if ((why = h_check(&tv[S_H])) != NULL)
+	if ((why = h_check(&tv[S_H])) != DKIM_REASON_NONE)
 		return why;
 	if (tv[S_L].value != NULL) {
 		if (parse_number(&tv[S_L], &s->l) < 0)
-			return "invalid l=";
+			return DKIM_REASON_BAD_L;
 		s->has_l = 1;
 	}
-	if ((why = sig_times(v, tv)) != NULL)
+	if ((why = sig_times(v, tv)) != DKIM_REASON_NONE)
 		return why;
 	if (base64_decode(&s->bh, tv[S_BH].value, tv[S_BH].len) != BASE64_OK)
-		return s->bh.failed ? "out of memory" : "invalid bh=";
+		return s->bh.failed ? DKIM_REASON_NOMEM : DKIM_REASON_BAD_BH;
 	if (base64_decode(&s->b, tv[S_B].value, tv[S_B].len) != BASE64_OK)
-		return s->b.failed ? "out of memory" : "invalid b=";
+		return s->b.failed ? DKIM_REASON_NOMEM : DKIM_REASON_BAD_B;
 	if (s->b.len == 0)
-		return "empty b=";
-	return NULL;
+		return DKIM_REASON_EMPTY_B;
+	return DKIM_REASON_NONE;
 }
 
 /* bodyhash_slot - the shared body hash for a signature; -1 no memory */
@@ -342,9 +349,10 @@ sig_parse(struct dkim_verify *v, size_t idx)
 {
 	struct sig *s = &v->sigs[v->nsigs++];
 	struct tagvalue tv[S_MAX];
-	const char *f, *colon, *why;
+	const char *f, *colon;
 	size_t flen;
 	enum tagvalue_status st;
+	enum dkim_reason why;
 
 	memset(s, 0, sizeof(*s));
 	buf_init(&s->bh);
@@ -356,8 +364,9 @@ sig_parse(struct dkim_verify *v, size_t idx)
 	st = tagvalue_parse(f + s->voff, flen - s->voff, sig_tags, S_MAX, tv,
 	    NULL);
 	if (st != TAGVALUE_OK) {
-		sig_done(s, DKIM_RESULT_PERMERROR, st == TAGVALUE_SYNTAX ?
-		    "signature syntax error" : tagvalue_strerror(st));
+		sig_done(s, DKIM_RESULT_PERMERROR, st == TAGVALUE_DUPLICATE ?
+		    DKIM_REASON_DUPLICATE_TAG : st == TAGVALUE_TOOMANY ?
+		    DKIM_REASON_TOO_MANY_TAGS : DKIM_REASON_SYNTAX);
 		return;
 	}
 	copy_value(s->res.d, sizeof(s->res.d), &tv[S_D], 0);
@@ -365,7 +374,7 @@ sig_parse(struct dkim_verify *v, size_t idx)
 	copy_value(s->res.i, sizeof(s->res.i), &tv[S_I], 0);
 	copy_value(s->res.a, sizeof(s->res.a), &tv[S_A], 0);
 	copy_value(s->res.b, sizeof(s->res.b), &tv[S_B], 1);
-	if ((why = sig_semantics(v, s, tv)) != NULL) {
+	if ((why = sig_semantics(v, s, tv)) != DKIM_REASON_NONE) {
 		sig_done(s, DKIM_RESULT_PERMERROR, why);
 		if (s->bh.failed || s->b.failed)
 			v->nomem = 1;
@@ -426,6 +435,44 @@ sigs_grow(struct dkim_verify *v)
 	return 0;
 }
 
+/* is_signature - a raw field named DKIM-Signature */
+static int
+is_signature(const char *f, size_t len)
+{
+	size_t n = sizeof(DKIM_SIGNATURE_HEADER) - 1;
+
+	if (len <= n || strncasecmp(f, DKIM_SIGNATURE_HEADER, n) != 0)
+		return 0;
+	while (n < len && (f[n] == ' ' || f[n] == '\t'))
+		n++;
+	return n < len && f[n] == ':';
+}
+
+/*
+ * sig_lost - a DKIM-Signature past the header limits of canon_hdrs: it
+ * cannot be checked, but counts, as permerror, so that a padded header
+ * does not turn a signed message into an unsigned one
+ */
+static void
+sig_lost(struct dkim_verify *v)
+{
+	struct sig *s;
+
+	if (v->nsigs == v->o.max_sigs) {
+		v->skipped++;
+		return;
+	}
+	if (sigs_grow(v) < 0) {
+		v->nomem = 1;
+		return;
+	}
+	s = &v->sigs[v->nsigs++];
+	memset(s, 0, sizeof(*s));
+	buf_init(&s->bh);
+	buf_init(&s->b);
+	sig_done(s, DKIM_RESULT_PERMERROR, DKIM_REASON_HEADER_TOO_LARGE);
+}
+
 /* dkim_verify_header - one raw header field */
 enum dkim_status
 dkim_verify_header(struct dkim_verify *v, const char *field, size_t len)
@@ -439,6 +486,8 @@ dkim_verify_header(struct dkim_verify *v, const char *field, size_t len)
 	if (canon_hdrs_add(&v->hdrs, field, len) < 0) {
 		if (v->hdrs.failed)
 			v->nomem = 1;
+		else if (is_signature(field, len))
+			sig_lost(v);
 		return v->nomem ? DKIM_NOMEM : DKIM_OK;
 	}
 	if (!canon_hdrs_name_is(&v->hdrs, idx, DKIM_SIGNATURE_HEADER, 14) ||
@@ -573,6 +622,26 @@ out:
 	return r;
 }
 
+/* key_reason - the reason for a key record error */
+static enum dkim_reason
+key_reason(enum dkim_key_error ke)
+{
+	static const enum dkim_reason map[] = {
+		[DKIM_KEYREC_OK] = DKIM_REASON_NONE,
+		[DKIM_KEYREC_SYNTAX] = DKIM_REASON_KEY_SYNTAX,
+		[DKIM_KEYREC_VERSION] = DKIM_REASON_KEY_VERSION,
+		[DKIM_KEYREC_KEYTYPE] = DKIM_REASON_KEY_TYPE,
+		[DKIM_KEYREC_NOKEY] = DKIM_REASON_KEY_NO_P,
+		[DKIM_KEYREC_REVOKED] = DKIM_REASON_KEY_REVOKED,
+		[DKIM_KEYREC_BADKEY] = DKIM_REASON_KEY_BAD_P,
+		[DKIM_KEYREC_SERVICE] = DKIM_REASON_KEY_SERVICE,
+		[DKIM_KEYREC_NOMEM] = DKIM_REASON_NOMEM,
+	};
+
+	return (size_t)ke < sizeof(map) / sizeof(map[0]) ? map[ke] :
+	    DKIM_REASON_KEY_SYNTAX;
+}
+
 /* sig_key - look up and check the key; 0, or -1 with the result set */
 static int
 sig_key(struct dkim_verify *v, struct sig *s, struct dkim_key *key)
@@ -585,7 +654,7 @@ sig_key(struct dkim_verify *v, struct sig *s, struct dkim_key *key)
 	buf_printf(&qname, "%s._domainkey.%s", s->res.s, s->res.d);
 	if (qname.failed) {
 		v->nomem = 1;
-		sig_done(s, DKIM_RESULT_TEMPERROR, "out of memory");
+		sig_done(s, DKIM_RESULT_TEMPERROR, DKIM_REASON_NOMEM);
 		return -1;
 	}
 	ks = v->lookup ? v->lookup(v->arg, qname.s, &rec, &secure) :
@@ -594,11 +663,14 @@ sig_key(struct dkim_verify *v, struct sig *s, struct dkim_key *key)
 	if (ks != DKIM_KEY_OK) {
 		buf_free(&rec);
 		if (ks == DKIM_KEY_NOTFOUND)
-			sig_done(s, DKIM_RESULT_PERMERROR, "no key for signature");
+			sig_done(s, DKIM_RESULT_PERMERROR,
+			    DKIM_REASON_KEY_NOTFOUND);
 		else if (ks == DKIM_KEY_TEMPFAIL)
-			sig_done(s, DKIM_RESULT_TEMPERROR, "key lookup failed");
+			sig_done(s, DKIM_RESULT_TEMPERROR,
+			    DKIM_REASON_KEY_TEMPFAIL);
 		else
-			sig_done(s, DKIM_RESULT_PERMERROR, "key lookup failed");
+			sig_done(s, DKIM_RESULT_PERMERROR,
+			    DKIM_REASON_KEY_PERMFAIL);
 		return -1;
 	}
 	s->res.secure = secure;
@@ -606,18 +678,18 @@ sig_key(struct dkim_verify *v, struct sig *s, struct dkim_key *key)
 	buf_free(&rec);
 	if (ke != DKIM_KEYREC_OK) {
 		sig_done(s, ke == DKIM_KEYREC_NOMEM ? DKIM_RESULT_TEMPERROR :
-		    DKIM_RESULT_PERMERROR, dkim_key_strerror(ke));
+		    DKIM_RESULT_PERMERROR, key_reason(ke));
 		return -1;
 	}
 	s->res.testing = key->testing;
 	s->res.key_bits = crypto_key_bits(key->pk);
 	if (key->type != s->ktype)
-		sig_done(s, DKIM_RESULT_PERMERROR, "key type does not match a=");
+		sig_done(s, DKIM_RESULT_PERMERROR, DKIM_REASON_KEY_MISMATCH);
 	else if (!(key->hashes & (s->hash == CRYPTO_SHA1 ? DKIM_KEYHASH_SHA1 :
 	    DKIM_KEYHASH_SHA256)))
-		sig_done(s, DKIM_RESULT_PERMERROR, "hash not allowed by key");
+		sig_done(s, DKIM_RESULT_PERMERROR, DKIM_REASON_KEY_HASH);
 	else if (key->strict && s->i_sub)
-		sig_done(s, DKIM_RESULT_PERMERROR, "i= domain must equal d= (t=s)");
+		sig_done(s, DKIM_RESULT_PERMERROR, DKIM_REASON_KEY_STRICT);
 	return s->done ? -1 : 0;
 }
 
@@ -627,48 +699,44 @@ sig_verify(struct dkim_verify *v, struct sig *s, const struct dkim_key *key)
 {
 	const struct bodyhash *bh = &v->bh[s->bhi];
 	unsigned char digest[CRYPTO_HASH_MAX];
-	char why[96];
 	enum crypto_status cst;
 
 	if (key->type == CRYPTO_KEY_RSA && s->res.key_bits < v->o.min_key_bits) {
-		snprintf(why, sizeof(why), "key too short (%u bits)",
-		    s->res.key_bits);
-		sig_done(s, DKIM_RESULT_POLICY, why);
+		sig_done(s, DKIM_RESULT_POLICY, DKIM_REASON_KEY_TOO_SHORT);
 		return;
 	}
 	if (s->hash == CRYPTO_SHA1 && !v->o.allow_sha1) {
-		sig_done(s, DKIM_RESULT_FAIL, "rsa-sha1 not allowed");
+		sig_done(s, DKIM_RESULT_FAIL, DKIM_REASON_SHA1);
 		return;
 	}
 	if (s->has_l && s->l > bh->total) {
-		sig_done(s, DKIM_RESULT_FAIL, "body shorter than l=");
+		sig_done(s, DKIM_RESULT_FAIL, DKIM_REASON_BODY_SHORT);
 		return;
 	}
 	if (s->bh.len != crypto_hash_len(s->hash) ||
 	    memcmp(s->bh.s, bh->digest, s->bh.len) != 0) {
-		sig_done(s, DKIM_RESULT_FAIL, "body hash did not verify");
+		sig_done(s, DKIM_RESULT_FAIL, DKIM_REASON_BODY_HASH);
 		return;
 	}
 	if (header_digest(v, s, digest) < 0) {
 		v->nomem = 1;
-		sig_done(s, DKIM_RESULT_TEMPERROR, "out of memory");
+		sig_done(s, DKIM_RESULT_TEMPERROR, DKIM_REASON_NOMEM);
 		return;
 	}
 	cst = crypto_verify_digest(key->pk, s->hash, digest,
 	    crypto_hash_len(s->hash), (unsigned char *)s->b.s, s->b.len);
 	if (cst != CRYPTO_OK) {
 		sig_done(s, cst == CRYPTO_NOMEM ? DKIM_RESULT_TEMPERROR :
-		    DKIM_RESULT_FAIL, "signature did not verify");
+		    DKIM_RESULT_FAIL, cst == CRYPTO_NOMEM ? DKIM_REASON_NOMEM :
+		    DKIM_REASON_SIGNATURE);
 		return;
 	}
 	if (s->has_l && v->o.max_unsigned >= 0 &&
 	    bh->total - s->l > (unsigned long long)v->o.max_unsigned) {
-		snprintf(why, sizeof(why), "l= leaves %llu bytes unsigned",
-		    bh->total - s->l);
-		sig_done(s, DKIM_RESULT_POLICY, why);
+		sig_done(s, DKIM_RESULT_POLICY, DKIM_REASON_UNSIGNED_BYTES);
 		return;
 	}
-	sig_done(s, DKIM_RESULT_PASS, "");
+	sig_done(s, DKIM_RESULT_PASS, DKIM_REASON_NONE);
 }
 
 /* dkim_verify_eom - finish the body, check every signature */
@@ -698,11 +766,11 @@ dkim_verify_eom(struct dkim_verify *v)
 		s->res.body_signed = v->bh[s->bhi].hashed;
 		if (v->hdrs.overflow) {
 			sig_done(s, DKIM_RESULT_PERMERROR,
-			    "message header too large");
+			    DKIM_REASON_HEADER_TOO_LARGE);
 			continue;
 		}
 		if (v->nomem) {
-			sig_done(s, DKIM_RESULT_TEMPERROR, "out of memory");
+			sig_done(s, DKIM_RESULT_TEMPERROR, DKIM_REASON_NOMEM);
 			continue;
 		}
 		memset(&key, 0, sizeof(key));
@@ -779,6 +847,89 @@ dkim_result_name(enum dkim_result r)
 	return "unknown";
 }
 
+/* The text of each reason, for logs and Authentication-Results. */
+static const char *const reason_text[DKIM_REASON_MAX] = {
+	[DKIM_REASON_NONE] = "",
+	[DKIM_REASON_SYNTAX] = "signature syntax error",
+	[DKIM_REASON_DUPLICATE_TAG] = "duplicate tag",
+	[DKIM_REASON_TOO_MANY_TAGS] = "too many tags",
+	[DKIM_REASON_MISSING_V] = "missing v=",
+	[DKIM_REASON_MISSING_A] = "missing a=",
+	[DKIM_REASON_MISSING_B] = "missing b=",
+	[DKIM_REASON_MISSING_BH] = "missing bh=",
+	[DKIM_REASON_MISSING_D] = "missing d=",
+	[DKIM_REASON_MISSING_H] = "missing h=",
+	[DKIM_REASON_MISSING_S] = "missing s=",
+	[DKIM_REASON_VERSION] = "unsupported version",
+	[DKIM_REASON_ALGORITHM] = "unknown algorithm",
+	[DKIM_REASON_CANON] = "unknown canonicalization",
+	[DKIM_REASON_QUERY] = "unsupported query method",
+	[DKIM_REASON_BAD_D] = "invalid d=",
+	[DKIM_REASON_BAD_S] = "invalid s=",
+	[DKIM_REASON_I_NOT_IN_D] = "i= not within d=",
+	[DKIM_REASON_BAD_H] = "invalid h=",
+	[DKIM_REASON_TOO_MANY_H] = "too many header fields in h=",
+	[DKIM_REASON_FROM_UNSIGNED] = "From field not signed",
+	[DKIM_REASON_BAD_L] = "invalid l=",
+	[DKIM_REASON_BAD_T] = "invalid t=",
+	[DKIM_REASON_BAD_X] = "invalid x=",
+	[DKIM_REASON_X_BEFORE_T] = "x= is before t=",
+	[DKIM_REASON_X_EQUALS_T] = "x= equals t=",
+	[DKIM_REASON_FUTURE] = "signature timestamp in the future",
+	[DKIM_REASON_EXPIRED] = "signature expired",
+	[DKIM_REASON_BAD_BH] = "invalid bh=",
+	[DKIM_REASON_BAD_B] = "invalid b=",
+	[DKIM_REASON_EMPTY_B] = "empty b=",
+	[DKIM_REASON_HEADER_TOO_LARGE] = "message header too large",
+	[DKIM_REASON_KEY_NOTFOUND] = "no key for signature",
+	[DKIM_REASON_KEY_TEMPFAIL] = "key lookup failed",
+	[DKIM_REASON_KEY_PERMFAIL] = "key lookup failed",
+	[DKIM_REASON_KEY_SYNTAX] = "key record syntax error",
+	[DKIM_REASON_KEY_VERSION] = "key record has a bad version",
+	[DKIM_REASON_KEY_TYPE] = "unknown key type",
+	[DKIM_REASON_KEY_NO_P] = "key record has no p=",
+	[DKIM_REASON_KEY_REVOKED] = "key revoked",
+	[DKIM_REASON_KEY_BAD_P] = "key data invalid",
+	[DKIM_REASON_KEY_SERVICE] = "key not for email",
+	[DKIM_REASON_KEY_MISMATCH] = "key type does not match a=",
+	[DKIM_REASON_KEY_HASH] = "hash not allowed by key",
+	[DKIM_REASON_KEY_STRICT] = "i= domain must equal d= (t=s)",
+	[DKIM_REASON_KEY_TOO_SHORT] = "key too short",
+	[DKIM_REASON_SHA1] = "rsa-sha1 not allowed",
+	[DKIM_REASON_BODY_SHORT] = "body shorter than l=",
+	[DKIM_REASON_BODY_HASH] = "body hash did not verify",
+	[DKIM_REASON_SIGNATURE] = "signature did not verify",
+	[DKIM_REASON_UNSIGNED_BYTES] = "l= leaves bytes unsigned",
+	[DKIM_REASON_NOMEM] = "out of memory",
+};
+
+/* dkim_reason_str - the short text of a reason */
+const char *
+dkim_reason_str(enum dkim_reason r)
+{
+	if ((size_t)r >= DKIM_REASON_MAX || reason_text[r] == NULL)
+		return "unknown reason";
+	return reason_text[r];
+}
+
+/* dkim_sig_reason - the reason of a result, with its figures */
+void
+dkim_sig_reason(const struct dkim_sig_result *r, struct buf *out)
+{
+	switch (r->reason) {
+	case DKIM_REASON_KEY_TOO_SHORT:
+		buf_printf(out, "key too short (%u bits)", r->key_bits);
+		break;
+	case DKIM_REASON_UNSIGNED_BYTES:
+		buf_printf(out, "l= leaves %llu bytes unsigned",
+		    r->body_total - r->body_signed);
+		break;
+	default:
+		buf_puts(out, dkim_reason_str(r->reason));
+		break;
+	}
+}
+
 /* dkim_strerror - name a status */
 const char *
 dkim_strerror(enum dkim_status st)
@@ -794,35 +945,10 @@ dkim_strerror(enum dkim_status st)
 		return "invalid signing options";
 	case DKIM_CRYPTO:
 		return "signing failed";
+	case DKIM_TOOBIG:
+		return "message header over the signer's limits (10000 fields or 4 MiB)";
 	}
 	return "unknown DKIM status";
-}
-
-/* dkim_message_field - the next raw header field of a whole message in
- * memory; 0 at the end of the header, *pos then is the body's offset */
-int
-dkim_message_field(const char *msg, size_t len, size_t *pos, const char **f,
-    size_t *flen)
-{
-	size_t p = *pos, e;
-
-	if (p >= len)
-		return 0;
-	if (msg[p] == '\n' || (msg[p] == '\r' && p + 1 < len &&
-	    msg[p + 1] == '\n')) {
-		*pos = p + (msg[p] == '\r' ? 2 : 1);
-		return 0;
-	}
-	for (e = p; e < len; e++)
-		if (msg[e] == '\n' && (e + 1 == len || (msg[e + 1] != ' ' &&
-		    msg[e + 1] != '\t')))
-			break;
-	*f = msg + p;
-	*pos = e < len ? e + 1 : len;
-	if (e < len && e > p && msg[e - 1] == '\r')
-		e--;
-	*flen = e - p;
-	return 1;
 }
 
 /* dkim_verify_message - header, eoh and body stages from a whole message */
@@ -830,15 +956,18 @@ enum dkim_status
 dkim_verify_message(struct dkim_verify *v, const char *msg, size_t len)
 {
 	enum dkim_status st = DKIM_OK;
-	const char *f;
-	size_t pos = 0, flen;
+	struct rfc5322_field f;
+	const char *p = msg, *end = msg + len;
 
-	while (st == DKIM_OK && dkim_message_field(msg, len, &pos, &f, &flen))
-		st = dkim_verify_header(v, f, flen);
+	/* a line that is no field is kept as one, as an MTA passes it */
+	while (st == DKIM_OK && rfc5322_next_field(p, end, &f) != RFC5322_EOH) {
+		st = dkim_verify_header(v, f.raw, f.raw_len);
+		p = f.next;
+	}
 	if (st == DKIM_OK)
 		st = dkim_verify_eoh(v);
 	if (st == DKIM_OK)
-		st = dkim_verify_body(v, (const unsigned char *)msg + pos,
-		    len - pos);
+		st = dkim_verify_body(v, (const unsigned char *)f.next,
+		    (size_t)(end - f.next));
 	return st;
 }

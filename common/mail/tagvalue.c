@@ -20,7 +20,8 @@
  *	raw (raw_start..raw_end, the span a verifier blanks for "b=").
  * DIAGNOSTICS
  *	An enum tagvalue_status; on TAGVALUE_SYNTAX *erroff is the offset
- *	of the offending byte.
+ *	of the offending byte, on TAGVALUE_DUPLICATE the offset of the
+ *	second occurrence's tag name.
  */
 #include <string.h>
 
@@ -121,8 +122,11 @@ tagvalue_parse(const char *s, size_t len, const char *const *names, size_t n,
 			goto syntax;
 		if (nseen == TAGVALUE_MAX_TAGS)
 			return TAGVALUE_TOOMANY;
-		if (tv_seen(seen, seenlen, nseen, name, (size_t)(q - name)))
+		if (tv_seen(seen, seenlen, nseen, name, (size_t)(q - name))) {
+			if (erroff != NULL)
+				*erroff = (size_t)(name - s);
 			return TAGVALUE_DUPLICATE;
+		}
 		seen[nseen] = name;
 		seenlen[nseen++] = (size_t)(q - name);
 		i = tv_lookup(names, n, name, (size_t)(q - name));

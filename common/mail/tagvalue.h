@@ -23,7 +23,8 @@ struct tagvalue {
 enum tagvalue_status {
 	TAGVALUE_OK = 0,
 	TAGVALUE_SYNTAX,	/* not a tag-list; *erroff says where */
-	TAGVALUE_DUPLICATE,	/* a tag occurs twice */
+	TAGVALUE_DUPLICATE,	/* a tag occurs twice; *erroff says where
+				   the second one's name starts */
 	TAGVALUE_TOOMANY,	/* more than TAGVALUE_MAX_TAGS tags */
 };
 

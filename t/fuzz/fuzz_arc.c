@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "arc.h"
+#include "rfc5322.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -64,15 +65,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	struct arc *a;
 	const char *msg = (const char *)data, *why;
 	enum arc_chain r;
-	size_t half, pos = 0;
-	const char *f;
-	size_t flen;
+	size_t half, pos;
+	struct rfc5322_field f;
+	const char *p = msg, *end = msg + len;
 	int ok = 1;
 
 	if ((a = arc_new(NULL, lookup, NULL)) == NULL)
 		return 0;
-	while (ok && dkim_message_field(msg, len, &pos, &f, &flen))
-		ok = arc_header(a, f, flen) == ARC_OK;
+	while (ok && rfc5322_next_field(p, end, &f) != RFC5322_EOH) {
+		ok = arc_header(a, f.raw, f.raw_len) == ARC_OK;
+		p = f.next;
+	}
+	pos = (size_t)(f.next - msg);
 	half = pos + (len - pos) / 2;
 	if (ok && arc_eoh(a) == ARC_OK &&
 	    arc_body(a, data + pos, half - pos) == ARC_OK &&

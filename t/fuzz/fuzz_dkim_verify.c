@@ -67,7 +67,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			const struct dkim_sig_result *r = dkim_verify_result(v, i);
 
 			if (r->result > DKIM_RESULT_PERMERROR ||
-			    memchr(r->reason, '\0', sizeof(r->reason)) == NULL ||
+			    r->reason >= DKIM_REASON_MAX ||
+			    (r->result == DKIM_RESULT_PASS) !=
+			    (r->reason == DKIM_REASON_NONE) ||
 			    memchr(r->d, '\0', sizeof(r->d)) == NULL ||
 			    memchr(r->b, '\0', sizeof(r->b)) == NULL)
 				abort();

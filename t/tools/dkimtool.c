@@ -110,7 +110,7 @@ cmd_verify(int argc, char **argv)
 	struct dkim_verify_opts o = DKIM_VERIFY_OPTS_INIT;
 	const struct dkim_sig_result *r;
 	struct dkim_verify *v;
-	struct buf msg = BUF_INIT;
+	struct buf msg = BUF_INIT, why = BUF_INIT;
 	const char *keyfile = NULL;
 	size_t k;
 	int c, pass = 0;
@@ -145,8 +145,10 @@ cmd_verify(int argc, char **argv)
 		fprintf(stderr, "dkimtool: out of memory\n");
 	for (k = 0; k < dkim_verify_count(v); k++) {
 		r = dkim_verify_result(v, k);
+		buf_reset(&why);
+		dkim_sig_reason(r, &why);
 		printf("%s d=%s s=%s a=%s %s\n", dkim_result_name(r->result),
-		    r->d, r->s, r->a, r->reason);
+		    r->d, r->s, r->a, buf_str(&why));
 		pass |= r->result == DKIM_RESULT_PASS;
 	}
 	if (dkim_verify_count(v) == 0)
@@ -155,6 +157,7 @@ cmd_verify(int argc, char **argv)
 		printf("skipped %zu\n", dkim_verify_skipped(v));
 	dkim_verify_free(v);
 	buf_free(&msg);
+	buf_free(&why);
 	return pass ? 0 : 1;
 }
 

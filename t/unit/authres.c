@@ -443,6 +443,52 @@ test_limits(void)
 	buf_free(&b);
 }
 
+/* has_8bit - any byte >= 0x80 */
+static int
+has_8bit(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return 1;
+	return 0;
+}
+
+/* test_write_8bit - raw 8-bit bytes (a d= or s= from a hostile
+ * signature) never go into the field: "?" instead, or well-formed UTF-8
+ * with AUTHRES_UTF8 */
+static void
+test_write_8bit(void)
+{
+	struct authres_prop p[] = {
+		{ "header", "d", "ex\xe4mple.jp" },		/* Latin-1 */
+		{ "header", "s", "sel\xff\xfe" },		/* not UTF-8 */
+		{ "header", "i", "@\xe4\xbe\x8b.jp" },	/* UTF-8 */
+		{ "header", "b", "a\x01" "b\x7f\xc0\xaf" "c\xed\xa0\x80" },
+	};
+	struct authres_resinfo r = { "dkim", 0, "permerror", NULL,
+	    "bad \xe9 \xe4\xbe\x8b", p, 4 };
+	struct buf b = BUF_INIT;
+	struct authres ar;
+
+	authres_write(&b, AUTHRES_NAME_LEN, 0, ID, 0, &r, 1);
+	ok(!has_8bit(buf_str(&b)), "8-bit bytes in values and comments are "
+	    "not written raw");
+	is_str(buf_str(&b), ID ";\r\n\tdkim=permerror (bad ? \?\?\?) "
+	    "header.d=\"ex?mple.jp\" header.s=\"sel\?\?\"\r\n\t"
+	    "header.i=\"@\?\?\?.jp\" header.b=\"a?b\?\?\?c\?\?\?\"",
+	    "... each becomes \"?\", and so do control characters");
+	is_int(authres_parse(b.s, b.len, &ar), AUTHRES_OK, "... and it parses");
+	authres_free(&ar);
+	buf_truncate(&b, 0);
+	authres_write(&b, AUTHRES_NAME_LEN, AUTHRES_UTF8, ID, 0, &r, 1);
+	is_str(buf_str(&b), ID ";\r\n\tdkim=permerror (bad ? \xe4\xbe\x8b) "
+	    "header.d=\"ex?mple.jp\" header.s=\"sel\?\?\"\r\n\t"
+	    "header.i=\"@\xe4\xbe\x8b.jp\" header.b=\"a?b\?\?\?c\?\?\?\"",
+	    "AUTHRES_UTF8: well-formed UTF-8 kept; overlong, surrogate and "
+	    "stray bytes still \"?\"");
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -451,6 +497,7 @@ main(void)
 	test_parse();
 	test_find();
 	test_write();
+	test_write_8bit();
 	test_limits();
 	return done_testing();
 }

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "dkim.h"
+#include "rfc5322.h"
 #include "files.h"
 #include "tap.h"
 
@@ -58,8 +59,9 @@ verify(const struct buf *msg, struct keys *k, struct dkim_verify_opts *o,
 {
 	struct dkim_verify_opts def = DKIM_VERIFY_OPTS_INIT;
 	struct dkim_verify *v;
-	const char *f;
-	size_t pos = 0, flen, i, n;
+	struct rfc5322_field f;
+	const char *p;
+	size_t pos, i, n;
 
 	if (o == NULL) {
 		def.now = NOW;
@@ -69,8 +71,10 @@ verify(const struct buf *msg, struct keys *k, struct dkim_verify_opts *o,
 	if (chunk == 0) {
 		dkim_verify_message(v, msg->s, msg->len);
 	} else {
-		while (dkim_message_field(msg->s, msg->len, &pos, &f, &flen))
-			dkim_verify_header(v, f, flen);
+		for (p = msg->s; rfc5322_next_field(p, msg->s + msg->len, &f) !=
+		    RFC5322_EOH; p = f.next)
+			dkim_verify_header(v, f.raw, f.raw_len);
+		pos = (size_t)(f.next - msg->s);
 		dkim_verify_eoh(v);
 		for (i = pos; i < msg->len; i += n) {
 			n = msg->len - i < chunk ? msg->len - i : chunk;
@@ -117,14 +121,20 @@ expect(struct dkim_verify *v, size_t n, enum dkim_result r, const char *why,
     const char *name)
 {
 	const struct dkim_sig_result *res = dkim_verify_result(v, n);
-	int good = res != NULL && res->result == r &&
-	    (why == NULL || strcmp(res->reason, why) == 0);
+	struct buf text = BUF_INIT;
+	int good;
 
+	if (res != NULL)
+		dkim_sig_reason(res, &text);
+	good = res != NULL && res->result == r &&
+	    (why == NULL || strcmp(buf_str(&text), why) == 0);
 	ok(good, "%s", name);
 	if (!good && res != NULL)
-		diag("got %s (%s)", dkim_result_name(res->result), res->reason);
+		diag("got %s (%s)", dkim_result_name(res->result),
+		    buf_str(&text));
 	else if (!good)
 		diag("no result %zu", n);
+	buf_free(&text);
 }
 
 static const char *const over_from[] = { "from", NULL };
@@ -138,77 +148,98 @@ static const struct {
 	const char *krec;		/* replaces the key record */
 	enum dkim_key_status kst;	/* ... or this lookup status */
 	enum dkim_result want;
-	const char *why, *name;
+	enum dkim_reason reason;	/* what a program decides on */
+	const char *why, *name;		/* the text for people */
 } mutations[] = {
 	{ "rsa2048.pem", CANON_RELAXED, CANON_RELAXED, 0, NULL, NULL, NULL, NULL,
-	  0, DKIM_RESULT_PASS, "", "rsa-sha256 relaxed/relaxed passes" },
+	  0, DKIM_RESULT_PASS, DKIM_REASON_NONE, "", "rsa-sha256 relaxed/relaxed passes" },
 	{ "rsa2048.pem", CANON_SIMPLE, CANON_SIMPLE, 0, NULL, NULL, NULL, NULL,
-	  0, DKIM_RESULT_PASS, "", "rsa-sha256 simple/simple passes" },
+	  0, DKIM_RESULT_PASS, DKIM_REASON_NONE, "", "rsa-sha256 simple/simple passes" },
 	{ "ed25519.seed", CANON_RELAXED, CANON_SIMPLE, 0, NULL, NULL, NULL, NULL,
-	  0, DKIM_RESULT_PASS, "", "ed25519-sha256 relaxed/simple passes" },
+	  0, DKIM_RESULT_PASS, DKIM_REASON_NONE, "", "ed25519-sha256 relaxed/simple passes" },
 	{ "ed25519.seed", CANON_SIMPLE, CANON_RELAXED, 0, NULL, NULL, NULL, NULL,
-	  0, DKIM_RESULT_PASS, "", "ed25519-sha256 simple/relaxed passes" },
+	  0, DKIM_RESULT_PASS, DKIM_REASON_NONE, "", "ed25519-sha256 simple/relaxed passes" },
 	{ "rsa2048.pem", CANON_RELAXED, CANON_RELAXED, 0, "noon", "nine", NULL,
-	  NULL, 0, DKIM_RESULT_FAIL, "body hash did not verify",
+	  NULL, 0, DKIM_RESULT_FAIL, DKIM_REASON_BODY_HASH, "body hash did not verify",
 	  "a changed body fails the body hash" },
 	{ "ed25519.seed", CANON_RELAXED, CANON_RELAXED, 0, "shall  we",
-	  "shall we", NULL, NULL, 0, DKIM_RESULT_PASS, "",
+	  "shall we", NULL, NULL, 0, DKIM_RESULT_PASS, DKIM_REASON_NONE, "",
 	  "relaxed body: changed inner white space still passes" },
 	{ "ed25519.seed", CANON_RELAXED, CANON_SIMPLE, 0, "shall  we",
-	  "shall we", NULL, NULL, 0, DKIM_RESULT_FAIL,
+	  "shall we", NULL, NULL, 0, DKIM_RESULT_FAIL, DKIM_REASON_BODY_HASH,
 	  "body hash did not verify", "simple body: changed white space fails" },
 	{ "rsa2048.pem", CANON_RELAXED, CANON_RELAXED, 0, "Lunch", "Dinner",
-	  NULL, NULL, 0, DKIM_RESULT_FAIL, "signature did not verify",
+	  NULL, NULL, 0, DKIM_RESULT_FAIL, DKIM_REASON_SIGNATURE, "signature did not verify",
 	  "a changed signed header fails the signature" },
 	{ "rsa2048.pem", CANON_RELAXED, CANON_RELAXED, 0,
 	  "Subject: Lunch\r\n on", "subject:  Lunch\ton", NULL, NULL, 0,
-	  DKIM_RESULT_PASS, "", "relaxed header: refolded and recased passes" },
+	  DKIM_RESULT_PASS, DKIM_REASON_NONE, "", "relaxed header: refolded and recased passes" },
 	{ "rsa2048.pem", CANON_SIMPLE, CANON_RELAXED, 0,
 	  "Subject: Lunch\r\n on", "Subject: Lunch on", NULL, NULL, 0,
-	  DKIM_RESULT_FAIL, "signature did not verify",
+	  DKIM_RESULT_FAIL, DKIM_REASON_SIGNATURE, "signature did not verify",
 	  "simple header: refolding fails" },
 	{ "rsa2048.pem", CANON_RELAXED, CANON_RELAXED, 0, NULL, NULL,
-	  "From: Mallory <m@evil.example>", NULL, 0, DKIM_RESULT_PASS, "",
+	  "From: Mallory <m@evil.example>", NULL, 0, DKIM_RESULT_PASS, DKIM_REASON_NONE, "",
 	  "a From added on top is not seen without oversigning" },
 	{ "rsa2048.pem", CANON_RELAXED, CANON_RELAXED, 1, NULL, NULL,
-	  "From: Mallory <m@evil.example>", NULL, 0, DKIM_RESULT_FAIL,
+	  "From: Mallory <m@evil.example>", NULL, 0, DKIM_RESULT_FAIL, DKIM_REASON_SIGNATURE,
 	  "signature did not verify", "an oversigned From added on top fails" },
 	{ "rsa2048.pem", CANON_RELAXED, CANON_RELAXED, 1, NULL, NULL,
-	  "X-Added: 1", NULL, 0, DKIM_RESULT_PASS, "",
+	  "X-Added: 1", NULL, 0, DKIM_RESULT_PASS, DKIM_REASON_NONE, "",
 	  "an unsigned field added does not matter" },
 	{ "rsa2048.pem", CANON_RELAXED, CANON_RELAXED, 0, NULL, NULL, NULL,
-	  "v=DKIM1; p=", 0, DKIM_RESULT_PERMERROR, "key revoked",
+	  "v=DKIM1; p=", 0, DKIM_RESULT_PERMERROR, DKIM_REASON_KEY_REVOKED, "key revoked",
 	  "an empty p= is a revoked key" },
 	{ "rsa2048.pem", CANON_RELAXED, CANON_RELAXED, 0, NULL, NULL, NULL, NULL,
-	  DKIM_KEY_NOTFOUND, DKIM_RESULT_PERMERROR, "no key for signature",
+	  DKIM_KEY_NOTFOUND, DKIM_RESULT_PERMERROR, DKIM_REASON_KEY_NOTFOUND, "no key for signature",
 	  "a missing key is permerror" },
 	{ "rsa2048.pem", CANON_RELAXED, CANON_RELAXED, 0, NULL, NULL, NULL, NULL,
-	  DKIM_KEY_TEMPFAIL, DKIM_RESULT_TEMPERROR, "key lookup failed",
+	  DKIM_KEY_TEMPFAIL, DKIM_RESULT_TEMPERROR, DKIM_REASON_KEY_TEMPFAIL, "key lookup failed",
 	  "a DNS failure is temperror" },
 	{ "rsa2048.pem", CANON_RELAXED, CANON_RELAXED, 0, NULL, NULL, NULL,
 	  "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
-	  0, DKIM_RESULT_PERMERROR, "key type does not match a=",
+	  0, DKIM_RESULT_PERMERROR, DKIM_REASON_KEY_MISMATCH, "key type does not match a=",
 	  "an Ed25519 key for an rsa-sha256 signature is refused" },
 	{ "rsa2048.pem", CANON_RELAXED, CANON_RELAXED, 0, NULL, NULL, NULL,
 	  "v=DKIM1; h=sha1; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDkHlOQoBTzWRi"
 	  "Gs5V6NpP3idY6Wk08a5qhdR6wy5bdOKb2jLQiY/J16JYi0Qvx/byYzCNb3W91y3FutACDf"
 	  "zwQ/BC/e/8uBsCR+yz1Lxj+PL6lHvqMKrM3rG4hstT5QjvHO9PzoxZyVYLzBfO2EeC3Ip3"
-	  "G+2kryOTIKT+l/K4w3QIDAQAB", 0, DKIM_RESULT_PERMERROR,
+	  "G+2kryOTIKT+l/K4w3QIDAQAB", 0, DKIM_RESULT_PERMERROR, DKIM_REASON_KEY_HASH,
 	  "hash not allowed by key", "a key restricted to sha1 refuses sha256" },
 	{ "rsa2048.pem", CANON_RELAXED, CANON_RELAXED, 0, NULL, NULL, NULL,
 	  "v=DKIM1; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDkHlOQoBTzWRiGs5V6",
-	  0, DKIM_RESULT_PERMERROR, "key data invalid",
+	  0, DKIM_RESULT_PERMERROR, DKIM_REASON_KEY_BAD_P, "key data invalid",
 	  "a truncated key is permerror" },
 	{ "rsa2048.pem", CANON_RELAXED, CANON_RELAXED, 0, NULL, NULL, NULL,
 	  "v=DKIM1; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDkHlOQoBTzWRiGs5V6NpP3"
 	  "idY6Wk08a5qhdR6wy5bdOKb2jLQiY/J16JYi0Qvx/byYzCNb3W91y3FutACDfzwQ/BC/e/"
 	  "8uBsCR+yz1Lxj+PL6lHvqMKrM3rG4hstT5QjvHO9PzoxZyVYLzBfO2EeC3Ip3G+2kryOTI"
-	  "KT+l/K4w3QIDAQAB", 0, DKIM_RESULT_FAIL, "signature did not verify",
+	  "KT+l/K4w3QIDAQAB", 0, DKIM_RESULT_FAIL, DKIM_REASON_SIGNATURE, "signature did not verify",
 	  "another domain's key does not verify" },
 	{ "rsa512.pem", CANON_RELAXED, CANON_RELAXED, 0, NULL, NULL, NULL, NULL,
-	  0, DKIM_RESULT_POLICY, "key too short (512 bits)",
+	  0, DKIM_RESULT_POLICY, DKIM_REASON_KEY_TOO_SHORT, "key too short (512 bits)",
 	  "a 512-bit key is below the minimum" },
 };
+
+/* test_reason_texts - every reason has its own words */
+static void
+test_reason_texts(void)
+{
+	int r, bad = 0;
+
+	ok(dkim_reason_str(DKIM_REASON_NONE)[0] == '\0',
+	    "a pass has no reason text");
+	for (r = 1; r < DKIM_REASON_MAX; r++)
+		if (dkim_reason_str((enum dkim_reason)r)[0] == '\0' ||
+		    strcmp(dkim_reason_str((enum dkim_reason)r),
+		    "unknown reason") == 0) {
+			diag("reason %d has no text", r);
+			bad++;
+		}
+	ok(bad == 0, "every reason has a text");
+	ok(strcmp(dkim_reason_str(DKIM_REASON_MAX), "unknown reason") == 0,
+	    "an out-of-range reason is named unknown");
+}
 
 /* replace_first - out = in with the first find replaced */
 static void
@@ -260,6 +291,10 @@ test_mutations(const struct buf *plain, struct keys *k)
 		v = verify(&m, k, NULL, 0);
 		expect(v, 0, mutations[i].want, mutations[i].why,
 		    mutations[i].name);
+		ok(dkim_verify_result(v, 0) != NULL &&
+		    dkim_verify_result(v, 0)->reason == mutations[i].reason,
+		    "%s: reason %s", mutations[i].name,
+		    dkim_reason_str(mutations[i].reason));
 		dkim_verify_free(v);
 	}
 	k->qname = NULL;
@@ -674,6 +709,27 @@ test_hostile(const struct buf *plain, struct keys *k)
 	expect(v, 0, DKIM_RESULT_PERMERROR, "too many header fields in h=",
 	    "an h= with more than DKIM_MAX_H names is refused");
 	dkim_verify_free(v);
+	{
+		/* a signature past the header limits counts, as permerror:
+		 * padding does not make a signed message unsigned */
+		struct dkim_sign_opts o;
+		struct buf sm = BUF_INIT;
+
+		memset(&o, 0, sizeof(o));
+		o.hcanon = o.bcanon = CANON_RELAXED;
+		sign(plain, "rsa2048.pem", &o, &sm);
+		buf_reset(&m);
+		for (i = 0; i < CANON_HDRS_MAX_FIELDS; i++)
+			buf_puts(&m, "X-Pad: x\r\n");
+		buf_append(&m, sm.s, sm.len);
+		v = verify(&m, k, NULL, 0);
+		is_int((long)dkim_verify_count(v), 1, "a signature past "
+		    "CANON_HDRS_MAX_FIELDS is counted");
+		expect(v, 0, DKIM_RESULT_PERMERROR, "message header too large",
+		    "... as permerror: message header too large");
+		dkim_verify_free(v);
+		buf_free(&sm);
+	}
 	v = dkim_verify_new(NULL, lookup, k);
 	dkim_verify_eoh(v);
 	is_int(dkim_verify_header(v, "From: x", 7), DKIM_BADSTAGE,
@@ -696,6 +752,7 @@ main(void)
 		ok(0, "test data in " D " readable (run from the top directory)");
 		return done_testing();
 	}
+	test_reason_texts();
 	test_rfc8463();
 	test_python_vectors();
 	test_mutations(&plain, &k);

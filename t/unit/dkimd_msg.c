@@ -30,6 +30,7 @@
 #include "authres.h"
 #include "crypto.h"
 #include "dkim.h"
+#include "rfc5322.h"
 #include "dns.h"
 #include "log.h"
 #include "files.h"
@@ -66,6 +67,10 @@ static const struct file {
 	    "On-BadSignature tempfail\n" },
 	{ "nokey-reject.conf", "AuthservID " ASID "\nOn-KeyNotFound reject\n" },
 	{ "nosig-reject.conf", "AuthservID " ASID "\nOn-NoSignature reject\n" },
+	{ "strict.conf", "AuthservID " ASID "\nOn-NoSignature reject\n"
+	    "On-BadSignature reject\n" },
+	{ "strict-small.conf", "AuthservID " ASID "\nOn-NoSignature reject\n"
+	    "On-BadSignature reject\nMaximumHeaders 2048\n" },
 	{ "default-quarantine.conf", "AuthservID " ASID "\n"
 	    "On-Default quarantine\n" },
 	{ "dnserr-accept.conf", "AuthservID " ASID "\nOn-DNSError accept\n" },
@@ -449,6 +454,32 @@ ar_check(const struct run *r, const char *result, const char *d,
 	return good;
 }
 
+/* ar_limit - our inserted A-R says dkim=result with a comment naming a
+ * header limit (containing limit) */
+static int
+ar_limit(const struct run *r, const char *result, const char *limit,
+    const char *name)
+{
+	const struct hdr_edit *e = first_edit(r, HDR_EDIT_INSERT,
+	    "Authentication-Results");
+	struct authres ar;
+	const struct authres_resinfo *ri = NULL;
+	size_t it = 0;
+	int good;
+
+	memset(&ar, 0, sizeof(ar));
+	good = e != NULL && authres_parse(e->value, strlen(e->value), &ar) ==
+	    AUTHRES_OK && (ri = authres_find(&ar, "dkim", &it)) != NULL &&
+	    strcmp(ar.authserv_id, ASID) == 0 &&
+	    strcmp(ri->result, result) == 0 && ri->comment != NULL &&
+	    strstr(ri->comment, limit) != NULL;
+	if (!ok(good, "%s: A-R says dkim=%s (... %s ...)", name, result,
+	    limit))
+		diag("A-R: %s", e != NULL ? e->value : "(none)");
+	authres_free(&ar);
+	return good;
+}
+
 /* test_sign - internal mail gets RSA and Ed25519 signatures that verify */
 static void
 test_sign(void)
@@ -648,14 +679,15 @@ with_ars(const char *const *ars, size_t nars, const size_t *pos,
 static void
 count_ars(const struct buf *msg, int *all, int *ours)
 {
-	const char *f;
-	size_t pos = 0, flen;
+	struct rfc5322_field f;
+	const char *p;
 
 	*all = *ours = 0;
-	while (dkim_message_field(msg->s, msg->len, &pos, &f, &flen)) {
-		if (flen > 23 && strncasecmp(f, "Authentication-Results:",
-		    23) == 0) {
-			char *v = strndup(f + 23, flen - 23);
+	for (p = msg->s; rfc5322_next_field(p, msg->s + msg->len, &f) !=
+	    RFC5322_EOH; p = f.next) {
+		if (f.name_len == 22 && strncasecmp(f.name,
+		    "Authentication-Results", 22) == 0) {
+			char *v = strndup(f.value, f.value_len);
 
 			(*all)++;
 			*ours += authres_is_ours(v, ASID) == 1;
@@ -844,9 +876,10 @@ test_forged(void)
 		is_int((long)count_edits(&r, HDR_EDIT_DELETE,
 		    "Authentication-Results"), 3, "header over MaximumHeaders: "
 		    "forged A-Rs still deleted");
-		ok(first_edit(&r, HDR_EDIT_INSERT, "Authentication-Results") ==
-		    NULL && r.out.verdict.action == VERDICT_CONTINUE,
-		    "header over MaximumHeaders: accepted without a result");
+		ok(r.out.verdict.action == VERDICT_CONTINUE, "header over MaximumHeaders: "
+		    "accepted (On-BadSignature accept)");
+		ar_limit(&r, "permerror", "MaximumHeaders: more than 2048 "
+		    "bytes", "header over MaximumHeaders, signed");
 		run_free(&r);
 		dkimd_conf_free(cm);
 	}
@@ -930,6 +963,81 @@ test_actions(void)
 	buf_free(&err);
 }
 
+/*
+ * test_limits - padding the header past a limit does not get a message
+ * past On-BadSignature or On-NoSignature reject: it gets a result naming
+ * the limit and the action configured for that result; a message to
+ * sign gets On-SignatureError (whose default is reject)
+ */
+static void
+test_limits(void)
+{
+	static const struct {
+		const char *conf, *selector, *text;
+		int tamper, pad, action;
+		const char *result, *limit, *name;
+	} t[] = {
+		{ "strict.conf", "red", plain, 1, 10001, VERDICT_REJECT,
+		    "permerror", "more than 10000 fields",
+		    "tampered + 10001 X-Pad fields" },
+		{ "strict.conf", NULL, plain, 0, 10001, VERDICT_REJECT,
+		    "none", "more than 10000 fields",
+		    "unsigned + 10001 X-Pad fields" },
+		{ "strict.conf", "red", plain, 0, 10001, VERDICT_REJECT,
+		    "permerror", "more than 10000 fields",
+		    "good signature + 10001 X-Pad fields: cannot be verified" },
+		{ "strict.conf", NULL, plain, 0, 9990, VERDICT_REJECT,
+		    "none", "", "unsigned + 9990 X-Pad fields (within limits)" },
+		{ "strict-small.conf", NULL, plain, 0, 300, VERDICT_REJECT,
+		    "none", "MaximumHeaders: more than 2048 bytes",
+		    "unsigned, over MaximumHeaders 2048" },
+		{ "verify.conf", NULL, plain, 0, 10001, VERDICT_CONTINUE,
+		    "none", "more than 10000 fields",
+		    "unsigned + 10001 X-Pad fields, On-NoSignature accept" },
+		{ "sign.conf", NULL, internal, 0, 10001, VERDICT_REJECT,
+		    NULL, NULL, "internal mail + 10001 X-Pad fields: not signed, "
+		    "On-SignatureError reject" },
+	};
+	struct buf m = BUF_INIT, body = BUF_INIT;
+	struct run r;
+	size_t i;
+	int k;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct dkimd_conf *c = load(t[i].conf);
+
+		if (t[i].selector != NULL)
+			sign_text(t[i].text, t[i].selector, &body);
+		else {
+			buf_reset(&body);
+			buf_puts(&body, t[i].text);
+		}
+		if (t[i].tamper)
+			*strstr(body.s, "noon") = 'N';
+		/* the padding on top: From and the signature come after
+		 * the limit */
+		buf_reset(&m);
+		for (k = 0; k < t[i].pad; k++)
+			buf_puts(&m, "X-Pad: x\n");
+		buf_append(&m, body.s, body.len);
+		go(c, t[i].text == internal ? "127.0.0.1" : "192.0.2.1", m.s,
+		    m.len, &r);
+		is_int(r.out.verdict.action, t[i].action, t[i].name);
+		if (t[i].result != NULL && t[i].action == VERDICT_CONTINUE)
+			ar_limit(&r, t[i].result, t[i].limit, t[i].name);
+		if (t[i].action == VERDICT_REJECT)
+			ok(r.out.verdict.rcode != NULL &&
+			    strcmp(r.out.verdict.rcode, "550") == 0,
+			    "%s: 550", t[i].name);
+		ok(first_edit(&r, HDR_EDIT_INSERT, DKIM_SIGNATURE_HEADER) ==
+		    NULL, "%s: no signature added", t[i].name);
+		run_free(&r);
+		dkimd_conf_free(c);
+	}
+	buf_free(&m);
+	buf_free(&body);
+}
+
 /* test_remove_old - RemoveOldSignatures deletes every old signature */
 static void
 test_remove_old(void)
@@ -986,9 +1094,10 @@ test_hostile(void)
 		    "example; s=s; h=from; bh=AAAA; b=AAAA\n", i);
 	buf_append(&m, s.s, s.len);
 	go(co, "192.0.2.1", m.s, m.len, &r);
-	ok(r.out.verdict.action == VERDICT_CONTINUE && r.out.nedit == 0,
-	    "5000 DKIM-Signature fields, 400 KB: over MaximumHeaders 65536, "
-	    "accepted unprocessed");
+	ok(r.out.verdict.action == VERDICT_CONTINUE, "5000 DKIM-Signature fields, 400 KB: "
+	    "over MaximumHeaders 65536, accepted (On-BadSignature accept)");
+	ar_limit(&r, "permerror", "MaximumHeaders: more than 65536 bytes",
+	    "5000 DKIM-Signature fields over MaximumHeaders");
 	run_free(&r);
 	/* and within the default limit, the verifier checks only a few */
 	go(c, "192.0.2.1", m.s, m.len, &r);
@@ -1024,9 +1133,10 @@ test_hostile(void)
 	    "100 KB header field: verified under the default MaximumHeaders");
 	run_free(&r);
 	go(co, "192.0.2.1", m.s, m.len, &r);
-	ok(r.out.verdict.action == VERDICT_CONTINUE && r.out.nedit == 0,
-	    "100 KB header field: over MaximumHeaders 65536, accepted "
-	    "unprocessed");
+	ok(r.out.verdict.action == VERDICT_CONTINUE, "100 KB header field: over "
+	    "MaximumHeaders 65536, accepted (On-BadSignature accept)");
+	ar_limit(&r, "permerror", "MaximumHeaders: more than 65536 bytes",
+	    "100 KB header field over MaximumHeaders");
 	run_free(&r);
 
 	/* 15000 small fields: over the field limit, passed unprocessed,
@@ -1037,13 +1147,38 @@ test_hostile(void)
 		    "; dkim=pass\n" : "X-F: %zu\n", i);
 	buf_append(&m, s.s, s.len);
 	go(cb, "192.0.2.1", m.s, m.len, &r);
-	ok(r.out.verdict.action == VERDICT_CONTINUE && first_edit(&r, HDR_EDIT_INSERT,
-	    "Authentication-Results") == NULL, "15000 header fields: "
-	    "accepted unprocessed");
+	ok(r.out.verdict.action == VERDICT_CONTINUE, "15000 header fields: accepted "
+	    "(On-BadSignature accept)");
+	ar_limit(&r, "permerror", "more than 10000 fields",
+	    "15000 header fields: the field limit is named");
 	is_int((long)count_edits(&r, HDR_EDIT_DELETE,
 	    "Authentication-Results"), 100, "15000 header fields: the 100 "
 	    "forged A-Rs among them are deleted");
 	ok(edits_ordered(&r), "15000 header fields: deletions in order");
+	run_free(&r);
+
+	/* raw 8-bit bytes in d= and s= do not reach the A-R field */
+	buf_reset(&m);
+	buf_puts(&m, "DKIM-Signature: v=1; a=rsa-sha256; d=ex\xe4mple.jp; "
+	    "s=s\xff\xfe; h=from; bh=AAAA; b=AAAA\n");
+	buf_puts(&m, plain);
+	go(c, "192.0.2.1", m.s, m.len, &r);
+	{
+		const struct hdr_edit *e = first_edit(&r, HDR_EDIT_INSERT,
+		    "Authentication-Results");
+		const unsigned char *p;
+		int eight = 0;
+
+		for (p = (const unsigned char *)(e ? e->value : ""); *p; p++)
+			eight |= *p >= 0x80;
+		ok(e != NULL && !eight && strstr(e->value, "dkim=permerror") &&
+		    strstr(e->value, "header.d=\"ex?mple.jp\"") &&
+		    strstr(e->value, "header.s=\"s\?\?\""),
+		    "8-bit d= and s=: dkim=permerror, written with \"?\", no "
+		    "raw 8-bit byte in the A-R");
+		if (e != NULL)
+			diag("A-R: %s", e->value);
+	}
 	run_free(&r);
 
 	/* NUL bytes and bare CR in the body, bare LF in values */
@@ -1349,6 +1484,7 @@ main(void)
 	test_verify();
 	test_forged();
 	test_actions();
+	test_limits();
 	test_remove_old();
 	test_hostile();
 	test_connect();

@@ -543,6 +543,56 @@ test_forged(void)
 	buf_free(&d);
 }
 
+/*
+ * test_jobid - AuthservIDWithJobID: our A-R says "mx.test/QID" (quoted:
+ * "/" is no token character), and with or without the setting, forged
+ * spf= fields under our id with a job id go, quoted or not (unquoted, as
+ * OpenDKIM writes it, the field does not parse and every milter removes
+ * it), while a dkim= one under our quoted id/job id is milter-dkim's
+ */
+static void
+test_jobid(void)
+{
+	static const char *const conf[] = { "", "AuthservIDWithJobID yes\n" };
+	static const char *const ars[] = {
+		" \"mx.test/OLD1\"; spf=pass smtp.mailfrom=forged.test",
+		" \"mx.test/OLD2\"; dkim=pass header.d=a.test",
+		" mx.test/OLD3; spf=pass smtp.mailfrom=b.test",
+		" \"mx.testing/OLD4\"; spf=pass smtp.mailfrom=c.test",
+	};
+	struct spfd_env env = { "QID7", NULL, NULL };
+	struct spfd_outcome o;
+	struct buf d = BUF_INIT;
+	const char *want;
+	size_t i, k;
+
+	for (k = 0; k < 2; k++) {
+		struct spfd_conf *c = make_conf(conf[k]);
+		struct spfd_msg *m = spfd_msg_new(c);
+
+		spfd_msg_connect(m, "x.test", IP, 25000);
+		spfd_msg_helo(m, "relay.test");
+		spfd_msg_envfrom(m, "<a@pass.test>", &env);
+		for (i = 0; i < sizeof(ars) / sizeof(ars[0]); i++)
+			spfd_msg_header(m, "Authentication-Results", ars[i]);
+		spfd_msg_eom(m, "QID7", &o);
+		buf_reset(&d);
+		for (i = 0; i < o.nedit; i++)
+			if (o.edit[i].op == HDR_EDIT_DELETE)
+				buf_printf(&d, "del %d;", o.edit[i].index);
+		is_str(buf_str(&d), "del 3;del 1;", k ? "AuthservIDWithJobID: "
+		    "forged spf= fields under our id/job id deleted, others "
+		    "kept" : "without AuthservIDWithJobID the same");
+		want = k ? "\"mx.test/QID7\";" : "mx.test;";
+		is_str(strstr(ar_of(&o), want) == ar_of(&o) ? want : ar_of(&o),
+		    want, k ? "AuthservIDWithJobID: our A-R says "
+		    "\"mx.test/QID7\"" : "without it: our A-R says mx.test");
+		spfd_msg_free(m);
+		spfd_conf_free(c);
+	}
+	buf_free(&d);
+}
+
 /* test_received_spf - ReceivedSPFHeader adds one field per identity */
 static void
 test_received_spf(void)
@@ -631,6 +681,7 @@ main(void)
 		run_tx(&txs[i]);
 	test_clients();
 	test_forged();
+	test_jobid();
 	test_received_spf();
 	test_hostile_ar();
 	return done_testing();

@@ -79,6 +79,11 @@ main(void)
 	}
 	ok(tagvalue_parse("v=1;; a=2", 9, names, T_MAX, v, &off) ==
 	    TAGVALUE_SYNTAX && off == 4, "the error offset points at the fault");
+	in = "v=1; k=rsa;\r\n\t k =ed25519; p=";
+	off = 0;
+	ok(tagvalue_parse(in, strlen(in), names, T_MAX, v, &off) ==
+	    TAGVALUE_DUPLICATE && off == 15, "a duplicate tag: the offset "
+	    "points at the second occurrence's name");
 	in = "a=x; b= ab cd ;v=1";
 	tagvalue_parse(in, strlen(in), names, T_MAX, v, NULL);
 	ok(v[T_B].raw_start == 7 && v[T_B].raw_end == 14,
