@@ -55,7 +55,7 @@ $(B)/t/%.o: INC = $(INC_ALL) -It
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -pthread $(INC) $(WARN) $(CFLAGS) \
 	     $(SANFLAGS) $(PKG_CFLAGS) -DVERSION='"$(VERSION)"' \
 	     -DSYSCONFDIR='"$(SYSCONFDIR)"' -MMD -MP
-LDLIBS	= $(PKG_LIBS) -pthread
+LDLIBS	= $(PKG_LIBS) -pthread -lm
 
 # Every directory's objects go under $(B).  Link order: milter, mail, util.
 LAYERS	:= milter mail util
