@@ -5,6 +5,7 @@
 #	make SANITIZE=1 check	the same with ASan and UBSan
 #	make demo		show the milters working in a private Postfix
 #	make fuzz		run each libFuzzer harness (FUZZ_SECONDS each)
+#	make fuzz-coverage	which code the fuzz corpora reach and miss
 #	make install		PREFIX (/usr/local) and DESTDIR honoured
 #	make deps		install missing Debian packages (as root)
 
@@ -104,7 +105,7 @@ FUZZ_BIN := $(FUZZ_SRC:t/fuzz/%.c=build/fuzz/%)
 .DEFAULT_GOAL := all
 # keep objects that pattern rules make on the way to a binary
 .SECONDARY:
-.PHONY: all check test tests deps demo fuzz install clean bench
+.PHONY: all check test tests deps demo fuzz fuzz-coverage install clean bench
 all: $(BINS)
 
 $(B)/%.o: %.c | $(POISON)/libmilter/mfapi.h
@@ -168,6 +169,18 @@ fuzz: deps $(FUZZ_BIN)
 	    $$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build/fuzz/$$n- \
 	        -print_final_stats=1 build/fuzz/corpus-$$n t/fuzz/$$n || exit 1; \
 	done
+
+# Which code the fuzz corpora reach: each harness built with clang's
+# source-based coverage, run over its seeds (and a fuzzing run's corpus).
+COV_BIN := $(FUZZ_SRC:t/fuzz/%.c=build/cov/%)
+COV_CFLAGS = -std=gnu11 -D_GNU_SOURCE -pthread $(INC_ALL) -It -g -O0 \
+	      -fprofile-instr-generate -fcoverage-mapping $(PKG_CFLAGS) \
+	      -DVERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"'
+build/cov/%: t/fuzz/%.c t/fuzz/replay.c $(COMMON_SRC)
+	@mkdir -p $(@D)
+	clang $(COV_CFLAGS) -o $@ $< t/fuzz/replay.c $(COMMON_SRC) $(LDLIBS)
+fuzz-coverage: deps $(COV_BIN)
+	sh t/fuzz/coverage.sh build/cov $(COV_BIN)
 
 bench: all $(TOOL_BIN)
 	BUILD=$(abspath $(B)) sh t/bench.sh
