@@ -6,6 +6,7 @@
 #	make demo		show the milters working in a private Postfix
 #	make fuzz		run each libFuzzer harness (FUZZ_SECONDS each)
 #	make fuzz-coverage	which code the fuzz corpora reach and miss
+#	make faults		each daemon's result when DNS fails, as a table
 #	make install		PREFIX (/usr/local) and DESTDIR honoured
 #	make deps		install missing Debian packages (as root)
 
@@ -105,7 +106,7 @@ FUZZ_BIN := $(FUZZ_SRC:t/fuzz/%.c=build/fuzz/%)
 .DEFAULT_GOAL := all
 # keep objects that pattern rules make on the way to a binary
 .SECONDARY:
-.PHONY: all check test tests deps demo fuzz fuzz-coverage install clean bench
+.PHONY: all check test tests deps demo fuzz fuzz-coverage faults install clean bench
 all: $(BINS)
 
 $(B)/%.o: %.c | $(POISON)/libmilter/mfapi.h
@@ -169,6 +170,10 @@ fuzz: deps $(FUZZ_BIN)
 	    $$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build/fuzz/$$n- \
 	        -print_final_stats=1 build/fuzz/corpus-$$n t/fuzz/$$n || exit 1; \
 	done
+
+# The DNS fault matrix: each daemon's result and time under each failure.
+faults: tests
+	BUILD=$(abspath $(B)) sh t/dns_faults.t | sed -n 's/^# //p'
 
 # Which code the fuzz corpora reach: each harness built with clang's
 # source-based coverage, run over its seeds (and a fuzzing run's corpus).
