@@ -7,6 +7,7 @@
 #	make fuzz		run each libFuzzer harness (FUZZ_SECONDS each)
 #	make fuzz-coverage	which code the fuzz corpora reach and miss
 #	make faults		each daemon's result when DNS fails, as a table
+#	make soak		load, reloads and kill -9 through a real Postfix
 #	make install		PREFIX (/usr/local) and DESTDIR honoured
 #	make deps		install missing Debian packages (as root)
 
@@ -106,7 +107,7 @@ FUZZ_BIN := $(FUZZ_SRC:t/fuzz/%.c=build/fuzz/%)
 .DEFAULT_GOAL := all
 # keep objects that pattern rules make on the way to a binary
 .SECONDARY:
-.PHONY: all check test tests deps demo fuzz fuzz-coverage faults install clean bench
+.PHONY: all check test tests deps demo fuzz fuzz-coverage faults soak install clean bench
 all: $(BINS)
 
 $(B)/%.o: %.c | $(POISON)/libmilter/mfapi.h
@@ -170,6 +171,11 @@ fuzz: deps $(FUZZ_BIN)
 	    $$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build/fuzz/$$n- \
 	        -print_final_stats=1 build/fuzz/corpus-$$n t/fuzz/$$n || exit 1; \
 	done
+
+# Sustained load, reloads under load and a kill -9 through a real Postfix;
+# SOAK_SECONDS=600 for the full run.
+soak: tests
+	BUILD=$(abspath $(B)) sh t/soak.sh
 
 # The DNS fault matrix: each daemon's result and time under each failure.
 faults: tests
