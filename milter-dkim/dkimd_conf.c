@@ -496,7 +496,7 @@ key_user(const struct dkimd_conf *c, uid_t *uid, gid_t *gid)
 	*uid = geteuid();
 	*gid = getegid();
 	if (c->v.daemon.userid != NULL)
-		(void)daemon_user_parse(c->v.daemon.userid, uid, gid, &err);
+		(void)daemon_conf_user(c->v.daemon.userid, uid, gid, &err);
 	buf_free(&err);
 }
 

@@ -29,14 +29,14 @@
 static struct dkimd_msg *
 conn(SMFICTX *ctx)
 {
-	return daemon_getpriv(ctx);
+	return daemon_conn_getpriv(ctx);
 }
 
 /* internal_error - what to answer when we cannot go on */
 static sfsistat
 internal_error(SMFICTX *ctx)
 {
-	const struct dkimd_conf *c = daemon_config(ctx);
+	const struct dkimd_conf *c = daemon_conn_config(ctx);
 
 	if (c != NULL && c->action[DKIMD_EV_INTERNAL] == DKIMD_ACCEPT)
 		return SMFIS_ACCEPT;
@@ -48,13 +48,13 @@ internal_error(SMFICTX *ctx)
 static sfsistat
 mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
-	struct dkimd_msg *m = dkimd_msg_new(daemon_config(ctx));
+	struct dkimd_msg *m = dkimd_msg_new(daemon_conn_config(ctx));
 
 	if (m == NULL) {
 		log_warnx("out of memory at connect");
 		return internal_error(ctx);
 	}
-	daemon_setpriv(ctx, m);
+	daemon_conn_setpriv(ctx, m);
 	dkimd_msg_set_mta(m, smfi_getsymval(ctx, "j"));
 	if (dkimd_msg_connect(m, host, sa)) {
 		log_debug("%s: in PeerList, not processed", host);
@@ -135,7 +135,7 @@ mlfi_eom(SMFICTX *ctx)
 		return internal_error(ctx);
 	dkimd_msg_set_qid(m, smfi_getsymval(ctx, "i"));
 	dkimd_msg_eom(m, &out);
-	if (daemon_apply_edits(ctx, dkimd_msg_qid(m), out.edit,
+	if (daemon_edit_apply(ctx, dkimd_msg_qid(m), out.edit,
 	    out.nedit) < 0)
 		return internal_error(ctx);
 	switch (out.action) {

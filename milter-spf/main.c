@@ -26,7 +26,7 @@
 static struct spfd_msg *
 conn(SMFICTX *ctx)
 {
-	return daemon_getpriv(ctx);
+	return daemon_conn_getpriv(ctx);
 }
 
 /* reply - apply an answer; the status to return */
@@ -57,7 +57,7 @@ internal_error(SMFICTX *ctx)
 static sfsistat
 mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
-	struct spfd_msg *m = spfd_msg_new(daemon_config(ctx));
+	struct spfd_msg *m = spfd_msg_new(daemon_conn_config(ctx));
 	char addr[INET6_ADDRSTRLEN];
 	const char *a = NULL;
 	int port = -1;
@@ -66,7 +66,7 @@ mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 		log_warnx("out of memory at connect");
 		return internal_error(ctx);
 	}
-	daemon_setpriv(ctx, m);
+	daemon_conn_setpriv(ctx, m);
 	if (sa != NULL && sa->sa_family == AF_INET) {
 		a = inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr,
 		    addr, sizeof(addr));
@@ -148,7 +148,7 @@ mlfi_eom(SMFICTX *ctx)
 	if (m == NULL)
 		return internal_error(ctx);
 	spfd_msg_eom(m, smfi_getsymval(ctx, "i"), &out);
-	if (daemon_apply_edits(ctx, spfd_msg_qid(m), out.edit,
+	if (daemon_edit_apply(ctx, spfd_msg_qid(m), out.edit,
 	    out.nedit) < 0)
 		return internal_error(ctx);
 	return reply(ctx, &out.reply);

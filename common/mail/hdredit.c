@@ -5,7 +5,7 @@
  *	#include "hdredit.h"
  * DESCRIPTION
  *	A growable list of header deletions and insertions, shared by the
- *	daemons' message modules; daemon_apply_edits() hands it to the MTA.
+ *	daemons' message modules; daemon_edit_apply() (common/milter/daemon_edit.c) hands it to the MTA.
  *	Out of memory never loses an edit silently: the list's failed flag
  *	is set, and the caller answers with its internal-error action.
  * SEE ALSO

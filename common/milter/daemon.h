@@ -2,22 +2,24 @@
  * daemon.h - the milter runtime shared by the four daemons
  *
  * A daemon describes itself in a struct daemon_desc (names, default
- * configuration, callbacks) and hands its argv to daemon_args() and
- * daemon_run().  The runtime parses the command line, loads the
- * configuration, opens the milter socket, daemonizes, drops privileges,
- * serves the MTA (milter(3), our engine for the libmilter API) and reloads the configuration on SIGHUP or SIGUSR1
- * without dropping connections.
+ * configuration, callbacks) and hands its argv to daemon_main().  The
+ * runtime parses the command line (daemon_opts.c), loads the
+ * configuration (the common values: daemon_conf.c), opens the milter
+ * socket, daemonizes, drops privileges, serves the MTA (milter(3), our
+ * engine for the libmilter API, through the wrappers of daemon_conn.c)
+ * and reloads the configuration on SIGHUP or SIGUSR1 without dropping
+ * connections (daemon.c).
  *
  * Configuration objects are the daemon's own (void *): load_config()
  * allocates one, free_config() releases it.  The runtime keeps the one in
  * force behind a reference count; each milter connection holds the config
  * that was current when it started until it closes, so a reload never
  * changes the rules in the middle of a connection.  Inside a milter
- * callback, daemon_config(ctx) returns that object.
+ * callback, daemon_conn_config(ctx) returns that object.
  *
  * The runtime owns the milter private-data slot: daemons must use
- * daemon_setpriv()/daemon_getpriv(), never smfi_setpriv()/smfi_getpriv().
- * It always registers MAIL, end-of-message and abort callbacks (calling
+ * daemon_conn_setpriv()/daemon_conn_getpriv(), never smfi_setpriv() or
+ * smfi_getpriv().  It always registers MAIL, end-of-message and abort callbacks (calling
  * the daemon's when it has them) to know which messages are in flight:
  * on SIGTERM new messages get a temporary failure and the engine is only
  * stopped once those in flight are done.
@@ -46,7 +48,6 @@
 /* Limits and defaults. */
 #define DAEMON_MAX_DATA_SIZE	(1024 * 1024)	/* largest milter packet */
 #define DAEMON_DRAIN_SECONDS	30	/* wait for messages in flight at stop */
-#define DAEMON_FD_SCAN_MAX	1024	/* descriptors searched for listeners */
 #define DAEMON_WAKE_MS		20	/* listener wake-up interval at stop */
 
 /* The values behind the common keywords (strings are the loader's). */
@@ -141,7 +142,7 @@ struct daemon_desc {
 	const char	*command_name;
 	int		 (*command)(const struct daemon_opts *);
 	/*
-	 * The daemon's per-connection data (daemon_setpriv), when it has
+	 * The daemon's per-connection data (daemon_conn_setpriv), when it has
 	 * some: msg_reset is called each time a message ends (end of
 	 * message, after the callback; abort), priv_free when the
 	 * connection closes (after the close callback).  Either may be NULL.
@@ -192,32 +193,36 @@ struct daemon_sock {
 	unsigned	port;				/* inet */
 };
 
-/* daemon_args - parse argv; -1 with err set on a usage error; the
- * caller frees o->overrides (daemon_opts_free) */
-int	 daemon_args(const struct daemon_desc *, int argc, char **argv,
-	    struct daemon_opts *, struct buf *err);
-void	 daemon_opts_free(struct daemon_opts *);
-/* daemon_usage - print the usage text to stderr */
-void	 daemon_usage(const struct daemon_desc *);
+/* daemon.c: the daemon's life, from main() to the end */
+/* daemon_main - daemon_opts_parse, then daemon_run: a whole main() */
+int	 daemon_main(const struct daemon_desc *, int argc, char **argv);
 /* daemon_run - do what the options say; returns the exit status */
 int	 daemon_run(const struct daemon_desc *, const struct daemon_opts *);
-/* daemon_main - daemon_args, then daemon_run: a daemon's whole main() */
-int	 daemon_main(const struct daemon_desc *, int argc, char **argv);
 /* daemon_load - load the config the options select; caller frees it */
 void	*daemon_load(const struct daemon_desc *, const struct daemon_opts *,
 	    struct buf *err);
 
-/* daemon_sock_parse - parse a Socket spec; -1 with err set if malformed */
-int	 daemon_sock_parse(const char *spec, struct daemon_sock *,
+/* daemon_opts.c: the command line */
+/* daemon_opts_parse - parse argv; -1 with err set on a usage error; the
+ * caller frees o->overrides (daemon_opts_free) */
+int	 daemon_opts_parse(const struct daemon_desc *, int argc, char **argv,
+	    struct daemon_opts *, struct buf *err);
+/* daemon_opts_free - release what daemon_opts_parse allocated */
+void	 daemon_opts_free(struct daemon_opts *);
+/* daemon_opts_usage - print the usage text to stderr */
+void	 daemon_opts_usage(const struct daemon_desc *);
+
+/* daemon_conf.c: the common values, parsed and checked */
+/* daemon_conf_socket - parse a Socket spec; -1 with err set if malformed */
+int	 daemon_conf_socket(const char *spec, struct daemon_sock *,
 	    struct buf *err);
-/* daemon_umask_parse - octal UMask text to a mode; -1 if malformed */
-int	 daemon_umask_parse(const char *, mode_t *);
-/* daemon_user_parse - "user[:group]" to ids; -1 with err set if unknown */
-int	 daemon_user_parse(const char *, uid_t *, gid_t *, struct buf *err);
+/* daemon_conf_umask - octal UMask text to a mode; -1 if malformed */
+int	 daemon_conf_umask(const char *, mode_t *);
+/* daemon_conf_user - "user[:group]" to ids; -1 with err set if unknown */
+int	 daemon_conf_user(const char *, uid_t *, gid_t *, struct buf *err);
 /*
  * daemon_conf_check - validate the common values; -1 with err set.  c,
- * if not NULL, names the file and line of a bad value.  A daemon's
- * load_config calls it after loading.
+ * if not NULL, names the file and line of a bad value.
  */
 int	 daemon_conf_check(const struct daemon_conf *, const struct conf *c,
 	    struct buf *err);
@@ -229,16 +234,18 @@ int	 daemon_conf_open(struct conf *c, const struct conf_kw *table,
 	    const char *path, const char *text, const char *overrides,
 	    struct buf *err);
 
-/* Inside milter callbacks. */
-/* daemon_config - the config this connection started with */
-void	*daemon_config(SMFICTX *);
-/* daemon_getpriv - the daemon's per-connection data, or NULL */
-void	*daemon_getpriv(SMFICTX *);
-/* daemon_setpriv - set it; desc->priv_free releases it at close */
-void	 daemon_setpriv(SMFICTX *, void *);
-/* daemon_apply_edits - at end of message, the n edits in order
+/* daemon_conn.c: inside milter callbacks */
+/* daemon_conn_config - the config this connection started with */
+void	*daemon_conn_config(SMFICTX *);
+/* daemon_conn_getpriv - the daemon's per-connection data, or NULL */
+void	*daemon_conn_getpriv(SMFICTX *);
+/* daemon_conn_setpriv - set it; desc->priv_free releases it at close */
+void	 daemon_conn_setpriv(SMFICTX *, void *);
+
+/* daemon_edit.c: header edits */
+/* daemon_edit_apply - at end of message, the n edits in order
  * (hdredit.h); -1, logged with the queue id, when the MTA refuses one */
-int	 daemon_apply_edits(SMFICTX *, const char *qid,
+int	 daemon_edit_apply(SMFICTX *, const char *qid,
 	    const struct hdr_edit *, size_t n);
 
 #endif

@@ -119,10 +119,10 @@ tm_load_config(const char *path, const char *text, const char *overrides,
 static struct tm_conn *
 tm_conn_get(SMFICTX *ctx)
 {
-	struct tm_conn *c = daemon_getpriv(ctx);
+	struct tm_conn *c = daemon_conn_getpriv(ctx);
 
 	if (c == NULL && (c = calloc(1, sizeof(*c))) != NULL)
-		daemon_setpriv(ctx, c);
+		daemon_conn_setpriv(ctx, c);
 	return c;
 }
 
@@ -153,7 +153,7 @@ verdict(SMFICTX *ctx, const char *name, const char *stage)
 static sfsistat
 tm_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
-	const struct tm_config *cfg = daemon_config(ctx);
+	const struct tm_config *cfg = daemon_conn_config(ctx);
 
 	(void)host;
 	(void)sa;
@@ -225,7 +225,7 @@ tm_body(SMFICTX *ctx, unsigned char *p, size_t n)
 static sfsistat
 tm_eom(SMFICTX *ctx)
 {
-	const struct tm_config *cfg = daemon_config(ctx);
+	const struct tm_config *cfg = daemon_conn_config(ctx);
 	struct tm_conn *c = tm_conn_get(ctx);
 	struct timespec ts;
 	char value[1024], seen[128];

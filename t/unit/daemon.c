@@ -77,7 +77,7 @@ test_sockets(void)
 	for (i = 0; i < sizeof(socks) / sizeof(socks[0]); i++) {
 		buf_reset(&err);
 		buf_reset(&conn);
-		r = daemon_sock_parse(socks[i].spec, &s, &err);
+		r = daemon_conf_socket(socks[i].spec, &s, &err);
 		if (socks[i].conn != NULL) {
 			ok(r == 0 && sock_format(&s, &conn) == 0 &&
 			    strcmp(buf_str(&conn), socks[i].conn) == 0,
@@ -142,7 +142,7 @@ test_args(void)
 		for (argc = 0; argv[argc] != NULL; argc++)
 			buf_printf(&name, "%s%s", argc ? " " : "", argv[argc]);
 		buf_reset(&err);
-		r = daemon_args(NULL, argc, argv, &o, &err);
+		r = daemon_opts_parse(NULL, argc, argv, &o, &err);
 		if (!cmdlines[i].ok) {
 			ok(r < 0 && err.len > 0, "command line \"%s\" is a "
 			    "usage error (%s)", name.s, buf_str(&err));
@@ -184,7 +184,7 @@ test_overrides(void)
 
 	memset(&d, 0, sizeof(d));
 	d.aliases = al;
-	is_int(daemon_args(&d, 11, argv1, &o, &err), 0,
+	is_int(daemon_opts_parse(&d, 11, argv1, &o, &err), 0,
 	    "-O, -p, -P, -u and a daemon's own letters parse");
 	is_str(buf_str(&o.overrides), "Socket inet:1@127.0.0.1\na b c\n"
 	    "Domain example.com\nSelector SEL\nPidFile /run/x.pid\n"
@@ -192,15 +192,15 @@ test_overrides(void)
 	ok(o.foreground && o.builtin, "... with -f and -C kept");
 	daemon_opts_free(&o);
 	buf_reset(&err);
-	is_int(daemon_args(&d, 3, argv2, &o, &err), -1,
+	is_int(daemon_opts_parse(&d, 3, argv2, &o, &err), -1,
 	    "-O without '=' is a usage error");
 	daemon_opts_free(&o);
 	buf_reset(&err);
-	is_int(daemon_args(&d, 3, argv3, &o, &err), -1,
+	is_int(daemon_opts_parse(&d, 3, argv3, &o, &err), -1,
 	    "-O cannot smuggle a second line");
 	daemon_opts_free(&o);
 	buf_reset(&err);
-	is_int(daemon_args(NULL, 3, argv4, &o, &err), -1,
+	is_int(daemon_opts_parse(NULL, 3, argv4, &o, &err), -1,
 	    "a letter the daemon does not define is unknown");
 	daemon_opts_free(&o);
 	buf_free(&err);
@@ -220,7 +220,7 @@ test_umask(void)
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		m = 01234;
-		r = daemon_umask_parse(t[i].s, &m);
+		r = daemon_conf_umask(t[i].s, &m);
 		ok(t[i].ok ? r == 0 && m == t[i].m : r < 0,
 		    "UMask \"%s\" is %s", t[i].s, t[i].ok ? "read as octal" :
 		    "refused");
@@ -234,24 +234,24 @@ test_user(void)
 	uid_t uid = 99;
 	gid_t gid = 99;
 
-	ok(daemon_user_parse("root", &uid, &gid, &err) == 0 && uid == 0 &&
+	ok(daemon_conf_user("root", &uid, &gid, &err) == 0 && uid == 0 &&
 	    gid == 0, "UserID root resolves to 0:0");
-	ok(daemon_user_parse("root:root", &uid, &gid, &err) == 0 && gid == 0,
+	ok(daemon_conf_user("root:root", &uid, &gid, &err) == 0 && gid == 0,
 	    "UserID root:root resolves the group too");
 	buf_reset(&err);
-	ok(daemon_user_parse("no-such-user-here", &uid, &gid, &err) < 0 &&
+	ok(daemon_conf_user("no-such-user-here", &uid, &gid, &err) < 0 &&
 	    strstr(buf_str(&err), "unknown user") != NULL,
 	    "an unknown user is named");
 	buf_reset(&err);
-	ok(daemon_user_parse("root:no-such-group-here", &uid, &gid, &err) < 0 &&
+	ok(daemon_conf_user("root:no-such-group-here", &uid, &gid, &err) < 0 &&
 	    strstr(buf_str(&err), "unknown group") != NULL,
 	    "an unknown group is named");
 	buf_reset(&err);
-	ok(daemon_user_parse(":root", &uid, &gid, &err) < 0 &&
+	ok(daemon_conf_user(":root", &uid, &gid, &err) < 0 &&
 	    strstr(buf_str(&err), "missing user") != NULL,
 	    "a missing user name is refused");
 	buf_reset(&err);
-	ok(daemon_user_parse("root:", &uid, &gid, &err) < 0 &&
+	ok(daemon_conf_user("root:", &uid, &gid, &err) < 0 &&
 	    strstr(buf_str(&err), "missing group") != NULL,
 	    "a missing group name is refused");
 	buf_free(&err);

@@ -1,0 +1,573 @@
+/*
+ * NAME
+ *	daemon_conn - the runtime's side of each milter connection
+ * SYNOPSIS
+ *	#include "daemon_conn.h"
+ *
+ *	void	daemon_conn_init(const struct daemon_desc *d,
+ *		    struct smfiDesc *wrapped);
+ *	int	daemon_conn_install(void *cfg);
+ *	void	*daemon_conn_current(void);
+ *	void	daemon_conn_stop(void);
+ *	unsigned long daemon_conn_in_flight(void);
+ *	void	daemon_conn_release(void);
+ *
+ *	#include "daemon.h"
+ *
+ *	void	*daemon_conn_config(SMFICTX *ctx);
+ *	void	*daemon_conn_getpriv(SMFICTX *ctx);
+ *	void	daemon_conn_setpriv(SMFICTX *ctx, void *priv);
+ * DESCRIPTION
+ *	daemon_conn_init() fills wrapped with callbacks that wrap the
+ *	daemon's (d->milter) for the engine, milter(3).  The wrappers keep,
+ *	in the engine's private-data slot, a per-connection state: the
+ *	configuration the connection started with (a reference), the
+ *	daemon's own data, whether a message is open, and the steps the MTA
+ *	agreed not to wait for.
+ *
+ *	The steps without a reply: the runtime asks the MTA not to wait
+ *	after connect, HELO, each header field, end of header and each body
+ *	chunk (and after MAIL when the daemon has a RCPT callback).  A
+ *	verdict other than "go on" that the daemon gives at such a step is
+ *	held and given at the next step that replies (MAIL for connect and
+ *	HELO, for every message of the connection; RCPT for MAIL; end of
+ *	message for the rest), and the daemon is not called again until
+ *	then.  A skip at a body step stops the rest of the body.  The
+ *	negotiated steps are kept for the life of the MTA's connection,
+ *	across SMFIC_QUIT_NC (a new SMTP session on the same milter
+ *	connection, without a new negotiation).
+ *
+ *	The main thread's side: daemon_conn_install() makes cfg the current
+ *	configuration, which new connections take; the one it replaces is
+ *	freed (d->free_config) when its last connection closes; it returns
+ *	-1 without taking cfg when out of memory.  daemon_conn_current()
+ *	is the current configuration.  daemon_conn_stop() makes new
+ *	connections and new messages get a temporary failure;
+ *	daemon_conn_in_flight() counts the messages still open.
+ *	daemon_conn_release() drops the current configuration at the end.
+ *
+ *	Inside the daemon's callbacks, daemon_conn_config() is the
+ *	configuration the connection started with; daemon_conn_setpriv()
+ *	and daemon_conn_getpriv() hold the daemon's per-connection data,
+ *	which d->msg_reset is given at the end of each message and
+ *	d->priv_free when the connection (or, after SMFIC_QUIT_NC, its SMTP
+ *	session) ends.
+ * DIAGNOSTICS
+ *	A connection that cannot get memory for its state, or that starts
+ *	while stopping, is answered with a temporary failure.
+ * SEE ALSO
+ *	daemon(3), milter(3).
+ */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "daemon.h"
+#include "daemon_conn.h"
+#include "log.h"
+
+/* One loaded configuration and the connections that hold it. */
+struct cfgref {
+	void		*cfg;
+	unsigned long	 refs;		/* +1 while it is the current one */
+};
+
+/* Per-connection state, in the milter private-data slot. */
+struct conn {
+	struct cfgref	*ref;
+	void		*priv;		/* the daemon's */
+	int		 in_msg;	/* between MAIL and its end */
+	unsigned long	 nr;		/* steps the MTA does not wait for */
+	sfsistat	 held;		/* verdict from a reply-less step */
+	int		 held_conn;	/* held for the whole connection */
+	int		 skip_body;	/* the daemon has seen enough body */
+};
+
+/*
+ * The steps the MTA need not wait for (no reply): the daemon's verdict at
+ * one of them is held and given at the next step that replies, MAIL for
+ * connect and HELO, end of message for header, end of header and body.
+ * MAIL itself is reply-less when the daemon has a RCPT callback, whose
+ * reply then carries what MAIL would have said; without one, MAIL
+ * answers, so that a message refused there (while stopping, say) is
+ * refused before its data.
+ */
+#define RT_NOREPLY	(SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_HDR | \
+			 SMFIP_NR_EOH | SMFIP_NR_BODY)
+
+/* Process-wide state, shared by the main thread and the connections. */
+static struct {
+	const struct daemon_desc *desc;
+	pthread_mutex_t	 lock;		/* guards the rest */
+	struct cfgref	*current;
+	unsigned long	 nmsg;		/* messages in flight */
+	int		 stopping;	/* no new connections or messages */
+} rt = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+};
+
+/* cfg_release - drop one reference; the last one frees the config */
+static void
+cfg_release(struct cfgref *ref)
+{
+	unsigned long left;
+
+	if (ref == NULL)
+		return;
+	pthread_mutex_lock(&rt.lock);
+	left = --ref->refs;
+	pthread_mutex_unlock(&rt.lock);
+	if (left == 0) {
+		rt.desc->free_config(ref->cfg);
+		free(ref);
+	}
+}
+
+/* daemon_conn_install - make cfg current; -1 (cfg not taken) if no memory */
+int
+daemon_conn_install(void *cfg)
+{
+	struct cfgref *ref, *old;
+
+	if ((ref = calloc(1, sizeof(*ref))) == NULL)
+		return -1;
+	ref->cfg = cfg;
+	ref->refs = 1;
+	pthread_mutex_lock(&rt.lock);
+	old = rt.current;
+	rt.current = ref;
+	pthread_mutex_unlock(&rt.lock);
+	cfg_release(old);
+	return 0;
+}
+
+/* daemon_conn_current - the current configuration (main thread) */
+void *
+daemon_conn_current(void)
+{
+	return rt.current != NULL ? rt.current->cfg : NULL;
+}
+
+/* daemon_conn_release - drop the current configuration at the end */
+void
+daemon_conn_release(void)
+{
+	struct cfgref *ref;
+
+	pthread_mutex_lock(&rt.lock);
+	ref = rt.current;
+	rt.current = NULL;
+	pthread_mutex_unlock(&rt.lock);
+	cfg_release(ref);
+}
+
+/* daemon_conn_stop - refuse new connections and messages from now on */
+void
+daemon_conn_stop(void)
+{
+	pthread_mutex_lock(&rt.lock);
+	rt.stopping = 1;
+	pthread_mutex_unlock(&rt.lock);
+}
+
+/* daemon_conn_in_flight - how many messages are in flight */
+unsigned long
+daemon_conn_in_flight(void)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&rt.lock);
+	n = rt.nmsg;
+	pthread_mutex_unlock(&rt.lock);
+	return n;
+}
+
+/* Per-connection state and the callback wrappers. */
+
+/* conn_get - this connection's state, made on its first callback */
+static struct conn *
+conn_get(SMFICTX *ctx)
+{
+	struct conn *c;
+
+	if ((c = smfi_getpriv(ctx)) != NULL)
+		return c;
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_warnx("out of memory for a new connection");
+		return NULL;
+	}
+	c->held = SMFIS_CONTINUE;
+	pthread_mutex_lock(&rt.lock);
+	if (!rt.stopping) {
+		c->ref = rt.current;
+		c->ref->refs++;
+	}
+	pthread_mutex_unlock(&rt.lock);
+	if (c->ref == NULL || smfi_setpriv(ctx, c) != MI_SUCCESS) {
+		cfg_release(c->ref);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* msg_begin - a message starts on c; -1 when stopping */
+static int
+msg_begin(struct conn *c)
+{
+	int r = -1;
+
+	pthread_mutex_lock(&rt.lock);
+	if (!rt.stopping) {
+		if (!c->in_msg)
+			rt.nmsg++;
+		c->in_msg = 1;
+		r = 0;
+	}
+	pthread_mutex_unlock(&rt.lock);
+	return r;
+}
+
+/* msg_end - the message on c is over */
+static void
+msg_end(struct conn *c)
+{
+	pthread_mutex_lock(&rt.lock);
+	if (c->in_msg)
+		rt.nmsg--;
+	c->in_msg = 0;
+	pthread_mutex_unlock(&rt.lock);
+}
+
+/* msg_verdict - a verdict other than "go on" ends the message */
+static sfsistat
+msg_verdict(struct conn *c, sfsistat r)
+{
+	if (r != SMFIS_CONTINUE && r != SMFIS_SKIP && r != SMFIS_NOREPLY)
+		msg_end(c);
+	return r;
+}
+
+/* daemon_conn_config - the config this connection started with */
+void *
+daemon_conn_config(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	return c != NULL ? c->ref->cfg : NULL;
+}
+
+/* daemon_conn_getpriv - the daemon's per-connection data, or NULL */
+void *
+daemon_conn_getpriv(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	return c != NULL ? c->priv : NULL;
+}
+
+/* daemon_conn_setpriv - set the daemon's per-connection data */
+void
+daemon_conn_setpriv(SMFICTX *ctx, void *p)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL)
+		log_panic("daemon_conn_setpriv outside a milter callback");
+	c->priv = p;
+}
+
+#define M	(rt.desc->milter)
+
+/* rt_negotiate - option negotiation: the daemon's, or pflags and steps */
+static sfsistat
+rt_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+    unsigned long f2, unsigned long f3, unsigned long *pf0,
+    unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	const struct { int missing; unsigned long bit; } steps[] = {
+		{ M.xxfi_connect == NULL, SMFIP_NOCONNECT },
+		{ M.xxfi_helo == NULL, SMFIP_NOHELO },
+		{ M.xxfi_envrcpt == NULL, SMFIP_NORCPT },
+		{ M.xxfi_header == NULL, SMFIP_NOHDRS },
+		{ M.xxfi_eoh == NULL, SMFIP_NOEOH },
+		{ M.xxfi_body == NULL, SMFIP_NOBODY },
+		{ M.xxfi_data == NULL, SMFIP_NODATA },
+		{ M.xxfi_unknown == NULL, SMFIP_NOUNKNOWN },
+	};	/* MAIL is always wanted: rt_envfrom tracks messages */
+	struct conn *c = conn_get(ctx);
+	unsigned long want;
+	size_t i;
+
+	/* without c (stopping, or out of memory) later steps get tempfail */
+	if (M.xxfi_negotiate != NULL)
+		return c == NULL ? SMFIS_REJECT :
+		    M.xxfi_negotiate(ctx, f0, f1, f2, f3, pf0, pf1, pf2, pf3);
+	if ((f0 & M.xxfi_flags) != M.xxfi_flags) {
+		log_warnx("the MTA offers actions 0x%lx, this milter needs "
+		    "0x%lx", f0, M.xxfi_flags);
+		return SMFIS_REJECT;
+	}
+	want = rt.desc->pflags;
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		if (steps[i].missing)
+			want |= steps[i].bit;
+	*pf0 = M.xxfi_flags;
+	if (c != NULL)
+		want |= RT_NOREPLY | (M.xxfi_envrcpt != NULL ?
+		    SMFIP_NR_MAIL : 0);
+	*pf1 = want & f1;
+	if (c != NULL)
+		c->nr = *pf1 & (RT_NOREPLY | SMFIP_NR_MAIL);
+	*pf2 = 0;
+	*pf3 = 0;
+	return SMFIS_CONTINUE;
+}
+
+/*
+ * hold - the daemon's verdict r at a step that may be reply-less (bit):
+ * when the MTA agreed not to wait, anything but "go on" is kept for the
+ * next step that replies, and the MTA gets no reply now
+ */
+static sfsistat
+hold(struct conn *c, sfsistat r, unsigned long bit)
+{
+	int whole_conn = (bit & (SMFIP_NR_CONN | SMFIP_NR_HELO)) != 0;
+
+	if (!(c->nr & bit))
+		return whole_conn ? r : msg_verdict(c, r);
+	switch (r) {
+	case SMFIS_CONTINUE:
+	case SMFIS_NOREPLY:
+		break;
+	case SMFIS_SKIP:
+		c->skip_body = 1;
+		break;
+	default:
+		c->held = r;
+		c->held_conn = whole_conn;
+		break;
+	}
+	return SMFIS_NOREPLY;
+}
+
+/* held - whether a verdict is waiting, so the daemon is not called */
+static int
+held(const struct conn *c)
+{
+	return c->held != SMFIS_CONTINUE;
+}
+
+/* quiet - the answer at a step the daemon is not called for (c may be
+ * NULL: then no step was made reply-less, see rt_negotiate) */
+static sfsistat
+quiet(const struct conn *c, unsigned long bit)
+{
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	return (c->nr & bit) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+/* quiet_held - at a step that may be reply-less (bit), the held verdict:
+ * no reply when the MTA does not wait, else the verdict itself */
+static sfsistat
+quiet_held(const struct conn *c, unsigned long bit)
+{
+	return (c->nr & bit) ? SMFIS_NOREPLY : c->held;
+}
+
+/* rt_connect - connection start: take the current config, then the daemon */
+static sfsistat
+rt_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
+{
+	struct conn *c = conn_get(ctx);
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	return hold(c, M.xxfi_connect(ctx, host, sa), SMFIP_NR_CONN);
+}
+
+/* rt_helo - HELO/EHLO */
+static sfsistat
+rt_helo(SMFICTX *ctx, char *helo)
+{
+	struct conn *c = conn_get(ctx);
+
+	if (c == NULL || held(c))
+		return quiet(c, SMFIP_NR_HELO);
+	return hold(c, M.xxfi_helo(ctx, helo), SMFIP_NR_HELO);
+}
+
+/* rt_envfrom - MAIL FROM: a message starts, unless we are stopping */
+static sfsistat
+rt_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct conn *c = conn_get(ctx);
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	if (held(c))			/* from connect or HELO: every MAIL */
+		return quiet_held(c, SMFIP_NR_MAIL);
+	if (msg_begin(c) < 0)
+		return hold(c, SMFIS_TEMPFAIL, SMFIP_NR_MAIL);
+	return hold(c, M.xxfi_envfrom != NULL ?
+	    M.xxfi_envfrom(ctx, argv) : SMFIS_CONTINUE, SMFIP_NR_MAIL);
+}
+
+/* rt_envrcpt - RCPT TO; a verdict held since MAIL answers each one */
+static sfsistat
+rt_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct conn *c = conn_get(ctx);
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	if (held(c))
+		return c->held;
+	return M.xxfi_envrcpt(ctx, argv);
+}
+
+/* rt_data - DATA */
+static sfsistat
+rt_data(SMFICTX *ctx)
+{
+	struct conn *c = conn_get(ctx);
+
+	return c == NULL ? SMFIS_TEMPFAIL : msg_verdict(c, M.xxfi_data(ctx));
+}
+
+/* rt_header - one header field */
+static sfsistat
+rt_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct conn *c = conn_get(ctx);
+
+	if (c == NULL || held(c))	/* end of message answers */
+		return quiet(c, SMFIP_NR_HDR);
+	return hold(c, M.xxfi_header(ctx, name, value), SMFIP_NR_HDR);
+}
+
+/* rt_eoh - end of header */
+static sfsistat
+rt_eoh(SMFICTX *ctx)
+{
+	struct conn *c = conn_get(ctx);
+
+	if (c == NULL || held(c))
+		return quiet(c, SMFIP_NR_EOH);
+	return hold(c, M.xxfi_eoh(ctx), SMFIP_NR_EOH);
+}
+
+/* rt_body - one body chunk; after a skip the rest is not passed on */
+static sfsistat
+rt_body(SMFICTX *ctx, unsigned char *p, size_t n)
+{
+	struct conn *c = conn_get(ctx);
+
+	if (c == NULL || held(c) || c->skip_body)
+		return quiet(c, SMFIP_NR_BODY);
+	return hold(c, M.xxfi_body(ctx, p, n), SMFIP_NR_BODY);
+}
+
+/* msg_over - the message has ended: forget its held verdict and skip,
+ * and let the daemon reset its per-message data */
+static void
+msg_over(struct conn *c)
+{
+	if (!c->held_conn)
+		c->held = SMFIS_CONTINUE;
+	c->skip_body = 0;
+	if (c->priv != NULL && rt.desc->msg_reset != NULL)
+		rt.desc->msg_reset(c->priv);
+	msg_end(c);
+}
+
+/*
+ * rt_eom - end of message: the message is over whatever the verdict.  A
+ * verdict held since a header or body step is given now; the daemon,
+ * which gave it, sees the message aborted rather than ended.
+ */
+static sfsistat
+rt_eom(SMFICTX *ctx)
+{
+	struct conn *c = conn_get(ctx);
+	sfsistat r;
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	if (held(c)) {
+		r = c->held;
+		if (M.xxfi_abort != NULL)
+			(void)M.xxfi_abort(ctx);
+	} else
+		r = M.xxfi_eom != NULL ? M.xxfi_eom(ctx) : SMFIS_CONTINUE;
+	msg_over(c);
+	return r;
+}
+
+/* rt_abort - message aborted */
+static sfsistat
+rt_abort(SMFICTX *ctx)
+{
+	struct conn *c = conn_get(ctx);
+	sfsistat r;
+
+	if (c == NULL)
+		return SMFIS_CONTINUE;
+	r = M.xxfi_abort != NULL ? M.xxfi_abort(ctx) : SMFIS_CONTINUE;
+	msg_over(c);
+	return r;
+}
+
+/* rt_unknown - unknown SMTP command */
+static sfsistat
+rt_unknown(SMFICTX *ctx, const char *cmd)
+{
+	return conn_get(ctx) == NULL ? SMFIS_TEMPFAIL :
+	    M.xxfi_unknown(ctx, cmd);
+}
+
+/* rt_close - connection end: the daemon first, then drop the config */
+static sfsistat
+rt_close(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	sfsistat r = SMFIS_CONTINUE;
+
+	if (c == NULL)
+		return r;
+	if (M.xxfi_close != NULL)
+		r = M.xxfi_close(ctx);
+	if (c->priv != NULL && rt.desc->priv_free != NULL)
+		rt.desc->priv_free(c->priv);
+	smfi_setpriv(ctx, NULL);
+	msg_end(c);
+	cfg_release(c->ref);
+	free(c);
+	return r;
+}
+
+/* daemon_conn_init - the wrapped callbacks the engine calls */
+void
+daemon_conn_init(const struct daemon_desc *d, struct smfiDesc *w)
+{
+	rt.desc = d;
+
+	*w = M;
+	w->xxfi_name = (char *)(M.xxfi_name != NULL ? M.xxfi_name :
+	    rt.desc->name);
+	w->xxfi_negotiate = rt_negotiate;
+	w->xxfi_connect = M.xxfi_connect ? rt_connect : NULL;
+	w->xxfi_helo = M.xxfi_helo ? rt_helo : NULL;
+	w->xxfi_envfrom = rt_envfrom;	/* these three track messages */
+	w->xxfi_envrcpt = M.xxfi_envrcpt ? rt_envrcpt : NULL;
+	w->xxfi_data = M.xxfi_data ? rt_data : NULL;
+	w->xxfi_header = M.xxfi_header ? rt_header : NULL;
+	w->xxfi_eoh = M.xxfi_eoh ? rt_eoh : NULL;
+	w->xxfi_body = M.xxfi_body ? rt_body : NULL;
+	w->xxfi_eom = rt_eom;
+	w->xxfi_abort = rt_abort;
+	w->xxfi_unknown = M.xxfi_unknown ? rt_unknown : NULL;
+	w->xxfi_close = rt_close;
+}
+
+#undef M
