@@ -141,6 +141,7 @@ tests: all $(UNIT_BIN) $(TOOL_BIN) $(FUZZ_REPLAY)
 
 deps:
 	@sh contrib/install-deps.sh test
+	@sh t/lib/get-sendmail build/sendmail
 
 # The test scripts find the build through BUILD and the shared test data
 # through TESTDATA.
