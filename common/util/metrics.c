@@ -58,6 +58,11 @@ struct metrics {
 	pthread_mutex_t		 lock;
 	struct metrics_family	*first, **tail;
 	_Atomic int64_t		 dropped;	/* series refused: family full */
+	struct {
+		void		(*fn)(void *);
+		void		*arg;
+	}			 collect[METRICS_COLLECTORS_MAX];
+	size_t			 ncollect;
 	int			 fd;		/* listening socket, or -1 */
 	int			 wake[2];	/* stop pipe */
 	pthread_t		 thread;
@@ -351,6 +356,22 @@ render_series(struct buf *b, const struct metrics_family *f,
 	    close, (unsigned long long)(count > cum ? count : cum));
 }
 
+/* metrics_collector - a callback run before each render */
+int
+metrics_collector(struct metrics *m, void (*fn)(void *), void *arg)
+{
+	int r = -1;
+
+	pthread_mutex_lock(&m->lock);
+	if (m->ncollect < METRICS_COLLECTORS_MAX) {
+		m->collect[m->ncollect].fn = fn;
+		m->collect[m->ncollect++].arg = arg;
+		r = 0;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return r;
+}
+
 /* metrics_render - the exposition text of every family */
 void
 metrics_render(struct metrics *m, struct buf *out)
@@ -361,8 +382,13 @@ metrics_render(struct metrics *m, struct buf *out)
 		[METRICS_HISTOGRAM] = "histogram",
 	};
 	const struct metrics_family *f;
-	size_t i;
+	size_t i, n;
 
+	pthread_mutex_lock(&m->lock);
+	n = m->ncollect;
+	pthread_mutex_unlock(&m->lock);
+	for (i = 0; i < n; i++)		/* they may make series: unlocked */
+		m->collect[i].fn(m->collect[i].arg);
 	pthread_mutex_lock(&m->lock);
 	for (f = m->first; f != NULL; f = f->next) {
 		buf_printf(out, "# HELP %s ", f->name);

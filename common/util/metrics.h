@@ -32,6 +32,7 @@
 #define METRICS_LABELS_MAX	256	/* bytes of one label set */
 #define METRICS_REQUEST_MAX	8192	/* bytes of one HTTP request */
 #define METRICS_IO_TIMEOUT_MS	2000	/* per HTTP connection */
+#define METRICS_COLLECTORS_MAX	8	/* render-time callbacks */
 
 enum metrics_type {
 	METRICS_COUNTER,
@@ -80,6 +81,11 @@ void	 metrics_count(struct metrics_family *, const char *labels,
 
 /* metrics_label_escape - append v escaped for a label value (\\ \" \n) */
 void	 metrics_label_escape(struct buf *, const char *v);
+
+/* metrics_collector - fn(arg) runs at the start of every render, to set
+ * gauges and counters read from elsewhere (at most METRICS_COLLECTORS_MAX;
+ * -1 past that) */
+int	 metrics_collector(struct metrics *, void (*fn)(void *), void *arg);
 
 /* metrics_render - append the exposition text of every family */
 void	 metrics_render(struct metrics *, struct buf *out);

@@ -19,6 +19,15 @@
 #define ROUNDS	20000
 
 static struct metrics_series *shared_counter, *shared_hist;
+static int collected;
+
+/* collect - a render-time callback */
+static void
+collect(void *arg)
+{
+	metrics_set(arg, 42);
+	collected++;
+}
 
 /* hammer - record from several threads at once */
 static void *
@@ -179,6 +188,13 @@ main(void)
 	snprintf(name, sizeof(name), "stage_seconds_count{stage=\"body\"} %d\n",
 	    THREADS * ROUNDS);
 	ok(strstr(b.s, name) != NULL, "and all their observations");
+
+	metrics_collector(m, collect, metrics_series(conns, "kind=\"pulled\""));
+	buf_reset(&b);
+	metrics_render(m, &b);
+	ok(collected == 1 && strstr(b.s, "milter_connections{kind=\"pulled\"} "
+	    "42\n") != NULL, "a collector runs before the render and sets a "
+	    "gauge it shows");
 
 	fd = listen_any(&port);
 	ok(fd >= 0 && metrics_serve(m, fd) == 0, "serving on port %u", port);
