@@ -28,7 +28,7 @@
  * thread takes them, nothing else in a daemon may wait for them.
  *
  * The keywords every daemon accepts (Socket, PidFile, UserID, UMask,
- * Syslog, SyslogFacility, Background, MilterDebug, and the AutoRestart
+ * Syslog, SyslogFacility, Background, MilterDebug, MetricsSocket, and the AutoRestart
  * family, accepted and ignored) come from DAEMON_CONF_KW(); their values
  * land in a struct daemon_conf embedded in the daemon's value struct, and
  * the descriptor gives its offset within the config object.
@@ -60,6 +60,7 @@ struct daemon_conf {
 	char	*syslog_facility;	/* SyslogFacility: "mail", ... */
 	int	 background;		/* Background: detach (-f overrides) */
 	long	 milter_debug;		/* MilterDebug: protocol tracing */
+	char	*metrics_socket;	/* MetricsSocket: HTTP, or NULL */
 };
 
 /*
@@ -83,6 +84,8 @@ struct daemon_conf {
 	    "use the service manager's restart policy" },		\
 	{ "Background", CONF_BOOL, "yes",				\
 	    DAEMON_CONF_OFF(type, member, background), 0, 0, NULL },	\
+	{ "MetricsSocket", CONF_STR, NULL,				\
+	    DAEMON_CONF_OFF(type, member, metrics_socket), 0, 0, NULL }, \
 	{ "MilterDebug", CONF_INT, "0",					\
 	    DAEMON_CONF_OFF(type, member, milter_debug), 0, 6, NULL },	\
 	{ "PidFile", CONF_STR, NULL,					\

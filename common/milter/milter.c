@@ -144,6 +144,7 @@ static struct {
 	unsigned	 threads, idle;
 	int		 stopping;
 	struct smfi_str	*live;
+	_Atomic unsigned long sessions, failed, hangups;
 } srv = { .lock = PTHREAD_MUTEX_INITIALIZER,
 	.done = PTHREAD_COND_INITIALIZER, .lfd = -1 };
 
@@ -934,6 +935,18 @@ command(SMFICTX *ctx, char cmd, char *data, size_t len)
 	return FAIL;
 }
 
+/* milter_stats - see milter.h */
+void
+milter_stats(struct milter_stats *st)
+{
+	st->sessions = srv.sessions;
+	st->protocol_errors = srv.failed;
+	st->hangups = srv.hangups;
+	pthread_mutex_lock(&srv.lock);
+	st->threads = srv.threads;
+	pthread_mutex_unlock(&srv.lock);
+}
+
 /* Connections and threads. */
 
 /* live_remove - take a finished connection off the list */
@@ -979,6 +992,11 @@ session(int fd, const struct smfiDesc *desc, size_t maxdata, int debug)
 
 	while (next == GO_ON && next_packet(&ctx, &cmd, &data, &len) == 0)
 		next = command(&ctx, cmd, data, len);
+	srv.sessions++;
+	if (next == FAIL)
+		srv.failed++;
+	else if (next != END)
+		srv.hangups++;
 	if (next != END) {
 		abort_msg(&ctx);
 		close_conn(&ctx);
