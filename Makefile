@@ -5,6 +5,9 @@
 #	make SANITIZE=1 check	the same with ASan and UBSan
 #	make demo		show the milters working in a private Postfix
 #	make fuzz		run each libFuzzer harness (FUZZ_SECONDS each)
+#	make fuzz-coverage	which code the fuzz corpora reach and miss
+#	make faults		each daemon's result when DNS fails, as a table
+#	make soak		load, reloads and kill -9 through a real Postfix
 #	make install		PREFIX (/usr/local) and DESTDIR honoured
 #	make deps		install missing Debian packages (as root)
 
@@ -55,7 +58,7 @@ $(B)/t/%.o: INC = $(INC_ALL) -It
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -pthread $(INC) $(WARN) $(CFLAGS) \
 	     $(SANFLAGS) $(PKG_CFLAGS) -DVERSION='"$(VERSION)"' \
 	     -DSYSCONFDIR='"$(SYSCONFDIR)"' -MMD -MP
-LDLIBS	= $(PKG_LIBS) -pthread
+LDLIBS	= $(PKG_LIBS) -pthread -lm
 
 # Every directory's objects go under $(B).  Link order: milter, mail, util.
 LAYERS	:= milter mail util
@@ -104,7 +107,7 @@ FUZZ_BIN := $(FUZZ_SRC:t/fuzz/%.c=build/fuzz/%)
 .DEFAULT_GOAL := all
 # keep objects that pattern rules make on the way to a binary
 .SECONDARY:
-.PHONY: all check test tests deps demo fuzz install clean bench
+.PHONY: all check test tests deps demo fuzz fuzz-coverage faults soak install clean bench
 all: $(BINS)
 
 $(B)/%.o: %.c | $(POISON)/libmilter/mfapi.h
@@ -138,6 +141,7 @@ tests: all $(UNIT_BIN) $(TOOL_BIN) $(FUZZ_REPLAY)
 
 deps:
 	@sh contrib/install-deps.sh test
+	@sh t/lib/get-sendmail build/sendmail
 
 # The test scripts find the build through BUILD and the shared test data
 # through TESTDATA.
@@ -172,13 +176,36 @@ fuzz: deps $(FUZZ_BIN)
 	        -print_final_stats=1 build/fuzz/corpus-$$n t/fuzz/$$n || exit 1; \
 	done
 
+# Sustained load, reloads under load and a kill -9 through a real Postfix;
+# SOAK_SECONDS=600 for the full run.
+soak: tests
+	BUILD=$(abspath $(B)) sh t/soak.sh
+
+# The DNS fault matrix: each daemon's result and time under each failure.
+faults: tests
+	BUILD=$(abspath $(B)) sh t/dns_faults.t | sed -n 's/^# //p'
+
+# Which code the fuzz corpora reach: each harness built with clang's
+# source-based coverage, run over its seeds (and a fuzzing run's corpus).
+COV_BIN := $(FUZZ_SRC:t/fuzz/%.c=build/cov/%)
+COV_CFLAGS = -std=gnu11 -D_GNU_SOURCE -pthread $(INC_ALL) -It -g -O0 \
+	      -fprofile-instr-generate -fcoverage-mapping $(PKG_CFLAGS) \
+	      -DVERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"'
+build/cov/%: t/fuzz/%.c t/fuzz/replay.c $(COMMON_SRC)
+	@mkdir -p $(@D)
+	clang $(COV_CFLAGS) -o $@ $< t/fuzz/replay.c $(COMMON_SRC) $(LDLIBS)
+fuzz-coverage: deps $(COV_BIN)
+	sh t/fuzz/coverage.sh build/cov $(COV_BIN)
+
 bench: all $(TOOL_BIN)
 	BUILD=$(abspath $(B)) sh t/bench.sh
 
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
 	for b in $(BINS); do install -m 755 $$b $(DESTDIR)$(SBINDIR)/; done
 	for m in man/*.5; do [ -f "$$m" ] && install -m 644 $$m $(DESTDIR)$(MANDIR)/man5/ || true; done
+	for m in man/*.7; do [ -f "$$m" ] && install -m 644 $$m $(DESTDIR)$(MANDIR)/man7/ || true; done
 	for m in man/*.8; do [ -f "$$m" ] && install -m 644 $$m $(DESTDIR)$(MANDIR)/man8/ || true; done
 	if ls contrib/*.service >/dev/null 2>&1; then \
 	    install -d $(DESTDIR)$(UNITDIR); \
@@ -191,4 +218,4 @@ install: all
 clean:
 	rm -rf build
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find $(B) -name '*.d' -type f 2>/dev/null)

@@ -27,7 +27,7 @@ DMARC_PKGS="libsqlite3-dev libpq-dev"
 TEST_PKGS="perl clang libclang-rt-14-dev mandoc postfix nsd opendkim
 opendkim-tools python3-dkim python3-nacl python3-yaml python3-spf
 libmail-dkim-perl libcryptx-perl libnet-dns-perl pyspf-milter openssl
-postsrsd"
+postsrsd m4 libwrap0"
 
 want=$BUILD_PKGS
 [ "${1:-test}" = test ] && want="$BUILD_PKGS $TEST_PKGS"

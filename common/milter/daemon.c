@@ -82,6 +82,7 @@
 #include "crypto.h"
 #include "daemon.h"
 #include "daemon_conn.h"
+#include "daemon_metrics.h"
 #include "log.h"
 #include "milter.h"
 
@@ -483,7 +484,7 @@ str_differs(const char *a, const char *b)
 static void
 warn_restart(const struct daemon_conf *o, const struct daemon_conf *n)
 {
-	const char *kw[8];
+	const char *kw[9];
 	int k = 0, i;
 
 	if (str_differs(o->socket, n->socket))
@@ -502,6 +503,8 @@ warn_restart(const struct daemon_conf *o, const struct daemon_conf *n)
 		kw[k++] = "Background";
 	if (o->milter_debug != n->milter_debug)
 		kw[k++] = "MilterDebug";
+	if (str_differs(o->metrics_socket, n->metrics_socket))
+		kw[k++] = "MetricsSocket";
 	for (i = 0; i < k; i++)
 		log_warnx("%s changed; it takes effect at the next start",
 		    kw[i]);
@@ -531,6 +534,7 @@ reload(void)
 		log_lines("reload failed, keeping the running configuration: ",
 		    &err);
 		buf_free(&err);
+		daemon_metrics_reload(0);
 		return;
 	}
 	if (rt.desc->carry_over != NULL)
@@ -542,9 +546,11 @@ reload(void)
 		log_warnx("reload failed, keeping the running configuration: "
 		    "out of memory");
 		rt.desc->free_config(cfg);
+		daemon_metrics_reload(0);
 		return;
 	}
 	set_limits(dconf(cfg));
+	daemon_metrics_reload(1);
 	log_info("configuration reloaded");
 }
 
@@ -750,7 +756,10 @@ start(void *cfg)
 		buf_puts(&err, "out of memory");
 		goto fail;
 	}
-	if (signals_init() < 0 || start_listen(dc, uid, gid, become, &err) < 0)
+	daemon_metrics_init(rt.desc->name, VERSION);
+	if (signals_init() < 0 || start_listen(dc, uid, gid, become, &err) < 0 ||
+	    (dc->metrics_socket != NULL &&
+	    daemon_metrics_listen(dc->metrics_socket, &err) < 0))
 		goto fail;
 	if (dc->background && !rt.opts->foreground) {
 		fflush(NULL);
@@ -760,7 +769,10 @@ start(void *cfg)
 	if (pidfile_write() < 0 ||
 	    (become && drop_privileges(dc->userid, uid, gid) < 0))
 		goto fail;
+	daemon_metrics_start();
 	log_info("%s %s listening on %s", rt.desc->name, VERSION, dc->socket);
+	if (dc->metrics_socket != NULL)
+		log_info("metrics on %s", dc->metrics_socket);
 	/* from now on, with Syslog yes, only syslog: under a service manager
 	 * that also reads stderr, each line would be logged twice */
 	if (ready >= 0 || dc->syslog)
@@ -772,11 +784,13 @@ start(void *cfg)
 		close(ready);
 	}
 	status = serve();
+	daemon_metrics_stop();
 	log_info("%s stopped", rt.desc->name);
 	pidfile_remove();
 	daemon_conn_release();
 	return status;
 fail:
+	daemon_metrics_stop();
 	if (err.len > 0)
 		log_warnx("%s", buf_str(&err));
 	buf_free(&err);

@@ -29,7 +29,7 @@
  *
  * The keywords every daemon accepts (Socket, PidFile, UserID, UMask,
  * Syslog, SyslogFacility, Background, MilterDebug, MaximumConnections,
- * MilterCommandTimeout, MilterMessageTimeout, and the AutoRestart
+ * MilterCommandTimeout, MilterMessageTimeout, MetricsSocket, and the AutoRestart
  * family, accepted and ignored) come from DAEMON_CONF_KW(); their values
  * land in a struct daemon_conf embedded in the daemon's value struct, and
  * the descriptor gives its offset within the config object.
@@ -68,6 +68,7 @@ struct daemon_conf {
 	/* not a keyword: set by the daemon's load_config; VERDICT_ACCEPT
 	 * makes daemon_verdict_error() accept, else it answers tempfail */
 	enum verdict_action on_error;
+	char	*metrics_socket;	/* MetricsSocket: HTTP, or NULL */
 };
 
 /*
@@ -94,6 +95,8 @@ struct daemon_conf {
 	{ "MaximumConnections", CONF_INT, "1024",			\
 	    DAEMON_CONF_OFF(type, member, max_connections), 1, 4096,	\
 	    NULL },							\
+	{ "MetricsSocket", CONF_STR, NULL,				\
+	    DAEMON_CONF_OFF(type, member, metrics_socket), 0, 0, NULL }, \
 	{ "MilterCommandTimeout", CONF_INT, "30",			\
 	    DAEMON_CONF_OFF(type, member, command_timeout), 1, 86400,	\
 	    NULL },							\

@@ -336,6 +336,10 @@ daemon_conf_check(const struct daemon_conf *dc, const struct conf *c,
 	    log_facility(dc->syslog_facility) < 0) {
 		kw = "SyslogFacility";
 		buf_printf(&why, "unknown facility \"%s\"", dc->syslog_facility);
+	} else if (dc->metrics_socket != NULL && (daemon_conf_socket(
+	    dc->metrics_socket, &s, &why) < 0 || (s.family == DAEMON_SOCK_UNIX &&
+	    buf_puts(&why, "give an inet: or inet6: address") == 0))) {
+		kw = "MetricsSocket";
 	} else if (dc->pidfile != NULL && dc->pidfile[0] != '/') {
 		kw = "PidFile";
 		buf_printf(&why, "\"%s\" is not an absolute path", dc->pidfile);

@@ -60,11 +60,36 @@
  */
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "daemon.h"
 #include "daemon_conn.h"
+#include "daemon_metrics.h"
 #include "log.h"
 #include "milter.h"
+
+/* TIMED - the daemon's callback call, its time recorded for stage st */
+#define TIMED(st, call) __extension__ ({				\
+	struct timespec t0_;						\
+	sfsistat r_;							\
+	clock_gettime(CLOCK_MONOTONIC, &t0_);				\
+	r_ = (call);							\
+	daemon_metrics_stage((st), &t0_);				\
+	r_;								\
+})
+
+/* verdict_word - a verdict as the metrics name it */
+static const char *
+verdict_word(sfsistat r)
+{
+	switch (r) {
+	case SMFIS_ACCEPT:	return "accept";
+	case SMFIS_REJECT:	return "reject";
+	case SMFIS_DISCARD:	return "discard";
+	case SMFIS_TEMPFAIL:	return "tempfail";
+	default:		return "continue";
+	}
+}
 
 /* One loaded configuration and the connections that hold it. */
 struct cfgref {
@@ -87,6 +112,7 @@ struct conn {
 	sfsistat	 held;		/* verdict from a reply-less step */
 	int		 held_conn;	/* held for the whole session */
 	int		 skip_body;	/* the daemon has seen enough body */
+	int		 counted;	/* in the connections gauge */
 };
 
 /*
@@ -216,6 +242,8 @@ conn_get(SMFICTX *ctx)
 		free(c);
 		return NULL;
 	}
+	daemon_metrics_conn(1);
+	c->counted = 1;
 	return c;
 }
 
@@ -409,7 +437,8 @@ rt_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
-	return hold(c, M.xxfi_connect(ctx, host, sa), SMFIP_NR_CONN);
+	return hold(c, TIMED(DAEMON_STAGE_CONNECT, M.xxfi_connect(ctx, host,
+	    sa)), SMFIP_NR_CONN);
 }
 
 /* rt_helo - HELO/EHLO */
@@ -420,7 +449,8 @@ rt_helo(SMFICTX *ctx, char *helo)
 
 	if (c == NULL || held(c))
 		return quiet(c, SMFIP_NR_HELO);
-	return hold(c, M.xxfi_helo(ctx, helo), SMFIP_NR_HELO);
+	return hold(c, TIMED(DAEMON_STAGE_HELO, M.xxfi_helo(ctx, helo)),
+	    SMFIP_NR_HELO);
 }
 
 /* rt_envfrom - MAIL FROM: a message starts, unless we are stopping */
@@ -428,6 +458,7 @@ static sfsistat
 rt_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct conn *c = conn_get(ctx);
+	sfsistat r;
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
@@ -435,8 +466,11 @@ rt_envfrom(SMFICTX *ctx, char **argv)
 		return quiet_held(c, SMFIP_NR_MAIL);
 	if (msg_begin(c) < 0)
 		return hold(c, SMFIS_TEMPFAIL, SMFIP_NR_MAIL);
-	return hold(c, M.xxfi_envfrom != NULL ?
-	    M.xxfi_envfrom(ctx, argv) : SMFIS_CONTINUE, SMFIP_NR_MAIL);
+	r = M.xxfi_envfrom != NULL ? TIMED(DAEMON_STAGE_MAIL,
+	    M.xxfi_envfrom(ctx, argv)) : SMFIS_CONTINUE;
+	if (r != SMFIS_CONTINUE)
+		daemon_metrics_refusal("mail", verdict_word(r));
+	return hold(c, r, SMFIP_NR_MAIL);
 }
 
 /* rt_envrcpt - RCPT TO; a verdict held since MAIL answers each one */
@@ -447,9 +481,14 @@ rt_envrcpt(SMFICTX *ctx, char **argv)
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
+	sfsistat r;
+
 	if (held(c))
 		return c->held;
-	return M.xxfi_envrcpt(ctx, argv);
+	r = TIMED(DAEMON_STAGE_RCPT, M.xxfi_envrcpt(ctx, argv));
+	if (r != SMFIS_CONTINUE)
+		daemon_metrics_refusal("rcpt", verdict_word(r));
+	return r;
 }
 
 /* rt_data - DATA */
@@ -469,7 +508,8 @@ rt_header(SMFICTX *ctx, char *name, char *value)
 
 	if (c == NULL || held(c))	/* end of message answers */
 		return quiet(c, SMFIP_NR_HDR);
-	return hold(c, M.xxfi_header(ctx, name, value), SMFIP_NR_HDR);
+	return hold(c, TIMED(DAEMON_STAGE_HEADER, M.xxfi_header(ctx, name,
+	    value)), SMFIP_NR_HDR);
 }
 
 /* rt_eoh - end of header */
@@ -480,7 +520,7 @@ rt_eoh(SMFICTX *ctx)
 
 	if (c == NULL || held(c))
 		return quiet(c, SMFIP_NR_EOH);
-	return hold(c, M.xxfi_eoh(ctx), SMFIP_NR_EOH);
+	return hold(c, TIMED(DAEMON_STAGE_EOH, M.xxfi_eoh(ctx)), SMFIP_NR_EOH);
 }
 
 /* rt_body - one body chunk; after a skip the rest is not passed on */
@@ -491,7 +531,8 @@ rt_body(SMFICTX *ctx, unsigned char *p, size_t n)
 
 	if (c == NULL || held(c) || c->skip_body)
 		return quiet(c, SMFIP_NR_BODY);
-	return hold(c, M.xxfi_body(ctx, p, n), SMFIP_NR_BODY);
+	return hold(c, TIMED(DAEMON_STAGE_BODY, M.xxfi_body(ctx, p, n)),
+	    SMFIP_NR_BODY);
 }
 
 /* msg_over - the message has ended: forget its held verdict and skip,
@@ -525,7 +566,9 @@ rt_eom(SMFICTX *ctx)
 		if (M.xxfi_abort != NULL)
 			(void)M.xxfi_abort(ctx);
 	} else
-		r = M.xxfi_eom != NULL ? M.xxfi_eom(ctx) : SMFIS_CONTINUE;
+		r = M.xxfi_eom != NULL ? TIMED(DAEMON_STAGE_EOM, M.xxfi_eom(ctx)) :
+		    SMFIS_CONTINUE;
+	daemon_metrics_message(verdict_word(r));
 	msg_over(c);
 	return r;
 }
@@ -539,7 +582,10 @@ rt_abort(SMFICTX *ctx)
 
 	if (c == NULL)
 		return SMFIS_CONTINUE;
-	r = M.xxfi_abort != NULL ? M.xxfi_abort(ctx) : SMFIS_CONTINUE;
+	r = M.xxfi_abort != NULL ? TIMED(DAEMON_STAGE_ABORT,
+	    M.xxfi_abort(ctx)) : SMFIS_CONTINUE;
+	if (c->in_msg)
+		daemon_metrics_message("aborted");
 	msg_over(c);
 	return r;
 }
@@ -567,6 +613,8 @@ rt_close(SMFICTX *ctx)
 		rt.desc->priv_free(c->priv);
 	smfi_setpriv(ctx, NULL);
 	msg_end(c);
+	if (c->counted)
+		daemon_metrics_conn(-1);
 	cfg_release(c->ref);
 	free(c);
 	return r;

@@ -168,6 +168,7 @@ static struct {
 	struct milter_limits lim;
 	unsigned long	 refused;	/* over the limit, not yet logged */
 	int64_t		 refused_log;	/* when that was last logged (ms) */
+	_Atomic unsigned long sessions, failed, hangups;
 } srv = { .lock = PTHREAD_MUTEX_INITIALIZER,
 	.done = PTHREAD_COND_INITIALIZER, .lfd = -1,
 	.lim = MILTER_LIMITS_DEFAULT };
@@ -1086,6 +1087,18 @@ command(SMFICTX *ctx, char cmd, char *data, size_t len)
 	return FAIL;
 }
 
+/* milter_stats - see milter.h */
+void
+milter_stats(struct milter_stats *st)
+{
+	st->sessions = srv.sessions;
+	st->protocol_errors = srv.failed;
+	st->hangups = srv.hangups;
+	pthread_mutex_lock(&srv.lock);
+	st->threads = srv.threads;
+	pthread_mutex_unlock(&srv.lock);
+}
+
 /* Connections and threads. */
 
 /* live_remove - take a finished connection off the list */
@@ -1141,6 +1154,11 @@ session(int fd, const struct smfiDesc *desc, size_t maxdata, int debug)
 		if (next != GO_ON)
 			break;
 	}
+	srv.sessions++;
+	if (next == FAIL)
+		srv.failed++;
+	else if (next != END)
+		srv.hangups++;
 	if (next != END) {
 		abort_msg(&ctx);
 		close_conn(&ctx);

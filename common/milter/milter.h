@@ -75,5 +75,13 @@ void	milter_input_stats(size_t *buffered, size_t *allocated);
 /* milter_stop - stop accepting, close every connection (their abort and
  * close callbacks run), and make milter_run() return; any thread */
 void	milter_stop(void);
+/* milter_stats - the engine's counters since start: connections served,
+ * those ended by a malformed or unexpected packet, those the MTA closed
+ * or let time out without QUIT, and the threads running now */
+struct milter_stats {
+	unsigned long	sessions, protocol_errors, hangups;
+	unsigned	threads;
+};
+void	milter_stats(struct milter_stats *);
 
 #endif

@@ -1355,6 +1355,51 @@ sys_lookup(struct dns_resolver *r, const char *name, uint16_t type,
 	ldns_rdf_deep_free(qname);
 }
 
+/* The observer of finished queries (dns_set_observer), or NULL. */
+static void (*_Atomic observer)(const char *, const char *, double);
+
+/* dns_set_observer - see dns.h */
+void
+dns_set_observer(void (*fn)(const char *type, const char *outcome,
+    double seconds))
+{
+	observer = fn;
+}
+
+/* status_word - a status as one word, for the observer */
+static const char *
+status_word(enum dns_status s)
+{
+	static const char *const w[] = {
+		[DNS_OK] = "ok", [DNS_NXDOMAIN] = "nxdomain",
+		[DNS_NODATA] = "nodata", [DNS_TEMPFAIL] = "tempfail",
+		[DNS_TIMEOUT] = "timeout", [DNS_BADNAME] = "badname",
+		[DNS_NOMEM] = "nomem",
+	};
+
+	return (size_t)s < sizeof(w) / sizeof(w[0]) ? w[s] : "other";
+}
+
+/* observed_lookup - sys_lookup, timed for the observer */
+static void
+observed_lookup(struct dns_resolver *r, const char *name, uint16_t type,
+    struct lookup *lk)
+{
+	void (*fn)(const char *, const char *, double) = observer;
+	struct timespec t0, t1;
+
+	if (fn == NULL) {
+		sys_lookup(r, name, type, lk);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	sys_lookup(r, name, type, lk);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	fn(dns_type_name((enum dns_type)type), status_word(lk->status),
+	    (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+}
+
 /* dns_query - look up (name, type) through the cache */
 enum dns_status
 dns_query(struct dns_resolver *r, const char *name, enum dns_type type,
@@ -1373,7 +1418,7 @@ dns_query(struct dns_resolver *r, const char *name, enum dns_type type,
 		if (r->kind == DNS_KIND_ZONE)
 			zone_lookup(r, key, (uint16_t)type, &lk);
 		else
-			sys_lookup(r, name, (uint16_t)type, &lk);
+			observed_lookup(r, name, (uint16_t)type, &lk);
 		cache_put(r, key, (uint16_t)type, &lk);
 	}
 	free(key);

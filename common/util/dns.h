@@ -141,5 +141,11 @@ int	dns_type_parse(const char *);
 /* dns_set_clock - for tests: the cache reads time (seconds, monotonic)
  * from now(arg) instead of CLOCK_MONOTONIC; call before any query */
 void	dns_set_clock(struct dns_resolver *, time_t (*now)(void *), void *arg);
+/* dns_set_observer - fn is told of every query the system backend sends
+ * out (cache misses): the type's mnemonic, the outcome as one word (ok,
+ * nxdomain, nodata, tempfail, timeout...) and the seconds it took; from
+ * any thread.  NULL: nobody.  Process-wide. */
+void	dns_set_observer(void (*fn)(const char *type, const char *outcome,
+	    double seconds));
 
 #endif

@@ -1,0 +1,274 @@
+#!/bin/sh
+# soak.sh - the daemons under sustained load, reloads and a kill -9
+#
+# Usage: BUILD=build/plain sh t/soak.sh		(what `make soak` runs)
+#
+# Runs a private Postfix and nsd (t/lib/rig.sh) with milter-dkim
+# (signing every message from 127.0.0.1) and milter-spf (checking every
+# sender against an SPF record that passes 127.0.0.1), each on its own
+# inet socket, driven by Postfix's smtp-source from 127.0.0.1 at
+# SOAK_SESSIONS sessions (16).  Three phases:
+#
+#	soak	SOAK_SECONDS (60; the documented full run is 600) of load.
+#		The resident size of each daemon is sampled every 2 s; its
+#		growth from the end of the warm-up (the first fifth, at
+#		least 20 s) to the largest later sample must stay under 5 %.
+#	reload	SOAK_RELOADS SIGHUPs (200) to each daemon, spread over
+#		SOAK_RELOAD_SECONDS (60) of load; then a broken file and one
+#		more SIGHUP, which must be refused while mail still flows.
+#	kill	milter-dkim is killed with SIGKILL in the middle of a load
+#		and started again on the same socket and PID file, with
+#		milter_default_action = tempfail.
+#
+# After each phase every message Postfix queued must have been delivered
+# exactly once (no queue id without delivery, none delivered twice), every
+# delivered message must carry milter-dkim's DKIM-Signature and
+# milter-spf's spf=pass result (a sample of 20 per phase is verified with
+# the DKIM library against the published key), and neither daemon may
+# have logged an error.  Messages refused with 4xx while milter-dkim was
+# down are counted and printed.  Prints TAP and a summary table, also
+# saved to build/soak.txt.
+#
+# All servers listen on 127.0.0.1 on ports picked at run time and are
+# stopped by PID on exit; every load is bounded by a message count and
+# by time.
+[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
+SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
+cd "$SRCDIR" || exit 1
+BUILD=${BUILD:-$SRCDIR/build/plain}
+MD=$BUILD/bin/milter-dkim
+MS=$BUILD/bin/milter-spf
+DT=$BUILD/t/tools/dkimtool
+SECONDS_SOAK=${SOAK_SECONDS:-60}
+SESSIONS=${SOAK_SESSIONS:-16}
+RELOADS=${SOAK_RELOADS:-200}
+RELOAD_SECONDS=${SOAK_RELOAD_SECONDS:-60}
+T=0
+FAILED=0
+. t/lib/tap.sh
+. t/lib/procs.sh
+need_exec "$MD" "$MS" "$DT"
+command -v smtp-source > /dev/null || PATH=$PATH:/usr/sbin
+need_cmd postfix nsd smtp-source
+. t/lib/rig.sh
+rig_init || exit 1
+SUMMARY=$RIG_DIR/summary
+
+KEY=$SRCDIR/t/data/dkimd/rsa2048.pem
+rec=$($DT record "$KEY") || exit 1
+printf 'sel._domainkey.soak.test %s\n' "$rec" > "$RIG_DIR/keys"
+zone=$(rig_zone soak.test <<-EOF
+	@ IN TXT "v=spf1 ip4:127.0.0.1 -all"
+	sel._domainkey IN TXT $(printf '%s\n' "$rec" | fold -w 200 |
+	    sed 's/.*/"&"/' | tr '\n' ' ')
+	EOF
+)
+rig_nsd soak.test "$zone" || exit 1
+
+# milter_conf NAME BODY - a configuration file for daemon NAME
+milter_conf() {
+	printf '%s\n' "$2" > "$RIG_DIR/$1.conf"
+}
+PORT_DKIM=$("$RIG_LIB/freeport") || exit 1
+PORT_SPF=$("$RIG_LIB/freeport") || exit 1
+DKIM_CONF="Socket inet:$PORT_DKIM@127.0.0.1
+PidFile $RIG_DIR/milter-dkim.pid
+Syslog no
+Mode sv
+AuthservID mx.rig.test
+InternalHosts 127.0.0.1
+Nameservers 127.0.0.1@$RIG_DNS_PORT
+Domain soak.test
+Selector sel
+KeyFile $KEY
+RequireSafeKeys no"
+SPF_CONF="Socket inet:$PORT_SPF@127.0.0.1
+PidFile $RIG_DIR/milter-spf.pid
+Syslog no
+AuthservID mx.rig.test
+InternalHosts 192.0.2.99
+HELO_reject No_Check
+Nameservers 127.0.0.1@$RIG_DNS_PORT"
+milter_conf milter-dkim "$DKIM_CONF"
+milter_conf milter-spf "$SPF_CONF"
+
+# start NAME BIN PORT - the daemon in the foreground, tracked by the rig
+start() {
+	rig_spawn "$2" -f -c "$RIG_DIR/milter-$1.conf"
+	eval "PID_$1=$RIG_SPAWNED"
+	wait_port "$3" "$RIG_SPAWNED" 100
+}
+start dkim "$MD" "$PORT_DKIM" || { ok 1 "milter-dkim starts"; exit 1; }
+start spf "$MS" "$PORT_SPF" || { ok 1 "milter-spf starts"; exit 1; }
+
+RIG_MILTERS="inet:127.0.0.1:$PORT_SPF, inet:127.0.0.1:$PORT_DKIM"
+RIG_MILTER_DEFAULT_ACTION=tempfail
+RIG_MAILBOXES="soak@rig.test"
+RIG_POSTCONF="default_process_limit = 64"
+rig_postfix || exit 1
+
+cat > "$RIG_DIR/msg" <<-EOF
+	From: Soak <soak@soak.test>
+	To: <soak@rig.test>
+	Subject: soak
+	Date: Thu, 3 Dec 2026 00:00:00 +0000
+	MIME-Version: 1.0
+	Content-Type: text/plain
+
+	$(for i in $(seq 60); do echo "line $i of a message of about 4 KB, written out to fill the body."; done)
+	EOF
+
+# load SECONDS - smtp-source batches until SECONDS have passed
+load() {
+	local end=$((SECONDS + $1)) n=0
+	while [ $SECONDS -lt $end ] && [ $n -lt 1000 ]; do
+		timeout 120 smtp-source -s "$SESSIONS" -m 400 -F "$RIG_DIR/msg" \
+		    -f soak@soak.test -t soak@rig.test \
+		    "127.0.0.1:$RIG_SMTP_PORT" 2>> "$RIG_DIR/smtp-source.err"
+		n=$((n + 1))
+	done
+}
+
+# rss PID - resident size in kB
+rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2> /dev/null; }
+
+# drained - wait until the queue is empty (60 s at most)
+drained() {
+	local i
+	for i in $(seq 600); do
+		[ -z "$(find "$RIG_DIR/postfix/queue/incoming" \
+		    "$RIG_DIR/postfix/queue/active" \
+		    "$RIG_DIR/postfix/queue/deferred" -type f 2> /dev/null |
+		    head -1)" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# check PHASE - every queued message delivered once, signed and checked
+check() {
+	local md queued sent dup files unsigned nospf bad sample
+	drained
+	ok $? "$1: the queue drains"
+	queued=$(grep -c 'postfix/qmgr.*: from=<.*nrcpt=' "$RIG_DIR/maillog")
+	sent=$(grep 'postfix/virtual.*status=sent' "$RIG_DIR/maillog" |
+	    sed 's/.*: \([0-9A-F]*\): to=.*/\1/' | sort)
+	dup=$(printf '%s\n' "$sent" | uniq -d | grep -c .)
+	md=$(rig_maildir soak@rig.test)
+	files=$(find "$md/new" "$md/cur" -type f | wc -l)
+	is "$(printf '%s\n' "$sent" | grep -c .)" "$queued" \
+	    "$1: every queued message delivered ($queued)"
+	is "$dup" 0 "$1: none delivered twice"
+	is "$files" "$queued" "$1: one file per queued message"
+	unsigned=$(grep -L '^DKIM-Signature: .*d=soak.test' -r "$md/new" |
+	    wc -l)
+	nospf=$(grep -L 'spf=pass' -r "$md/new" | wc -l)
+	is "$unsigned" 0 "$1: every message signed by milter-dkim"
+	is "$nospf" 0 "$1: every message has spf=pass from milter-spf"
+	bad=0
+	for f in $(ls "$md/new" | shuf -n 20 2> /dev/null); do
+		$DT verify -k "$RIG_DIR/keys" < "$md/new/$f" |
+		    grep -q '^pass d=soak.test' || bad=$((bad + 1))
+	done
+	is "$bad" 0 "$1: a sample of 20 signatures verifies"
+	printf '%-8s %8s queued %6s refused(4xx)\n' "$1" "$queued" \
+	    "$(grep -c 'milter-reject.*4\.[0-9]\.[0-9]' "$RIG_DIR/maillog")" \
+	    >> "$SUMMARY"
+	# next phase starts from an empty mailbox and log
+	mkdir -p "$RIG_DIR/done-$1"
+	mv "$md/new"/* "$md/cur"/* "$RIG_DIR/done-$1/" 2> /dev/null
+	cat "$RIG_DIR/maillog" >> "$RIG_DIR/maillog.all"
+	: > "$RIG_DIR/maillog"
+}
+
+# errors NAME - error lines in a daemon's log (warnings about the
+# configuration excepted)
+errors() {
+	grep -iE 'error|fatal|panic|sanitizer' "$RIG_DIR/$1.log" |
+	    grep -v 'configuration' | head -5
+}
+
+echo "# soak: $SECONDS_SOAK s at $SESSIONS sessions"
+printf 'phase      messages        refused\n' > "$SUMMARY"
+
+# Phase 1: soak, sampling RSS.
+load "$SECONDS_SOAK" &
+LOAD=$!
+samples_d="" samples_s=""
+while kill -0 "$LOAD" 2> /dev/null; do
+	samples_d="$samples_d $(rss "$PID_dkim")"
+	samples_s="$samples_s $(rss "$PID_spf")"
+	sleep 2
+done
+wait "$LOAD"
+for d in dkim spf; do
+	eval "s=\$samples_$(echo $d | cut -c1)"
+	set -- $s
+	n=$#
+	warm=$(( (n + 4) / 5 ))
+	[ "$warm" -lt 10 ] && [ "$n" -gt 10 ] && warm=10
+	base=$(echo $s | awk -v w="$warm" '{ print $w }')
+	top=$(echo $s | awk -v w="$warm" '{ m = 0; for (i = w; i <= NF; i++)
+	    if ($i > m) m = $i; print m }')
+	growth=$(awk -v a="$base" -v b="$top" 'BEGIN { if (a > 0)
+	    printf("%.1f", (b - a) * 100 / a) }')
+	echo "# milter-$d RSS (kB) every 2 s:$s"
+	[ -n "$growth" ] && awk -v g="$growth" 'BEGIN { exit !(g + 0 < 5) }'
+	ok $? "soak: milter-$d RSS growth after warm-up $growth % (< 5 %)"
+	printf 'RSS milter-%s: %s kB after warm-up, %s kB at most (%s %%)\n' \
+	    "$d" "$base" "$top" "$growth" >> "$SUMMARY"
+done
+check soak
+
+# Phase 2: reloads under load, then a broken file.
+load "$RELOAD_SECONDS" &
+LOAD=$!
+gap=$(awk -v s="$RELOAD_SECONDS" -v n="$RELOADS" 'BEGIN { printf "%.3f",
+    s / n }')
+for i in $(seq "$RELOADS"); do
+	kill -HUP "$PID_dkim" "$PID_spf" 2> /dev/null || break
+	sleep "$gap"
+done
+wait "$LOAD"
+kill -0 "$PID_dkim" "$PID_spf" 2> /dev/null
+ok $? "reload: both daemons alive after $RELOADS SIGHUPs each"
+echo "# milter-dkim logged $(grep -c 'reloaded' "$RIG_DIR/milter-dkim.log") reloads, milter-spf $(grep -c 'reloaded' "$RIG_DIR/milter-spf.log")"
+check reload
+milter_conf milter-dkim "$DKIM_CONF
+NoSuchKeyword yes"
+before=$(grep -c 'reload' "$RIG_DIR/milter-dkim.log")
+kill -HUP "$PID_dkim"
+for i in $(seq 50); do
+	[ "$(grep -c 'reload' "$RIG_DIR/milter-dkim.log")" -gt "$before" ] &&
+	    break
+	sleep 0.1
+done
+tail -n +$((before + 1)) "$RIG_DIR/milter-dkim.log" | grep -i 'reload' |
+    grep -qiv 'configuration reloaded'
+ok $? "reload: a broken file is refused"
+load 3
+check broken-reload
+milter_conf milter-dkim "$DKIM_CONF"
+
+# Phase 3: kill -9 in the middle of a load, then restart.
+load 20 &
+LOAD=$!
+sleep 5
+kill -KILL "$PID_dkim"
+wait "$PID_dkim" 2> /dev/null
+sleep 2
+start dkim "$MD" "$PORT_DKIM"
+ok $? "kill: milter-dkim starts again on its socket and PID file"
+is "$(cat "$RIG_DIR/milter-dkim.pid" 2> /dev/null)" "$PID_dkim" \
+    "kill: the PID file names the new process"
+wait "$LOAD"
+check kill
+
+for d in milter-dkim milter-spf; do
+	e=$(errors "$d")
+	is "$e" "" "$d logged no error"
+done
+sed 's/^/# /' "$SUMMARY"
+cp "$SUMMARY" "$(dirname "$BUILD")/soak.txt" 2> /dev/null
+echo "1..$T"
+exit $FAILED
