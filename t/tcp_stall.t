@@ -14,7 +14,11 @@
 # A healthy message takes 3 to 8 ms here.  The bound is a detector with
 # a wide margin, not a benchmark: the 30 messages are sent up to three
 # times and the best run counts, so that a machine busy with other tests
-# does not fail it, whereas a stall shows in every run.
+# does not fail it, whereas a stall shows in every run.  On a machine so
+# loaded that Postfix alone needs more than that, each run also sends 30
+# messages through a second SMTP listener of the same Postfix without
+# the milter, and a run passes when the milter adds at most 15 ms per
+# message to that: a stall adds 40 ms or more whatever the load.
 #
 # Every message must be delivered and signed (a milter that failed would
 # make Postfix answer 451 and smtp-source stop).  Needs root, postfix and
@@ -108,6 +112,20 @@ until grep -q 'listening on' "$RIG_DIR/milter-dkim.log" 2> /dev/null; do
 done
 RIG_MILTERS=inet:127.0.0.1:$PORT RIG_MILTER_DEFAULT_ACTION=tempfail \
     rig_postfix || bail "postfix did not start"
+# the same Postfix without the milter, on a second port
+BARE_PORT=$("$RIG_LIB/freeport") || bail "no free port"
+echo "127.0.0.1:$BARE_PORT inet n - n - - smtpd -o smtpd_milters=" \
+    >> "$RIG_POSTFIX_DIR/master.cf"
+rig__age "$RIG_POSTFIX_DIR/master.cf"
+postfix -c "$RIG_POSTFIX_DIR" reload > /dev/null 2>&1 ||
+    bail "postfix reload failed"
+_i=0
+until perl -MIO::Socket::INET -e 'IO::Socket::INET->new(PeerAddr =>
+    "127.0.0.1", PeerPort => $ARGV[0]) or exit 1' "$BARE_PORT"; do
+	_i=$((_i + 1))
+	[ $_i -lt 100 ] || bail "no second SMTP listener"
+	sleep 0.1
+done
 
 {
 	printf 'From: Someone <someone@sign.test>\nTo: Alice <%s>\n' "$RCPT"
@@ -118,13 +136,14 @@ RIG_MILTERS=inet:127.0.0.1:$PORT RIG_MILTER_DEFAULT_ACTION=tempfail \
 	    "The quick brown fox jumps over the lazy dog; 0123456789 abcdef.", i }'
 } > "$RIG_DIR/msg.eml"
 
-# one - send N messages, one session at a time; print the milliseconds
+# one N [PORT] - send N messages, one session at a time, to the milter's
+#	listener or PORT; print the milliseconds
 one()
 {
 	_t0=$(now_ms)
 	"$SMTP_SOURCE" -s 1 -m "$1" -F "$RIG_DIR/msg.eml" -f someone@sign.test \
-	    -t "$RCPT" "127.0.0.1:$RIG_SMTP_PORT" > "$RIG_DIR/smtp-source.out" 2>&1 ||
-	    return 1
+	    -t "$RCPT" "127.0.0.1:${2:-$RIG_SMTP_PORT}" \
+	    > "$RIG_DIR/smtp-source.out" 2>&1 || return 1
 	_t1=$(now_ms)
 	echo $((_t1 - _t0))
 }
@@ -134,33 +153,39 @@ one 1 > /dev/null && wait_delivered 1
 ok $? "a first message goes through Postfix and milter-dkim over inet" ||
     bail "$(cat "$RIG_DIR/smtp-source.out")"
 
-best=""
+# A run passes when the milter's 30 messages took at most 15 ms each, or
+# at most 15 ms each more than the 30 sent right after without it.
+one 1 "$BARE_PORT" > /dev/null
+passed=0
 runs=""
 sent=1
+bare=1
 try=0
 refused=0
-while [ $try -lt $TRIES ]; do
+while [ $try -lt $TRIES ] && [ $passed = 0 ]; do
 	try=$((try + 1))
 	ms=$(one $COUNT) || { refused=1; break; }
 	sent=$((sent + COUNT))
-	runs="$runs ${ms}ms"
-	if [ -z "$best" ] || [ "$ms" -lt "$best" ]; then
-		best=$ms
+	if [ "$ms" -le $((LIMIT_MS * COUNT)) ]; then
+		passed=1
+		runs="$runs ${ms}ms"
+		break
 	fi
-	[ "$best" -le $((LIMIT_MS * COUNT)) ] && break
+	bms=$(one $COUNT "$BARE_PORT") || { refused=1; break; }
+	bare=$((bare + COUNT))
+	runs="$runs ${ms}ms (without the milter ${bms}ms)"
+	[ $((ms - bms)) -le $((LIMIT_MS * COUNT)) ] && passed=1
 done
 [ $refused = 0 ]
 ok $? "$COUNT messages sent by smtp-source, none refused" ||
     sed 's/^/# /' "$RIG_DIR/smtp-source.out"
-wait_delivered $sent
-ok $? "all $sent messages delivered"
+wait_delivered $((sent + bare))
+ok $? "all $((sent + bare)) messages delivered"
 signed=$(grep -l '^DKIM-Signature: ' "$(rig_maildir "$RCPT")"/new/* |
     wc -l)
-echo "# $COUNT messages in:$runs (mean per message of the best:" \
-    "$(awk -v b="${best:-0}" -v n=$COUNT 'BEGIN { printf "%.1f", b / n }') ms)"
-[ -n "$best" ] && [ "$best" -le $((LIMIT_MS * COUNT)) ] &&
-    [ "$signed" -eq "$sent" ]
-ok $? "mean time per message at most $LIMIT_MS ms, every message signed" ||
+echo "# $COUNT messages through milter-dkim in:$runs"
+[ $passed = 1 ] && [ "$signed" -eq "$sent" ]
+ok $? "at most $LIMIT_MS ms per message (or added to Postfix alone), every message through the milter signed" ||
     echo "# signed: $signed of $sent"
 
 exit $FAILED

@@ -10,7 +10,9 @@
 # incumbent (OpenDKIM, pyspf-milter).  Postfix's own load generator
 # smtp-source sends 4 KB messages, one SMTP session per message, with 1
 # and 8 sessions in parallel, over milter sockets of both kinds (inet on
-# 127.0.0.1 and unix).  Cells: DKIM signing (the client 127.0.0.1 is
+# 127.0.0.1 and unix).  Cells: the shared runtime with no work
+# (t/tools/testmilter, which adds two header fields: what the protocol
+# itself costs), DKIM signing (the client 127.0.0.1 is
 # internal), DKIM verifying (the same message signed in advance, the key
 # served by a private nsd), SPF (mail from an address whose SPF record
 # allows 127.0.0.1), and, on inet at 1 and 8 sessions, milter-dkim and
@@ -37,7 +39,7 @@
 #
 # ENVIRONMENT
 #	BENCH_MTA_N1, BENCH_MTA_N8	messages per measurement at 1 and 8
-#					sessions (60, 160)
+#					sessions (40, 160)
 #	BENCH_MTA_ROUNDS		measurements per column (3)
 #	OPENDKIM, PYSPF_MILTER		the incumbents; missing: n/a columns
 #	SMTP_SOURCE			/usr/sbin/smtp-source
@@ -55,7 +57,7 @@ DKIMTOOL=$BUILD/t/tools/dkimtool
 OPENDKIM=${OPENDKIM:-/usr/sbin/opendkim}
 PYSPF_MILTER=${PYSPF_MILTER:-/usr/bin/pyspf-milter}
 SMTP_SOURCE=${SMTP_SOURCE:-/usr/sbin/smtp-source}
-N1=${BENCH_MTA_N1:-60}
+N1=${BENCH_MTA_N1:-40}
 N8=${BENCH_MTA_N8:-160}
 ROUNDS=${BENCH_MTA_ROUNDS:-3}
 DATA=$SRCDIR/t/data/dkimd
@@ -80,7 +82,8 @@ export RIG_LIB
 
 # The cells: name, socket kind, sessions; the milters of each column are
 # set up by setup_cell.
-CELLS="sign-inet-1 sign-inet-8 sign-unix-1 sign-unix-8
+CELLS="null-inet-1 null-unix-1
+sign-inet-1 sign-inet-8 sign-unix-1 sign-unix-8
 verify-inet-1 verify-inet-8 verify-unix-1 verify-unix-8
 spf-inet-1 spf-inet-8 spf-unix-1 spf-unix-8
 chain-inet-1 chain-inet-8"
@@ -237,6 +240,7 @@ milters() {
 	kind=${rest%%-*}
 	[ "$who" = none ] && return 0
 	case $what in
+	null) [ "$who" = ours ] && list=${SPEC[null-$kind]} ;;
 	sign) list=${SPEC[$who-dkim-s-$kind]} ;;
 	verify) list=${SPEC[$who-dkim-v-$kind]} ;;
 	spf) list=${SPEC[$who-spf-$kind]} ;;
@@ -256,6 +260,7 @@ milters() {
 #	cell matches (header fields unfolded)
 check_re() {
 	case ${1%%-*} in
+	null) echo '^X-Test-Milter: ' ;;
 	sign) echo "^DKIM-Signature:.*[; ]d=$DOMAIN;" ;;
 	verify) echo '^Authentication-Results: .*dkim=pass' ;;
 	spf) echo '^(Received-SPF: Pass|Authentication-Results: .*spf=pass)' ;;
@@ -368,6 +373,11 @@ PY
     { say "dkimtool sign failed"; exit 1; }
 
 for kind in inet unix; do
+	spec=$(new_spec "$kind" null)
+	printf 'Socket %s\nSyslog no\n' "$spec" >"$RIG_DIR/null-$kind.conf"
+	spawn "$RIG_DIR/null-$kind.log" "$BUILD/t/tools/testmilter" -f \
+	    -c "$RIG_DIR/null-$kind.conf"
+	wait_sock "$spec" && SPEC[null-$kind]=$spec
 	start_ours_dkim s "$kind"
 	start_ours_dkim v "$kind"
 	start_ours_spf "$kind"
@@ -465,7 +475,8 @@ done
 	    "smtp-source, 4 KB messages, one SMTP session per message;" \
 	    "msg/s = median of $ROUNDS runs of $N1 (1 session) or $N8" \
 	    "(8 sessions) messages."
-	echo "none: no milter; ours: milter-dkim / milter-spf (chain: both);" \
+	echo "none: no milter; ours: milter-dkim / milter-spf (chain: both;" \
+	    "null: testmilter, the shared runtime adding two header fields);" \
 	    "theirs: OpenDKIM $(dpkg-query -W -f='${Version}' opendkim \
 	    2>/dev/null) / pyspf-milter $(dpkg-query -W -f='${Version}' \
 	    pyspf-milter 2>/dev/null) (chain: both)."
