@@ -102,6 +102,8 @@ struct conn {
 	sfsistat	 held;		/* verdict from a reply-less step */
 	int		 held_conn;	/* held for the whole connection */
 	int		 skip_body;	/* the daemon has seen enough body */
+	int		 eats_space;	/* the MTA does not keep our leading
+					 * space (see rt_header) */
 };
 
 /*
@@ -770,8 +772,10 @@ rt_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		want |= RT_NOREPLY | (M.xxfi_envrcpt != NULL ?
 		    SMFIP_NR_MAIL : 0);
 	*pf1 = want & f1;
-	if (c != NULL)
+	if (c != NULL) {
 		c->nr = *pf1 & (RT_NOREPLY | SMFIP_NR_MAIL);
+		c->eats_space = (want & ~*pf1 & SMFIP_HDR_LEADSPC) != 0;
+	}
 	*pf2 = 0;
 	*pf3 = 0;
 	return SMFIS_CONTINUE;
@@ -889,15 +893,32 @@ rt_data(SMFICTX *ctx)
 	return c == NULL ? SMFIS_TEMPFAIL : msg_verdict(c, M.xxfi_data(ctx));
 }
 
-/* rt_header - one header field */
+/*
+ * rt_header - one header field.  A daemon that asks for
+ * SMFIP_HDR_LEADSPC sees each value as it is in the message, from the
+ * byte after the colon.  An MTA that does not agree to it (Sendmail
+ * before 8.14, some milter proxies) drops one space after the colon and
+ * writes "name: value" back; as in Sendmail's header model (and
+ * OpenDKIM), each value it passes is taken as preceded by one space.
+ */
 static sfsistat
 rt_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct conn *c = conn_get(ctx);
+	sfsistat r;
+	char *v;
 
 	if (c == NULL || held(c))	/* end of message answers */
 		return quiet(c, SMFIP_NR_HDR);
-	return hold(c, M.xxfi_header(ctx, name, value), SMFIP_NR_HDR);
+	if (!c->eats_space)
+		return hold(c, M.xxfi_header(ctx, name, value), SMFIP_NR_HDR);
+	if (asprintf(&v, " %s", value) < 0) {
+		log_warnx("out of memory for a header field");
+		return hold(c, SMFIS_TEMPFAIL, SMFIP_NR_HDR);
+	}
+	r = M.xxfi_header(ctx, name, v);
+	free(v);
+	return hold(c, r, SMFIP_NR_HDR);
 }
 
 /* rt_eoh - end of header */
@@ -1679,13 +1700,18 @@ static int
 edit_header(SMFICTX *ctx, const char *name, const char *value,
     int index)
 {
+	struct conn *c = smfi_getpriv(ctx);
 	char *v;
 	int r;
 
 	if (value == NULL)
 		return smfi_chgheader(ctx, (char *)name, index, NULL) ==
 		    MI_SUCCESS ? 0 : -1;
-	/* the MTA keeps our leading space (SMFIP_HDR_LEADSPC) */
+	/* an MTA that keeps our leading space (SMFIP_HDR_LEADSPC) gets it;
+	 * one that does not writes "name: value" itself (see rt_header) */
+	if (c != NULL && c->eats_space)
+		return smfi_insheader(ctx, index, (char *)name,
+		    (char *)value) == MI_SUCCESS ? 0 : -1;
 	if (asprintf(&v, " %s", value) < 0)
 		return -1;
 	r = smfi_insheader(ctx, index, (char *)name, v);

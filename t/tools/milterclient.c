@@ -6,14 +6,19 @@
  *	    [-i client-ip] [-C client-name] [-H helo] [-f mailfrom] [-r rcpt]...
  *	    [-m macro=value]... [-q queueid] [-a auth_authen]
  *	    [-n count] [-c concurrency] [-t] [-T timeout]
- *	    [-N] [-V first] [-x abort-after=header|body] < message
+ *	    [-L] [-N] [-V first] [-x abort-after=header|body] < message
  * DESCRIPTION
  *	Speaks the MTA side of the milter protocol, version 6.  It offers
  *	every action and protocol option, the way Postfix does, and follows
  *	what the milter answers: steps it declines are not sent, steps it
  *	declared reply-less are not waited for, and with SMFIP_HDR_LEADSPC
- *	header values keep their leading space (otherwise leading blanks
- *	are removed, as Postfix does).
+ *	header values keep their leading space (otherwise one space after
+ *	the colon is removed, as Postfix and Sendmail do).
+ *
+ *	-L does not offer SMFIP_HDR_LEADSPC, as Sendmail before 8.14 and
+ *	several milter proxies: one space after the colon is removed from
+ *	the header values sent, and the values the milter adds are shown
+ *	after "name: ", as such an MTA writes them.
  *
  *	The message on standard input is split into header fields (name and
  *	value at the first colon; folded lines joined with LF, as Postfix
@@ -112,6 +117,7 @@ struct mc_opts {
 	int		 timing;
 	long		 timeout;		/* seconds */
 	int		 nagle;			/* -N: no TCP_NODELAY */
+	int		 no_leadspc;		/* -L: LEADSPC not offered */
 	long		 vary;			/* -V: first domain number, or -1 */
 	enum mc_abort	 abort_after;
 };
@@ -722,10 +728,12 @@ negotiate(struct mc_conn *c, struct buf *err)
 {
 	struct buf b = BUF_INIT;
 	uint32_t version;
+	unsigned long offered = SMFI_CURR_PROT &
+	    ~(opts->no_leadspc ? SMFIP_HDR_LEADSPC : 0UL);
 
 	put32(&b, MC_PROTO_VERSION);
 	put32(&b, SMFI_CURR_ACTS);
-	put32(&b, SMFI_CURR_PROT);
+	put32(&b, offered);
 	pkt_add(c, SMFIC_OPTNEG, b.s, b.len);
 	buf_free(&b);
 	if (flush(c, err) < 0 || pkt_read(c, err) < 0)
@@ -741,6 +749,11 @@ negotiate(struct mc_conn *c, struct buf *err)
 		return -1;
 	}
 	c->pflags = get32(c->pkt.s + 8);
+	if (c->pflags & ~offered) {
+		buf_printf(err, "milter asks for protocol options 0x%lx, "
+		    "not offered", c->pflags & ~offered);
+		return -1;
+	}
 	return 0;
 }
 
@@ -807,8 +820,8 @@ headers(struct mc_conn *c, struct buf *out, struct buf *err)
 	for (i = 0; r == MC_GO && !(c->pflags & SMFIP_NOHDRS) &&
 	    i < msg->nh; i++) {
 		v = msg->h[i].value;
-		if (!(c->pflags & SMFIP_HDR_LEADSPC))
-			v += strspn(v, " \t");
+		if (!(c->pflags & SMFIP_HDR_LEADSPC) && *v == ' ')
+			v++;		/* as Postfix and Sendmail */
 		buf_reset(&b);
 		buf_puts(&b, msg->h[i].name);
 		buf_putc(&b, '\0');
@@ -1025,7 +1038,7 @@ usage(const char *why)
 	    "[-C client-name] [-H helo] [-f mailfrom]\n"
 	    "    [-r rcpt]... [-m macro=value]... [-q queueid] "
 	    "[-a auth_authen]\n"
-	    "    [-n count] [-c concurrency] [-t] [-T timeout] [-N] "
+	    "    [-n count] [-c concurrency] [-t] [-T timeout] [-L] [-N] "
 	    "[-V first]\n"
 	    "    [-x abort-after=header|body] < message\n");
 	return 2;
@@ -1050,7 +1063,7 @@ parse_opts(int argc, char **argv, struct mc_opts *o)
 	unsigned char a[16];
 	int ch;
 
-	while ((ch = getopt(argc, argv, "a:C:c:f:hH:i:m:n:Nq:r:s:tT:V:x:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:C:c:f:hH:i:Lm:n:Nq:r:s:tT:V:x:")) != -1) {
 		switch (ch) {
 		case 'a': o->auth = optarg; break;
 		case 'C': o->client_name = optarg; break;
@@ -1061,6 +1074,7 @@ parse_opts(int argc, char **argv, struct mc_opts *o)
 		case 's': o->sock = optarg; break;
 		case 't': o->timing = 1; break;
 		case 'N': o->nagle = 1; break;
+		case 'L': o->no_leadspc = 1; break;
 		case 'V':
 			if (number(optarg, 0, MC_COUNT_MAX, &o->vary) < 0)
 				return -1;
