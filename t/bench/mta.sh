@@ -39,7 +39,7 @@
 #
 # ENVIRONMENT
 #	BENCH_MTA_N1, BENCH_MTA_N8	messages per measurement at 1 and 8
-#					sessions (40, 160)
+#					sessions (40, 120)
 #	BENCH_MTA_ROUNDS		measurements per column (3)
 #	OPENDKIM, PYSPF_MILTER		the incumbents; missing: n/a columns
 #	SMTP_SOURCE			/usr/sbin/smtp-source
@@ -58,7 +58,7 @@ OPENDKIM=${OPENDKIM:-/usr/sbin/opendkim}
 PYSPF_MILTER=${PYSPF_MILTER:-/usr/bin/pyspf-milter}
 SMTP_SOURCE=${SMTP_SOURCE:-/usr/sbin/smtp-source}
 N1=${BENCH_MTA_N1:-40}
-N8=${BENCH_MTA_N8:-160}
+N8=${BENCH_MTA_N8:-120}
 ROUNDS=${BENCH_MTA_ROUNDS:-3}
 DATA=$SRCDIR/t/data/dkimd
 DOMAIN=blue.example.jp
