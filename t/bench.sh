@@ -30,6 +30,10 @@
 # runtime's p50 is 10 ms or more (the one target asserted: timings are
 # not checked by make check, which runs on loaded and sanitized builds).
 #
+# Last, t/bench/mta.sh: the same daemons and their incumbents behind a
+# real Postfix driven by smtp-source (see that file), the table saved to
+# build/bench/mta.txt.
+#
 # The output is also saved to $BUILD/../bench/results.txt (build/bench/).
 #
 # ENVIRONMENT
@@ -37,7 +41,8 @@
 #	BENCH_NSPF		messages per SPF cell (300)
 #	BENCH_NCPU		messages for the CPU cost (2000)
 #	BENCH_CELL_TIMEOUT	seconds a cell may take (60)
-#	BENCH_ONLY		dkim, null or spf: only those cells
+#	BENCH_ONLY		dkim, null, spf or mta: only those cells
+#	BENCH_MTA_N1, BENCH_MTA_N8, BENCH_MTA_ROUNDS  see t/bench/mta.sh
 #	OPENDKIM, PYSPF_MILTER	the peers (/usr/sbin/opendkim,
 #				/usr/bin/pyspf-milter); a peer not
 #				installed gives n/a cells
@@ -66,6 +71,12 @@ for f in "$MD" "$MS" "$MC"; do
 	[ -x "$f" ] || { echo "bench: $f not built" >&2; exit 1; }
 done
 command -v nsd >/dev/null || { echo "bench: nsd not installed" >&2; exit 1; }
+OUTDIR_MTA=$(dirname "$BUILD")/bench
+if [ "${BENCH_ONLY:-}" = mta ]; then
+	mkdir -p "$OUTDIR_MTA"
+	BUILD=$BUILD bash "$SRCDIR/t/bench/mta.sh" | tee "$OUTDIR_MTA/mta.txt"
+	exit "${PIPESTATUS[0]}"
+fi
 
 . "$SRCDIR/t/data/dns/nsd.sh"
 . "$SRCDIR/t/bench/lib.sh"
@@ -511,6 +522,10 @@ SPEED=$(openssl speed -seconds 2 rsa2048 2>/dev/null |
     awk '$1 == "rsa" && $2 == "2048" { print $6; exit }')
 mkdir -p "$OUTDIR"
 report $(($(date +%s) - START)) | tee "$OUTDIR/results.txt"
+if [ -z "${BENCH_ONLY:-}" ]; then
+	echo
+	BUILD=$BUILD bash "$SRCDIR/t/bench/mta.sh" | tee "$OUTDIR/mta.txt"
+fi
 # The exit status asserts the runtime's latency (the other targets are
 # reported): no Nagle/delayed-ACK stall on replies of several packets.
 ! grep -q '^runtime: .*MISSED' "$OUTDIR/results.txt"

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # sendmail_e2e.t - milter-dkim and milter-spf behind a real Sendmail 8.17
 #
 # Debian's Sendmail, unpacked privately by `make deps` (t/lib/sendmail.sh),

@@ -189,7 +189,11 @@ struct daemon_desc {
 	 * Protocol flags to request when milter.xxfi_negotiate is NULL
 	 * (e.g. SMFIP_HDR_LEADSPC); when nonzero the runtime negotiates:
 	 * these flags as far as the MTA offers them, plus "don't send" for
-	 * every step without a callback.
+	 * every step without a callback.  With SMFIP_HDR_LEADSPC the header
+	 * callback always sees values from the byte after the colon, and
+	 * daemon_apply_edits() values get a leading space, whether or not
+	 * the MTA offers it: with an MTA that does not, each value is taken
+	 * as preceded by one space, as Sendmail writes it.
 	 */
 	unsigned long	 pflags;
 };

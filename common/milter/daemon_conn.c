@@ -59,6 +59,7 @@
  *	daemon(3), milter(3).
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -500,16 +501,43 @@ rt_data(SMFICTX *ctx)
 	return c == NULL ? SMFIS_TEMPFAIL : msg_verdict(c, M.xxfi_data(ctx));
 }
 
-/* rt_header - one header field */
+/* daemon_conn_eats_space - the daemon asked for SMFIP_HDR_LEADSPC and the
+ * MTA did not agree to it (see rt_header) */
+int
+daemon_conn_eats_space(SMFICTX *ctx)
+{
+	return (rt.desc->pflags & SMFIP_HDR_LEADSPC) != 0 &&
+	    M.xxfi_negotiate == NULL &&
+	    (milter_pflags(ctx) & SMFIP_HDR_LEADSPC) == 0;
+}
+
+/*
+ * rt_header - one header field.  A daemon that asks for
+ * SMFIP_HDR_LEADSPC sees each value as it is in the message, from the
+ * byte after the colon.  An MTA that does not agree to it (Sendmail
+ * before 8.14, some milter proxies) drops one space after the colon and
+ * writes "name: value" back; as in Sendmail's header model (and
+ * OpenDKIM), each value it passes is taken as preceded by one space.
+ */
 static sfsistat
 rt_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct conn *c = conn_get(ctx);
+	sfsistat r;
+	char *v;
 
 	if (c == NULL || held(c))	/* end of message answers */
 		return quiet(c, SMFIP_NR_HDR);
-	return hold(c, TIMED(DAEMON_STAGE_HEADER, M.xxfi_header(ctx, name,
-	    value)), SMFIP_NR_HDR);
+	if (!daemon_conn_eats_space(ctx))
+		return hold(c, TIMED(DAEMON_STAGE_HEADER, M.xxfi_header(ctx,
+		    name, value)), SMFIP_NR_HDR);
+	if (asprintf(&v, " %s", value) < 0) {
+		log_warnx("out of memory for a header field");
+		return hold(c, SMFIS_TEMPFAIL, SMFIP_NR_HDR);
+	}
+	r = TIMED(DAEMON_STAGE_HEADER, M.xxfi_header(ctx, name, v));
+	free(v);
+	return hold(c, r, SMFIP_NR_HDR);
 }
 
 /* rt_eoh - end of header */

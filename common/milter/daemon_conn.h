@@ -19,6 +19,10 @@ void	 daemon_conn_release(void);
 void	 daemon_conn_stop(void);
 /* daemon_conn_in_flight - the number of messages in flight */
 unsigned long daemon_conn_in_flight(void);
+/* daemon_conn_eats_space - whether the MTA of ctx drops the space after
+ * the colon that the daemon asked it to keep (SMFIP_HDR_LEADSPC): then
+ * values passed are taken as preceded by one, and values added get none */
+int	 daemon_conn_eats_space(SMFICTX *ctx);
 /* daemon_conn_desc - the daemon's descriptor */
 const struct daemon_desc *daemon_conn_desc(void);
 /* daemon_conn_common - the common values of the connection's config, or

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 
 #include "daemon.h"
+#include "daemon_conn.h"
 #include "log.h"
 
 /* edit_header - delete (value NULL) or insert one header field */
@@ -34,7 +35,11 @@ edit_header(SMFICTX *ctx, const char *name, const char *value,
 	if (value == NULL)
 		return smfi_chgheader(ctx, (char *)name, index, NULL) ==
 		    MI_SUCCESS ? 0 : -1;
-	/* the MTA keeps our leading space (SMFIP_HDR_LEADSPC) */
+	/* an MTA that keeps our leading space (SMFIP_HDR_LEADSPC) gets it;
+	 * one that does not writes "name: value" itself (see rt_header) */
+	if (daemon_conn_eats_space(ctx))
+		return smfi_insheader(ctx, index, (char *)name,
+		    (char *)value) == MI_SUCCESS ? 0 : -1;
 	if (asprintf(&v, " %s", value) < 0)
 		return -1;
 	r = smfi_insheader(ctx, index, (char *)name, v);

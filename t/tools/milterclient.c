@@ -6,15 +6,20 @@
  *	    [-i client-ip] [-C client-name] [-H helo] [-f mailfrom] [-r rcpt]...
  *	    [-m macro=value]... [-q queueid] [-a auth_authen]
  *	    [-n count] [-c concurrency] [-t] [-T timeout]
- *	    [-N] [-R sessions] [-V first] [-x abort-after=header|body]
- *	    < message
+ *	    [-L] [-N] [-R sessions] [-V first]
+ *	    [-x abort-after=header|body] < message
  * DESCRIPTION
  *	Speaks the MTA side of the milter protocol, version 6.  It offers
  *	every action and protocol option, the way Postfix does, and follows
  *	what the milter answers: steps it declines are not sent, steps it
  *	declared reply-less are not waited for, and with SMFIP_HDR_LEADSPC
- *	header values keep their leading space (otherwise leading blanks
- *	are removed, as Postfix does).
+ *	header values keep their leading space (otherwise one space after
+ *	the colon is removed, as Postfix and Sendmail do).
+ *
+ *	-L does not offer SMFIP_HDR_LEADSPC, as Sendmail before 8.14 and
+ *	several milter proxies: one space after the colon is removed from
+ *	the header values sent, and the values the milter adds are shown
+ *	after "name: ", as such an MTA writes them.
  *
  *	The message on standard input is split into header fields (name and
  *	value at the first colon; folded lines joined with LF, as Postfix
@@ -121,6 +126,7 @@ struct mc_opts {
 	int		 timing;
 	long		 timeout;		/* seconds */
 	int		 nagle;			/* -N: no TCP_NODELAY */
+	int		 no_leadspc;		/* -L: LEADSPC not offered */
 	long		 vary;			/* -V: first domain number, or -1 */
 	enum mc_abort	 abort_after;
 };
@@ -736,10 +742,12 @@ negotiate(struct mc_conn *c, struct buf *err)
 {
 	struct buf b = BUF_INIT;
 	uint32_t version;
+	unsigned long offered = SMFI_CURR_PROT &
+	    ~(opts->no_leadspc ? SMFIP_HDR_LEADSPC : 0UL);
 
 	put32(&b, MC_PROTO_VERSION);
 	put32(&b, SMFI_CURR_ACTS);
-	put32(&b, SMFI_CURR_PROT);
+	put32(&b, offered);
 	pkt_add(c, SMFIC_OPTNEG, b.s, b.len);
 	buf_free(&b);
 	if (flush(c, err) < 0 || pkt_read(c, err) < 0)
@@ -755,6 +763,11 @@ negotiate(struct mc_conn *c, struct buf *err)
 		return -1;
 	}
 	c->pflags = get32(c->pkt.s + 8);
+	if (c->pflags & ~offered) {
+		buf_printf(err, "milter asks for protocol options 0x%lx, "
+		    "not offered", c->pflags & ~offered);
+		return -1;
+	}
 	return 0;
 }
 
@@ -821,8 +834,8 @@ headers(struct mc_conn *c, struct buf *out, struct buf *err)
 	for (i = 0; r == MC_GO && !(c->pflags & SMFIP_NOHDRS) &&
 	    i < msg->nh; i++) {
 		v = msg->h[i].value;
-		if (!(c->pflags & SMFIP_HDR_LEADSPC))
-			v += strspn(v, " \t");
+		if (!(c->pflags & SMFIP_HDR_LEADSPC) && *v == ' ')
+			v++;		/* as Postfix and Sendmail */
 		buf_reset(&b);
 		buf_puts(&b, msg->h[i].name);
 		buf_putc(&b, '\0');
@@ -1047,7 +1060,7 @@ usage(const char *why)
 	    "[-C client-name] [-H helo] [-f mailfrom]\n"
 	    "    [-r rcpt]... [-m macro=value]... [-q queueid] "
 	    "[-a auth_authen]\n"
-	    "    [-n count] [-c concurrency] [-t] [-T timeout] [-N] "
+	    "    [-n count] [-c concurrency] [-t] [-T timeout] [-L] [-N] "
 	    "[-R sessions] [-V first]\n"
 	    "    [-x abort-after=header|body] < message\n");
 	return 2;
@@ -1072,7 +1085,7 @@ parse_opts(int argc, char **argv, struct mc_opts *o)
 	unsigned char a[16];
 	int ch;
 
-	while ((ch = getopt(argc, argv, "a:C:c:f:hH:i:m:n:Nq:r:R:s:tT:V:x:"))
+	while ((ch = getopt(argc, argv, "a:C:c:f:hH:i:Lm:n:Nq:r:R:s:tT:V:x:"))
 	    != -1) {
 		switch (ch) {
 		case 'a': o->auth = optarg; break;
@@ -1084,6 +1097,7 @@ parse_opts(int argc, char **argv, struct mc_opts *o)
 		case 's': o->sock = optarg; break;
 		case 't': o->timing = 1; break;
 		case 'N': o->nagle = 1; break;
+		case 'L': o->no_leadspc = 1; break;
 		case 'V':
 			if (number(optarg, 0, MC_COUNT_MAX, &o->vary) < 0)
 				return -1;
