@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "dns.h"
+#include "dns_zone.h"
 #include "tap.h"
 
 #ifndef SRCDIR

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "dns_zone.h"
 #include "spf.h"
 #include "tap.h"
 

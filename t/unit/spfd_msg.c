@@ -11,6 +11,7 @@
 
 #include "authres.h"
 #include "dns.h"
+#include "dns_zone.h"
 #include "log.h"
 #include "../../milter-spf/spfd_conf.h"
 #include "../../milter-spf/spfd_msg.h"
