@@ -389,19 +389,39 @@ step(const struct zone *zn, const char *owner, uint16_t type,
 	return DNS_NODATA;
 }
 
-/* delay_of - the DELAY placeholder's milliseconds for (key, type) */
+/* delay_at - the DELAY placeholder's milliseconds for (owner, type) */
 static int
-delay_of(struct zone *zn, const char *key, uint16_t type)
+delay_at(const struct zone *zn, const char *owner, uint16_t type)
 {
 	size_t i;
 	int ms = 0;
 
-	pthread_rwlock_rdlock(&zn->lock);
 	for (i = 0; i < zn->n; i++)
 		if (zn->z[i].rr == NULL && zn->z[i].special == DNS_OK &&
 		    (zn->z[i].type == type || zn->z[i].type == DNS_T_ANY) &&
-		    strcmp(zn->z[i].owner, key) == 0)
+		    strcmp(zn->z[i].owner, owner) == 0)
 			ms = zn->z[i].delay_ms;
+	return ms;
+}
+
+/* delay_of - the delay of (key, type): its own placeholder, else that
+ * of the closest wildcard above it */
+static int
+delay_of(struct zone *zn, const char *key, uint16_t type)
+{
+	const char *p;
+	char *w;
+	int ms;
+
+	pthread_rwlock_rdlock(&zn->lock);
+	ms = delay_at(zn, key, type);
+	for (p = strchr(key, '.'); ms == 0 && p != NULL;
+	    p = strchr(p + 1, '.')) {
+		if (asprintf(&w, "*%s", p) == -1)
+			break;
+		ms = delay_at(zn, w, type);
+		free(w);
+	}
 	pthread_rwlock_unlock(&zn->lock);
 	return ms;
 }
