@@ -37,6 +37,7 @@ const struct conf_kw spfd_conf_table[] = {
 	STR("AuthservID", authservid, NULL),
 	IGN("Authserv_Id", "use AuthservID"),
 	BOOL("CheckLocalSubmission", check_local, "no"),
+	INT("CheckTimeLimit", time_limit, "20", 1, 300),
 	IGN("debugLevel", "use LogResults, and MilterDebug for the protocol"),
 	IGN("defaultSeedOnly", "use TestOnly yes for test mode (the "
 	    "opposite sense)"),
@@ -54,7 +55,8 @@ const struct conf_kw spfd_conf_table[] = {
 	IGN("Hide_Receiver", "the recipient is never shown"),
 	STR("InternalHosts", internalhosts, "127.0.0.1, ::1"),
 	BOOL("LogResults", log_results, "yes"),
-	IGN("Lookup_Time", "use DNSTimeout"),
+	IGN("Lookup_Time", "use CheckTimeLimit for the whole check of a "
+	    "message, DNSTimeout for one query"),
 	IGN("Mail_From_pass_restriction", "Postfix restriction classes are "
 	    "not returned by a milter"),
 	STR("Mail_From_reject", mailfrom_reject, "Fail"),

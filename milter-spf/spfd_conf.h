@@ -32,6 +32,7 @@ struct spfd_values {
 	char	*trusted_domains, *test_only_s;
 	int	 test_only, received_spf, check_local, log_results;
 	long	 dns_timeout;
+	long	 time_limit;	/* CheckTimeLimit: seconds per message */
 };
 
 struct spfd_conf {

@@ -730,6 +730,19 @@ daemon_setpriv(SMFICTX *ctx, void *p)
 	c->priv = p;
 }
 
+/* daemon_cancelled - the callback's work is moot: we are stopping, or
+ * the MTA aborted the message or went away */
+int
+daemon_cancelled(SMFICTX *ctx)
+{
+	int stopping;
+
+	pthread_mutex_lock(&rt.lock);
+	stopping = rt.stopping;
+	pthread_mutex_unlock(&rt.lock);
+	return stopping || milter_interrupted(ctx);
+}
+
 #define M	(rt.desc->milter)
 
 /* rt_negotiate - option negotiation: the daemon's, or pflags and steps */

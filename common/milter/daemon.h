@@ -236,6 +236,10 @@ void	*daemon_config(SMFICTX *);
 void	*daemon_getpriv(SMFICTX *);
 /* daemon_setpriv - set it; desc->priv_free releases it at close */
 void	 daemon_setpriv(SMFICTX *, void *);
+/* daemon_cancelled - for a callback that takes long (e.g. DNS lookups),
+ * polled while it works: 1 when the daemon is stopping, or the MTA has
+ * aborted the message or closed the connection */
+int	 daemon_cancelled(SMFICTX *);
 /* daemon_apply_edits - at end of message, the n edits in order
  * (hdredit.h); -1, logged with the queue id, when the MTA refuses one */
 int	 daemon_apply_edits(SMFICTX *, const char *qid,

@@ -31,5 +31,9 @@ void	milter_session(int fd, const struct smfiDesc *desc, size_t maxdata);
 /* milter_stop - stop accepting, close every connection (their abort and
  * close callbacks run), and make milter_run() return; any thread */
 void	milter_stop(void);
+/* milter_interrupted - from inside a callback: 1 when the MTA has closed
+ * the connection or sent an abort or quit that waits behind the current
+ * command, so that the callback's work is of no use any more */
+int	milter_interrupted(SMFICTX *);
 
 #endif
