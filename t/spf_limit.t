@@ -86,7 +86,7 @@ PIDS="$PIDS $!"
 wait_for "$TMP/dns.port" . 50
 DNSPORT=$(cat "$TMP/dns.port" 2> /dev/null)
 
-echo "1..15"
+echo "1..17"
 [ -n "$DNSPORT" ]
 ok $? "the slow name server starts" || { sed 's/^/# /' "$TMP/dns.err"; exit 1; }
 
@@ -147,6 +147,18 @@ quiet_after "$n1"
 ok $? "... and none after it"
 has "$TMP/cap.log" 'QID7: SPF check stopped after [0-9]+ ms: CheckTimeLimit of 3 s reached' \
     "the log says why the check stopped"
+
+# Eight messages at once from the same domain: each query goes out once.
+n0=$(queries)
+_port=$PORT_cap
+out=$("$CLIENT" -s "inet:$_port@127.0.0.1" -i 192.0.2.1 -H y.slow.test \
+    -f a@z.slow.test -r user@rcpt.test -q QID8 -n 8 -c 8 < "$TMP/msg" 2>&1)
+like "$out" '^REPLYCODE 451 4\.7\.24 .* at rcpt$' \
+    "eight concurrent messages: temperror within the limit"
+n1=$(queries)
+sent=$(sed -n "$((n0 + 1)),\$p" "$TMP/queries")
+is "$(printf '%s\n' "$sent" | grep -c '^y\.slow\.test TXT') $(printf '%s\n' "$sent" | sort | uniq -d | wc -l | tr -d ' ')" "1 0" \
+    "... each query sent once, not eight times ($((n1 - n0)) queries in all)"
 
 # 2. SIGTERM during a check: prompt exit, no more queries.
 start term
