@@ -38,8 +38,9 @@
  * DIAGNOSTICS
  *	Constructors return NULL with a message in err.  dns_query()
  *	returns a status: a server failure is DNS_TEMPFAIL, no answer in
- *	time DNS_TIMEOUT, servers that all refused the connection or were
- *	unreachable DNS_UNREACHABLE; out of memory is DNS_NOMEM.
+ *	time DNS_TIMEOUT, a server that refused the connection or was
+ *	unreachable (and no answer) DNS_UNREACHABLE; out of memory is
+ *	DNS_NOMEM.
  * SEE ALSO
  *	dns_backend.h, t/dns_zone.c (the tests' backend)
  */

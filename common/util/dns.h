@@ -45,8 +45,9 @@ enum dns_status {
 	DNS_TIMEOUT,		/* no answer in time */
 	DNS_BADNAME,		/* the name is not a valid domain name */
 	DNS_NOMEM,
-	DNS_UNREACHABLE,	/* every server refused the connection or
-				   was unreachable (e.g. no TCP after TC) */
+	DNS_UNREACHABLE,	/* a server refused the connection or was
+				   unreachable (e.g. no TCP after TC), and
+				   none answered */
 	DNS_CANCELLED,		/* the caller's stop condition said so */
 };
 
