@@ -215,6 +215,13 @@ traps(struct spfd_conf *c)
 	    c->policy.reject[SPFD_ID_MAILFROM] == SPFD_REJ_NO_CHECK)
 		buf_puts(w, "HELO_reject and Mail_From_reject are both "
 		    "No_Check: no mail is checked\n");
+	if (c->v.time_limit >= SPFD_MTA_TIMEOUT) {
+		conf_at(&c->conf, "CheckTimeLimit", w);
+		buf_printf(w, "CheckTimeLimit %ld is not below Postfix's "
+		    "default milter_command_timeout (%d s): a slow check "
+		    "gets the MTA's default action instead of temperror\n",
+		    c->v.time_limit, SPFD_MTA_TIMEOUT);
+	}
 }
 
 /* spfd_conf_load - the runtime's load_config */

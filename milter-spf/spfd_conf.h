@@ -23,6 +23,7 @@
 #include "spfd_policy.h"
 
 #define SPFD_DNS_CACHE	4096	/* answers kept */
+#define SPFD_MTA_TIMEOUT 30	/* Postfix's milter_command_timeout */
 
 struct spfd_values {
 	struct daemon_conf daemon;
