@@ -103,6 +103,9 @@ TOOL_BIN := $(TOOL_SRC:t/tools/%.c=$(B)/t/tools/%)
 FUZZ_SRC := $(wildcard t/fuzz/fuzz_*.c)
 FUZZ_REPLAY := $(FUZZ_SRC:t/fuzz/%.c=$(B)/t/fuzz/%)
 FUZZ_BIN := $(FUZZ_SRC:t/fuzz/%.c=build/fuzz/%)
+# What only the tests link: the zone-file DNS backend (t/dns_zone.c).
+TESTLIB_SRC := t/dns_zone.c
+TESTLIB	:= $(B)/libtest.a
 
 .DEFAULT_GOAL := all
 # keep objects that pattern rules make on the way to a binary
@@ -128,13 +131,17 @@ $(POISON)/libmilter/mfapi.h:
 	    echo '#error "the util and mail layers do not use libmilter"' \
 	        > $(@D)/$$h; done
 
-$(B)/t/unit/%: $(B)/t/unit/%.o $(DAEMON_LIBS) $(LIBCOMMON)
+$(TESTLIB): $(TESTLIB_SRC:%.c=$(B)/%.o)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/t/unit/%: $(B)/t/unit/%.o $(DAEMON_LIBS) $(TESTLIB) $(LIBCOMMON)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/t/tools/%: $(B)/t/tools/%.o $(DAEMON_LIBS) $(LIBCOMMON)
+$(B)/t/tools/%: $(B)/t/tools/%.o $(DAEMON_LIBS) $(TESTLIB) $(LIBCOMMON)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/t/fuzz/fuzz_%: $(B)/t/fuzz/fuzz_%.o $(B)/t/fuzz/replay.o $(DAEMON_LIBS) $(LIBCOMMON)
+$(B)/t/fuzz/fuzz_%: $(B)/t/fuzz/fuzz_%.o $(B)/t/fuzz/replay.o $(DAEMON_LIBS) $(TESTLIB) $(LIBCOMMON)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 tests: all $(UNIT_BIN) $(TOOL_BIN) $(FUZZ_REPLAY)
@@ -164,9 +171,9 @@ demo: deps
 FUZZ_CFLAGS = -std=gnu11 -D_GNU_SOURCE -pthread $(INC_ALL) -It -g -O1 \
 	      -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) \
 	      -DVERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"'
-build/fuzz/%: t/fuzz/%.c $(COMMON_SRC)
+build/fuzz/%: t/fuzz/%.c $(COMMON_SRC) $(TESTLIB_SRC)
 	@mkdir -p $(@D)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(COMMON_SRC) $(LDLIBS)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(COMMON_SRC) $(TESTLIB_SRC) $(LDLIBS)
 fuzz: deps $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do \
 	    n=$${f#build/fuzz/fuzz_}; mkdir -p build/fuzz/corpus-$$n; \

@@ -72,6 +72,13 @@ mlfi_helo(SMFICTX *ctx, char *helo)
 	return SMFIS_CONTINUE;
 }
 
+/* cancelled - the runtime's word on whether the checks should stop */
+static int
+cancelled(void *ctx)
+{
+	return daemon_cancelled(ctx);
+}
+
 /* mlfi_envfrom - a new message: check it */
 static sfsistat
 mlfi_envfrom(SMFICTX *ctx, char **argv)
@@ -84,6 +91,8 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	env.qid = smfi_getsymval(ctx, "i");
 	env.auth = smfi_getsymval(ctx, "{auth_authen}");
 	env.daemon = smfi_getsymval(ctx, "{daemon_name}");
+	env.cancelled = cancelled;
+	env.cancel_arg = ctx;
 	spfd_msg_envfrom(m, argv[0], &env);
 	return SMFIS_CONTINUE;
 }

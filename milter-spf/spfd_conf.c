@@ -38,6 +38,7 @@ const struct conf_kw spfd_conf_table[] = {
 	BOOL("AuthservIDWithJobID", authservid_jobid, "no"),
 	IGN("Authserv_Id", "use AuthservID"),
 	BOOL("CheckLocalSubmission", check_local, "no"),
+	INT("CheckTimeLimit", time_limit, "20", 1, 300),
 	IGN("debugLevel", "use LogResults, and MilterDebug for the protocol"),
 	IGN("defaultSeedOnly", "use TestOnly yes for test mode (the "
 	    "opposite sense)"),
@@ -55,7 +56,8 @@ const struct conf_kw spfd_conf_table[] = {
 	IGN("Hide_Receiver", "the recipient is never shown"),
 	STR("InternalHosts", internalhosts, "127.0.0.1, ::1"),
 	BOOL("LogResults", log_results, "yes"),
-	IGN("Lookup_Time", "use DNSTimeout"),
+	IGN("Lookup_Time", "use CheckTimeLimit for the whole check of a "
+	    "message, DNSTimeout for one query"),
 	IGN("Mail_From_pass_restriction", "Postfix restriction classes are "
 	    "not returned by a milter"),
 	STR("Mail_From_reject", mailfrom_reject, "Fail"),
@@ -214,6 +216,13 @@ traps(struct spfd_conf *c)
 	    c->policy.reject[SPFD_ID_MAILFROM] == SPFD_REJ_NO_CHECK)
 		buf_puts(w, "HELO_reject and Mail_From_reject are both "
 		    "No_Check: no mail is checked\n");
+	if (c->v.time_limit >= SPFD_MTA_TIMEOUT) {
+		conf_at(&c->conf, "CheckTimeLimit", w);
+		buf_printf(w, "CheckTimeLimit %ld is not below Postfix's "
+		    "default milter_command_timeout (%d s): a slow check "
+		    "gets the MTA's default action instead of temperror\n",
+		    c->v.time_limit, SPFD_MTA_TIMEOUT);
+	}
 }
 
 /* spfd_conf_load - the runtime's load_config */

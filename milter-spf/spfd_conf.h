@@ -23,6 +23,7 @@
 #include "spfd_policy.h"
 
 #define SPFD_DNS_CACHE	4096	/* answers kept */
+#define SPFD_MTA_TIMEOUT 30	/* Postfix's milter_command_timeout */
 
 struct spfd_values {
 	struct daemon_conf daemon;
@@ -33,6 +34,7 @@ struct spfd_values {
 	int	 test_only, received_spf, check_local, log_results;
 	int	 authservid_jobid;
 	long	 dns_timeout;
+	long	 time_limit;	/* CheckTimeLimit: seconds per message */
 };
 
 struct spfd_conf {

@@ -13,6 +13,11 @@
  *	HELO check and is not repeated.  spfd_policy_verdict() turns the
  *	results into a verdict and its SMTP reply.
  *
+ *	All the DNS queries of one message (TrustedHELO, TrustedDomains,
+ *	both identities) share one limit: CheckTimeLimit from MAIL FROM,
+ *	and the caller's cancel condition (the MTA went away, the daemon
+ *	is stopping).  A check cut short is temperror, and logged.
+ *
  *	The verdict is given to each RCPT but those in ExemptRecipients
  *	(RejectAt rcpt), or at end of message unless an exempt recipient
  *	was seen (RejectAt eom).  TestOnly computes and logs it, and gives
@@ -67,6 +72,7 @@ struct spfd_msg {
 	int			 logged;	/* the result line is out */
 	int			 error;		/* out of memory, sticky */
 	struct arscrub		 ars;		/* forged A-Rs to delete */
+	struct dns_limit	 limit;		/* of this message's checks */
 	struct hdr_edits	 edits;
 };
 
@@ -170,7 +176,8 @@ helo_has_addr(struct spfd_msg *m)
 		t = DNS_T_AAAA, len = 16;
 	else if (inet_pton(AF_INET, m->addr, a) != 1)
 		return 0;
-	if (dns_query(m->conf->dns, m->helo, t, &ans) != DNS_OK)
+	if (dns_query_limit(m->conf->dns, m->helo, t, &m->limit, &ans) !=
+	    DNS_OK)
 		return 0;
 	for (i = 0; i < ans->n && !found; i++)
 		found = memcmp(ans->rr[i].addr, a, len) == 0;
@@ -197,6 +204,7 @@ trusted_domain(struct spfd_msg *m)
 		req.sender = sender;
 		req.helo = m->helo;
 		req.receiver = m->conf->authserv_id;
+		req.limit = &m->limit;
 		pass = spf_check_host(m->conf->dns, &req, &resp) == SPF_PASS;
 		spf_response_free(&resp);
 		if (pass)
@@ -268,6 +276,7 @@ run_checks(struct spfd_msg *m)
 	req.sender = m->sender;
 	req.helo = m->helo != NULL ? m->helo : "";
 	req.receiver = m->conf->authserv_id;
+	req.limit = &m->limit;
 	if (p->reject[SPFD_ID_HELO] != SPFD_REJ_NO_CHECK && req.helo[0])
 		m->result[SPFD_ID_HELO] = (int)spf_check_helo(m->conf->dns,
 		    &req, &m->resp[SPFD_ID_HELO]);
@@ -347,12 +356,29 @@ log_results(struct spfd_msg *m)
 	buf_free(&s);
 }
 
+/* log_cut - say why the checks were cut short, if they were */
+static void
+log_cut(struct spfd_msg *m, int64_t t0)
+{
+	enum dns_status st = dns_limit_check(&m->limit);
+
+	if (st == DNS_TIMEOUT)
+		log_msg(LOG_INFO, m->qid, "SPF check stopped after %lld ms: "
+		    "CheckTimeLimit of %ld s reached", (long long)(dns_now_ms()
+		    - t0), m->conf->v.time_limit);
+	else if (st == DNS_CANCELLED)
+		log_msg(LOG_INFO, m->qid, "SPF check stopped after %lld ms: "
+		    "the MTA went away or the daemon is stopping",
+		    (long long)(dns_now_ms() - t0));
+}
+
 /* spfd_msg_envfrom - start a message, and check it unless skipped */
 void
 spfd_msg_envfrom(struct spfd_msg *m, const char *sender,
     const struct spfd_env *env)
 {
 	enum spfd_ident who = SPFD_ID_MAILFROM;
+	int64_t t0 = dns_now_ms();
 
 	spfd_msg_reset(m);
 	spfd_msg_set_qid(m, env->qid);
@@ -360,12 +386,17 @@ spfd_msg_envfrom(struct spfd_msg *m, const char *sender,
 		m->error = 1;
 		return;
 	}
+	dns_limit_init(&m->limit, (int)m->conf->v.time_limit * 1000,
+	    env->cancelled, env->cancel_arg);
 	skip_reason(m, env);
+	if (m->skip[0] == '\0')
+		run_checks(m);
+	log_cut(m, t0);
+	m->limit.stop = NULL;	/* its argument lives only until we return */
 	if (m->skip[0] != '\0') {
 		log_msg(LOG_DEBUG, m->qid, "SPF not checked: %s", m->skip);
 		return;
 	}
-	run_checks(m);
 	m->checked = 1;
 	m->verdict = spfd_policy_verdict(&m->conf->policy, m->result,
 	    m->sender[0] == '\0', &who);

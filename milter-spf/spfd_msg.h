@@ -6,7 +6,8 @@
  * header edits and a reply.  Tests drive the same code directly.
  *
  * The checks run at MAIL FROM, when the client address, the HELO name
- * and the sender are known; the verdict is given at RCPT (RejectAt
+ * and the sender are known, all within CheckTimeLimit and until the
+ * environment's cancel condition holds; the verdict is given at RCPT (RejectAt
  * rcpt, so that ExemptRecipients still get their mail) or at end of
  * message (RejectAt eom).
  *
@@ -35,11 +36,15 @@ struct spfd_outcome {
 	struct verdict		 reply;
 };
 
-/* The MTA's macros at MAIL FROM (each may be NULL). */
+/* The MTA's macros at MAIL FROM (each may be NULL), and what tells
+ * the checks to stop early (cancelled(cancel_arg) nonzero: the MTA
+ * went away, the daemon is stopping; may be NULL). */
 struct spfd_env {
 	const char	*qid;		/* i */
 	const char	*auth;		/* {auth_authen} */
 	const char	*daemon;	/* {daemon_name} */
+	int		(*cancelled)(void *);
+	void		*cancel_arg;
 };
 
 struct spfd_msg *spfd_msg_new(const struct spfd_conf *);

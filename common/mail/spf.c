@@ -29,6 +29,12 @@
  *	cutting to SPF_MAX_NAME) match nothing; for include: and redirect=
  *	they are a permerror.  A DNS error on the PTR lookup is no match.
  *
+ *	The request's limit bounds the whole check: every query waits at
+ *	most until its deadline, the stop condition is polled while a query
+ *	waits, and once either is reached no query is sent and the result
+ *	is temperror ("time limit reached" or "check cancelled"), whatever
+ *	mechanisms remain (RFC 7208 4.6.4).
+ *
  *	A fail result carries an explanation: the exp= text of the record
  *	that failed, or the default explanation when exp= is absent or any
  *	step of it fails.
@@ -78,6 +84,8 @@ struct spf_ctx {
 	enum dns_status	 ptr_status;
 	char		*ptr_valid[SPF_MAX_PTR];	/* validated names */
 	size_t		 nptr;
+	enum dns_status	 stopped;	/* DNS_TIMEOUT or DNS_CANCELLED once
+					   the request's limit is reached */
 };
 
 /* spf_result_str - lower-case name of a result, as in Received-SPF */
@@ -132,6 +140,36 @@ fail_with(struct spf_ctx *ctx, enum spf_result r, const char *fmt, ...)
 		va_end(ap);
 	}
 	return SPF_ERROR;
+}
+
+/* dns_failed - the status is a failure to look up, not an answer */
+static int
+dns_failed(enum dns_status st)
+{
+	return st != DNS_OK && st != DNS_NXDOMAIN && st != DNS_NODATA &&
+	    st != DNS_BADNAME;
+}
+
+/*
+ * query - every DNS query of a check: within the request's limit; when
+ * the limit is reached the check stops with temperror
+ */
+static enum dns_status
+query(struct spf_ctx *ctx, const char *name, enum dns_type type,
+    struct dns_answer **ans)
+{
+	enum dns_status st;
+
+	*ans = NULL;
+	if (ctx->stopped != DNS_OK)
+		return ctx->stopped;
+	st = dns_query_limit(ctx->dns, name, type, ctx->req->limit, ans);
+	if ((st == DNS_TIMEOUT || st == DNS_CANCELLED) &&
+	    (ctx->stopped = dns_limit_check(ctx->req->limit)) != DNS_OK)
+		fail_with(ctx, SPF_TEMPERROR, "%s at %s",
+		    ctx->stopped == DNS_CANCELLED ? "check cancelled" :
+		    "time limit reached", name);
+	return st;
 }
 
 /*
@@ -207,7 +245,7 @@ static enum spf_match
 lookup(struct spf_ctx *ctx, const char *name, enum dns_type type,
     struct dns_answer **ans)
 {
-	enum dns_status st = dns_query(ctx->dns, name, type, ans);
+	enum dns_status st = query(ctx, name, type, ans);
 
 	switch (st) {
 	case DNS_OK:
@@ -244,7 +282,7 @@ validated_name(struct spf_ctx *ctx, const char *name)
 	size_t i;
 	int hit = 0;
 
-	if (dns_query(ctx->dns, name, addr_type(ctx), &ans) != DNS_OK)
+	if (query(ctx, name, addr_type(ctx), &ans) != DNS_OK)
 		return 0;
 	for (i = 0; i < ans->n && !hit; i++)
 		hit = ans->rr[i].type == addr_type(ctx) &&
@@ -304,7 +342,7 @@ validated_ptrs(struct spf_ctx *ctx)
 	ctx->ptr_done = 1;
 	reverse_name(ctx, &rev);
 	ctx->ptr_status = rev.failed ? DNS_NOMEM :
-	    dns_query(ctx->dns, rev.s, DNS_T_PTR, &ans);
+	    query(ctx, rev.s, DNS_T_PTR, &ans);
 	buf_free(&rev);
 	if (ctx->ptr_status != DNS_OK)
 		return ctx->ptr_status;
@@ -455,8 +493,8 @@ mech_mx(struct spf_ctx *ctx, const struct spf_term *t, const char *name)
 		if (mx->rr[i].type != DNS_T_MX || host == NULL ||
 		    host[0] == '\0')
 			continue;
-		st = dns_query(ctx->dns, host, addr_type(ctx), &ans);
-		if (st == DNS_TIMEOUT || st == DNS_TEMPFAIL || st == DNS_NOMEM)
+		st = query(ctx, host, addr_type(ctx), &ans);
+		if (dns_failed(st))
 			m = fail_with(ctx, SPF_TEMPERROR, "%s for %s",
 			    dns_strerror(st), host);
 		if (st != DNS_OK)
@@ -612,7 +650,8 @@ explain_text(struct spf_ctx *ctx, const char *spec, const char *domain,
 	macro_env(ctx, domain, &env);
 	if (spf_macro_expand(&env, spec, strlen(spec), SPF_MACRO_DOMAIN,
 	    &name) != 0 || !name_finish(&name) ||
-	    dns_query(ctx->dns, name.s, DNS_T_TXT, &ans) != DNS_OK ||
+	    ctx->stopped != DNS_OK || dns_query_limit(ctx->dns, name.s,
+	    DNS_T_TXT, ctx->req->limit, &ans) != DNS_OK ||
 	    ans->n != 1 || ans->rr[0].type != DNS_T_TXT)
 		goto done;
 	rc = spf_macro_expand(&env, ans->rr[0].text, ans->rr[0].text_len,
@@ -655,8 +694,8 @@ select_record(struct spf_ctx *ctx, const char *domain,
 	enum spf_parse p;
 	size_t i, which = 0, found = 0;
 
-	st = dns_query(ctx->dns, domain, DNS_T_TXT, &ans);
-	if (st == DNS_TIMEOUT || st == DNS_TEMPFAIL || st == DNS_NOMEM) {
+	st = query(ctx, domain, DNS_T_TXT, &ans);
+	if (dns_failed(st)) {
 		fail_with(ctx, SPF_TEMPERROR, "%s for TXT of %s",
 		    dns_strerror(st), domain);
 		return SPF_TEMPERROR;
@@ -748,9 +787,13 @@ check_host(struct spf_ctx *ctx, const char *domain, int top)
 	}
 	if ((r = select_record(ctx, domain, &rec)) != SPF_PASS)
 		return r;
-	for (i = 0; i < rec->n; i++)
-		if ((m = mechanism(ctx, &rec->terms[i], domain)) != SPF_NOMATCH)
+	for (i = 0; i < rec->n; i++) {
+		m = mechanism(ctx, &rec->terms[i], domain);
+		if (ctx->stopped != DNS_OK)
+			m = SPF_ERROR;	/* the limit: nothing more counts */
+		if (m != SPF_NOMATCH)
 			break;
+	}
 	if (m == SPF_ERROR) {
 		r = ctx->error;
 	} else if (m == SPF_MATCH) {

@@ -6,6 +6,8 @@
  * lives in a context on the caller's stack: the functions are thread-safe.
  * The caller owns the struct spf_response and releases what it points to
  * with spf_response_free() (the struct itself may be on the stack).
+ * A check whose limit (request->limit: a deadline, a stop condition) is
+ * reached sends no more queries and ends with temperror.
  *
  * The lower layers are public for tests and fuzzing:
  *	spf_record_parse()	one "v=spf1" record into terms (spf_record.c)
@@ -51,6 +53,8 @@ struct spf_request {
 	const char	*receiver;	/* our host name, for %{r} (NULL:
 					   "unknown") */
 	time_t		 now;		/* for %{t} (0: time(NULL)) */
+	const struct dns_limit *limit;	/* bounds the check's DNS queries
+					   (RFC 7208 4.6.4), NULL: none */
 };
 
 /*

@@ -280,6 +280,11 @@ void	*daemon_conn_getpriv(SMFICTX *);
 /* daemon_conn_setpriv - set it; desc->priv_free releases it at close */
 void	 daemon_conn_setpriv(SMFICTX *, void *);
 
+/* daemon_cancelled - for a callback that takes long (e.g. DNS lookups),
+ * polled while it works: 1 when the daemon is stopping, or the MTA has
+ * aborted the message or closed the connection */
+int	 daemon_cancelled(SMFICTX *);
+
 /* daemon_verdict.c: answers */
 /* daemon_verdict_send - hand v to the MTA; the status for the callback
  * to return */

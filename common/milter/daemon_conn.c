@@ -285,6 +285,19 @@ msg_verdict(struct conn *c, sfsistat r)
 	return r;
 }
 
+/* daemon_cancelled - the callback's work is moot: we are stopping, or
+ * the MTA aborted the message or went away */
+int
+daemon_cancelled(SMFICTX *ctx)
+{
+	int stopping;
+
+	pthread_mutex_lock(&rt.lock);
+	stopping = rt.stopping;
+	pthread_mutex_unlock(&rt.lock);
+	return stopping || milter_interrupted(ctx);
+}
+
 /* daemon_conn_config - the config this connection started with */
 void *
 daemon_conn_config(SMFICTX *ctx)

@@ -1458,3 +1458,53 @@ milter_stop(void)
 	pthread_cond_broadcast(&srv.done);
 	pthread_mutex_unlock(&srv.lock);
 }
+
+/* Interruptions, for callbacks that take long. */
+
+#define MILTER_PEEK_MAX	(16 * 1024)	/* input looked at for an abort */
+
+/* ends_message - the packets in a then b hold an abort or a quit */
+static int
+ends_message(const unsigned char *a, size_t alen, const unsigned char *b,
+    size_t blen)
+{
+	size_t off = 0, i, total = alen + blen;
+	unsigned char h[5];
+	uint32_t n;
+
+	while (off + 5 <= total) {
+		for (i = 0; i < 5; i++)
+			h[i] = off + i < alen ? a[off + i] : b[off + i - alen];
+		n = get32(h);
+		if (h[4] == SMFIC_ABORT || h[4] == SMFIC_QUIT ||
+		    h[4] == SMFIC_QUIT_NC)
+			return 1;
+		if (n == 0)
+			return 0;	/* malformed: next_packet says so */
+		off += 4 + (size_t)n;
+	}
+	return 0;
+}
+
+/* milter_interrupted - see milter.h */
+int
+milter_interrupted(SMFICTX *ctx)
+{
+	unsigned char peek[MILTER_PEEK_MAX];
+	struct pollfd p;
+	ssize_t n;
+
+	p.fd = ctx->fd;
+	p.events = POLLIN | POLLRDHUP;
+	p.revents = 0;
+	if (poll(&p, 1, 0) < 0)
+		return 0;
+	if (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL))
+		return 1;
+	n = 0;
+	if ((p.revents & POLLIN) && (n = recv(ctx->fd, peek, sizeof(peek),
+	    MSG_PEEK | MSG_DONTWAIT)) == 0)
+		return 1;
+	return ends_message(ctx->in + ctx->in_pos, ctx->in_len - ctx->in_pos,
+	    peek, n > 0 ? (size_t)n : 0);
+}

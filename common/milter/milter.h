@@ -83,5 +83,9 @@ struct milter_stats {
 	unsigned	threads;
 };
 void	milter_stats(struct milter_stats *);
+/* milter_interrupted - from inside a callback: 1 when the MTA has closed
+ * the connection or sent an abort or quit that waits behind the current
+ * command, so that the callback's work is of no use any more */
+int	milter_interrupted(SMFICTX *);
 
 #endif

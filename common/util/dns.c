@@ -1,85 +1,84 @@
 /*
  * NAME
- *	dns - DNS lookups with a bounded cache, on ldns or on zone data
+ *	dns - DNS lookups with a bounded cache, on name servers or another
+ *	backend
  * SYNOPSIS
  *	#include "dns.h"
  * DESCRIPTION
- *	dns_new_system() resolves through ldns.  Each query builds its own
- *	ldns_resolver (ldns resolvers are not safe to share between
- *	threads) for one server at a time, so every server keeps its own
- *	port; the servers are tried in turn, twice, within the query's
- *	time budget.  Queries carry RD and AD (RFC 6840 5.7: a validating
- *	resolver then reports the AD bit, without the cost of DO) and
- *	EDNS with a 1232-byte buffer; a truncated answer is asked again
- *	of the same server over TCP, within the same budget.  Replies
- *	whose id or question do not match are dropped.
+ *	dns_query_limit() looks a query up in the cache; on a miss, it
+ *	joins an identical query (same name and type) that another thread
+ *	has in flight, or becomes that query itself and asks the backend.
+ *	The threads that joined get a copy of its result; one whose own
+ *	limit ends first stops waiting, and when the query's owner was cut
+ *	short by its own limit, a waiter with time left asks again.
  *
- *	dns_new_zone() answers from records held in memory: a master file
- *	read with ldns (with $ORIGIN and $TTL) and records added with
- *	dns_zone_add().  It follows CNAMEs, tells NXDOMAIN from NODATA
- *	(empty non-terminals exist) and synthesises answers from wildcards
- *	as RFC 4592 describes for the simple cases.
+ *	dns_new_system() is the backend of the daemons.  Each query goes
+ *	over UDP to the servers in turn: a new try every timeout_ms /
+ *	(2 x servers) milliseconds (at least DNS_TRY_MIN_MS), while the
+ *	earlier tries keep listening, so a server that answers late but
+ *	within timeout_ms is heard; the query as a whole ends after
+ *	timeout_ms, or at the caller's deadline when that comes first.
+ *	Queries carry RD and AD (RFC 6840 5.7: a validating resolver then
+ *	reports the AD bit, without the cost of DO) and EDNS with a
+ *	1232-byte buffer; a truncated answer is asked again of the same
+ *	server over TCP, within the same budget.  Replies whose id or
+ *	question do not match are dropped.  A server that answers SERVFAIL
+ *	or REFUSED, or refuses the connection, is not asked again in that
+ *	query.  While a query waits, the caller's stop condition is polled
+ *	every DNS_POLL_MS.
  *
- *	Both backends share the cache: keyed by lower-cased name and type,
- *	at most cache_max entries (the least recently used goes first);
- *	answers live for their smallest TTL, NXDOMAIN and NODATA for the
- *	negative TTL of the SOA (RFC 2308) or 60 s, capped by neg_ttl_max.
- *	Failures are not cached.  The cache has its own mutex; the zone
- *	data a read-write lock.
+ *	The cache is keyed by lower-cased name and type, at most cache_max
+ *	entries (the least recently used goes first); answers live for
+ *	their smallest TTL, NXDOMAIN and NODATA for the negative TTL of the
+ *	SOA (RFC 2308) or 60 s, capped by neg_ttl_max.  Failures are not
+ *	cached.  The cache and the list of queries in flight each have a
+ *	mutex.
  *
  *	dns_query() hands the caller a deep copy (dns_answer_free()).
  * DIAGNOSTICS
  *	Constructors return NULL with a message in err.  dns_query()
- *	returns a status; out of memory is DNS_NOMEM.
- * BUGS
- *	ldns waits for a TCP connection and then for the reply, each with
- *	the try's timeout, so a slow TCP try may take twice its share.
+ *	returns a status: a server failure is DNS_TEMPFAIL, no answer in
+ *	time DNS_TIMEOUT, a server that refused the connection or was
+ *	unreachable (and no answer) DNS_UNREACHABLE; out of memory is
+ *	DNS_NOMEM.
+ * SEE ALSO
+ *	dns_backend.h, t/dns_zone.c (the tests' backend)
  */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <ldns/ldns.h>
 
 #include "dns.h"
+#include "dns_backend.h"
 
-#define DNS_CNAME_MAX	8	/* CNAME links followed */
 #define DNS_NAME_MAX	253	/* octets of a name, without trailing dot */
 #define DNS_LABEL_MAX	63
 #define DNS_WIRE_MAX	255
-#define DNS_ZONE_TTL	300	/* TTL of records without one */
-#define DNS_NEG_TTL	60	/* negative TTL without an SOA */
 #define DNS_NEG_TTL_MAX	300	/* default cap of negative caching */
 #define DNS_TTL_MAX	86400	/* cap of positive caching (a day) */
 #define DNS_TIMEOUT_MS	5000	/* default time budget of a query */
-#define DNS_TRY_MIN_MS	100	/* shortest single try */
+#define DNS_TRY_MIN_MS	100	/* shortest interval between tries */
 #define DNS_ROUNDS	2	/* passes over the server list */
+#define DNS_TRIES_MAX	(DNS_NS_MAX * DNS_ROUNDS)
 #define DNS_EDNS_SIZE	1232	/* EDNS buffer size (DNS flag day 2020) */
 #define DNS_NS_MAX	16	/* servers in a list */
-
-enum dns_kind {
-	DNS_KIND_ZONE,
-	DNS_KIND_SYSTEM,
-};
-
-/* One record of zone data; special is DNS_TIMEOUT or DNS_TEMPFAIL for
- * the placeholders, DNS_OK for real records. */
-struct zrec {
-	char		*owner;		/* lower case, no trailing dot */
-	uint16_t	 type;
-	enum dns_status	 special;
-	ldns_rr		*rr;		/* NULL for placeholders */
-};
+#define DNS_MSG_MAX	65535	/* largest DNS message */
 
 struct dns_server {
-	ldns_rdf	*addr;		/* A or AAAA rdf */
-	uint16_t	 port;
+	struct sockaddr_storage sa;
+	socklen_t	 salen;
 };
 
 struct centry {
@@ -100,31 +99,36 @@ struct cache {
 	size_t		 n, max;
 	struct centry	 lru;		/* sentinel */
 	uint32_t	 neg_max;
-	unsigned long	 hits, misses;
+	unsigned long	 hits, misses, shared;
 };
 
-struct dns_resolver {
-	enum dns_kind	 kind;
-	/* zone backend */
-	pthread_rwlock_t zlock;
-	struct zrec	*z;
-	size_t		 zn, zcap;
-	uint32_t	 zneg_ttl;
-	/* system backend */
+/* A query in flight, which identical queries wait for. */
+struct flight {
+	struct flight	*next;
+	char		*key;
+	uint16_t	 type;
+	unsigned	 waiters;
+	int		 done;		/* the result below is final */
+	int		 cut;		/* the owner's limit cut it short */
+	struct dns_lookup lk;
+	pthread_cond_t	 cv;
+};
+
+/* The system backend: the servers and the time budget of a query. */
+struct sys {
 	struct dns_server ns[DNS_NS_MAX];
 	size_t		 nns;
 	int		 timeout_ms;
-	/* both */
-	struct cache	 cache;
-	time_t		(*clock)(void *);
-	void		*clock_arg;
 };
 
-/* The result of one backend lookup. */
-struct lookup {
-	enum dns_status	 status;
-	struct dns_answer *ans;		/* DNS_OK only */
-	uint32_t	 neg_ttl;	/* NXDOMAIN/NODATA */
+struct dns_resolver {
+	const struct dns_backend *be;
+	void		*self;		/* the backend's */
+	struct cache	 cache;
+	pthread_mutex_t	 fmu;		/* guards flights */
+	struct flight	*flights;
+	time_t		(*clock)(void *);
+	void		*clock_arg;
 };
 
 static const struct {
@@ -152,6 +156,8 @@ dns_strerror(enum dns_status s)
 	case DNS_TIMEOUT:	return "DNS timeout";
 	case DNS_BADNAME:	return "invalid domain name";
 	case DNS_NOMEM:		return "out of memory";
+	case DNS_UNREACHABLE:	return "name server unreachable";
+	case DNS_CANCELLED:	return "DNS query cancelled";
 	}
 	return "unknown DNS status";
 }
@@ -206,8 +212,8 @@ dns_name_valid(const char *name)
 }
 
 /* name_key - lower-case copy of a valid name without trailing dot */
-static char *
-name_key(const char *name)
+char *
+dns_name_key(const char *name)
 {
 	size_t len, i;
 	char *k;
@@ -249,8 +255,8 @@ name_wire(const char *name)
 
 /* dname_text - labels of a dname joined by dots; NULL when a label holds
  * a dot or a NUL (such a name cannot be given back to dns_query) */
-static char *
-dname_text(const ldns_rdf *d, int lower)
+char *
+dns_dname_text(const ldns_rdf *d, int lower)
 {
 	const uint8_t *p;
 	struct buf b = BUF_INIT;
@@ -297,8 +303,8 @@ dns_answer_free(struct dns_answer *a)
 }
 
 /* answer_new - an empty DNS_OK answer */
-static struct dns_answer *
-answer_new(void)
+struct dns_answer *
+dns_answer_new(void)
 {
 	struct dns_answer *a;
 
@@ -316,7 +322,7 @@ answer_copy(const struct dns_answer *src, uint32_t left)
 	struct dns_answer *a;
 	size_t i;
 
-	if ((a = answer_new()) == NULL)
+	if ((a = dns_answer_new()) == NULL)
 		return NULL;
 	*a = *src;
 	a->n = 0;
@@ -413,15 +419,15 @@ rr_convert(const ldns_rr *rr, struct dns_rr *out)
 	default:
 		return 0;
 	}
-	if ((out->text = dname_text(d, 0)) == NULL)
+	if ((out->text = dns_dname_text(d, 0)) == NULL)
 		return 0;
 	out->text_len = strlen(out->text);
 	return 1;
 }
 
 /* answer_push - append one record; DNS_NOMEM on failure */
-static enum dns_status
-answer_push(struct dns_answer *a, const ldns_rr *rr)
+enum dns_status
+dns_answer_push(struct dns_answer *a, const ldns_rr *rr)
 {
 	struct dns_rr *n;
 	int r;
@@ -440,8 +446,8 @@ answer_push(struct dns_answer *a, const ldns_rr *rr)
 }
 
 /* soa_neg_ttl - negative TTL from an SOA: min(TTL, MINIMUM) */
-static uint32_t
-soa_neg_ttl(const ldns_rr *soa)
+uint32_t
+dns_soa_neg_ttl(const ldns_rr *soa)
 {
 	const ldns_rdf *min;
 	uint32_t t;
@@ -527,7 +533,7 @@ cache_clear(struct cache *c)
 /* cache_get - a fresh entry as a lookup result; 0 on a miss */
 static int
 cache_get(struct dns_resolver *r, const char *key, uint16_t type,
-    struct lookup *lk)
+    struct dns_lookup *lk)
 {
 	struct cache *c = &r->cache;
 	struct centry *e;
@@ -571,7 +577,7 @@ cache_get(struct dns_resolver *r, const char *key, uint16_t type,
 /* cache_put - remember a lookup result (copies it) */
 static void
 cache_put(struct dns_resolver *r, const char *key, uint16_t type,
-    const struct lookup *lk)
+    const struct dns_lookup *lk)
 {
 	struct cache *c = &r->cache;
 	struct centry *e, *old;
@@ -636,6 +642,7 @@ dns_cache_stats(struct dns_resolver *r, struct dns_cache_stats *st)
 	st->entries = r->cache.n;
 	st->hits = r->cache.hits;
 	st->misses = r->cache.misses;
+	st->shared = r->cache.shared;
 	pthread_mutex_unlock(&r->cache.mu);
 }
 
@@ -647,388 +654,363 @@ dns_set_clock(struct dns_resolver *r, time_t (*now)(void *), void *arg)
 	r->clock_arg = arg;
 }
 
-/* resolver_new - common part of both constructors */
-static struct dns_resolver *
-resolver_new(enum dns_kind kind, const struct dns_opts *o, struct buf *err)
+
+/*
+ * The resolver: backends, limits, queries in flight.
+ */
+
+/* dns_new_backend - a resolver on a backend */
+struct dns_resolver *
+dns_new_backend(const struct dns_backend *be, void *self,
+    const struct dns_opts *o, struct buf *err)
 {
 	struct dns_resolver *r;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		be->free(self);
 		buf_puts(err, "out of memory");
 		return NULL;
 	}
-	r->kind = kind;
+	r->be = be;
+	r->self = self;
 	r->clock = clock_mono;
-	if (pthread_rwlock_init(&r->zlock, NULL) != 0) {
+	if (pthread_mutex_init(&r->fmu, NULL) != 0) {
+		be->free(self);
 		free(r);
 		buf_puts(err, "cannot create lock");
 		return NULL;
 	}
 	if (cache_init(&r->cache, o ? o->cache_max : 0,
 	    o ? o->neg_ttl_max : 0) == -1) {
-		pthread_rwlock_destroy(&r->zlock);
+		be->free(self);
+		pthread_mutex_destroy(&r->fmu);
 		free(r->cache.tab);
 		free(r);
 		buf_puts(err, "out of memory");
 		return NULL;
 	}
-	r->timeout_ms = o && o->timeout_ms > 0 ? o->timeout_ms : DNS_TIMEOUT_MS;
-	r->zneg_ttl = DNS_NEG_TTL;
 	return r;
 }
 
-/* dns_free - release a resolver and its cache */
+/* dns_backend_self - the backend's data when r runs on be */
+void *
+dns_backend_self(struct dns_resolver *r, const struct dns_backend *be)
+{
+	return r != NULL && r->be == be ? r->self : NULL;
+}
+
+/* dns_free - release a resolver, its cache and its backend */
 void
 dns_free(struct dns_resolver *r)
 {
-	size_t i;
-
 	if (r == NULL)
 		return;
 	if (r->cache.max > 0)
 		cache_clear(&r->cache);
 	free(r->cache.tab);
 	pthread_mutex_destroy(&r->cache.mu);
-	for (i = 0; i < r->zn; i++) {
-		free(r->z[i].owner);
-		ldns_rr_free(r->z[i].rr);
-	}
-	free(r->z);
-	pthread_rwlock_destroy(&r->zlock);
-	for (i = 0; i < r->nns; i++)
-		ldns_rdf_deep_free(r->ns[i].addr);
+	pthread_mutex_destroy(&r->fmu);
+	r->be->free(r->self);
 	free(r);
 }
 
-/*
- * The zone backend.
- */
-
-/* zone_push - append one record (owner taken over, rr taken over) */
-static int
-zone_push(struct dns_resolver *r, char *owner, uint16_t type,
-    enum dns_status special, ldns_rr *rr)
+/* dns_now_ms - CLOCK_MONOTONIC in milliseconds */
+int64_t
+dns_now_ms(void)
 {
-	struct zrec *z;
-	size_t cap;
+	struct timespec ts;
 
-	if (r->zn == r->zcap) {
-		cap = r->zcap ? r->zcap * 2 : 64;
-		if ((z = realloc(r->z, cap * sizeof(*z))) == NULL)
-			return -1;
-		r->z = z;
-		r->zcap = cap;
-	}
-	r->z[r->zn].owner = owner;
-	r->z[r->zn].type = type;
-	r->z[r->zn].special = special;
-	r->z[r->zn].rr = rr;
-	r->zn++;
-	if (rr != NULL && type == LDNS_RR_TYPE_SOA)
-		r->zneg_ttl = soa_neg_ttl(rr);
-	return 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* zone_push_rr - add a parsed record (taken over, freed on failure) */
-static int
-zone_push_rr(struct dns_resolver *r, ldns_rr *rr, struct buf *err)
+/* dns_limit_init - a deadline ms from now and a stop condition */
+void
+dns_limit_init(struct dns_limit *l, int ms, int (*stop)(void *), void *arg)
 {
-	char *owner;
-
-	if ((owner = dname_text(ldns_rr_owner(rr), 1)) == NULL) {
-		ldns_rr_free(rr);
-		buf_puts(err, "owner name holds a dot or NUL in a label");
-		return -1;
-	}
-	if (zone_push(r, owner, (uint16_t)ldns_rr_get_type(rr), DNS_OK,
-	    rr) == -1) {
-		free(owner);
-		ldns_rr_free(rr);
-		buf_puts(err, "out of memory");
-		return -1;
-	}
-	return 0;
+	l->deadline_ms = ms > 0 ? dns_now_ms() + ms : 0;
+	l->stop = stop;
+	l->arg = arg;
 }
 
-/* zone_load - read a master file */
-static int
-zone_load(struct dns_resolver *r, const char *path, struct buf *err)
+/* dns_limit_check - whether the limit allows more */
+enum dns_status
+dns_limit_check(const struct dns_limit *l)
 {
-	ldns_zone *zone = NULL;
-	ldns_rr_list *rrs;
-	ldns_status st;
-	FILE *fp;
-	size_t i;
-	int line = 0, rc = 0;
-
-	if ((fp = fopen(path, "r")) == NULL) {
-		char ebuf[128];
-
-		buf_printf(err, "%s: %s", path, strerror_r(errno, ebuf,
-		    sizeof(ebuf)));
-		return -1;
-	}
-	st = ldns_zone_new_frm_fp_l(&zone, fp, NULL, DNS_ZONE_TTL,
-	    LDNS_RR_CLASS_IN, &line);
-	fclose(fp);
-	if (st != LDNS_STATUS_OK) {
-		buf_printf(err, "%s:%d: %s", path, line,
-		    ldns_get_errorstr_by_id(st));
-		return -1;
-	}
-	if (ldns_zone_soa(zone) != NULL) {
-		if (zone_push_rr(r, ldns_rr_clone(ldns_zone_soa(zone)),
-		    err) == -1)
-			rc = -1;
-	}
-	rrs = ldns_zone_rrs(zone);
-	for (i = 0; rc == 0 && i < ldns_rr_list_rr_count(rrs); i++)
-		if (zone_push_rr(r, ldns_rr_clone(ldns_rr_list_rr(rrs, i)),
-		    err) == -1)
-			rc = -1;
-	ldns_zone_deep_free(zone);
-	return rc;
+	if (l == NULL)
+		return DNS_OK;
+	if (l->stop != NULL && l->stop(l->arg))
+		return DNS_CANCELLED;
+	if (l->deadline_ms != 0 && dns_now_ms() >= l->deadline_ms)
+		return DNS_TIMEOUT;
+	return DNS_OK;
 }
 
-/* dns_new_zone_opts - zone backend with a cache */
-struct dns_resolver *
-dns_new_zone_opts(const char *path, const struct dns_opts *o, struct buf *err)
+/* lookup_copy - a copy of a result for another thread */
+static void
+lookup_copy(struct dns_lookup *dst, const struct dns_lookup *src)
 {
-	struct dns_resolver *r;
-
-	if ((r = resolver_new(DNS_KIND_ZONE, o, err)) == NULL)
-		return NULL;
-	if (path != NULL && zone_load(r, path, err) == -1) {
-		dns_free(r);
-		return NULL;
-	}
-	return r;
+	*dst = *src;
+	if (src->ans != NULL &&
+	    (dst->ans = answer_copy(src->ans, src->ans->ttl)) == NULL)
+		dst->status = DNS_NOMEM;
 }
 
-/* dns_new_zone - zone backend without a cache */
-struct dns_resolver *
-dns_new_zone(const char *path, struct buf *err)
+/* flight_find - the query in flight for (key, type); fmu held */
+static struct flight *
+flight_find(struct dns_resolver *r, const char *key, uint16_t type)
 {
-	return dns_new_zone_opts(path, NULL, err);
-}
+	struct flight *f;
 
-/* dns_zone_load - add a master file to the zone data */
-int
-dns_zone_load(struct dns_resolver *r, const char *path, struct buf *err)
-{
-	int rc;
-
-	if (r->kind != DNS_KIND_ZONE) {
-		buf_printf(err, "%s: not a zone resolver", path);
-		return -1;
-	}
-	pthread_rwlock_wrlock(&r->zlock);
-	rc = zone_load(r, path, err);
-	pthread_rwlock_unlock(&r->zlock);
-	dns_cache_flush(r);
-	return rc;
-}
-
-/* dns_zone_add - add one record in master-file syntax, or a placeholder */
-int
-dns_zone_add(struct dns_resolver *r, const char *name, enum dns_type type,
-    const char *rdata, struct buf *err)
-{
-	struct buf line = BUF_INIT;
-	enum dns_status special = DNS_OK;
-	ldns_rr *rr = NULL;
-	ldns_status st;
-	char *tname, *owner;
-	int rc;
-
-	if (r->kind != DNS_KIND_ZONE || !dns_name_valid(name)) {
-		buf_printf(err, "%s: not a zone or not a valid name", name);
-		return -1;
-	}
-	if (strcmp(rdata, "TIMEOUT") == 0)
-		special = DNS_TIMEOUT;
-	else if (strcmp(rdata, "SERVFAIL") == 0)
-		special = DNS_TEMPFAIL;
-	if (special != DNS_OK) {
-		if ((owner = name_key(name)) == NULL) {
-			buf_puts(err, "out of memory");
-			return -1;
-		}
-		pthread_rwlock_wrlock(&r->zlock);
-		rc = zone_push(r, owner, (uint16_t)type, special, NULL);
-		pthread_rwlock_unlock(&r->zlock);
-		if (rc == -1) {
-			free(owner);
-			buf_puts(err, "out of memory");
-		}
-		dns_cache_flush(r);
-		return rc;
-	}
-	tname = ldns_rr_type2str((ldns_rr_type)type);
-	buf_printf(&line, "%s%s %d IN %s %s", name,
-	    name[strlen(name) - 1] == '.' ? "" : ".", DNS_ZONE_TTL,
-	    tname ? tname : "?", rdata);
-	free(tname);
-	if (line.failed) {
-		buf_free(&line);
-		buf_puts(err, "out of memory");
-		return -1;
-	}
-	st = ldns_rr_new_frm_str(&rr, line.s, DNS_ZONE_TTL, NULL, NULL);
-	if (st != LDNS_STATUS_OK) {
-		buf_printf(err, "%s: %s", line.s, ldns_get_errorstr_by_id(st));
-		buf_free(&line);
-		return -1;
-	}
-	buf_free(&line);
-	pthread_rwlock_wrlock(&r->zlock);
-	rc = zone_push_rr(r, rr, err);
-	pthread_rwlock_unlock(&r->zlock);
-	dns_cache_flush(r);
-	return rc;
-}
-
-/* zone_has - 1 when some record is owned by name */
-static int
-zone_has(const struct dns_resolver *r, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < r->zn; i++)
-		if (strcmp(r->z[i].owner, name) == 0)
-			return 1;
-	return 0;
-}
-
-/* zone_exists - name owns records or is an empty non-terminal */
-static int
-zone_exists(const struct dns_resolver *r, const char *name)
-{
-	size_t i, n = strlen(name), o;
-
-	for (i = 0; i < r->zn; i++) {
-		o = strlen(r->z[i].owner);
-		if (o == n && memcmp(r->z[i].owner, name, n) == 0)
-			return 1;
-		if (o > n && r->z[i].owner[o - n - 1] == '.' &&
-		    memcmp(r->z[i].owner + o - n, name, n) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-/*
- * zone_owner - the owner whose records answer for name: name itself when
- * it exists, else the wildcard at the closest encloser (RFC 4592 3.3.1);
- * NULL for NXDOMAIN.  *wild receives a wildcard name to free.
- */
-static const char *
-zone_owner(const struct dns_resolver *r, const char *name, char **wild)
-{
-	const char *p;
-	char *w;
-
-	*wild = NULL;
-	if (zone_exists(r, name))
-		return name;
-	for (p = strchr(name, '.'); p != NULL; p = strchr(p + 1, '.')) {
-		if (asprintf(&w, "*%s", p) == -1)
-			return NULL;
-		if (zone_has(r, w)) {
-			*wild = w;
-			return w;
-		}
-		free(w);
-		if (zone_exists(r, p + 1))
-			return NULL;
-	}
+	for (f = r->flights; f != NULL; f = f->next)
+		if (f->type == type && strcmp(f->key, key) == 0)
+			return f;
 	return NULL;
 }
 
-/* zone_step - records of (owner, type): status, CNAME target in *next */
-static enum dns_status
-zone_step(const struct dns_resolver *r, const char *owner, uint16_t type,
-    struct dns_answer *a, const ldns_rr **next)
+/* flight_unlink - take f off the list; fmu held */
+static void
+flight_unlink(struct dns_resolver *r, struct flight *f)
 {
-	size_t i;
-	enum dns_status s;
+	struct flight **pp;
 
-	*next = NULL;
-	for (i = 0; i < r->zn; i++)
-		if (r->z[i].special != DNS_OK && (r->z[i].type == type ||
-		    r->z[i].type == DNS_T_ANY) &&
-		    strcmp(r->z[i].owner, owner) == 0)
-			return r->z[i].special;
-	for (i = 0; i < r->zn; i++) {
-		if (r->z[i].rr == NULL || strcmp(r->z[i].owner, owner) != 0)
-			continue;
-		if (r->z[i].type == type) {
-			if ((s = answer_push(a, r->z[i].rr)) != DNS_OK)
-				return s;
-		} else if (r->z[i].type == DNS_T_CNAME)
-			*next = r->z[i].rr;
-	}
-	if (a->n > 0) {
-		*next = NULL;
-		return DNS_OK;
-	}
-	return DNS_NODATA;
+	for (pp = &r->flights; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == f) {
+			*pp = f->next;
+			return;
+		}
 }
 
-/* zone_lookup - answer (name, type) from the zone data */
+/* flight_free - release a finished flight; fmu held, no waiter left */
 static void
-zone_lookup(struct dns_resolver *r, const char *key, uint16_t type,
-    struct lookup *lk)
+flight_free(struct flight *f)
 {
-	const ldns_rr *cname;
-	const char *owner;
-	char *cur, *wild, *target;
-	int links;
+	pthread_cond_destroy(&f->cv);
+	dns_answer_free(f->lk.ans);
+	free(f->key);
+	free(f);
+}
 
-	if ((lk->ans = answer_new()) == NULL || (cur = strdup(key)) == NULL) {
-		lk->status = DNS_NOMEM;
+/*
+ * flight_wait - wait within the limit for f's result; fmu held.  1 with
+ * *lk set when there is one to take, 0 when f was cut short by its
+ * owner's limit (ask again), -1 with lk->status set when our own limit
+ * ended the wait.
+ */
+static int
+flight_wait(struct dns_resolver *r, struct flight *f,
+    const struct dns_limit *limit, struct dns_lookup *lk)
+{
+	struct timespec ts;
+	enum dns_status st;
+	int64_t ms;
+	int rc;
+
+	f->waiters++;
+	pthread_mutex_lock(&r->cache.mu);
+	r->cache.shared++;
+	pthread_mutex_unlock(&r->cache.mu);
+	while (!f->done) {
+		if ((st = dns_limit_check(limit)) != DNS_OK) {
+			lk->status = st;
+			rc = -1;
+			goto out;
+		}
+		ms = DNS_POLL_MS;
+		if (limit != NULL && limit->deadline_ms != 0 &&
+		    limit->deadline_ms - dns_now_ms() < ms)
+			ms = limit->deadline_ms - dns_now_ms();
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += (long)(ms > 0 ? ms : 1) * 1000000;
+		ts.tv_sec += ts.tv_nsec / 1000000000;
+		ts.tv_nsec %= 1000000000;
+		(void)pthread_cond_timedwait(&f->cv, &r->fmu, &ts);
+	}
+	rc = f->cut ? 0 : 1;
+	if (rc == 1)
+		lookup_copy(lk, &f->lk);
+out:
+	if (--f->waiters == 0 && f->done)
+		flight_free(f);
+	return rc;
+}
+
+/* The observer of finished queries (dns_set_observer), or NULL. */
+static void (*_Atomic observer)(const char *, const char *, double);
+
+/* dns_set_observer - see dns.h */
+void
+dns_set_observer(void (*fn)(const char *type, const char *outcome,
+    double seconds))
+{
+	observer = fn;
+}
+
+/* status_word - a status as one word, for the observer */
+static const char *
+status_word(enum dns_status s)
+{
+	static const char *const w[] = {
+		[DNS_OK] = "ok", [DNS_NXDOMAIN] = "nxdomain",
+		[DNS_NODATA] = "nodata", [DNS_TEMPFAIL] = "tempfail",
+		[DNS_TIMEOUT] = "timeout", [DNS_BADNAME] = "badname",
+		[DNS_NOMEM] = "nomem", [DNS_UNREACHABLE] = "unreachable",
+		[DNS_CANCELLED] = "cancelled",
+	};
+
+	return (size_t)s < sizeof(w) / sizeof(w[0]) && w[s] != NULL ? w[s] :
+	    "other";
+}
+
+/* be_lookup - ask the backend, timed for the observer */
+static void
+be_lookup(struct dns_resolver *r, const char *name, const char *key,
+    uint16_t type, const struct dns_limit *limit, struct dns_lookup *lk)
+{
+	void (*fn)(const char *, const char *, double) = observer;
+	struct timespec t0, t1;
+	const char *tn;
+
+	if (fn == NULL) {
+		r->be->lookup(r->self, name, key, type, limit, lk);
 		return;
 	}
-	pthread_rwlock_rdlock(&r->zlock);
-	lk->neg_ttl = r->zneg_ttl;
-	for (links = 0;; links++) {
-		if ((owner = zone_owner(r, cur, &wild)) == NULL) {
-			lk->status = DNS_NXDOMAIN;
-			break;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r->be->lookup(r->self, name, key, type, limit, lk);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	tn = dns_type_name((enum dns_type)type);
+	fn(tn != NULL ? tn : "other", status_word(lk->status),
+	    (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+}
+
+/* flight_run - ask the backend for (name, type) as the owner of f */
+static void
+flight_run(struct dns_resolver *r, struct flight *f, const char *name,
+    const struct dns_limit *limit, struct dns_lookup *lk)
+{
+	be_lookup(r, name, f->key, f->type, limit, lk);
+	cache_put(r, f->key, f->type, lk);
+	pthread_mutex_lock(&r->fmu);
+	flight_unlink(r, f);
+	f->done = 1;
+	f->cut = (lk->status == DNS_TIMEOUT || lk->status == DNS_CANCELLED) &&
+	    dns_limit_check(limit) != DNS_OK;
+	if (f->waiters > 0) {
+		if (!f->cut)
+			lookup_copy(&f->lk, lk);
+		pthread_cond_broadcast(&f->cv);
+	} else
+		flight_free(f);
+	pthread_mutex_unlock(&r->fmu);
+}
+
+/*
+ * lookup - the cache, else a query in flight, else the backend; on a
+ * failure to get memory for the bookkeeping the backend is asked
+ * without sharing.
+ */
+static void
+lookup(struct dns_resolver *r, const char *name, const char *key,
+    uint16_t type, const struct dns_limit *limit, struct dns_lookup *lk)
+{
+	struct flight *f;
+	int rc;
+
+	for (;;) {
+		if (cache_get(r, key, type, lk))
+			return;
+		if ((lk->status = dns_limit_check(limit)) != DNS_OK)
+			return;
+		pthread_mutex_lock(&r->fmu);
+		if ((f = flight_find(r, key, type)) != NULL) {
+			rc = flight_wait(r, f, limit, lk);
+			pthread_mutex_unlock(&r->fmu);
+			if (rc != 0)
+				return;
+			continue;	/* the owner gave up: ask again */
 		}
-		lk->status = zone_step(r, owner, type, lk->ans, &cname);
-		free(wild);
-		if (cname == NULL)
-			break;
-		if (links == DNS_CNAME_MAX) {
-			lk->status = DNS_TEMPFAIL;	/* loop or long chain */
-			break;
+		if ((f = calloc(1, sizeof(*f))) == NULL ||
+		    (f->key = strdup(key)) == NULL ||
+		    pthread_cond_init(&f->cv, NULL) != 0) {
+			pthread_mutex_unlock(&r->fmu);
+			if (f != NULL)
+				free(f->key);
+			free(f);
+			be_lookup(r, name, key, type, limit, lk);
+			cache_put(r, key, type, lk);
+			return;
 		}
-		if (lk->ans->ttl > ldns_rr_ttl(cname))
-			lk->ans->ttl = ldns_rr_ttl(cname);
-		if ((target = dname_text(ldns_rr_rdf(cname, 0), 1)) == NULL) {
-			lk->status = DNS_NXDOMAIN;
-			break;
-		}
-		free(cur);
-		cur = target;
+		f->type = type;
+		f->next = r->flights;
+		r->flights = f;
+		pthread_mutex_unlock(&r->fmu);
+		flight_run(r, f, name, limit, lk);
+		return;
 	}
-	pthread_rwlock_unlock(&r->zlock);
-	free(cur);
-	if (lk->status != DNS_OK) {
-		dns_answer_free(lk->ans);
-		lk->ans = NULL;
-	}
+}
+
+/* dns_query_limit - look up (name, type) within a limit */
+enum dns_status
+dns_query_limit(struct dns_resolver *r, const char *name, enum dns_type type,
+    const struct dns_limit *limit, struct dns_answer **out)
+{
+	struct dns_lookup lk = { DNS_TIMEOUT, NULL, DNS_NEG_TTL };
+	char *key;
+
+	if (out != NULL)
+		*out = NULL;
+	if (!dns_name_valid(name))
+		return DNS_BADNAME;
+	if ((key = dns_name_key(name)) == NULL)
+		return DNS_NOMEM;
+	lookup(r, name, key, (uint16_t)type, limit, &lk);
+	free(key);
+	if (lk.status == DNS_OK && out != NULL)
+		*out = lk.ans;
+	else
+		dns_answer_free(lk.ans);
+	return lk.status;
+}
+
+/* dns_query - look up (name, type) without a limit of the caller's */
+enum dns_status
+dns_query(struct dns_resolver *r, const char *name, enum dns_type type,
+    struct dns_answer **out)
+{
+	return dns_query_limit(r, name, type, NULL, out);
 }
 
 /*
  * The system backend.
  */
 
+/* ns_set - the socket address of a server from its address bytes */
+static void
+ns_set(struct dns_server *ns, int family, const unsigned char *addr,
+    uint16_t port)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ns->sa;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ns->sa;
+
+	memset(&ns->sa, 0, sizeof(ns->sa));
+	if (family == AF_INET) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		memcpy(&sin->sin_addr, addr, 4);
+		ns->salen = sizeof(*sin);
+	} else {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		memcpy(&sin6->sin6_addr, addr, 16);
+		ns->salen = sizeof(*sin6);
+	}
+}
+
 /* ns_add - one server "addr", "addr:port", "[v6]", "[v6]:port", or
  * OpenDKIM's "addr@port" */
 static int
-ns_add(struct dns_resolver *r, const char *spec, size_t len, struct buf *err)
+ns_add(struct sys *s, const char *spec, size_t len, struct buf *err)
 {
 	char host[INET6_ADDRSTRLEN + 8], portstr[8];
 	const char *colon, *hp = spec;
@@ -1075,23 +1057,16 @@ ns_add(struct dns_resolver *r, const char *spec, size_t len, struct buf *err)
 		if (*end != '\0' || errno != 0 || port < 1 || port > 65535)
 			goto bad;
 	}
-	if (r->nns == DNS_NS_MAX) {
+	if (s->nns == DNS_NS_MAX) {
 		buf_printf(err, "more than %d name servers", DNS_NS_MAX);
 		return -1;
 	}
 	if (inet_pton(AF_INET, host, tmp) == 1)
-		r->ns[r->nns].addr = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_A,
-		    4, tmp);
+		ns_set(&s->ns[s->nns++], AF_INET, tmp, (uint16_t)port);
 	else if (inet_pton(AF_INET6, host, tmp) == 1)
-		r->ns[r->nns].addr = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_AAAA,
-		    16, tmp);
+		ns_set(&s->ns[s->nns++], AF_INET6, tmp, (uint16_t)port);
 	else
 		goto bad;
-	if (r->ns[r->nns].addr == NULL) {
-		buf_puts(err, "out of memory");
-		return -1;
-	}
-	r->ns[r->nns++].port = (uint16_t)port;
 	return 0;
 bad:
 	buf_printf(err, "bad name server \"%.*s\"", (int)len, spec);
@@ -1100,7 +1075,7 @@ bad:
 
 /* ns_parse - a comma or space separated list of servers */
 static int
-ns_parse(struct dns_resolver *r, const char *list, struct buf *err)
+ns_parse(struct sys *s, const char *list, struct buf *err)
 {
 	const char *p = list;
 	size_t n;
@@ -1110,11 +1085,11 @@ ns_parse(struct dns_resolver *r, const char *list, struct buf *err)
 		if (*p == '\0')
 			break;
 		n = strcspn(p, ", \t");
-		if (ns_add(r, p, n, err) == -1)
+		if (ns_add(s, p, n, err) == -1)
 			return -1;
 		p += n;
 	}
-	if (r->nns == 0) {
+	if (s->nns == 0) {
 		buf_puts(err, "no name server given");
 		return -1;
 	}
@@ -1123,9 +1098,10 @@ ns_parse(struct dns_resolver *r, const char *list, struct buf *err)
 
 /* ns_resolv_conf - the servers of /etc/resolv.conf */
 static int
-ns_resolv_conf(struct dns_resolver *r, struct buf *err)
+ns_resolv_conf(struct sys *s, struct buf *err)
 {
 	ldns_resolver *res = NULL;
+	const ldns_rdf *a;
 	ldns_status st;
 	size_t i;
 
@@ -1134,58 +1110,94 @@ ns_resolv_conf(struct dns_resolver *r, struct buf *err)
 		return -1;
 	}
 	for (i = 0; i < ldns_resolver_nameserver_count(res) &&
-	    r->nns < DNS_NS_MAX; i++) {
-		r->ns[r->nns].addr =
-		    ldns_rdf_clone(ldns_resolver_nameservers(res)[i]);
-		r->ns[r->nns].port = ldns_resolver_port(res);
-		if (r->ns[r->nns].addr != NULL)
-			r->nns++;
+	    s->nns < DNS_NS_MAX; i++) {
+		a = ldns_resolver_nameservers(res)[i];
+		if (ldns_rdf_get_type(a) == LDNS_RDF_TYPE_A &&
+		    ldns_rdf_size(a) == 4)
+			ns_set(&s->ns[s->nns++], AF_INET, ldns_rdf_data(a),
+			    ldns_resolver_port(res));
+		else if (ldns_rdf_get_type(a) == LDNS_RDF_TYPE_AAAA &&
+		    ldns_rdf_size(a) == 16)
+			ns_set(&s->ns[s->nns++], AF_INET6, ldns_rdf_data(a),
+			    ldns_resolver_port(res));
 	}
 	ldns_resolver_deep_free(res);
-	if (r->nns == 0) {
+	if (s->nns == 0) {
 		buf_puts(err, "resolv.conf: no name server");
 		return -1;
 	}
 	return 0;
 }
 
-/* dns_new_system - ldns backend */
+static void sys_lookup(void *, const char *, const char *, uint16_t,
+	    const struct dns_limit *, struct dns_lookup *);
+
+static const struct dns_backend sys_backend = {
+	"system", sys_lookup, free,
+};
+
+/* dns_new_system - the name servers' backend */
 struct dns_resolver *
 dns_new_system(const struct dns_opts *o, struct buf *err)
 {
-	struct dns_resolver *r;
+	struct sys *s;
 	int rc;
 
-	if ((r = resolver_new(DNS_KIND_SYSTEM, o, err)) == NULL)
-		return NULL;
-	if (o != NULL && o->nameservers != NULL)
-		rc = ns_parse(r, o->nameservers, err);
-	else
-		rc = ns_resolv_conf(r, err);
-	if (rc == -1) {
-		dns_free(r);
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		buf_puts(err, "out of memory");
 		return NULL;
 	}
-	return r;
+	s->timeout_ms = o && o->timeout_ms > 0 ? o->timeout_ms :
+	    DNS_TIMEOUT_MS;
+	if (o != NULL && o->nameservers != NULL)
+		rc = ns_parse(s, o->nameservers, err);
+	else
+		rc = ns_resolv_conf(s, err);
+	if (rc == -1) {
+		free(s);
+		return NULL;
+	}
+	return dns_new_backend(&sys_backend, s, o, err);
 }
 
-/* now_ms - CLOCK_MONOTONIC in milliseconds */
-static int64_t
-now_ms(void)
+/* One query: what is asked, until when, and the tries in flight. */
+struct query {
+	const struct sys *sys;
+	ldns_pkt	*q;		/* the question (id set per try) */
+	const ldns_rdf	*qname;
+	int64_t		 deadline;
+	const struct dns_limit *limit;
+	struct pollfd	 pfd[DNS_TRIES_MAX];
+	uint16_t	 id[DNS_TRIES_MAX];
+	size_t		 server[DNS_TRIES_MAX];
+	size_t		 ntries;
+	int		 failed[DNS_NS_MAX];	/* not to be asked again */
+	enum dns_status	 status;	/* if no answer comes */
+	int64_t		 next_send;	/* time of the next try */
+	unsigned char	*buf;		/* DNS_MSG_MAX bytes */
+};
+
+/* query_wire - the question with id in wire form (malloc()ed) */
+static uint8_t *
+query_wire(struct query *qr, uint16_t id, size_t *len)
 {
-	struct timespec ts;
+	uint8_t *w = NULL;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	ldns_pkt_set_id(qr->q, id);
+	if (ldns_pkt2wire(&w, qr->q, len) != LDNS_STATUS_OK) {
+		free(w);
+		return NULL;
+	}
+	return w;
 }
 
-/* reply_matches - the reply answers our query (id, QR, question) */
+/* reply_matches - the reply answers our question with that id */
 static int
-reply_matches(const ldns_pkt *q, const ldns_pkt *a)
+reply_matches(const ldns_pkt *q, uint16_t id, const ldns_pkt *a)
 {
 	const ldns_rr *qq, *aq;
 
-	if (ldns_pkt_id(q) != ldns_pkt_id(a) || !ldns_pkt_qr(a) ||
+	if (ldns_pkt_id(a) != id || !ldns_pkt_qr(a) ||
 	    ldns_pkt_qdcount(a) != 1)
 		return 0;
 	qq = ldns_rr_list_rr(ldns_pkt_question(q), 0);
@@ -1196,44 +1208,305 @@ reply_matches(const ldns_pkt *q, const ldns_pkt *a)
 	    ldns_dname_compare(ldns_rr_owner(qq), ldns_rr_owner(aq)) == 0;
 }
 
-/* sys_send - one try at one server, over UDP or TCP; the reply or NULL */
-static ldns_pkt *
-sys_send(const struct dns_server *ns, const ldns_rdf *qname, uint16_t type,
-    int64_t ms, int tcp)
+/* worse - the status to report: a refusal or failure says more than a
+ * timeout, a server failure more than a refusal */
+static enum dns_status
+worse(enum dns_status have, enum dns_status seen)
 {
-	ldns_resolver *res;
-	ldns_pkt *q = NULL, *a = NULL;
-	struct timeval tv;
+	if (have == DNS_TEMPFAIL || seen == DNS_TIMEOUT)
+		return have;
+	return seen;
+}
 
-	if ((res = ldns_resolver_new()) == NULL)
+/*
+ * wait_fd - wait until fd is ready for events, the deadline passes or
+ * the stop condition holds: 1 ready, 0 deadline, -1 stopped
+ */
+static int
+wait_fd(struct query *qr, int fd, short events)
+{
+	struct pollfd p;
+	int64_t ms;
+
+	for (;;) {
+		if (dns_limit_check(qr->limit) == DNS_CANCELLED)
+			return -1;
+		if ((ms = qr->deadline - dns_now_ms()) <= 0)
+			return 0;
+		if (ms > DNS_POLL_MS && qr->limit != NULL &&
+		    qr->limit->stop != NULL)
+			ms = DNS_POLL_MS;
+		p.fd = fd;
+		p.events = events;
+		if (poll(&p, 1, (int)ms) > 0)
+			return 1;
+	}
+}
+
+/* io_all - send or receive exactly n bytes on a TCP socket in time */
+static enum dns_status
+io_all(struct query *qr, int fd, unsigned char *p, size_t n, int out)
+{
+	ssize_t k;
+	int w;
+
+	while (n > 0) {
+		if ((w = wait_fd(qr, fd, out ? POLLOUT : POLLIN)) <= 0)
+			return w < 0 ? DNS_CANCELLED : DNS_TIMEOUT;
+		k = out ? send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT) :
+		    recv(fd, p, n, MSG_DONTWAIT);
+		if (k < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (k < 0 && (errno == ECONNREFUSED || errno == ECONNRESET))
+			return DNS_UNREACHABLE;
+		if (k <= 0)
+			return DNS_TEMPFAIL;
+		p += k;
+		n -= (size_t)k;
+	}
+	return DNS_OK;
+}
+
+/*
+ * tcp_ask - the question again over TCP to server i (after TC); the
+ * reply, or NULL with *st set
+ */
+static ldns_pkt *
+tcp_ask(struct query *qr, size_t i, enum dns_status *st)
+{
+	const struct dns_server *ns = &qr->sys->ns[i];
+	unsigned char len[2];
+	uint8_t *w = NULL;
+	ldns_pkt *a = NULL;
+	uint16_t id = ldns_get_random();
+	size_t wlen, n;
+	socklen_t sl = sizeof(int);
+	int fd, e = 0;
+
+	*st = DNS_NOMEM;
+	if ((w = query_wire(qr, id, &wlen)) == NULL)
 		return NULL;
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-	ldns_resolver_set_timeout(res, tv);
-	ldns_resolver_set_retry(res, 1);
-	ldns_resolver_set_port(res, ns->port);
-	ldns_resolver_set_recursive(res, true);
-	ldns_resolver_set_fallback(res, false);	/* TCP retry is ours */
-	ldns_resolver_set_usevc(res, tcp);
-	ldns_resolver_set_random(res, false);
-	ldns_resolver_set_dnssec(res, false);
-	ldns_resolver_set_edns_udp_size(res, DNS_EDNS_SIZE);
-	if (ldns_resolver_push_nameserver(res, ns->addr) != LDNS_STATUS_OK ||
-	    ldns_resolver_prepare_query_pkt(&q, res, qname,
-	    (ldns_rr_type)type, LDNS_RR_CLASS_IN, LDNS_RD | LDNS_AD) !=
-	    LDNS_STATUS_OK)
+	*st = DNS_TEMPFAIL;
+	if ((fd = socket(ns->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) < 0)
 		goto done;
-	if (ldns_resolver_send_pkt(&a, res, q) != LDNS_STATUS_OK ||
-	    (a != NULL && !reply_matches(q, a))) {
+	if (connect(fd, (const struct sockaddr *)&ns->sa, ns->salen) < 0 &&
+	    errno != EINPROGRESS) {
+		*st = errno == ECONNREFUSED ? DNS_UNREACHABLE : DNS_TEMPFAIL;
+		goto done;
+	}
+	if ((e = wait_fd(qr, fd, POLLOUT)) <= 0) {
+		*st = e < 0 ? DNS_CANCELLED : DNS_TIMEOUT;
+		goto done;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &sl) < 0 || e != 0) {
+		*st = e == ECONNREFUSED || e == ENETUNREACH ||
+		    e == EHOSTUNREACH ? DNS_UNREACHABLE : DNS_TEMPFAIL;
+		goto done;
+	}
+	len[0] = (unsigned char)(wlen >> 8);
+	len[1] = (unsigned char)wlen;
+	if ((*st = io_all(qr, fd, len, 2, 1)) != DNS_OK ||
+	    (*st = io_all(qr, fd, w, wlen, 1)) != DNS_OK ||
+	    (*st = io_all(qr, fd, len, 2, 0)) != DNS_OK)
+		goto done;
+	n = (size_t)len[0] << 8 | len[1];
+	if ((*st = io_all(qr, fd, qr->buf, n, 0)) != DNS_OK)
+		goto done;
+	*st = DNS_TEMPFAIL;
+	if (ldns_wire2pkt(&a, qr->buf, n) != LDNS_STATUS_OK ||
+	    !reply_matches(qr->q, id, a)) {
 		ldns_pkt_free(a);
 		a = NULL;
 	}
 done:
-	ldns_pkt_free(q);
-	ldns_resolver_deep_free(res);
+	if (fd >= 0)
+		close(fd);
+	free(w);
 	return a;
 }
 
+/* try_close - forget try t */
+static void
+try_close(struct query *qr, size_t t)
+{
+	if (qr->pfd[t].fd >= 0)
+		close(qr->pfd[t].fd);
+	qr->pfd[t].fd = -1;
+}
+
+/* server_failed - server i is not asked again: close its tries */
+static void
+server_failed(struct query *qr, size_t i, enum dns_status why)
+{
+	size_t t;
+
+	qr->failed[i] = 1;
+	qr->status = worse(qr->status, why);
+	qr->next_send = dns_now_ms();	/* ask the next server now */
+	for (t = 0; t < qr->ntries; t++)
+		if (qr->server[t] == i)
+			try_close(qr, t);
+}
+
+/* try_send - one more try over UDP to server i; -1 when none was sent */
+static int
+try_send(struct query *qr, size_t i)
+{
+	const struct dns_server *ns = &qr->sys->ns[i];
+	size_t t = qr->ntries, wlen;
+	uint16_t id = ldns_get_random();
+	uint8_t *w;
+	int fd;
+
+	if ((w = query_wire(qr, id, &wlen)) == NULL)
+		return -1;
+	if ((fd = socket(ns->sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) < 0) {
+		free(w);
+		return -1;
+	}
+	if (connect(fd, (const struct sockaddr *)&ns->sa, ns->salen) < 0 ||
+	    send(fd, w, wlen, 0) < 0) {
+		server_failed(qr, i, errno == ECONNREFUSED ||
+		    errno == ENETUNREACH || errno == EHOSTUNREACH ?
+		    DNS_UNREACHABLE : DNS_TEMPFAIL);
+		close(fd);
+		free(w);
+		return -1;
+	}
+	free(w);
+	qr->pfd[t].fd = fd;
+	qr->pfd[t].events = POLLIN;
+	qr->id[t] = id;
+	qr->server[t] = i;
+	qr->ntries++;
+	return 0;
+}
+
+/*
+ * try_read - a datagram on try t: 1 with *reply set when it is the
+ * answer (after TCP when it was truncated), else 0
+ */
+static int
+try_read(struct query *qr, size_t t, ldns_pkt **reply)
+{
+	ldns_pkt *a = NULL;
+	ldns_pkt_rcode rc;
+	enum dns_status st;
+	size_t i = qr->server[t];
+	ssize_t n;
+
+	n = recv(qr->pfd[t].fd, qr->buf, DNS_MSG_MAX, MSG_DONTWAIT);
+	if (n < 0) {
+		if (errno == ECONNREFUSED)	/* ICMP port unreachable */
+			server_failed(qr, i, DNS_UNREACHABLE);
+		return 0;
+	}
+	if (ldns_wire2pkt(&a, qr->buf, (size_t)n) != LDNS_STATUS_OK ||
+	    !reply_matches(qr->q, qr->id[t], a)) {
+		ldns_pkt_free(a);
+		return 0;		/* not ours: keep listening */
+	}
+	if (ldns_pkt_tc(a)) {
+		ldns_pkt_free(a);
+		if ((a = tcp_ask(qr, i, &st)) == NULL) {
+			if (st == DNS_CANCELLED)
+				qr->status = st;
+			else
+				server_failed(qr, i, st);
+			return 0;
+		}
+	}
+	rc = ldns_pkt_get_rcode(a);
+	if (rc == LDNS_RCODE_NOERROR || rc == LDNS_RCODE_NXDOMAIN) {
+		*reply = a;
+		return 1;
+	}
+	ldns_pkt_free(a);
+	server_failed(qr, i, DNS_TEMPFAIL);	/* SERVFAIL, REFUSED... */
+	return 0;
+}
+
+/* next_server - the server of try n, skipping failed ones; -1: none */
+static long
+next_server(const struct query *qr, size_t n)
+{
+	size_t k, i;
+
+	for (k = 0; k < qr->sys->nns; k++) {
+		i = (n + k) % qr->sys->nns;
+		if (!qr->failed[i])
+			return (long)i;
+	}
+	return -1;
+}
+
+/* open_tries - how many tries have a socket */
+static size_t
+open_tries(const struct query *qr)
+{
+	size_t t, n = 0;
+
+	for (t = 0; t < qr->ntries; t++)
+		n += qr->pfd[t].fd >= 0;
+	return n;
+}
+
+/*
+ * exchange - the tries of one query: send a new one every interval,
+ * listen to all of them, until an answer, the deadline, or every server
+ * has failed.  The reply, or NULL with qr->status set.
+ */
+static ldns_pkt *
+exchange(struct query *qr)
+{
+	const size_t tries = qr->sys->nns * DNS_ROUNDS;
+	int64_t interval, now, ms;
+	ldns_pkt *reply = NULL;
+	size_t t;
+	long i;
+
+	interval = qr->sys->timeout_ms / (int64_t)tries;
+	if (interval < DNS_TRY_MIN_MS)
+		interval = DNS_TRY_MIN_MS;
+	qr->next_send = dns_now_ms();
+	for (;;) {
+		if (dns_limit_check(qr->limit) == DNS_CANCELLED) {
+			qr->status = DNS_CANCELLED;
+			return NULL;
+		}
+		if ((now = dns_now_ms()) >= qr->deadline)
+			return NULL;
+		if (qr->ntries < tries && now >= qr->next_send) {
+			if ((i = next_server(qr, qr->ntries)) < 0) {
+				if (open_tries(qr) == 0)
+					return NULL;	/* all failed */
+				qr->next_send = qr->deadline;
+			} else if (try_send(qr, (size_t)i) == 0) {
+				qr->next_send = now + interval;
+			} else if (!qr->failed[i]) {
+				qr->status = worse(qr->status, DNS_TEMPFAIL);
+				return NULL;		/* no socket */
+			}
+			continue;
+		}
+		if (open_tries(qr) == 0 && qr->ntries == tries)
+			return NULL;
+		ms = qr->deadline - now;
+		if (qr->ntries < tries && qr->next_send - now < ms)
+			ms = qr->next_send - now;
+		if (ms > DNS_POLL_MS && qr->limit != NULL &&
+		    qr->limit->stop != NULL)
+			ms = DNS_POLL_MS;
+		if (poll(qr->pfd, qr->ntries, (int)ms) <= 0)
+			continue;
+		for (t = 0; t < qr->ntries; t++)
+			if (qr->pfd[t].fd >= 0 && qr->pfd[t].revents != 0 &&
+			    try_read(qr, t, &reply))
+				return reply;
+	}
+}
 /* reply_neg_ttl - negative TTL from the SOA of the authority section */
 static uint32_t
 reply_neg_ttl(const ldns_pkt *p)
@@ -1244,14 +1517,14 @@ reply_neg_ttl(const ldns_pkt *p)
 	for (i = 0; i < ldns_rr_list_rr_count(auth); i++)
 		if (ldns_rr_get_type(ldns_rr_list_rr(auth, i)) ==
 		    LDNS_RR_TYPE_SOA)
-			return soa_neg_ttl(ldns_rr_list_rr(auth, i));
+			return dns_soa_neg_ttl(ldns_rr_list_rr(auth, i));
 	return DNS_NEG_TTL;
 }
 
 /* reply_answer - follow the CNAME chain through the answer section */
 static void
 reply_answer(const ldns_pkt *p, const ldns_rdf *qname, uint16_t type,
-    struct lookup *lk)
+    struct dns_lookup *lk)
 {
 	const ldns_rr_list *an = ldns_pkt_answer(p);
 	const ldns_rdf *cur = qname, *next;
@@ -1260,7 +1533,7 @@ reply_answer(const ldns_pkt *p, const ldns_rdf *qname, uint16_t type,
 	int links;
 
 	lk->status = DNS_NOMEM;
-	if ((lk->ans = answer_new()) == NULL)
+	if ((lk->ans = dns_answer_new()) == NULL)
 		return;
 	lk->ans->secure = ldns_pkt_ad(p);
 	for (links = 0; links <= DNS_CNAME_MAX; links++) {
@@ -1271,7 +1544,7 @@ reply_answer(const ldns_pkt *p, const ldns_rdf *qname, uint16_t type,
 			    ldns_dname_compare(ldns_rr_owner(rr), cur) != 0)
 				continue;
 			if ((uint16_t)ldns_rr_get_type(rr) == type) {
-				if (answer_push(lk->ans, rr) != DNS_OK)
+				if (dns_answer_push(lk->ans, rr) != DNS_OK)
 					goto fail;
 			} else if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME &&
 			    ldns_rr_rd_count(rr) == 1) {
@@ -1296,135 +1569,46 @@ fail:
 	lk->ans = NULL;
 }
 
-/* try_ms - time for one try: an even share of what is left */
-static int64_t
-try_ms(int64_t left, size_t tries_left)
-{
-	int64_t ms = left / (int64_t)tries_left;
 
-	if (ms < DNS_TRY_MIN_MS)
-		ms = left < DNS_TRY_MIN_MS ? left : DNS_TRY_MIN_MS;
-	return ms;
-}
-
-/* sys_lookup - ask the servers in turn within the time budget */
+/* sys_lookup - ask the servers within the time budget and the limit */
 static void
-sys_lookup(struct dns_resolver *r, const char *name, uint16_t type,
-    struct lookup *lk)
+sys_lookup(void *self, const char *name, const char *key, uint16_t type,
+    const struct dns_limit *limit, struct dns_lookup *lk)
 {
+	struct query qr;
 	ldns_rdf *qname;
 	ldns_pkt *p;
-	int64_t deadline, left;
-	size_t tries, t, i;
-	int failed[DNS_NS_MAX] = { 0 };
-	ldns_pkt_rcode rcode;
+	size_t t;
 
+	(void)key;
+	memset(&qr, 0, sizeof(qr));
+	for (t = 0; t < DNS_TRIES_MAX; t++)
+		qr.pfd[t].fd = -1;
+	qr.sys = self;
+	qr.limit = limit;
+	qr.status = DNS_TIMEOUT;
+	qr.deadline = dns_now_ms() + qr.sys->timeout_ms;
+	if (limit != NULL && limit->deadline_ms != 0 &&
+	    limit->deadline_ms < qr.deadline)
+		qr.deadline = limit->deadline_ms;
 	lk->status = DNS_NOMEM;
 	if ((qname = name_wire(name)) == NULL)
 		return;
-	lk->status = DNS_TIMEOUT;
-	deadline = now_ms() + r->timeout_ms;
-	tries = r->nns * DNS_ROUNDS;
-	for (t = 0; t < tries; t++) {
-		i = t % r->nns;
-		if (failed[i])
-			continue;
-		if ((left = deadline - now_ms()) <= 0)
-			break;
-		if ((p = sys_send(&r->ns[i], qname, type,
-		    try_ms(left, tries - t), 0)) == NULL)
-			continue;
-		if (ldns_pkt_tc(p)) {	/* truncated: the same server, TCP */
-			ldns_pkt_free(p);
-			if ((left = deadline - now_ms()) <= 0)
-				break;
-			if ((p = sys_send(&r->ns[i], qname, type,
-			    try_ms(left, tries - t), 1)) == NULL)
-				continue;
-		}
-		rcode = ldns_pkt_get_rcode(p);
-		if (rcode == LDNS_RCODE_NOERROR || rcode == LDNS_RCODE_NXDOMAIN) {
-			reply_answer(p, qname, type, lk);
-			ldns_pkt_free(p);
-			break;
-		}
+	qr.qname = qname;
+	if ((qr.q = ldns_pkt_query_new(ldns_rdf_clone(qname),
+	    (ldns_rr_type)type, LDNS_RR_CLASS_IN, LDNS_RD | LDNS_AD)) == NULL ||
+	    (qr.buf = malloc(DNS_MSG_MAX)) == NULL)
+		goto done;
+	ldns_pkt_set_edns_udp_size(qr.q, DNS_EDNS_SIZE);
+	if ((p = exchange(&qr)) != NULL) {
+		reply_answer(p, qname, type, lk);
 		ldns_pkt_free(p);
-		failed[i] = 1;		/* SERVFAIL, REFUSED...: next server */
-		lk->status = DNS_TEMPFAIL;
-	}
+	} else
+		lk->status = qr.status;
+done:
+	for (t = 0; t < qr.ntries; t++)
+		try_close(&qr, t);
+	ldns_pkt_free(qr.q);
+	free(qr.buf);
 	ldns_rdf_deep_free(qname);
-}
-
-/* The observer of finished queries (dns_set_observer), or NULL. */
-static void (*_Atomic observer)(const char *, const char *, double);
-
-/* dns_set_observer - see dns.h */
-void
-dns_set_observer(void (*fn)(const char *type, const char *outcome,
-    double seconds))
-{
-	observer = fn;
-}
-
-/* status_word - a status as one word, for the observer */
-static const char *
-status_word(enum dns_status s)
-{
-	static const char *const w[] = {
-		[DNS_OK] = "ok", [DNS_NXDOMAIN] = "nxdomain",
-		[DNS_NODATA] = "nodata", [DNS_TEMPFAIL] = "tempfail",
-		[DNS_TIMEOUT] = "timeout", [DNS_BADNAME] = "badname",
-		[DNS_NOMEM] = "nomem",
-	};
-
-	return (size_t)s < sizeof(w) / sizeof(w[0]) ? w[s] : "other";
-}
-
-/* observed_lookup - sys_lookup, timed for the observer */
-static void
-observed_lookup(struct dns_resolver *r, const char *name, uint16_t type,
-    struct lookup *lk)
-{
-	void (*fn)(const char *, const char *, double) = observer;
-	struct timespec t0, t1;
-
-	if (fn == NULL) {
-		sys_lookup(r, name, type, lk);
-		return;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	sys_lookup(r, name, type, lk);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	fn(dns_type_name((enum dns_type)type), status_word(lk->status),
-	    (double)(t1.tv_sec - t0.tv_sec) +
-	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-}
-
-/* dns_query - look up (name, type) through the cache */
-enum dns_status
-dns_query(struct dns_resolver *r, const char *name, enum dns_type type,
-    struct dns_answer **out)
-{
-	struct lookup lk = { DNS_TIMEOUT, NULL, DNS_NEG_TTL };
-	char *key;
-
-	if (out != NULL)
-		*out = NULL;
-	if (!dns_name_valid(name))
-		return DNS_BADNAME;
-	if ((key = name_key(name)) == NULL)
-		return DNS_NOMEM;
-	if (!cache_get(r, key, (uint16_t)type, &lk)) {
-		if (r->kind == DNS_KIND_ZONE)
-			zone_lookup(r, key, (uint16_t)type, &lk);
-		else
-			observed_lookup(r, name, (uint16_t)type, &lk);
-		cache_put(r, key, (uint16_t)type, &lk);
-	}
-	free(key);
-	if (lk.status == DNS_OK && out != NULL)
-		*out = lk.ans;
-	else
-		dns_answer_free(lk.ans);
-	return lk.status;
 }

@@ -1,13 +1,11 @@
 /*
- * dns.h - DNS lookups with a bounded cache, on ldns or on zone data
+ * dns.h - DNS lookups with a bounded cache
  *
- * One resolver object is shared by all threads.  Two backends:
- *	dns_new_system()	real queries through ldns, to the servers of
- *				/etc/resolv.conf or to a given list
- *	dns_new_zone()		answers from zone data held in memory, loaded
- *				from a master file and/or added record by
- *				record; for tests, no server needed
- * Both go through the same cache and the same answer format.
+ * One resolver object is shared by all threads.  dns_new_system() sends
+ * real queries to the servers of /etc/resolv.conf or to a given list.
+ * Other backends plug in through dns_backend.h (the tests' zone-file
+ * backend, t/dns_zone.h); all go through the same cache, the same
+ * coalescing of identical queries in flight, and the same answer format.
  *
  * A query returns a status and, when it is DNS_OK, an answer that the
  * caller owns (dns_answer_free()).  Names are compared without case; a
@@ -21,8 +19,12 @@
  * The system backend sets AD in its queries (RFC 6840 5.7), not DO, and
  * reports the AD bit of the reply in answer->secure: trust it only when
  * the path to a validating resolver is trusted (e.g. on 127.0.0.1).
- * It asks over TCP when a reply is truncated; ldns writes to TCP
- * sockets without MSG_NOSIGNAL, so the process should ignore SIGPIPE.
+ * It asks over TCP when a reply is truncated.
+ *
+ * A caller may bound its queries with a struct dns_limit: a deadline
+ * (each query waits at most until then, whatever timeout_ms says) and a
+ * stop condition polled while waiting (e.g. the MTA went away).  Once
+ * the limit is reached no query is sent any more.
  * The options and search list of resolv.conf are not used; names are
  * always absolute.
  */
@@ -43,6 +45,10 @@ enum dns_status {
 	DNS_TIMEOUT,		/* no answer in time */
 	DNS_BADNAME,		/* the name is not a valid domain name */
 	DNS_NOMEM,
+	DNS_UNREACHABLE,	/* a server refused the connection or was
+				   unreachable (e.g. no TCP after TC), and
+				   none answered */
+	DNS_CANCELLED,		/* the caller's stop condition said so */
 };
 
 enum dns_type {
@@ -53,7 +59,7 @@ enum dns_type {
 	DNS_T_TXT = 16,
 	DNS_T_AAAA = 28,
 	DNS_T_SPF = 99,
-	DNS_T_ANY = 255,	/* only for dns_zone_add placeholders */
+	DNS_T_ANY = 255,	/* only for the test zone's placeholders */
 };
 
 struct dns_rr {
@@ -87,45 +93,57 @@ struct dns_opts {
 	const char	*nameservers;	/* "addr[:port]" or "[v6addr]:port",
 					   comma/space separated; NULL for
 					   /etc/resolv.conf */
-	int		 timeout_ms;	/* per query, all retries (0: 5000) */
+	int		 timeout_ms;	/* per query, all tries and servers
+					   (0: 5000) */
 	size_t		 cache_max;	/* entries (0: no cache) */
 	uint32_t	 neg_ttl_max;	/* cap on negative caching (0: 300 s) */
 };
 
 struct dns_resolver;
 
+/*
+ * dns_limit - what bounds a caller's queries (e.g. one message's SPF
+ * checks): a deadline in dns_now_ms() time (0: none) and a stop
+ * condition, polled at least every DNS_POLL_MS while a query waits
+ * (NULL: none).  The resolver only reads it; stop(arg) is called from
+ * the thread that queries.
+ */
+struct dns_limit {
+	int64_t		 deadline_ms;
+	int		(*stop)(void *arg);
+	void		*arg;
+};
+
+#define DNS_POLL_MS	100	/* how often a waiting query polls stop() */
+
+/* dns_now_ms - CLOCK_MONOTONIC in milliseconds */
+int64_t	dns_now_ms(void);
+/* dns_limit_init - a deadline ms from now (ms <= 0: none) and a stop
+ * condition (may be NULL) */
+void	dns_limit_init(struct dns_limit *, int ms, int (*stop)(void *),
+	    void *arg);
+/* dns_limit_check - DNS_OK while the limit allows more (also for NULL),
+ * else DNS_CANCELLED or DNS_TIMEOUT */
+enum dns_status dns_limit_check(const struct dns_limit *);
+
 /* dns_new_system - ldns backend; NULL with err set on bad options */
 struct dns_resolver *dns_new_system(const struct dns_opts *, struct buf *err);
-/* dns_new_zone - zone backend, no cache; path is a master file or NULL */
-struct dns_resolver *dns_new_zone(const char *path, struct buf *err);
-/* dns_new_zone_opts - the same with a cache (only the cache_max and
- * neg_ttl_max options are used); opts may be NULL */
-struct dns_resolver *dns_new_zone_opts(const char *path,
-	    const struct dns_opts *, struct buf *err);
-/* dns_zone_load - add the records of one more master file (0, or -1
- * with err set); adding flushes the cache */
-int	dns_zone_load(struct dns_resolver *, const char *path, struct buf *err);
-/* dns_zone_add - add one record, rdata in master-file syntax:
- *	dns_zone_add(r, "example.com", DNS_T_TXT, "\"v=spf1 -all\"")
- * the special rdata "TIMEOUT" makes lookups of (name, type) time out,
- * "SERVFAIL" makes them fail; with DNS_T_ANY a placeholder applies to
- * every type of the name.  Names inside rdata are absolute (trailing
- * dot optional).  The record gets a TTL of 300 s.  Returns 0, or -1 with
- * err set.  Adding flushes the cache.  The name may be a wildcard
- * ("*.example.com"). */
-int	dns_zone_add(struct dns_resolver *, const char *name, enum dns_type,
-	    const char *rdata, struct buf *err);
 
 /* dns_query - look up (name, type); *out is set only when DNS_OK */
 enum dns_status dns_query(struct dns_resolver *, const char *name,
 	    enum dns_type, struct dns_answer **out);
+/* dns_query_limit - the same within a limit (may be NULL); when the
+ * limit is reached first, DNS_TIMEOUT or DNS_CANCELLED */
+enum dns_status dns_query_limit(struct dns_resolver *, const char *name,
+	    enum dns_type, const struct dns_limit *, struct dns_answer **out);
 void	dns_answer_free(struct dns_answer *);
 /* dns_cache_flush - drop every cached answer (on reload) */
 void	dns_cache_flush(struct dns_resolver *);
-/* dns_cache_stats - entries held, and hits and misses so far */
+/* dns_cache_stats - entries held, hits and misses so far, and the
+ * queries that waited for an identical one in flight */
 struct dns_cache_stats {
 	size_t		 entries;
-	unsigned long	 hits, misses;
+	unsigned long	 hits, misses, shared;
 };
 void	dns_cache_stats(struct dns_resolver *, struct dns_cache_stats *);
 void	dns_free(struct dns_resolver *);

@@ -28,10 +28,12 @@
 
 #include "buf.h"
 #include "dns.h"
+#include "dns_zone.h"
 
 static const char *status_names[] = {
 	[DNS_OK] = "OK", [DNS_NXDOMAIN] = "NXDOMAIN", [DNS_NODATA] = "NODATA",
 	[DNS_TEMPFAIL] = "TEMPFAIL", [DNS_TIMEOUT] = "TIMEOUT",
+	[DNS_UNREACHABLE] = "UNREACHABLE", [DNS_CANCELLED] = "CANCELLED",
 	[DNS_BADNAME] = "BADNAME", [DNS_NOMEM] = "NOMEM",
 };
 

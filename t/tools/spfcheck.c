@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "dns.h"
+#include "dns_zone.h"
 #include "spf.h"
 
 static const struct {

@@ -28,6 +28,7 @@
 #include "../../milter-dkim/dkimd_conf.h"
 #include "../../milter-dkim/dkimd_msg.h"
 #include "authres.h"
+#include "dns_zone.h"
 #include "crypto.h"
 #include "dkim.h"
 #include "rfc5322.h"

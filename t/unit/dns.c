@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "dns.h"
+#include "dns_zone.h"
 #include "tap.h"
 
 #ifndef SRCDIR
@@ -480,6 +481,81 @@ test_threads(void)
 	buf_free(&err);
 }
 
+struct zasker {
+	struct dns_resolver *r;
+	int		 limit_ms;	/* 0: none */
+	enum dns_status	 st;
+};
+
+/* zask - one thread's query for the slow name */
+static void *
+zask(void *arg)
+{
+	struct zasker *a = arg;
+	struct dns_limit l;
+
+	dns_limit_init(&l, a->limit_ms, NULL, NULL);
+	a->st = dns_query_limit(a->r, "slow.test", DNS_T_A,
+	    a->limit_ms ? &l : NULL, NULL);
+	return NULL;
+}
+
+/*
+ * test_inflight - identical queries in flight are asked once; a waiter
+ * whose limit ends first stops alone; an owner cut short by its own
+ * limit leaves the question to a waiter with time left
+ */
+static void
+test_inflight(void)
+{
+	struct buf err = BUF_INIT;
+	struct dns_resolver *r = dns_new_zone(NULL, &err);
+	struct zasker a[6];
+	pthread_t t[6];
+	size_t i, n = 0, good = 0;
+	struct timespec pause = { 0, 100 * 1000 * 1000 };
+
+	if (r == NULL || dns_zone_add(r, "slow.test", DNS_T_A, "192.0.2.7",
+	    &err) != 0 || dns_zone_add(r, "slow.test", DNS_T_A, "DELAY 500",
+	    &err) != 0) {
+		ok(0, "zone with a slow name: %s", buf_str(&err));
+		dns_free(r);
+		buf_free(&err);
+		return;
+	}
+	for (i = 0; i < 6; i++) {
+		a[i].r = r;
+		a[i].limit_ms = i == 5 ? 150 : 0;
+		if (pthread_create(&t[i], NULL, zask, &a[i]) == 0)
+			n++;
+		if (i == 0)
+			nanosleep(&pause, NULL);	/* i = 0 owns it */
+	}
+	for (i = 0; i < n; i++) {
+		pthread_join(t[i], NULL);
+		good += i < 5 && a[i].st == DNS_OK;
+	}
+	ok(n == 6 && good == 5, "five identical queries in flight all get "
+	    "the answer");
+	is_int((int)dns_zone_lookups(r), 1, "... which was looked up once");
+	is_int(a[5].st, DNS_TIMEOUT, "a waiter with a shorter limit stops "
+	    "at its own deadline");
+
+	/* the owner's limit is short, the waiter's is not */
+	a[0].limit_ms = 150;
+	a[1].limit_ms = 0;
+	pthread_create(&t[0], NULL, zask, &a[0]);
+	nanosleep(&pause, NULL);
+	pthread_create(&t[1], NULL, zask, &a[1]);
+	pthread_join(t[0], NULL);
+	pthread_join(t[1], NULL);
+	ok(a[0].st == DNS_TIMEOUT && a[1].st == DNS_OK, "an owner cut short "
+	    "by its limit: the waiter asks again and gets the answer");
+	is_int((int)dns_zone_lookups(r), 3, "... with a lookup of its own");
+	dns_free(r);
+	buf_free(&err);
+}
+
 /* test_system - option parsing, and a timeout against a silent server */
 static void
 test_system(void)
@@ -583,6 +659,7 @@ main(void)
 	test_add();
 	test_cache();
 	test_threads();
+	test_inflight();
 	test_system();
 	buf_free(&err);
 	return done_testing();

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "dns_zone.h"
 #include "spf.h"
 #include "tap.h"
 
@@ -428,6 +429,117 @@ test_threads(struct dns_resolver *dns)
 	    "all as expected", THREADS, ROUNDS);
 }
 
+/* slow_zone - the issue's record: 9 "mx:" of 10 MX names each, every
+ * name answering after ms milliseconds */
+static struct dns_resolver *
+slow_zone(int ms)
+{
+	struct dns_resolver *dns;
+	struct buf err = BUF_INIT, rec = BUF_INIT, n = BUF_INIT, v = BUF_INIT;
+	size_t i, j;
+	int bad = 0;
+
+	if ((dns = dns_new_zone(NULL, &err)) == NULL)
+		return NULL;
+	buf_puts(&rec, "\"v=spf1");
+	for (i = 0; i < 9; i++) {
+		buf_printf(&rec, " mx:m%zu.slow.example", i);
+		buf_reset(&n);
+		buf_printf(&n, "m%zu.slow.example", i);
+		for (j = 0; j < 10; j++) {
+			buf_reset(&v);
+			buf_printf(&v, "%zu h%zu-%zu.slow.example.", j, i, j);
+			bad |= dns_zone_add(dns, n.s, DNS_T_MX, v.s, &err);
+		}
+	}
+	buf_puts(&rec, " -all\"");
+	bad |= dns_zone_add(dns, "slow.example", DNS_T_TXT, rec.s, &err);
+	buf_reset(&v);
+	buf_printf(&v, "DELAY %d", ms);
+	bad |= dns_zone_add(dns, "*.slow.example", DNS_T_ANY, v.s, &err);
+	bad |= dns_zone_add(dns, "slow.example", DNS_T_ANY, v.s, &err);
+	if (bad)
+		diag("slow zone: %s", buf_str(&err));
+	buf_free(&err);
+	buf_free(&rec);
+	buf_free(&n);
+	buf_free(&v);
+	return dns;
+}
+
+/* stop_at - a stop condition: the zone has seen that many lookups */
+struct stop_at {
+	struct dns_resolver *dns;
+	unsigned long	 n;
+};
+
+static int
+stop_at(void *arg)
+{
+	struct stop_at *s = arg;
+
+	return dns_zone_lookups(s->dns) >= s->n;
+}
+
+/* test_limit - a check that would take too long ends with temperror */
+static void
+test_limit(void)
+{
+	struct dns_resolver *dns = slow_zone(10);
+	struct spf_request req;
+	struct spf_response res;
+	struct dns_limit l;
+	struct stop_at sa;
+	unsigned long before;
+	int64_t t0;
+
+	if (dns == NULL) {
+		ok(0, "slow zone");
+		return;
+	}
+	memset(&req, 0, sizeof(req));
+	req.ip = "192.0.2.1";
+	req.sender = "a@slow.example";
+	req.helo = "h";
+	spf_check_host(dns, &req, &res);
+	ok(res.result == SPF_FAIL && dns_zone_lookups(dns) == 100,
+	    "without a limit: 100 lookups, then -all (%lu)",
+	    dns_zone_lookups(dns));
+	spf_response_free(&res);
+
+	before = dns_zone_lookups(dns);
+	dns_limit_init(&l, 300, NULL, NULL);
+	req.limit = &l;
+	t0 = dns_now_ms();
+	spf_check_host(dns, &req, &res);
+	ok(res.result == SPF_TEMPERROR && res.reason != NULL &&
+	    strstr(res.reason, "time limit reached") != NULL,
+	    "a deadline: temperror, \"time limit reached\" (%s)",
+	    res.reason ? res.reason : "");
+	ok(dns_now_ms() - t0 < 600 && dns_zone_lookups(dns) - before < 45,
+	    "... at the deadline, no later (%lld ms, %lu lookups)",
+	    (long long)(dns_now_ms() - t0), dns_zone_lookups(dns) - before);
+	spf_response_free(&res);
+	before = dns_zone_lookups(dns);
+	req.helo = "slow.example";
+	spf_check_helo(dns, &req, &res);
+	ok(res.result == SPF_TEMPERROR && dns_zone_lookups(dns) == before,
+	    "the limit is shared: a second identity after it sends nothing");
+	spf_response_free(&res);
+
+	sa.dns = dns;
+	sa.n = dns_zone_lookups(dns) + 3;
+	dns_limit_init(&l, 0, stop_at, &sa);
+	spf_check_host(dns, &req, &res);
+	ok(res.result == SPF_TEMPERROR && res.reason != NULL &&
+	    strstr(res.reason, "check cancelled") != NULL,
+	    "a stop condition: temperror, \"check cancelled\" (%s)",
+	    res.reason ? res.reason : "");
+	ok(dns_zone_lookups(dns) == sa.n, "... and no lookup after it");
+	spf_response_free(&res);
+	dns_free(dns);
+}
+
 int
 main(void)
 {
@@ -523,5 +635,6 @@ main(void)
 	test_response(dns);
 	test_threads(dns);
 	dns_free(dns);
+	test_limit();
 	return done_testing();
 }

@@ -147,6 +147,16 @@ test_traps(void)
 	ok(c != NULL && strstr(buf_str(&c->warnings), "no mail is checked"),
 	    "No_Check for both identities warns that nothing is checked");
 	spfd_conf_free(c);
+	c = load("CheckTimeLimit 45\n", &err);
+	ok(c != NULL && strstr(buf_str(&c->warnings), "CheckTimeLimit 45 is "
+	    "not below Postfix's default milter_command_timeout"),
+	    "CheckTimeLimit past the MTA's timeout warns");
+	spfd_conf_free(c);
+	c = load("LogResults yes\n", &err);
+	ok(c != NULL && c->v.time_limit == 20 &&
+	    strstr(buf_str(&c->warnings), "CheckTimeLimit") == NULL,
+	    "CheckTimeLimit is 20 s by default, without a warning");
+	spfd_conf_free(c);
 	buf_free(&err);
 }
 

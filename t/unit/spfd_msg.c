@@ -11,6 +11,7 @@
 
 #include "authres.h"
 #include "dns.h"
+#include "dns_zone.h"
 #include "log.h"
 #include "../../milter-spf/spfd_conf.h"
 #include "../../milter-spf/spfd_msg.h"
@@ -291,7 +292,7 @@ run_tx(const struct tx *t)
 {
 	struct spfd_conf *c = make_conf(t->conf);
 	struct spfd_msg *m = spfd_msg_new(c);
-	struct spfd_env env = { "QID1", t->auth, t->daemon };
+	struct spfd_env env = { "QID1", t->auth, t->daemon, NULL, NULL };
 	struct verdict r;
 	struct spfd_outcome o;
 	struct buf got = BUF_INIT;
@@ -442,7 +443,7 @@ test_clients(void)
 	    "CheckLocalSubmission yes\n");
 	struct spfd_conf *c3 = make_conf("InternalHosts 10.0.0.1\n");
 	struct spfd_msg *m = spfd_msg_new(c);
-	struct spfd_env env = { "Q", NULL, NULL };
+	struct spfd_env env = { "Q", NULL, NULL, NULL, NULL };
 	struct spfd_outcome o;
 
 	is_int(spfd_msg_connect(m, "x.test", "198.51.100.7", 25000), 1,
@@ -507,7 +508,7 @@ test_forged(void)
 {
 	static const char *const skip_conf[] = { "", "TestOnly yes\n",
 	    "InternalHosts 192.0.2.1\n" };
-	struct spfd_env env = { "Q", NULL, NULL };
+	struct spfd_env env = { "Q", NULL, NULL, NULL, NULL };
 	struct spfd_outcome o;
 	struct buf d = BUF_INIT;
 	size_t i, k;
@@ -560,7 +561,7 @@ test_jobid(void)
 		" mx.test/OLD3; spf=pass smtp.mailfrom=b.test",
 		" \"mx.testing/OLD4\"; spf=pass smtp.mailfrom=c.test",
 	};
-	struct spfd_env env = { "QID7", NULL, NULL };
+	struct spfd_env env = { "QID7", NULL, NULL, NULL, NULL };
 	struct spfd_outcome o;
 	struct buf d = BUF_INIT;
 	const char *want;
@@ -599,7 +600,7 @@ test_received_spf(void)
 {
 	struct spfd_conf *c = make_conf("ReceivedSPFHeader yes\n");
 	struct spfd_msg *m = spfd_msg_new(c);
-	struct spfd_env env = { "Q", NULL, NULL };
+	struct spfd_env env = { "Q", NULL, NULL, NULL, NULL };
 	struct spfd_outcome o;
 	size_t i, n = 0;
 
@@ -637,7 +638,7 @@ test_hostile_ar(void)
 		"x\001\177\377y",
 	};
 	struct spfd_conf *c = make_conf("");
-	struct spfd_env env = { "Q", NULL, NULL };
+	struct spfd_env env = { "Q", NULL, NULL, NULL, NULL };
 	struct spfd_outcome o;
 	struct authres ar;
 	size_t i;
@@ -668,6 +669,65 @@ test_hostile_ar(void)
 	spfd_conf_free(c);
 }
 
+/* stop_flag - a cancel condition the test sets */
+static int
+stop_flag(void *arg)
+{
+	return *(int *)arg;
+}
+
+/*
+ * test_limits - CheckTimeLimit bounds both identities together; the
+ * cancel condition stops the checks; both give temperror
+ */
+static void
+test_limits(void)
+{
+	struct spfd_conf *c = make_conf("CheckTimeLimit 1\n"
+	    "TempError_Defer yes\n");
+	struct spfd_msg *m = spfd_msg_new(c);
+	struct spfd_env env = { "Q", NULL, NULL, NULL, NULL };
+	struct verdict r;
+	struct buf err = BUF_INIT;
+	int stop = 0;
+	int64_t t0;
+	unsigned long n;
+
+	is_int((int)c->v.time_limit, 1, "CheckTimeLimit is read");
+	dns_zone_add(c->dns, "slowhelo.test", DNS_T_TXT,
+	    "\"v=spf1 a:x.slow.test a:z.slow.test -all\"", &err);
+	dns_zone_add(c->dns, "slowfrom.test", DNS_T_TXT,
+	    "\"v=spf1 a:y.slow.test a:w.slow.test -all\"", &err);
+	dns_zone_add(c->dns, "*.slow.test", DNS_T_A, "DELAY 600", &err);
+	spfd_msg_connect(m, "client.test", IP, 25000);
+	spfd_msg_helo(m, "slowhelo.test");
+	t0 = dns_now_ms();
+	spfd_msg_envfrom(m, "<a@slowfrom.test>", &env);
+	ok(dns_now_ms() - t0 >= 900 && dns_now_ms() - t0 < 1400,
+	    "two identities of 1.2 s each end together at CheckTimeLimit "
+	    "1 s (%lld ms)", (long long)(dns_now_ms() - t0));
+	ok(spfd_msg_result(m, SPFD_ID_HELO) == SPF_TEMPERROR &&
+	    spfd_msg_result(m, SPFD_ID_MAILFROM) == SPF_TEMPERROR,
+	    "... both with temperror");
+	spfd_msg_rcpt(m, "<u@rcpt.test>", &r);
+	ok(r.action == VERDICT_TEMPFAIL && strcmp(r.rcode, "451") == 0,
+	    "... deferred under TempError_Defer");
+
+	env.cancelled = stop_flag;
+	env.cancel_arg = &stop;
+	stop = 1;
+	n = dns_zone_lookups(c->dns);
+	t0 = dns_now_ms();
+	spfd_msg_envfrom(m, "<a@slowfrom.test>", &env);
+	ok(spfd_msg_result(m, SPFD_ID_HELO) == SPF_TEMPERROR &&
+	    spfd_msg_result(m, SPFD_ID_MAILFROM) == SPF_TEMPERROR &&
+	    dns_zone_lookups(c->dns) == n && dns_now_ms() - t0 < 300,
+	    "cancelled (the MTA went away): temperror at once, no lookup");
+	spfd_msg_free(m);
+	spfd_conf_free(c);
+	buf_free(&err);
+}
+
 int
 main(void)
 {
@@ -684,5 +744,6 @@ main(void)
 	test_jobid();
 	test_received_spf();
 	test_hostile_ar();
+	test_limits();
 	return done_testing();
 }
