@@ -31,13 +31,17 @@
 
 #include "conf.h"
 
-/* The daemons' tables (milter-dkim/dkimd_conf.c, milter-spf/spfd_conf.c). */
+/* The daemons' tables (milter-dkim/dkimd_conf.c, milter-spf/spfd_conf.c,
+ * milter-dmarc/dmarcd_conf.c). */
 extern const struct conf_kw dkimd_conf_table[];
 extern const size_t dkimd_conf_ntable;
 extern const char dkimd_conf_default[];
 extern const struct conf_kw spfd_conf_table[];
 extern const size_t spfd_conf_ntable;
 extern const char spfd_conf_default[];
+extern const struct conf_kw dmarcd_conf_table[];
+extern const size_t dmarcd_conf_ntable;
+extern const char dmarcd_conf_default[];
 
 static const struct {
 	const char		*daemon;
@@ -49,6 +53,8 @@ static const struct {
 	    dkimd_conf_default },
 	{ "milter-spf", spfd_conf_table, &spfd_conf_ntable,
 	    spfd_conf_default },
+	{ "milter-dmarc", dmarcd_conf_table, &dmarcd_conf_ntable,
+	    dmarcd_conf_default },
 };
 
 #define NTABLES	(sizeof(tables) / sizeof(tables[0]))
