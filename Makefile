@@ -31,9 +31,9 @@ B	:= build/plain
 SANFLAGS :=
 endif
 
-PKGS	:= openssl ldns libpsl libidn2 sqlite3
+PKGS	:= openssl ldns libpsl libidn2 sqlite3 zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lldns -lpsl -lidn2 -lsqlite3)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lldns -lpsl -lidn2 -lsqlite3 -lz)
 WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wformat=2 -Wno-unused-parameter
 VERSION	:= 0.1.0
