@@ -5,15 +5,16 @@
 #
 # Installs only what is missing.  As root it runs apt-get; otherwise it
 # prints the apt-get command to run.  While it installs, system services
-# shipped by the packages (postfix, nsd, opendkim) are kept from starting,
+# shipped by the packages (postfix, nsd, opendkim, opendmarc) are kept from starting,
 # so that installing the test peers does not start daemons on this host.
 set -eu
 
 BUILD_PKGS="gcc make pkg-config libmilter-dev libssl-dev libldns-dev libpsl-dev
-libsqlite3-dev libpq-dev"
+libsqlite3-dev libpq-dev libidn2-dev zlib1g-dev"
 TEST_PKGS="perl clang libclang-rt-14-dev mandoc postfix nsd opendkim
 opendkim-tools python3-dkim python3-nacl python3-yaml python3-spf
-libmail-dkim-perl libcryptx-perl libnet-dns-perl pyspf-milter openssl"
+libmail-dkim-perl libcryptx-perl libnet-dns-perl pyspf-milter openssl
+sqlite3 libxml2-utils opendmarc publicsuffix"
 
 want=$BUILD_PKGS
 [ "${1:-test}" = test ] && want="$BUILD_PKGS $TEST_PKGS"
