@@ -15,8 +15,8 @@
  *	writes, or that cannot be parsed) are forgeries or stale: they are
  *	deleted, and never read.  The others, when their authserv-id is in
  *	TrustedAuthservIDs (default: AuthservID), give the DKIM results
- *	(header.d, header.s) and the SPF result (smtp.mailfrom, or
- *	smtp.helo when there is no MAIL FROM result).  SPFIgnoreResults
+ *	(header.d, header.s) and the SPF result (smtp.mailfrom, an
+ *	address or a domain; smtp.helo only for the null sender).  SPFIgnoreResults
  *	ignores the SPF ones.  With no trusted DKIM result,
  *	DKIMSelfValidate uses our own verification; with no trusted SPF
  *	result, SPFSelfValidate runs our own SPF check (MAIL FROM, or the
@@ -291,8 +291,11 @@ take_results(struct dmarcd_msg *m, const struct authres *ar)
 				m->spf = (enum dmarc_auth)r;
 				m->spf_helo = 0;
 				m->have_spf = 2;
-			} else if (m->have_spf < 2 && (v = authres_prop_get(ri,
+			} else if (m->have_spf < 2 && m->sender != NULL &&
+			    m->sender[0] == '\0' && (v = authres_prop_get(ri,
 			    "smtp", "helo")) != NULL) {
+				/* the HELO identity counts for the null
+				 * sender only (RFC 7489 section 3.1.2) */
 				domain_of(v, m->spf_domain);
 				m->spf = (enum dmarc_auth)r;
 				m->spf_helo = 1;
