@@ -53,7 +53,16 @@ cleanup()
 	rm -rf "$TMP"
 }
 
-if ! nsd_start test t/data/dmarcd/dmarc.zone > "$TMP/nsd.out" 2>&1; then
+# An Ed25519 key for reject.test, published in a copy of the zone, for
+# DKIMSelfValidate.
+DKIMTOOL=$BUILD/t/tools/dkimtool
+cp t/data/dmarcd/dmarc.zone "$TMP/dmarc.zone"
+if [ -x "$DKIMTOOL" ] && "$DKIMTOOL" keygen ed25519 "$TMP/s1.pem" &&
+    rec=$("$DKIMTOOL" record "$TMP/s1.pem"); then
+	printf 's1._domainkey.reject\tIN TXT\t"%s"\n' "$rec" >> "$TMP/dmarc.zone"
+	HAVE_KEY=1
+fi
+if ! nsd_start test "$TMP/dmarc.zone" > "$TMP/nsd.out" 2>&1; then
 	trap cleanup EXIT
 	ok 1 "nsd starts"
 	sed 's/^/# /' "$TMP/nsd.out"
@@ -148,6 +157,10 @@ DNSTimeout 1"
 ok $? "milter-dmarc starts with a name server that never answers"
 start dflt "$NS" ""
 ok $? "milter-dmarc starts with the default IgnoreHosts"
+start self "$NS" "IgnoreHosts 127.0.0.9
+DKIMSelfValidate yes
+RejectFailures yes"
+ok $? "milter-dmarc starts with DKIMSelfValidate"
 
 # msg FROM [EXTRA-HEADER] - a message on stdout
 msg()
@@ -257,6 +270,29 @@ out=$(mc silent 'a@reject.test' '' -T 20)
 like "$out" 'dmarc=temperror' "DNS not answering: dmarc=temperror"
 like "$out" '^REPLYCODE 451 4\.7\.5 ' "  ... deferred with RejectFailures"
 
+# Our own DKIM verification.
+if [ -n "${HAVE_KEY:-}" ]; then
+	msg 'a@reject.test' | "$DKIMTOOL" sign -d reject.test -s s1 \
+	    -k "$TMP/s1.pem" > "$TMP/signed"
+	out=$("$CLIENT" -s "inet:$PORT_self@127.0.0.1" -i 192.0.2.1 \
+	    -H mx.client.test -f b@elsewhere.test -r user@rcpt.test -q QID8 \
+	    < "$TMP/signed" 2>&1)
+	like "$out" 'dmarc=pass' "DKIMSelfValidate: our own verification of an aligned signature passes"
+	like "$out" '^CONTINUE$' "  ... accepted"
+	sed 's/^Hello\.$/Hullo./' "$TMP/signed" > "$TMP/tampered"
+	out=$("$CLIENT" -s "inet:$PORT_self@127.0.0.1" -i 192.0.2.1 \
+	    -H mx.client.test -f b@elsewhere.test -r user@rcpt.test -q QID9 \
+	    < "$TMP/tampered" 2>&1)
+	like "$out" '^REPLYCODE 550 5\.7\.1 ' "DKIMSelfValidate: a body changed after signing fails, rejected"
+	out=$(mc self 'a@reject.test' "$DKIMOK")
+	like "$out" 'dmarc=pass' "DKIMSelfValidate: a trusted dkim= result still counts first"
+else
+	skip "DKIMSelfValidate pass" "no dkimtool or key"
+	skip "DKIMSelfValidate accepted" "no dkimtool or key"
+	skip "DKIMSelfValidate tampered" "no dkimtool or key"
+	skip "DKIMSelfValidate trusted first" "no dkimtool or key"
+fi
+
 out=$(mc test 'a@reject.test')
 like "$out" '^CONTINUE$' "TestMode: never rejects"
 has "$TMP/test.log" 'QID7: DMARC header\.from=reject\.test: fail .*TestMode, would be rejected' \
@@ -311,7 +347,7 @@ like "$out" '^  4\. _dmarc\.reject\.test TXT: ok: record: v=DMARC1; p=reject' \
 like "$out" '^policy: reject$' "explain: the policy that applies"
 like "$out" '^organizational domain: reject\.test$' "explain: the organizational domain"
 
-for v in plain test silent dflt; do
+for v in plain test silent dflt self; do
 	eval "p=\$PID_$v"
 	kill -TERM "$p" 2> /dev/null
 	wait "$p"
