@@ -5,8 +5,9 @@
 #
 # Installs only what is missing.  As root it runs apt-get; otherwise it
 # prints the apt-get command to run.  While it installs, system services
-# shipped by the packages (postfix, nsd, opendkim, opendmarc) are kept from starting,
-# so that installing the test peers does not start daemons on this host.
+# shipped by the packages (postfix, nsd, opendkim, opendmarc) are kept from
+# starting, so that installing the test peers does not start daemons on
+# this host.
 set -eu
 
 BUILD_PKGS="gcc make pkg-config libmilter-dev libssl-dev libldns-dev libpsl-dev
