@@ -293,16 +293,6 @@ dmarcd_hist_flat(const struct dmarcd_hist_row *r, struct buf *out)
 	    r->spf_aligned ? 4 : 5, action);
 }
 
-/* text - a NULL for "" (for optional columns) */
-static void
-bind_text(sqlite3_stmt *st, int col, const char *s)
-{
-	if (s == NULL || *s == '\0')
-		sqlite3_bind_null(st, col);
-	else
-		sqlite3_bind_text(st, col, s, -1, SQLITE_TRANSIENT);
-}
-
 static const char *
 pol(enum dmarc_policy p)
 {
@@ -315,51 +305,72 @@ static const char *const action_names[] = {
 	[DMARCD_ACT_TEMPFAIL] = "tempfail",
 };
 
+/* or_null - NULL for "" (optional columns) */
+static const char *
+or_null(const char *s)
+{
+	return s != NULL && *s != '\0' ? s : NULL;
+}
+
+/* dmarcd_hist_values - a row as the text of the INSERT's parameters */
+void
+dmarcd_hist_values(const struct dmarcd_hist_row *r, struct dmarcd_hist_vals *v)
+{
+	const char **c = v->v;
+	int i = 0;
+
+	snprintf(v->received, sizeof(v->received), "%lld",
+	    (long long)r->received);
+	snprintf(v->pct, sizeof(v->pct), "%d", r->pct);
+	c[i++] = v->received;
+	c[i++] = r->qid;
+	c[i++] = r->reporter;
+	c[i++] = r->ip;
+	c[i++] = r->from;
+	c[i++] = r->mfrom;
+	c[i++] = r->pdomain;
+	c[i++] = r->mode == DMARC_MODE_7489 ? "psl" : "treewalk";
+	c[i++] = pol(r->p);
+	c[i++] = pol(r->sp);
+	c[i++] = pol(r->np);
+	c[i++] = r->has_record ? r->adkim == DMARC_ALIGN_STRICT ? "s" : "r" :
+	    NULL;
+	c[i++] = r->has_record ? r->aspf == DMARC_ALIGN_STRICT ? "s" : "r" :
+	    NULL;
+	c[i++] = r->has_record ? v->pct : NULL;
+	c[i++] = r->testing ? "1" : "0";
+	c[i++] = or_null(r->rua);
+	c[i++] = or_null(r->spf_domain);
+	c[i++] = r->spf_domain[0] ? r->spf_helo ? "helo" : "mfrom" : NULL;
+	c[i++] = r->spf_domain[0] ? dmarc_auth_name(r->spf) : NULL;
+	c[i++] = dmarc_result_name(r->result);
+	c[i++] = dmarc_dis_name(r->dis);
+	c[i++] = pol(r->applied);
+	c[i++] = r->action >= 0 && r->action <= 3 ? action_names[r->action] :
+	    "accept";
+	c[i++] = r->dkim_aligned ? "1" : "0";
+	c[i++] = r->spf_aligned ? "1" : "0";
+}
+
 /* insert - one row; SQLite status */
 static int
 insert(sqlite3 *db, sqlite3_stmt *ms, sqlite3_stmt *ss,
     const struct dmarcd_hist_row *r)
 {
+	struct dmarcd_hist_vals v;
 	sqlite3_int64 id;
 	size_t i;
-	int rc, c = 1;
+	int rc;
 
+	dmarcd_hist_values(r, &v);
 	sqlite3_reset(ms);
 	sqlite3_clear_bindings(ms);
-	sqlite3_bind_int64(ms, c++, (sqlite3_int64)r->received);
-	sqlite3_bind_text(ms, c++, r->qid, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(ms, c++, r->reporter, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(ms, c++, r->ip, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(ms, c++, r->from, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(ms, c++, r->mfrom, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(ms, c++, r->pdomain, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(ms, c++, r->mode == DMARC_MODE_7489 ? "psl" :
-	    "treewalk", -1, SQLITE_STATIC);
-	bind_text(ms, c++, pol(r->p));
-	bind_text(ms, c++, pol(r->sp));
-	bind_text(ms, c++, pol(r->np));
-	bind_text(ms, c++, r->has_record ? r->adkim == DMARC_ALIGN_STRICT ?
-	    "s" : "r" : NULL);
-	bind_text(ms, c++, r->has_record ? r->aspf == DMARC_ALIGN_STRICT ?
-	    "s" : "r" : NULL);
-	if (r->has_record)
-		sqlite3_bind_int(ms, c++, r->pct);
-	else
-		sqlite3_bind_null(ms, c++);
-	sqlite3_bind_int(ms, c++, r->testing);
-	bind_text(ms, c++, r->rua);
-	bind_text(ms, c++, r->spf_domain);
-	bind_text(ms, c++, r->spf_domain[0] ? r->spf_helo ? "helo" : "mfrom" :
-	    NULL);
-	bind_text(ms, c++, r->spf_domain[0] ? dmarc_auth_name(r->spf) : NULL);
-	sqlite3_bind_text(ms, c++, dmarc_result_name(r->result), -1,
-	    SQLITE_STATIC);
-	sqlite3_bind_text(ms, c++, dmarc_dis_name(r->dis), -1, SQLITE_STATIC);
-	bind_text(ms, c++, pol(r->applied));
-	sqlite3_bind_text(ms, c++, r->action >= 0 && r->action <= 3 ?
-	    action_names[r->action] : "accept", -1, SQLITE_STATIC);
-	sqlite3_bind_int(ms, c++, r->dkim_aligned != 0);
-	sqlite3_bind_int(ms, c++, r->spf_aligned != 0);
+	for (i = 0; i < DMARCD_HIST_NCOLS; i++)
+		if (v.v[i] == NULL)
+			sqlite3_bind_null(ms, (int)i + 1);
+		else
+			sqlite3_bind_text(ms, (int)i + 1, v.v[i], -1,
+			    SQLITE_TRANSIENT);
 	if ((rc = sqlite3_step(ms)) != SQLITE_DONE)
 		return rc;
 	id = sqlite3_last_insert_rowid(db);
@@ -390,11 +401,8 @@ write_db(struct dmarcd_hist *h, struct dmarcd_hist_row **rows, size_t n,
 	if (h->db == NULL && (h->db = dmarcd_hist_open_db(h->db_path,
 	    why)) == NULL)
 		return -1;
-	if (sqlite3_prepare_v2(h->db, "INSERT INTO messages (received, qid, "
-	    "reporter, ip, from_domain, env_domain, policy_domain, discovery, "
-	    "p, sp, np, adkim, aspf, pct, testing, rua, spf_domain, spf_scope, "
-	    "spf_result, dmarc_result, disposition, applied, action, "
-	    "dkim_aligned, spf_aligned) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+	if (sqlite3_prepare_v2(h->db, "INSERT INTO messages ("
+	    DMARCD_HIST_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
 	    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &ms, NULL) !=
 	    SQLITE_OK || sqlite3_prepare_v2(h->db, "INSERT INTO signatures "
 	    "(message_id, domain, selector, result, aligned) VALUES (?, ?, ?, "

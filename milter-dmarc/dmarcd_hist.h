@@ -93,6 +93,20 @@ void	*dmarcd_hist_open_db(const char *path, struct buf *why);
 /* dmarcd_hist_check - for -n: can the database be opened and migrated
  * (an absent file: can its directory be written)?  0, or -1 with why */
 int	dmarcd_hist_check(const char *path, struct buf *why);
+/* The columns of messages an INSERT fills, and their values as text
+ * (NULL for SQL NULL), in that order: for SQLite and PostgreSQL alike */
+#define DMARCD_HIST_COLUMNS "received, qid, reporter, ip, from_domain, " \
+	"env_domain, policy_domain, discovery, p, sp, np, adkim, aspf, pct, " \
+	"testing, rua, spf_domain, spf_scope, spf_result, dmarc_result, " \
+	"disposition, applied, action, dkim_aligned, spf_aligned"
+#define DMARCD_HIST_NCOLS	25
+struct dmarcd_hist_vals {
+	const char	*v[DMARCD_HIST_NCOLS];
+	char		 received[24], pct[12];	/* storage for two of them */
+};
+void	dmarcd_hist_values(const struct dmarcd_hist_row *,
+	    struct dmarcd_hist_vals *);
+
 /* dmarcd_hist_flat - append a row in HistoryFile format to out */
 void	dmarcd_hist_flat(const struct dmarcd_hist_row *, struct buf *out);
 
