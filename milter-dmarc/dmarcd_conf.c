@@ -90,6 +90,25 @@ const char dmarcd_conf_default[] =
     "Socket\t\tinet:8893@localhost\n"
     "Syslog\t\tyes\n";
 
+/* dmarcd_conf_history_sqlite - the SQLite path of HistoryDatabase */
+const char *
+dmarcd_conf_history_sqlite(const struct dmarcd_conf *c)
+{
+	const char *h = c->v.history_db;
+
+	return h != NULL && strncmp(h, "sqlite:", 7) == 0 ? h + 7 : NULL;
+}
+
+/* dmarcd_conf_history_pg - the PostgreSQL connection string, or NULL */
+const char *
+dmarcd_conf_history_pg(const struct dmarcd_conf *c)
+{
+	const char *h = c->v.history_db;
+
+	return h != NULL && (strncmp(h, "postgresql://", 13) == 0 ||
+	    strncmp(h, "postgres://", 11) == 0) ? h : NULL;
+}
+
 /* check_values - parse and cross-check what was loaded */
 static int
 check_values(struct dmarcd_conf *c, struct buf *err)
@@ -114,11 +133,11 @@ check_values(struct dmarcd_conf *c, struct buf *err)
 		    "domain) and no other %%", rs);
 		return -1;
 	}
-	if (c->v.history_db != NULL && strncmp(c->v.history_db, "sqlite:",
-	    7) != 0) {
+	if (c->v.history_db != NULL && dmarcd_conf_history_pg(c) == NULL &&
+	    strncmp(c->v.history_db, "sqlite:", 7) != 0) {
 		conf_at(&c->conf, "HistoryDatabase", err);
-		buf_printf(err, "HistoryDatabase: '%s' is not sqlite:PATH "
-		    "(PostgreSQL is not supported yet)", c->v.history_db);
+		buf_printf(err, "HistoryDatabase: '%s' is not sqlite:PATH or "
+		    "postgresql://...", c->v.history_db);
 		return -1;
 	}
 	if (c->v.dns_timeout == 0) {
@@ -257,8 +276,8 @@ dmarcd_conf_load(const char *path, const char *text, const char *overrides,
 	    DMARCD_DNS_CACHE, &c->dns, err) < 0)
 		goto fail;
 	if ((c->v.history_db != NULL || c->v.history_file != NULL) &&
-	    (c->hist = dmarcd_hist_new(c->v.history_db != NULL ?
-	    c->v.history_db + 7 : NULL, c->v.history_file,
+	    (c->hist = dmarcd_hist_new(dmarcd_conf_history_sqlite(c),
+	    dmarcd_conf_history_pg(c), c->v.history_file,
 	    DMARCD_HIST_QUEUE)) == NULL)
 		goto fail;
 	traps(c);
@@ -300,8 +319,12 @@ dmarcd_conf_check(void *arg, struct buf *out)
 		    "history is kept\n", buf_str(&why));
 	}
 	buf_reset(&why);
-	if (c->v.history_db != NULL &&
-	    dmarcd_hist_check(c->v.history_db + 7, &why) < 0) {
+	if ((dmarcd_conf_history_sqlite(c) != NULL &&
+	    dmarcd_hist_check(dmarcd_conf_history_sqlite(c), &why) < 0) ||
+	    (dmarcd_conf_history_pg(c) != NULL &&
+	    dmarcd_pg_check(dmarcd_conf_history_pg(c), &why) < 0)) {
+		while (why.len > 0 && why.s[why.len - 1] == '\n')
+			buf_truncate(&why, why.len - 1);
 		conf_at(&c->conf, "HistoryDatabase", out);
 		buf_printf(out, "HistoryDatabase cannot be used (%s): no "
 		    "history is kept\n", buf_str(&why));

@@ -66,6 +66,10 @@ void	*dmarcd_conf_load(const char *path, const char *text,
 /* dmarcd_conf_check - the -n checks that look outside the file */
 void	 dmarcd_conf_check(void *, struct buf *out);
 void	 dmarcd_conf_free(void *);
+/* dmarcd_conf_history_sqlite, _pg - HistoryDatabase's SQLite path or
+ * PostgreSQL connection string, or NULL */
+const char *dmarcd_conf_history_sqlite(const struct dmarcd_conf *);
+const char *dmarcd_conf_history_pg(const struct dmarcd_conf *);
 /* dmarcd_conf_trusted - is an authserv-id one whose results we use? */
 int	 dmarcd_conf_trusted(const struct dmarcd_conf *, const char *id);
 

@@ -43,7 +43,8 @@
 #include "log.h"
 
 struct dmarcd_hist {
-	char			*db_path, *flat_path;
+	char			*db_path, *pg_info, *flat_path;
+	void			*pg;		/* PGconn, or NULL */
 	pthread_mutex_t		 lock;
 	pthread_cond_t		 more;		/* rows queued, or stop */
 	pthread_cond_t		 empty;		/* the ring became empty */
@@ -216,7 +217,8 @@ dmarcd_hist_check(const char *path, struct buf *why)
 
 /* dmarcd_hist_new - a writer; nothing opened yet */
 struct dmarcd_hist *
-dmarcd_hist_new(const char *db_path, const char *flat_path, size_t cap)
+dmarcd_hist_new(const char *db_path, const char *pg_info,
+    const char *flat_path, size_t cap)
 {
 	struct dmarcd_hist *h = calloc(1, sizeof(*h));
 
@@ -225,10 +227,12 @@ dmarcd_hist_new(const char *db_path, const char *flat_path, size_t cap)
 	h->cap = cap > 0 ? cap : DMARCD_HIST_QUEUE;
 	if ((h->ring = calloc(h->cap, sizeof(*h->ring))) == NULL ||
 	    (db_path != NULL && (h->db_path = strdup(db_path)) == NULL) ||
+	    (pg_info != NULL && (h->pg_info = strdup(pg_info)) == NULL) ||
 	    (flat_path != NULL && (h->flat_path = strdup(flat_path)) ==
 	    NULL)) {
 		free(h->ring);
 		free(h->db_path);
+		free(h->pg_info);
 		free(h);
 		return NULL;
 	}
@@ -459,6 +463,25 @@ write_flat(struct dmarcd_hist *h, struct dmarcd_hist_row **rows, size_t n,
 	return rc;
 }
 
+/* write_pg - a batch to PostgreSQL; 0, or -1 with why set */
+static int
+write_pg(struct dmarcd_hist *h, struct dmarcd_hist_row **rows, size_t n,
+    struct buf *why)
+{
+	if (h->pg == NULL && (h->pg = dmarcd_pg_open(h->pg_info, why)) ==
+	    NULL)
+		goto fail;
+	if (dmarcd_pg_write(h->pg, rows, n, why) == 0)
+		return 0;
+	dmarcd_pg_close(h->pg);
+	h->pg = NULL;
+fail:
+	while (why->len > 0 && (why->s[why->len - 1] == '\n' ||
+	    why->s[why->len - 1] == ' '))
+		buf_truncate(why, why->len - 1);
+	return -1;
+}
+
 /* writer - the thread: batches out of the ring until told to stop */
 static void *
 writer(void *arg)
@@ -494,7 +517,8 @@ writer(void *arg)
 			flat_n = n;
 		}
 		if ((h->flat_path == NULL || flat_done) && (h->db_path == NULL ||
-		    write_db(h, batch, n, &why) == 0)) {
+		    write_db(h, batch, n, &why) == 0) && (h->pg_info == NULL ||
+		    write_pg(h, batch, n, &why) == 0)) {
 			pthread_mutex_lock(&h->lock);
 			for (i = 0; i < n; i++)
 				free(batch[i]);
@@ -630,11 +654,14 @@ dmarcd_hist_free(struct dmarcd_hist *h)
 		log_info("history: %lu rows written, %lu dropped, %lu write "
 		    "failures", h->written, h->dropped, h->failures);
 	sqlite3_close(h->db);
+	if (h->pg != NULL)
+		dmarcd_pg_close(h->pg);
 	pthread_cond_destroy(&h->more);
 	pthread_cond_destroy(&h->empty);
 	pthread_mutex_destroy(&h->lock);
 	free(h->ring);
 	free(h->db_path);
+	free(h->pg_info);
 	free(h->flat_path);
 	free(h);
 }

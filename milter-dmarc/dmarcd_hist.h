@@ -6,7 +6,8 @@
  * never waits for a disk or a database.  One writer thread, started by
  * the first row, writes the rows in batches to an SQLite database
  * (HistoryDatabase sqlite:PATH; WAL; the schema created and migrated by
- * the program, its version in the schema_version table) and/or appends
+ * the program, its version in the schema_version table) or to
+ * PostgreSQL (HistoryDatabase postgresql://...; dmarcd_pg.c), and/or appends
  * them to OpenDMARC's flat HistoryFile, in the format
  * opendmarc-import(8) reads.
  *
@@ -71,11 +72,11 @@ struct dmarcd_hist_row {
 
 struct dmarcd_hist;
 
-/* dmarcd_hist_new - a writer for an SQLite path and/or a flat file
- * (either may be NULL); nothing is opened until the first row; NULL
- * when out of memory */
+/* dmarcd_hist_new - a writer for an SQLite path or a PostgreSQL
+ * connection string, and/or a flat file (each may be NULL); nothing is
+ * opened until the first row; NULL when out of memory */
 struct dmarcd_hist *dmarcd_hist_new(const char *sqlite_path,
-	    const char *flat_file, size_t queue_max);
+	    const char *pg_conninfo, const char *flat_file, size_t queue_max);
 /* dmarcd_hist_put - queue a copy of a row; never blocks on I/O */
 void	dmarcd_hist_put(struct dmarcd_hist *, const struct dmarcd_hist_row *);
 /* dmarcd_hist_stats - rows written, dropped (queue full or given up at
@@ -106,6 +107,14 @@ struct dmarcd_hist_vals {
 };
 void	dmarcd_hist_values(const struct dmarcd_hist_row *,
 	    struct dmarcd_hist_vals *);
+
+/* PostgreSQL (dmarcd_pg.c): a connection (NULL with why set), a batch
+ * in one transaction (0, or -1 with why set), the -n check */
+void	*dmarcd_pg_open(const char *conninfo, struct buf *why);
+int	 dmarcd_pg_write(void *, struct dmarcd_hist_row **, size_t,
+	    struct buf *why);
+void	 dmarcd_pg_close(void *);
+int	 dmarcd_pg_check(const char *conninfo, struct buf *why);
 
 /* dmarcd_hist_flat - append a row in HistoryFile format to out */
 void	dmarcd_hist_flat(const struct dmarcd_hist_row *, struct buf *out);

@@ -429,13 +429,15 @@ main(int argc, char **argv)
 		return 1;
 	}
 	buf_free(&err);
-	if (c->v.history_db == NULL) {
-		fprintf(stderr, "milter-dmarc-report: %s sets no "
-		    "HistoryDatabase\n", o.conf);
+	if (dmarcd_conf_history_sqlite(c) == NULL) {
+		fprintf(stderr, "milter-dmarc-report: %s sets no SQLite "
+		    "HistoryDatabase (reports from PostgreSQL are not "
+		    "supported yet)\n", o.conf);
 		dmarcd_conf_free(c);
 		return 1;
 	}
-	if ((db = dmarcd_hist_open_db(c->v.history_db + 7, &err)) == NULL) {
+	if ((db = dmarcd_hist_open_db(dmarcd_conf_history_sqlite(c), &err)) ==
+	    NULL) {
 		fprintf(stderr, "milter-dmarc-report: %s\n", buf_str(&err));
 		buf_free(&err);
 		dmarcd_conf_free(c);

@@ -152,7 +152,7 @@ test_writes(void)
 
 	snprintf(path, sizeof(path), "%s/w.sqlite", dir);
 	snprintf(flat, sizeof(flat), "%s/history.dat", dir);
-	h = dmarcd_hist_new(path, flat, 100);
+	h = dmarcd_hist_new(path, NULL, flat, 100);
 	for (i = 0; i < 50; i++) {
 		row(&r, i % 2 ? "a.example" : "b.example", i);
 		dmarcd_hist_put(h, &r);
@@ -193,7 +193,7 @@ test_writes(void)
 	/* a database that cannot be opened yet: rows wait, then go */
 	snprintf(sub, sizeof(sub), "%s/later", dir);
 	snprintf(path, sizeof(path), "%s/later/h.sqlite", dir);
-	h = dmarcd_hist_new(path, NULL, 5);
+	h = dmarcd_hist_new(path, NULL, NULL, 5);
 	for (i = 0; i < 8; i++) {
 		row(&r, "d.example", i);
 		dmarcd_hist_put(h, &r);
