@@ -18,7 +18,9 @@
  *	message).  dmarcd_hist_open_db() creates it, or runs the
  *	migrations from the version found, each in its own transaction:
  *	version 1 is the first schema; version 2 adds the record's np and
- *	testing columns and the policy actually applied.
+ *	testing columns and the policy actually applied; version 3 the
+ *	DKIM results of a message as one text (what reports group by) and
+ *	an index by policy domain and time (what reports select by).
  *
  *	The flat file is OpenDMARC's HistoryFile: "key value" lines per
  *	message, starting with "job"; policies as the ASCII codes of n, q,
@@ -86,6 +88,8 @@ static const char *const migrations[DMARCD_HIST_VERSION] = {
 	"ALTER TABLE messages ADD COLUMN testing INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE messages ADD COLUMN applied TEXT;"
 	"ALTER TABLE messages ADD COLUMN action TEXT NOT NULL DEFAULT 'accept';",
+
+	DMARCD_HIST_V3,
 };
 
 /* version - the schema version of an open database; 0 when none, -1 on
@@ -316,6 +320,32 @@ or_null(const char *s)
 	return s != NULL && *s != '\0' ? s : NULL;
 }
 
+/* dkim_text - "domain selector result|..." sorted, or NULL when none */
+static const char *
+dkim_text(const struct dmarcd_hist_row *r, char *out, size_t size)
+{
+	size_t idx[DMARCD_HIST_SIGS], n = r->nsig < DMARCD_HIST_SIGS ?
+	    r->nsig : DMARCD_HIST_SIGS, i, j, len = 0;
+
+	if (n == 0)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		for (j = i; j > 0 && (strcmp(r->sig[idx[j - 1]].domain,
+		    r->sig[i].domain) > 0 || (strcmp(r->sig[idx[j - 1]].domain,
+		    r->sig[i].domain) == 0 && strcmp(r->sig[idx[j - 1]].selector,
+		    r->sig[i].selector) > 0)); j--)
+			idx[j] = idx[j - 1];
+		idx[j] = i;
+	}
+	out[0] = '\0';
+	for (i = 0; i < n && len < size; i++)
+		len += (size_t)snprintf(out + len, size - len, "%s%s %s %s",
+		    i ? "|" : "", r->sig[idx[i]].domain,
+		    r->sig[idx[i]].selector[0] ? r->sig[idx[i]].selector : "-",
+		    dmarc_auth_name(r->sig[idx[i]].result));
+	return out;
+}
+
 /* dmarcd_hist_values - a row as the text of the INSERT's parameters */
 void
 dmarcd_hist_values(const struct dmarcd_hist_row *r, struct dmarcd_hist_vals *v)
@@ -354,6 +384,7 @@ dmarcd_hist_values(const struct dmarcd_hist_row *r, struct dmarcd_hist_vals *v)
 	    "accept";
 	c[i++] = r->dkim_aligned ? "1" : "0";
 	c[i++] = r->spf_aligned ? "1" : "0";
+	c[i++] = dkim_text(r, v->dkim, sizeof(v->dkim));
 }
 
 /* insert - one row; SQLite status */
@@ -407,7 +438,7 @@ write_db(struct dmarcd_hist *h, struct dmarcd_hist_row **rows, size_t n,
 		return -1;
 	if (sqlite3_prepare_v2(h->db, "INSERT INTO messages ("
 	    DMARCD_HIST_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-	    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &ms, NULL) !=
+	    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &ms, NULL) !=
 	    SQLITE_OK || sqlite3_prepare_v2(h->db, "INSERT INTO signatures "
 	    "(message_id, domain, selector, result, aligned) VALUES (?, ?, ?, "
 	    "?, ?)", -1, &ss, NULL) != SQLITE_OK ||

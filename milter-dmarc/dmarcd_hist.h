@@ -30,7 +30,7 @@
 #define DMARCD_HIST_DRAIN	10	/* seconds to write out at stop */
 #define DMARCD_HIST_RETRY_MAX	30	/* seconds between retries, at most */
 #define DMARCD_HIST_SIGS	8	/* DKIM results kept per row */
-#define DMARCD_HIST_VERSION	2	/* the schema this program writes */
+#define DMARCD_HIST_VERSION	3	/* the schema this program writes */
 
 struct dmarcd_hist_sig {
 	char		 domain[DMARC_NAME_MAX + 1];
@@ -99,11 +99,17 @@ int	dmarcd_hist_check(const char *path, struct buf *why);
 #define DMARCD_HIST_COLUMNS "received, qid, reporter, ip, from_domain, " \
 	"env_domain, policy_domain, discovery, p, sp, np, adkim, aspf, pct, " \
 	"testing, rua, spf_domain, spf_scope, spf_result, dmarc_result, " \
-	"disposition, applied, action, dkim_aligned, spf_aligned"
-#define DMARCD_HIST_NCOLS	25
+	"disposition, applied, action, dkim_aligned, spf_aligned, " \
+	"dkim_results"
+#define DMARCD_HIST_NCOLS	26
+/* Version 3 of the schema, the same for SQLite and PostgreSQL */
+#define DMARCD_HIST_V3 \
+	"ALTER TABLE messages ADD COLUMN dkim_results TEXT;" \
+	"CREATE INDEX messages_policy_time ON messages(policy_domain, received);"
 struct dmarcd_hist_vals {
 	const char	*v[DMARCD_HIST_NCOLS];
-	char		 received[24], pct[12];	/* storage for two of them */
+	char		 received[24], pct[12];	/* storage for three of them */
+	char		 dkim[DMARCD_HIST_SIGS * (DMARC_NAME_MAX + 80)];
 };
 void	dmarcd_hist_values(const struct dmarcd_hist_row *,
 	    struct dmarcd_hist_vals *);

@@ -56,6 +56,8 @@ static const char *const pg_migrations[DMARCD_HIST_VERSION] = {
 	"ALTER TABLE messages ADD COLUMN testing INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE messages ADD COLUMN applied TEXT;"
 	"ALTER TABLE messages ADD COLUMN action TEXT NOT NULL DEFAULT 'accept';",
+
+	DMARCD_HIST_V3,
 };
 
 /* run - one command; 0 when it did what was expected */
@@ -170,7 +172,7 @@ dmarcd_pg_write(void *arg, struct dmarcd_hist_row **rows, size_t n,
 		r = PQexecParams(c, "INSERT INTO messages (" DMARCD_HIST_COLUMNS
 		    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
 		    "$12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, "
-		    "$24, $25) RETURNING id", DMARCD_HIST_NCOLS, NULL, v.v, NULL,
+		    "$24, $25, $26) RETURNING id", DMARCD_HIST_NCOLS, NULL, v.v, NULL,
 		    NULL, 0);
 		if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
 			buf_printf(why, "%s", PQerrorMessage(c));

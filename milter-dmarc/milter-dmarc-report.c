@@ -199,9 +199,11 @@ records(sqlite3 *db, const struct opts *o, const char *domain,
 	rc = sqlite3_prepare_v2(db, "SELECT ip, from_domain, env_domain, "
 	    "dmarc_result, disposition, action, dkim_aligned, spf_aligned, "
 	    "spf_domain, spf_scope, spf_result, testing, "
-	    "(SELECT group_concat(domain || ' ' || selector || ' ' || result, "
-	    "'|') FROM (SELECT * FROM signatures s WHERE s.message_id = m.id "
-	    "ORDER BY domain, selector)) AS sigs, count(*) "
+	    "coalesce(dkim_results, (SELECT group_concat(domain || ' ' || "
+	    "CASE selector WHEN '' THEN '-' ELSE selector END || ' ' || "
+	    "result, '|') FROM (SELECT * FROM signatures s WHERE "
+	    "s.message_id = m.id ORDER BY domain, selector))) AS sigs, "
+	    "count(*) "
 	    "FROM messages m WHERE policy_domain = ? AND received BETWEEN ? "
 	    "AND ? AND p IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, "
 	    "11, 12, 13 ORDER BY count(*) DESC, ip", -1, &st, NULL);
@@ -239,15 +241,14 @@ records(sqlite3 *db, const struct opts *o, const char *domain,
 		    s != NULL; s = strtok_r(NULL, "|", &save)) {
 			char d[300], sel[128], r[32];
 
-			if (sscanf(s, "%299s %127s %31s", d, sel, r) != 3 &&
-			    sscanf(s, "%299s  %31s", d, r) != 2)
+			if (sscanf(s, "%299s %127s %31s", d, sel, r) != 3)
 				continue;
 			if (strcmp(r, "softfail") == 0)
 				snprintf(r, sizeof(r), "fail");
 			buf_puts(b, "      <dkim>\n");
 			elem(b, 8, "domain", d);
 			buf_printf(b, "        <selector>");
-			xml(b, strcmp(sel, r) == 0 ? "" : sel);
+			xml(b, strcmp(sel, "-") == 0 ? "" : sel);
 			buf_puts(b, "</selector>\n");
 			elem(b, 8, "result", r);
 			buf_puts(b, "      </dkim>\n");

@@ -305,8 +305,8 @@ ok $? "milter-dmarc (rej) exits 0 on SIGTERM"
 if command -v sqlite3 > /dev/null; then
 	rows=$(sqlite3 "$TMP/history.sqlite" "SELECT count(*) FROM messages")
 	ok $([ "${rows:-0}" -ge 10 ]; echo $?) "SQLite history: a row per evaluated domain ($rows)"
-	is "$(sqlite3 "$TMP/history.sqlite" "SELECT version FROM schema_version")" 2 \
-	    "SQLite history: schema version 2"
+	is "$(sqlite3 "$TMP/history.sqlite" "SELECT version FROM schema_version")" 3 \
+	    "SQLite history: schema version 3"
 	is "$(sqlite3 "$TMP/history.sqlite" "SELECT dmarc_result || ' ' || disposition || ' ' || action FROM messages WHERE from_domain = 'sub.reject.test'")" \
 	    "fail reject reject" "SQLite history: result, disposition and action"
 	is "$(sqlite3 "$TMP/history.sqlite" "PRAGMA journal_mode")" wal \

@@ -37,7 +37,7 @@ mkdir "$TMP/out"
 out=$("$REPORT" -c "$TMP/conf" -o "$TMP/out" -b 1800000000 -e 1800086399 2>&1)
 ok $? "an empty history: exit 0"
 like "$out" 'no history rows' "  ... saying there was nothing to report"
-is "$(sqlite3 "$TMP/h.sqlite" "SELECT version FROM schema_version")" 2 \
+is "$(sqlite3 "$TMP/h.sqlite" "SELECT version FROM schema_version")" 3 \
     "  ... and the schema is created"
 
 # row TIME IP FROM RESULT DISPOSITION ACTION DKIM_ALIGNED SPF_ALIGNED P
@@ -60,6 +60,9 @@ row 1800000100 198.51.100.7 reject.example fail reject reject 0 0 reject
 row 1800000200 198.51.100.7 none.example fail none accept 0 0 none
 row 1800000300 198.51.100.7 none.example fail none accept 0 0 none
 row 1700000000 192.0.2.1 reject.example pass pass accept 1 1 reject
+# rows written since schema version 3 carry their DKIM results as text
+sqlite3 "$TMP/h.sqlite" "UPDATE messages SET dkim_results =
+    'none.example s1 fail' WHERE from_domain = 'none.example'"
 
 out=$("$REPORT" -c "$TMP/conf" -o "$TMP/out" -b 1800000000 -e 1800086399 2>&1)
 ok $? "two policy domains: exit 0"
