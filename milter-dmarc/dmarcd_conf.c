@@ -36,8 +36,6 @@
 #define INT(n, f, d, lo, hi) { n, CONF_INT, d, V(f), lo, hi, NULL }
 #define IGN(n, why)	{ n, CONF_IGNORED, NULL, 0, 0, 0, why }
 
-#define NO_ARC	"ARC-based overrides are not implemented yet: mail that " \
-		"fails DMARC after a forwarder is treated as failing"
 #define NO_RUF	"failure reports (RFC 6591) are not implemented yet"
 
 const struct conf_kw dmarcd_conf_table[] = {
@@ -51,9 +49,9 @@ const struct conf_kw dmarcd_conf_table[] = {
 	STR("CopyFailuresTo", copy_failures_to, NULL),
 	BOOL("DKIMSelfValidate", dkim_self, "no"),
 	INT("DNSTimeout", dns_timeout, "5", 0, 300),
-	IGN("DomainWhitelist", NO_ARC),
-	IGN("DomainWhitelistFile", NO_ARC),
-	IGN("DomainWhitelistSize", NO_ARC),
+	STR("DomainWhitelist", arc_list, NULL),
+	STR("DomainWhitelistFile", arc_file, NULL),
+	IGN("DomainWhitelistSize", "the list grows as needed"),
 	IGN("EnableCoredumps", "use the service manager's LimitCORE="),
 	IGN("FailureReports", NO_RUF),
 	IGN("FailureReportsBcc", NO_RUF),
@@ -197,7 +195,20 @@ open_tables(struct dmarcd_conf *c, struct buf *err)
 	    conf_dataset(cf, "IgnoreMailTo", c->v.ignore_to, &c->ignore_to,
 	    err) < 0 ||
 	    conf_dataset(cf, "TrustedAuthservIDs", c->v.trusted_ids,
-	    &c->trusted_ids, err) < 0 ? -1 : 0;
+	    &c->trusted_ids, err) < 0 ||
+	    conf_dataset(cf, "DomainWhitelist", c->v.arc_list, &c->arc_list,
+	    err) < 0 ||
+	    conf_dataset(cf, "DomainWhitelistFile", c->v.arc_file,
+	    &c->arc_file, err) < 0 ? -1 : 0;
+}
+
+/* dmarcd_conf_arc_sealer - is a domain in DomainWhitelist(File)? */
+int
+dmarcd_conf_arc_sealer(const struct dmarcd_conf *c, const char *d)
+{
+	return (c->arc_list != NULL && dataset_lookup(c->arc_list, d) !=
+	    NULL) || (c->arc_file != NULL && dataset_lookup(c->arc_file, d) !=
+	    NULL);
 }
 
 /* dmarcd_conf_trusted - is id one whose results we take? */
@@ -346,6 +357,8 @@ dmarcd_conf_free(void *arg)
 	dataset_free(c->ignore_from);
 	dataset_free(c->ignore_to);
 	dataset_free(c->trusted_ids);
+	dataset_free(c->arc_list);
+	dataset_free(c->arc_file);
 	if (c->dns != NULL)
 		dns_free(c->dns);
 	if (c->psl != NULL)

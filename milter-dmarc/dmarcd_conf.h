@@ -33,7 +33,7 @@ struct dmarcd_values {
 	char	*authservid, *trusted_ids, *ignore_hosts, *ignore_from;
 	char	*ignore_domains, *ignore_to, *copy_failures_to, *history_file;
 	char	*history_db, *nameservers, *discovery, *psl_file;
-	char	*reject_string;
+	char	*reject_string, *arc_list, *arc_file;
 	int	 authservid_jobid, dkim_self, hold_quarantined, ignore_auth;
 	int	 record_all, reject_failures, reject_multi_from;
 	int	 required_headers, software_header, spf_ignore, spf_self;
@@ -50,6 +50,8 @@ struct dmarcd_conf {
 	struct dataset		*ignore_from;	/* IgnoreMailFrom, IgnoreDomains */
 	struct dataset		*ignore_to;	/* IgnoreMailTo */
 	struct dataset		*trusted_ids;	/* TrustedAuthservIDs */
+	struct dataset		*arc_list;	/* DomainWhitelist */
+	struct dataset		*arc_file;	/* DomainWhitelistFile */
 	struct dns_resolver	*dns;
 	char			*authserv_id;	/* AuthservID, resolved */
 	struct dmarcd_hist	*hist;		/* history writer, or NULL */
@@ -70,6 +72,8 @@ void	 dmarcd_conf_free(void *);
  * PostgreSQL connection string, or NULL */
 const char *dmarcd_conf_history_sqlite(const struct dmarcd_conf *);
 const char *dmarcd_conf_history_pg(const struct dmarcd_conf *);
+/* dmarcd_conf_arc_sealer - is a domain a trusted ARC sealer? */
+int	 dmarcd_conf_arc_sealer(const struct dmarcd_conf *, const char *);
 /* dmarcd_conf_trusted - is an authserv-id one whose results we use? */
 int	 dmarcd_conf_trusted(const struct dmarcd_conf *, const char *id);
 

@@ -20,7 +20,11 @@
  *	ignores the SPF ones.  With no trusted DKIM result,
  *	DKIMSelfValidate uses our own verification; with no trusted SPF
  *	result, SPFSelfValidate runs our own SPF check (MAIL FROM, or the
- *	HELO name for the null sender).
+ *	HELO name for the null sender).  A trusted arc=pass result with an
+ *	arc.chain property (as an ARC verifier writes it) lets a DMARC
+ *	failure through when one of the chain's sealers is in
+ *	DomainWhitelist or DomainWhitelistFile: local policy, logged and
+ *	noted in our field with the sealer.
  *
  *	At end of message each distinct From domain is evaluated (one
  *	normally; several when the From field lists addresses in several
@@ -68,6 +72,7 @@
 #define DMARCD_ADDR_MAX		(INET6_ADDRSTRLEN + 1)
 #define DMARCD_SKIP_MAX		200
 #define DMARCD_QUARANTINE_MAX	300
+#define DMARCD_ARC_CHAIN_MAX	1024
 
 /* RFC 5322 3.6: fields that may occur at most once (Date and From once) */
 static const char *const once[] = {
@@ -104,6 +109,8 @@ struct dmarcd_msg {
 	enum dmarc_auth		 spf;
 	char			 spf_domain[DMARC_NAME_MAX + 1];
 	int			 spf_helo, have_spf;
+	char			 arc_chain[DMARCD_ARC_CHAIN_MAX];	/* of a
+					   trusted arc=pass, "" when none */
 	/* our own verification */
 	struct dkim_verify	*verify;
 	/* header edits */
@@ -283,6 +290,11 @@ take_results(struct dmarcd_msg *m, const struct authres *ar)
 			snprintf(k->s, sizeof(k->s), "%s", v ? v : "");
 			k->res = (enum dmarc_auth)r;
 			m->ndkim++;
+		} else if (strcmp(ri->method, "arc") == 0 &&
+		    r == DMARC_AUTH_PASS) {
+			v = authres_prop_get(ri, "arc", "chain");
+			snprintf(m->arc_chain, sizeof(m->arc_chain), "%s",
+			    v != NULL ? v : "");
 		} else if (strcmp(ri->method, "spf") == 0 &&
 		    !m->conf->v.spf_ignore) {
 			if ((v = authres_prop_get(ri, "smtp", "mailfrom")) !=
@@ -495,7 +507,33 @@ struct verdict {
 	struct dmarc_eval	 e;
 	int			 action;	/* DMARCD_ACT_* */
 	int			 ignored;	/* in IgnoreMailFrom */
+	char			 sealer[DMARC_NAME_MAX + 1];	/* ARC
+					   override by this sealer, or "" */
 };
+
+/* arc_sealer - the first trusted sealer of a passing ARC chain, or 0 */
+static int
+arc_sealer(const struct dmarcd_msg *m, char *out)
+{
+	const char *p = m->arc_chain, *e;
+	char d[DMARC_NAME_MAX + 1];
+	size_t n;
+
+	while (*p != '\0') {
+		e = p + strcspn(p, ":, ");
+		n = (size_t)(e - p);
+		if (n > 0 && n <= DMARC_NAME_MAX) {
+			memcpy(d, p, n);
+			d[n] = '\0';
+			if (dmarcd_conf_arc_sealer(m->conf, d)) {
+				memcpy(out, d, n + 1);
+				return 1;
+			}
+		}
+		p = *e != '\0' ? e + 1 : e;
+	}
+	return 0;
+}
 
 /* severity - for choosing the strictest outcome */
 static int
@@ -557,6 +595,9 @@ field(struct dmarcd_msg *m, struct verdict *vd, size_t n)
 		if (vd[i].ignored)
 			continue;
 		comment(&vd[i].e, &cm[i]);
+		if (vd[i].sealer[0] != '\0')
+			buf_printf(&cm[i], "; overridden: ARC sealed by %s",
+			    vd[i].sealer);
 		ri[k].method = (char *)"dmarc";
 		ri[k].result = (char *)dmarc_result_name(vd[i].e.result);
 		ri[k].comment = cm[i].len ? cm[i].s : NULL;
@@ -719,6 +760,14 @@ evaluate(struct dmarcd_msg *m, struct verdict *vd, size_t n)
 		in.sample = arc4random_uniform(100);
 		dmarc_evaluate(m->conf->dns, &m->conf->dmarc, &in, &vd[i].e);
 		act = decide(m, &vd[i].e);
+		if (vd[i].e.result == DMARC_RES_FAIL && act !=
+		    DMARCD_ACT_ACCEPT && arc_sealer(m, vd[i].sealer)) {
+			log_msg(LOG_INFO, m->qid, "DMARC header.from=%s: fail "
+			    "overridden (local_policy): a passing ARC chain "
+			    "sealed by %s, in DomainWhitelist", in.from,
+			    vd[i].sealer);
+			act = DMARCD_ACT_ACCEPT;
+		}
 		vd[i].action = m->conf->v.test_mode ? DMARCD_ACT_ACCEPT : act;
 		log_verdict(m, &vd[i], act, m->conf->v.test_mode);
 		history(m, &vd[i], vd[i].action);
@@ -877,7 +926,7 @@ dmarcd_msg_reset(struct dmarcd_msg *m)
 	m->ndkim = 0;
 	m->have_dkim = m->have_spf = m->spf_helo = 0;
 	m->spf = DMARC_AUTH_NONE;
-	m->spf_domain[0] = '\0';
+	m->spf_domain[0] = m->arc_chain[0] = '\0';
 	m->ar_total = 0;
 	m->nar_ours = 0;
 }

@@ -1,7 +1,7 @@
 #!/bin/sh
 # dmarc_conf.t - opendmarc.conf files load unchanged in milter-dmarc:
 # Debian's /etc/opendmarc.conf, and the sample that ships with OpenDMARC
-# 1.4.2 with every keyword uncommented (its one file path made real).
+# 1.4.2 with every keyword uncommented (its file paths made real).
 # -n exits 0, knows every keyword, and explains each one that has no
 # effect here.
 cd "$(dirname "$0")/.." || exit 1
@@ -30,9 +30,11 @@ fi
 
 if [ -f "$SAMPLE" ]; then
 	echo 127.0.0.1 > "$TMP/ignore.hosts"
+	echo list.example > "$TMP/whitelist.domains"
 	gzip -dc "$SAMPLE" | sed -n 's/^# *\([A-Z][A-Za-z]*[ 	].*\)$/\1/p' |
 	    sed -e "s#^IgnoreHosts .*#IgnoreHosts $TMP/ignore.hosts#" \
 	    -e "s#^HistoryFile .*#HistoryFile $TMP/history.dat#" \
+	    -e "s#^DomainWhitelistFile .*#DomainWhitelistFile $TMP/whitelist.domains#" \
 	    -e "s#^PidFile .*#PidFile $TMP/pid#" \
 	    -e 's#^UserID .*#UserID root#' > "$TMP/sample.conf"
 	n=$(wc -l < "$TMP/sample.conf" | tr -d ' ')
@@ -40,7 +42,7 @@ if [ -f "$SAMPLE" ]; then
 	out=$("$MILTER" -n -c "$TMP/sample.conf" 2>&1)
 	ok $? "  ... and loads (-n exits 0)"
 	unlike "$out" 'unknown keyword' "  ... every keyword is known"
-	for kw in AutoRestart BaseDirectory ChangeRootDirectory DomainWhitelist \
+	for kw in AutoRestart BaseDirectory ChangeRootDirectory DomainWhitelistSize \
 	    EnableCoredumps FailureReports ReportCommand; do
 		like "$out" "$kw has no effect here: .+" "  ... $kw: accepted, the reason given"
 	done

@@ -140,6 +140,7 @@ ${3:-}"
 start plain "$NS" "IgnoreHosts 127.0.0.9"
 ok $? "milter-dmarc starts (defaults, IgnoreHosts elsewhere)"
 start rej "$NS" "IgnoreHosts 127.0.0.9
+DomainWhitelist list.example
 RejectFailures yes
 HoldQuarantinedMessages yes
 SPFSelfValidate yes
@@ -247,6 +248,22 @@ like "$out" '^REPLYCODE 550' "  ... which is rejected"
 out=$(mc rej 'a@reject.test' 'Authentication-Results: other.example; dkim=pass header.d=reject.test')
 like "$out" '^REPLYCODE 550' "a DKIM pass under an untrusted authserv-id does not count"
 
+out=$(mc rej 'a@reject.test' 'Authentication-Results: mx.test; arc=pass arc.chain=other.example:list.example')
+like "$out" '^CONTINUE$' "a passing ARC chain sealed by a DomainWhitelist domain overrides the reject"
+like "$out" 'dmarc=fail.*\(p=reject sp=reject dis=reject; overridden: ARC sealed by list\.example\)' \
+    "  ... the result stays fail, the override and the sealer are noted"
+out=$(mc rej 'a@reject.test' 'Authentication-Results: mx.test; arc=pass arc.chain=evil.example')
+like "$out" '^REPLYCODE 550' "an ARC chain of sealers not in DomainWhitelist changes nothing"
+out=$(mc rej 'a@reject.test' 'Authentication-Results: mx.test; arc=fail arc.chain=list.example')
+like "$out" '^REPLYCODE 550' "a failing ARC chain changes nothing"
+out=$(mc rej 'a@reject.test' 'Authentication-Results: other.test; arc=pass arc.chain=list.example')
+like "$out" '^REPLYCODE 550' "an arc=pass under an untrusted authserv-id changes nothing"
+out=$(mc rej 'a@reject.test' 'ARC-Seal: i=1; a=rsa-sha256; cv=none; d=list.example; s=x; b=@@@;;;
+ARC-Seal: garbage (((
+ARC-Message-Signature: i=1; a=rsa-sha256; d=list.example; s=x; h=from; bh=; b=
+ARC-Authentication-Results: i=1; mx.list.example; dmarc=pass')
+like "$out" '^REPLYCODE 550' "unparseable ARC fields are ignored, never a crash (OpenDMARC 1.4.2 crashes)"
+
 out=$(mc plain 'a@reject.test' 'Authentication-Results: mx.test; dmarc=pass header.from=reject.test')
 like "$out" '^CHGHEADER 1 Authentication-Results: ?$' \
     "a forged dmarc= result under our authserv-id is deleted"
@@ -304,7 +321,9 @@ wait "$PID_rej"
 ok $? "milter-dmarc (rej) exits 0 on SIGTERM"
 if command -v sqlite3 > /dev/null; then
 	rows=$(sqlite3 "$TMP/history.sqlite" "SELECT count(*) FROM messages")
-	ok $([ "${rows:-0}" -ge 10 ]; echo $?) "SQLite history: a row per evaluated domain ($rows)"
+	ok $([ "${rows:-0}" -ge 14 ]; echo $?) "SQLite history: a row per evaluated domain ($rows)"
+	is "$(sqlite3 "$TMP/history.sqlite" "SELECT count(*) FROM messages WHERE disposition = 'reject' AND action = 'accept'")" 1 \
+	    "SQLite history: the ARC override is a reject disposition not applied"
 	is "$(sqlite3 "$TMP/history.sqlite" "SELECT version FROM schema_version")" 3 \
 	    "SQLite history: schema version 3"
 	is "$(sqlite3 "$TMP/history.sqlite" "SELECT dmarc_result || ' ' || disposition || ' ' || action FROM messages WHERE from_domain = 'sub.reject.test'")" \
