@@ -232,7 +232,8 @@ traps(struct dmarcd_conf *c)
 {
 	struct buf *w = &c->warnings;
 
-	if (c->trusted_ids != NULL && !dmarcd_conf_trusted(c, c->authserv_id)) {
+	if (c->trusted_ids != NULL && c->v.authservid != NULL &&
+	    !dmarcd_conf_trusted(c, c->authserv_id)) {
 		conf_at(&c->conf, "TrustedAuthservIDs", w);
 		buf_printf(w, "TrustedAuthservIDs does not include %s, the "
 		    "AuthservID milter-dkim and milter-spf write when they "

@@ -92,6 +92,7 @@ struct dmarcd_msg {
 	/* connection */
 	char			 host[DMARCD_HOST_MAX];
 	char			 addr[DMARCD_ADDR_MAX];
+	char			 mta[DMARCD_HOST_MAX];	/* macro j, or "" */
 	char			*helo;
 	/* message */
 	char			 qid[64];
@@ -150,6 +151,32 @@ dmarcd_msg_connect(struct dmarcd_msg *m, const char *hostname,
 		return 0;
 	return hostlist_match_addr(m->conf->ignore_hosts,
 	    m->addr[0] ? m->addr : NULL, m->host[0] ? m->host : NULL);
+}
+
+/* dmarcd_msg_set_mta - the MTA's own name (macro j) */
+void
+dmarcd_msg_set_mta(struct dmarcd_msg *m, const char *name)
+{
+	snprintf(m->mta, sizeof(m->mta), "%s", name != NULL ? name : "");
+}
+
+/* servid - our authserv-id: AuthservID; without one, as OpenDMARC and
+ * milter-dkim do, the MTA's name, else the host's */
+static const char *
+servid(const struct dmarcd_msg *m)
+{
+	return m->conf->v.authservid == NULL && m->mta[0] != '\0' ? m->mta :
+	    m->conf->authserv_id;
+}
+
+/* trusted - an authserv-id whose results we take (by default, ours) */
+static int
+trusted(const struct dmarcd_msg *m, const char *id)
+{
+	if (m->conf->trusted_ids == NULL && id != NULL &&
+	    strcasecmp(id, servid(m)) == 0)
+		return 1;
+	return dmarcd_conf_trusted(m->conf, id);
 }
 
 /* dmarcd_msg_helo - the HELO or EHLO argument; the last one counts */
@@ -324,7 +351,7 @@ auth_results(struct dmarcd_msg *m, const char *value)
 	struct authres ar;
 
 	m->ar_total++;
-	if (authres_claims(value, m->conf->authserv_id, "dmarc")) {
+	if (authres_claims(value, servid(m), "dmarc")) {
 		if (hdr_grow((void **)&m->ar_ours, &m->car_ours, m->nar_ours,
 		    sizeof(*m->ar_ours)) < 0)
 			m->error = 1;
@@ -335,7 +362,7 @@ auth_results(struct dmarcd_msg *m, const char *value)
 	memset(&ar, 0, sizeof(ar));
 	if (authres_parse(value, strlen(value), &ar) == AUTHRES_NOMEM)
 		m->error = 1;
-	else if (dmarcd_conf_trusted(m->conf, ar.authserv_id))
+	else if (trusted(m, ar.authserv_id))
 		take_results(m, &ar);
 	authres_free(&ar);
 }
@@ -586,7 +613,7 @@ field(struct dmarcd_msg *m, struct verdict *vd, size_t n)
 	struct buf cm[DMARC_FROM_MAX], out = BUF_INIT, id = BUF_INIT;
 	size_t i, k = 0;
 
-	buf_puts(&id, m->conf->authserv_id);
+	buf_puts(&id, servid(m));
 	if (m->conf->v.authservid_jobid && m->qid[0] != '\0')
 		buf_printf(&id, "/%s", m->qid);
 	memset(ri, 0, sizeof(ri));
@@ -650,8 +677,7 @@ history(struct dmarcd_msg *m, const struct verdict *vd, int action)
 		return;
 	r->received = time(NULL);
 	snprintf(r->qid, sizeof(r->qid), "%s", m->qid);
-	snprintf(r->reporter, sizeof(r->reporter), "%s",
-	    m->conf->authserv_id);
+	snprintf(r->reporter, sizeof(r->reporter), "%s", servid(m));
 	snprintf(r->ip, sizeof(r->ip), "%s", m->addr);
 	snprintf(r->from, sizeof(r->from), "%s", e->found.author);
 	if (m->sender != NULL)
@@ -864,7 +890,7 @@ dmarcd_msg_eom(struct dmarcd_msg *m, const char *qid,
 	if (m->nar_ours > 0)
 		log_msg(LOG_INFO, m->qid, "removed %zu Authentication-Results "
 		    "field(s) claiming our authserv-id %s", m->nar_ours,
-		    m->conf->authserv_id);
+		    servid(m));
 	memset(vd, 0, sizeof(vd));
 	if (m->skip[0] != '\0') {
 		log_msg(LOG_DEBUG, m->qid, "DMARC not evaluated: %s", m->skip);
@@ -890,7 +916,7 @@ dmarcd_msg_eom(struct dmarcd_msg *m, const char *qid,
 			struct buf s = BUF_INIT;
 
 			buf_printf(&s, "milter-dmarc v%s %s %s", VERSION,
-			    m->conf->authserv_id, dmarcd_msg_qid(m));
+			    servid(m), dmarcd_msg_qid(m));
 			add_edit(m, HDR_EDIT_INSERT, "DMARC-Filter",
 			    buf_detach(&s), 0);
 		}

@@ -49,6 +49,9 @@ struct dmarcd_msg *dmarcd_msg_new(const struct dmarcd_conf *);
 /* dmarcd_msg_connect - the client; 1 when it is in IgnoreHosts */
 int	dmarcd_msg_connect(struct dmarcd_msg *, const char *hostname,
 	    const char *addr);
+/* dmarcd_msg_set_mta - the MTA's name (macro j): the authserv-id when
+ * AuthservID is not set */
+void	dmarcd_msg_set_mta(struct dmarcd_msg *, const char *name);
 void	dmarcd_msg_helo(struct dmarcd_msg *, const char *helo);
 void	dmarcd_msg_envfrom(struct dmarcd_msg *, const char *sender,
 	    const struct dmarcd_env *);

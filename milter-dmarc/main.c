@@ -53,6 +53,7 @@ mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 		return internal_error(ctx);
 	}
 	daemon_setpriv(ctx, m);
+	dmarcd_msg_set_mta(m, smfi_getsymval(ctx, "j"));
 	if (sa != NULL && sa->sa_family == AF_INET)
 		a = inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr,
 		    addr, sizeof(addr));
