@@ -103,7 +103,8 @@ listening()
 conf()
 {
 	{
-		printf 'Syslog no\nAuthservID mx.test\nDNSTimeout 2\n'
+		printf 'Syslog no\nDNSTimeout 2\n'
+		[ -n "${NOID:-}" ] || printf 'AuthservID mx.test\n'
 		printf 'Nameservers %s\n' "$2"
 		printf '%s\n' "${3:-}"
 	} > "$TMP/$1.conf"
@@ -158,6 +159,8 @@ DNSTimeout 1"
 ok $? "milter-dmarc starts with a name server that never answers"
 start dflt "$NS" ""
 ok $? "milter-dmarc starts with the default IgnoreHosts"
+NOID=1 start mta "$NS" "IgnoreHosts 127.0.0.9"
+ok $? "milter-dmarc starts without AuthservID"
 start self "$NS" "IgnoreHosts 127.0.0.9
 DKIMSelfValidate yes
 RejectFailures yes"
@@ -287,6 +290,12 @@ out=$(mc silent 'a@reject.test' '' -T 20)
 like "$out" 'dmarc=temperror' "DNS not answering: dmarc=temperror"
 like "$out" '^REPLYCODE 451 4\.7\.5 ' "  ... deferred with RejectFailures"
 
+# Without AuthservID, the MTA's name (macro j; milterclient sends
+# mx.example.net) is ours, as in OpenDMARC and milter-dkim.
+out=$(mc mta 'a@reject.test' 'Authentication-Results: mx.example.net; dkim=pass header.d=reject.test')
+like "$out" '^INSHEADER 0 Authentication-Results: mx\.example\.net;.*dmarc=pass' \
+    "no AuthservID: the MTA's name is the authserv-id, and its dkim= results are trusted"
+
 # Our own DKIM verification.
 if [ -n "${HAVE_KEY:-}" ]; then
 	msg 'a@reject.test' | "$DKIMTOOL" sign -d reject.test -s s1 \
@@ -366,7 +375,7 @@ like "$out" '^  4\. _dmarc\.reject\.test TXT: ok: record: v=DMARC1; p=reject' \
 like "$out" '^policy: reject$' "explain: the policy that applies"
 like "$out" '^organizational domain: reject\.test$' "explain: the organizational domain"
 
-for v in plain test silent dflt self; do
+for v in plain test silent dflt self mta; do
 	eval "p=\$PID_$v"
 	kill -TERM "$p" 2> /dev/null
 	wait "$p"
