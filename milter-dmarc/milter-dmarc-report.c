@@ -3,7 +3,7 @@
  *	milter-dmarc-report - DMARC aggregate reports from milter-dmarc's history
  * SYNOPSIS
  *	milter-dmarc-report [-n] [-c file] [-d domain] [-b begin] [-e end]
- *	    [-m email] [-o dir]
+ *	    [-m email] [-o dir | -s] [-S sendmail]
  * DESCRIPTION
  *	Reads the SQLite history that HistoryDatabase in the configuration
  *	file names and writes one aggregate report (RFC 9990 XML, the
@@ -20,6 +20,14 @@
  *	directory; -n prints, for each report, its file name, the rua
  *	destinations and the XML, and writes nothing.  -m sets the
  *	contact address (default postmaster@ the AuthservID).
+ *
+ *	-s (--send) mails each report to the mailto: addresses of its rua
+ *	through "sendmail -t -i" (-S names another program): a MIME
+ *	message with the gzip file attached, the subject RFC 9990 gives.
+ *	An address outside the policy domain's organization gets reports
+ *	only when its domain publishes DOMAIN._report._dmarc.ITS-DOMAIN
+ *	(v=DMARC1); the others are named on standard error and skipped.
+ *	With -n, -s says whom each report would go to.
  * DIAGNOSTICS
  *	Exit 0 when every report was written (or there was none to write),
  *	1 on an error with the history or a file, 2 on a usage error.
@@ -33,10 +41,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include "base64.h"
 #include "buf.h"
 #include "dmarcd_conf.h"
 #include "dmarcd_hist.h"
@@ -44,9 +54,15 @@
 #define REPORT_NS	"urn:ietf:params:xml:ns:dmarc-2.0"
 
 struct opts {
-	const char	*conf, *domain, *dir, *email;
+	const char	*conf, *domain, *dir, *email, *sendmail;
 	long long	 begin, end;
-	int		 dry;
+	int		 dry, send;
+};
+
+struct ctx {
+	const struct opts	*o;
+	struct dmarcd_conf	*c;
+	sqlite3			*db;
 };
 
 /* xml - append s with the five XML specials escaped */
@@ -305,11 +321,180 @@ out:
 	return rc;
 }
 
+/* gzip_buf - x compressed in gzip format into out; -1 on failure */
+static int
+gzip_buf(const struct buf *x, struct buf *out)
+{
+	z_stream z;
+	unsigned char chunk[16384];
+	int rc;
+
+	memset(&z, 0, sizeof(z));
+	if (deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+	    Z_OK)
+		return -1;
+	z.next_in = (unsigned char *)x->s;
+	z.avail_in = (uInt)x->len;
+	do {
+		z.next_out = chunk;
+		z.avail_out = sizeof(chunk);
+		rc = deflate(&z, Z_FINISH);
+		buf_append(out, chunk, sizeof(chunk) - z.avail_out);
+	} while (rc == Z_OK);
+	deflateEnd(&z);
+	return rc == Z_STREAM_END && !out->failed ? 0 : -1;
+}
+
+/* verified - may reports for domain go to an address at rdomain?  Yes
+ * when both have one Organizational Domain; otherwise rdomain must
+ * publish domain._report._dmarc.rdomain with v=DMARC1 (RFC 9990 section
+ * 3.3) */
+static int
+verified(const struct ctx *x, const char *domain, const char *rdomain)
+{
+	char o1[DMARC_NAME_MAX + 1], o2[DMARC_NAME_MAX + 1];
+	struct dns_answer *a = NULL;
+	struct buf q = BUF_INIT;
+	size_t i;
+	int ok = 0;
+
+	if (strcmp(domain, rdomain) == 0)
+		return 1;
+	if (dmarc_org_domain(x->c->dns, &x->c->dmarc, domain, o1) !=
+	    DMARC_DISC_TEMPERROR && dmarc_org_domain(x->c->dns, &x->c->dmarc,
+	    rdomain, o2) != DMARC_DISC_TEMPERROR && strcmp(o1, o2) == 0)
+		return 1;
+	buf_printf(&q, "%s._report._dmarc.%s", domain, rdomain);
+	if (!q.failed && dns_query(x->c->dns, q.s, DNS_T_TXT, &a) == DNS_OK) {
+		for (i = 0; i < a->n && !ok; i++)
+			ok = dmarc_record_is_dmarc(a->rr[i].text,
+			    a->rr[i].text_len);
+		dns_answer_free(a);
+	}
+	buf_free(&q);
+	return ok;
+}
+
+/* recipients - the verified mailto: addresses of rua, comma-separated */
+static void
+recipients(const struct ctx *x, const char *domain, const char *rua,
+    struct buf *to)
+{
+	char *list = strdup(rua), *u, *save = NULL, *at, *bang;
+	char rd[DMARC_NAME_MAX + 1];
+
+	for (u = list != NULL ? strtok_r(list, ",", &save) : NULL; u != NULL;
+	    u = strtok_r(NULL, ",", &save)) {
+		u += strspn(u, " \t");
+		u[strcspn(u, " \t")] = '\0';
+		if (strncasecmp(u, "mailto:", 7) != 0)
+			continue;
+		u += 7;
+		if ((bang = strchr(u, '!')) != NULL)
+			*bang = '\0';	/* the obsolete size limit */
+		if ((at = strrchr(u, '@')) == NULL || strpbrk(u, "\r\n<>\"") ||
+		    dmarc_domain_alabel(at + 1, rd) < 0)
+			continue;
+		if (!verified(x, domain, rd)) {
+			fprintf(stderr, "milter-dmarc-report: %s: %s does not "
+			    "accept reports for %s (no %s._report._dmarc.%s): "
+			    "not sent there\n", domain, u, domain, domain, rd);
+			continue;
+		}
+		buf_printf(to, "%s%s", to->len ? ", " : "", u);
+	}
+	free(list);
+}
+
+/* send_report - mail the report through sendmail -t (RFC 9990 3.2.1) */
+static int
+send_report(const struct ctx *x, const char *receiver, const char *domain,
+    const char *id, const char *name, const struct buf *xmlb,
+    const char *rua)
+{
+	const struct opts *o = x->o;
+	struct buf to = BUF_INIT, gz = BUF_INIT, b64 = BUF_INIT, m = BUF_INIT;
+	char date[64], boundary[128];
+	time_t now = time(NULL);
+	struct tm tm;
+	FILE *p;
+	size_t i;
+	int rc = -1;
+
+	recipients(x, domain, rua, &to);
+	if (to.len == 0) {
+		fprintf(stderr, "milter-dmarc-report: %s: no verified rua "
+		    "address; not sent\n", domain);
+		rc = 0;
+		goto out;
+	}
+	if (gzip_buf(xmlb, &gz) < 0 || base64_encode(&b64, gz.s, gz.len) !=
+	    BASE64_OK)
+		goto out;
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	snprintf(boundary, sizeof(boundary), "=_%s", id);
+	buf_printf(&m, "From: ");
+	if (o->email != NULL)
+		buf_printf(&m, "%s\n", o->email);
+	else
+		buf_printf(&m, "postmaster@%s\n", receiver);
+	buf_printf(&m, "To: %s\nDate: %s\nSubject: Report Domain: %s "
+	    "Submitter: %s Report-ID: <%s>\nMessage-ID: <%s@%s>\n"
+	    "MIME-Version: 1.0\nContent-Type: multipart/mixed; "
+	    "boundary=\"%s\"\n\n", to.s, date, domain, receiver, id, id,
+	    receiver, boundary);
+	buf_printf(&m, "--%s\nContent-Type: text/plain; charset=us-ascii\n\n"
+	    "This is a DMARC aggregate report for %s from %s,\nfor %lld to "
+	    "%lld (Unix time).\n\n--%s\nContent-Type: application/gzip\n"
+	    "Content-Transfer-Encoding: base64\nContent-Disposition: "
+	    "attachment; filename=\"%s\"\n\n", boundary, domain, receiver,
+	    o->begin, o->end, boundary, name);
+	for (i = 0; i < b64.len; i += 76)
+		buf_printf(&m, "%.*s\n", (int)(b64.len - i < 76 ? b64.len - i :
+		    76), b64.s + i);
+	buf_printf(&m, "--%s--\n", boundary);
+	if (m.failed)
+		goto out;
+	if (o->dry) {
+		printf("would send %s to %s\n", name, to.s);
+		rc = 0;
+		goto out;
+	}
+	{
+		struct buf cmd = BUF_INIT;
+
+		buf_printf(&cmd, "%s -t -i", o->sendmail);
+		p = cmd.failed ? NULL : popen(cmd.s, "w");
+		buf_free(&cmd);
+	}
+	if (p == NULL) {
+		fprintf(stderr, "milter-dmarc-report: %s: %s\n", o->sendmail,
+		    strerror(errno));
+		goto out;
+	}
+	fwrite(m.s, 1, m.len, p);
+	if (pclose(p) != 0)
+		fprintf(stderr, "milter-dmarc-report: %s failed for %s\n",
+		    o->sendmail, name);
+	else {
+		printf("sent %s to %s\n", name, to.s);
+		rc = 0;
+	}
+out:
+	buf_free(&to);
+	buf_free(&gz);
+	buf_free(&b64);
+	buf_free(&m);
+	return rc;
+}
+
 /* one_report - the report of one policy domain; 0, or -1 on an error */
 static int
-one_report(sqlite3 *db, const struct opts *o, const char *receiver,
-    const char *domain)
+one_report(const struct ctx *cx, const char *receiver, const char *domain)
 {
+	const struct opts *o = cx->o;
+	sqlite3 *db = cx->db;
 	struct buf x = BUF_INIT, rua = BUF_INIT, name = BUF_INIT;
 	char id[96];
 	long nrec = 0;
@@ -345,7 +530,10 @@ one_report(sqlite3 *db, const struct opts *o, const char *receiver,
 		fprintf(stderr, "milter-dmarc-report: out of memory\n");
 		goto out;
 	}
-	if (o->dry) {
+	if (o->send)
+		rc = rua.len ? send_report(cx, receiver, domain, id, name.s,
+		    &x, rua.s) : 0;
+	else if (o->dry) {
 		printf("report %s (%ld records) for %s\n", name.s, nrec,
 		    rua.len ? rua.s : "(no rua)");
 		fputs(x.s, stdout);
@@ -363,7 +551,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: milter-dmarc-report [-n] [-c file] "
-	    "[-d domain] [-b begin] [-e end] [-m email] [-o dir]\n");
+	    "[-d domain] [-b|--begin T] [-e|--end T] [-m email]\n"
+	    "           [-o dir | -s|--send] [-S sendmail]\n");
 }
 
 int
@@ -379,8 +568,19 @@ main(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	o.conf = SYSCONFDIR "/milter-dmarc.conf";
+	o.sendmail = "/usr/sbin/sendmail";
 	o.begin = o.end = -1;
-	while ((ch = getopt(argc, argv, "b:c:d:e:hm:no:")) != -1) {
+	static const struct option longopts[] = {
+		{ "begin", required_argument, NULL, 'b' },
+		{ "end", required_argument, NULL, 'e' },
+		{ "domain", required_argument, NULL, 'd' },
+		{ "send", no_argument, NULL, 's' },
+		{ "sendmail", required_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	while ((ch = getopt_long(argc, argv, "b:c:d:e:hm:no:sS:", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'b':
 		case 'e':
@@ -407,12 +607,19 @@ main(int argc, char **argv)
 		case 'o':
 			o.dir = optarg;
 			break;
+		case 's':
+			o.send = 1;
+			break;
+		case 'S':
+			o.sendmail = optarg;
+			break;
 		default:
 			usage();
 			return ch == 'h' ? 0 : 2;
 		}
 	}
-	if (optind != argc || (o.dir == NULL && !o.dry)) {
+	if (optind != argc || (o.dir == NULL && !o.dry && !o.send) ||
+	    (o.dir != NULL && o.send)) {
 		usage();
 		return 2;
 	}
@@ -455,9 +662,11 @@ main(int argc, char **argv)
 		sqlite3_bind_int64(st, 2, o.end);
 		if (o.domain != NULL)
 			sqlite3_bind_text(st, 3, o.domain, -1, SQLITE_STATIC);
+		struct ctx cx = { &o, c, db };
+
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			n++;
-			if (one_report(db, &o, c->authserv_id, col(st, 0)) < 0)
+			if (one_report(&cx, c->authserv_id, col(st, 0)) < 0)
 				rc = 1;
 		}
 	}

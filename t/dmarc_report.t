@@ -117,5 +117,67 @@ is "$(ls "$TMP/out" | wc -l | tr -d ' ')" 0 "-n: writes nothing"
 "$REPORT" -c "$TMP/conf" -b yesterday -o "$TMP/out" > /dev/null 2>&1
 is $? 2 "a period that is not a time: usage error"
 
+# --send: through a sendmail that keeps what it gets; external
+# destinations verified in the DNS (nsd serves the "example" zone).
+command -v nsd > /dev/null || PATH=$PATH:/usr/sbin
+if command -v nsd > /dev/null; then
+	. t/data/dns/nsd.sh
+	cat > "$TMP/example.zone" <<'EOF'
+$ORIGIN example.
+$TTL 60
+@	IN SOA	ns.example. hostmaster.example. 1 3600 600 86400 60
+@	IN NS	ns.example.
+ns	IN A	127.0.0.1
+_dmarc.reject	IN TXT	"v=DMARC1; p=reject"
+reject.example._report._dmarc.reports	IN TXT	"v=DMARC1"
+EOF
+	if nsd_start example "$TMP/example.zone" > "$TMP/nsd.out" 2>&1; then
+		trap 'nsd_stop; rm -rf "$TMP"' EXIT
+		cp "$TMP/conf" "$TMP/send.conf"
+		printf 'Nameservers 127.0.0.1:%s\n' "$NSD_PORT" >> "$TMP/send.conf"
+		cat > "$TMP/sendmail" <<EOF
+#!/bin/sh
+n=\$(ls "$TMP"/sent.* 2> /dev/null | wc -l)
+echo "\$*" > "$TMP/args.\$n"
+cat > "$TMP/sent.\$n"
+EOF
+		chmod +x "$TMP/sendmail"
+		sqlite3 "$TMP/h.sqlite" "UPDATE messages SET rua =
+		    'mailto:d@reject.example!10m, mailto:agg@reports.example, mailto:x@unauthorized.example'
+		    WHERE from_domain = 'reject.example'"
+		out=$("$REPORT" -c "$TMP/send.conf" --send -S "$TMP/sendmail" \
+		    -d reject.example --begin 1800000000 --end 1800086399 2>&1)
+		ok $? "--send: exit 0"
+		is "$(ls "$TMP"/sent.* 2> /dev/null | wc -l | tr -d ' ')" 1 \
+		    "  ... one message for the one report"
+		has "$TMP/args.0" '^-t -i$' "  ... through sendmail -t -i"
+		has "$TMP/sent.0" '^To: d@reject\.example, agg@reports\.example$' \
+		    "  ... to the rua addresses: its own, and an external one that publishes _report._dmarc"
+		like "$out" 'x@unauthorized\.example does not accept reports for reject\.example' \
+		    "  ... not to an external one that does not"
+		has "$TMP/sent.0" '^Subject: Report Domain: reject\.example Submitter: mx\.example\.net Report-ID: <' \
+		    "  ... with RFC 9990's subject"
+		has "$TMP/sent.0" '^Content-Type: application/gzip$' "  ... and the report attached"
+		awk '/^Content-Transfer-Encoding: base64/ { on = 1; next }
+		    on == 1 && /^$/ { on = 2; next }
+		    on == 2 && /^--/ { exit } on == 2 { print }' \
+		    "$TMP/sent.0" | base64 -d | gzip -dc > "$TMP/mailed.xml" 2> /dev/null
+		has "$TMP/mailed.xml" '<policy_published>' "  ... which decodes to the XML report"
+		if command -v xmllint > /dev/null && [ -f "$XSD" ]; then
+			xmllint --noout --schema "$XSD" "$TMP/mailed.xml" > /dev/null 2>&1
+			ok $? "  ... valid against the XSD"
+		fi
+		out=$("$REPORT" -c "$TMP/send.conf" --send -n -d reject.example \
+		    --begin 1800000000 --end 1800086399 2>&1)
+		like "$out" '^would send mx\.example\.net!reject\.example!.* to d@reject\.example, agg@reports\.example$' \
+		    "--send -n: says whom it would send to"
+		is "$(ls "$TMP"/sent.* | wc -l | tr -d ' ')" 1 "  ... and sends nothing"
+	else
+		skip "--send" "nsd does not start"
+	fi
+else
+	skip "--send" "nsd is not installed"
+fi
+
 echo "1..$T"
 exit $FAILED
