@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../../milter-dmarc/dmarcd_hist.h"
+#include "log.h"
 #include "tap.h"
 
 /* The schema of version 1, as the first release created it. */
@@ -216,6 +217,7 @@ main(void)
 {
 	char cmd[300];
 
+	log_open("dmarcd_hist", 0, LOG_MAIL, 0);	/* the writer's lines */
 	if (mkdtemp(dir) == NULL) {
 		printf("Bail out! mkdtemp\n");
 		return 1;
