@@ -59,6 +59,7 @@ const struct conf_kw dmarcd_conf_table[] = {
 	IGN("FailureReportsSentBy", NO_RUF),
 	STR("HistoryDatabase", history_db, NULL),
 	STR("HistoryFile", history_file, NULL),
+	STR("HistorySpool", history_spool, NULL),
 	BOOL("HoldQuarantinedMessages", hold_quarantined, "no"),
 	BOOL("IgnoreAuthenticatedClients", ignore_auth, "no"),
 	STR("IgnoreDomains", ignore_domains, NULL),
@@ -267,6 +268,23 @@ traps(struct dmarcd_conf *c)
 	}
 }
 
+/* set_spool - HistorySpool, or PATH.spool beside an SQLite history */
+static int
+set_spool(struct dmarcd_conf *c)
+{
+	struct buf p = BUF_INIT;
+	int rc;
+
+	if (c->v.history_spool != NULL)
+		buf_puts(&p, c->v.history_spool);
+	else if (dmarcd_conf_history_sqlite(c) != NULL)
+		buf_printf(&p, "%s.spool", dmarcd_conf_history_sqlite(c));
+	rc = p.failed ? -1 : dmarcd_hist_set_spool(c->hist, p.len ? p.s :
+	    NULL, DMARCD_HIST_DRAIN);
+	buf_free(&p);
+	return rc;
+}
+
 /* dmarcd_conf_load - the runtime's load_config */
 void *
 dmarcd_conf_load(const char *path, const char *text, const char *overrides,
@@ -291,6 +309,8 @@ dmarcd_conf_load(const char *path, const char *text, const char *overrides,
 	    (c->hist = dmarcd_hist_new(dmarcd_conf_history_sqlite(c),
 	    dmarcd_conf_history_pg(c), c->v.history_file,
 	    DMARCD_HIST_QUEUE)) == NULL)
+		goto fail;
+	if (c->hist != NULL && set_spool(c) < 0)
 		goto fail;
 	traps(c);
 	if (c->warnings.failed)

@@ -33,7 +33,7 @@ struct dmarcd_values {
 	char	*authservid, *trusted_ids, *ignore_hosts, *ignore_from;
 	char	*ignore_domains, *ignore_to, *copy_failures_to, *history_file;
 	char	*history_db, *nameservers, *discovery, *psl_file;
-	char	*reject_string, *arc_list, *arc_file;
+	char	*reject_string, *arc_list, *arc_file, *history_spool;
 	int	 authservid_jobid, dkim_self, hold_quarantined, ignore_auth;
 	int	 record_all, reject_failures, reject_multi_from;
 	int	 required_headers, software_header, spf_ignore, spf_self;

@@ -11,7 +11,9 @@
  *	SQLite in one transaction, to the flat file in one append.  Rows
  *	leave the ring only once written; after a failure the writer waits
  *	1, 2, 4... up to DMARCD_HIST_RETRY_MAX seconds before trying again,
- *	reopening the database.
+ *	reopening the database.  Rows still unwritten when the drain time at
+ *	stop is over go to the spool file, when there is one, and are
+ *	queued again by the next writer that starts with it.
  *
  *	The schema: schema_version (one row), messages (one row per
  *	message and From domain) and signatures (the DKIM results of a
@@ -33,6 +35,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +48,8 @@
 #include "log.h"
 
 struct dmarcd_hist {
-	char			*db_path, *pg_info, *flat_path;
+	char			*db_path, *pg_info, *flat_path, *spool_path;
+	int			 drain;		/* seconds to write out at stop */
 	void			*pg;		/* PGconn, or NULL */
 	pthread_mutex_t		 lock;
 	pthread_cond_t		 more;		/* rows queued, or stop */
@@ -240,6 +244,7 @@ dmarcd_hist_new(const char *db_path, const char *pg_info,
 		free(h);
 		return NULL;
 	}
+	h->drain = DMARCD_HIST_DRAIN;
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_cond_init(&h->more, NULL);
 	pthread_cond_init(&h->empty, NULL);
@@ -513,6 +518,101 @@ fail:
 	return -1;
 }
 
+/* The spool: rows still unwritten at stop, as raw records after a
+ * header that names this program's row layout. */
+struct spool_head {
+	char		magic[8];
+	uint32_t	version, rowsize;
+};
+#define SPOOL_MAGIC	"DMHSPOOL"
+
+/* spool_save - the queued rows into the spool file (lock held); the
+ * rows saved leave the ring */
+static void
+spool_save(struct dmarcd_hist *h)
+{
+	struct spool_head hd;
+	struct stat sb;
+	size_t saved = 0;
+	FILE *f;
+
+	if (h->spool_path == NULL || h->n == 0)
+		return;
+	if ((f = fopen(h->spool_path, "ab")) == NULL) {
+		log_warn("history: spool %s", h->spool_path);
+		return;
+	}
+	memset(&hd, 0, sizeof(hd));
+	memcpy(hd.magic, SPOOL_MAGIC, sizeof(hd.magic));
+	hd.version = DMARCD_HIST_VERSION;
+	hd.rowsize = (uint32_t)sizeof(struct dmarcd_hist_row);
+	if (fstat(fileno(f), &sb) == 0 && sb.st_size == 0 &&
+	    fwrite(&hd, sizeof(hd), 1, f) != 1) {
+		fclose(f);
+		return;
+	}
+	while (h->n > 0 && fwrite(h->ring[h->head], sizeof(**h->ring), 1, f) ==
+	    1) {
+		free(h->ring[h->head]);
+		h->head = (h->head + 1) % h->cap;
+		h->n--;
+		saved++;
+	}
+	if (fclose(f) != 0)
+		log_warn("history: spool %s", h->spool_path);
+	log_warnx("history: %zu rows saved in %s, to be written at the next "
+	    "start", saved, h->spool_path);
+}
+
+/* spool_load - rows a previous run left in the spool into the ring (lock
+ * held); the file goes once read */
+static void
+spool_load(struct dmarcd_hist *h)
+{
+	struct spool_head hd;
+	struct dmarcd_hist_row *r;
+	size_t loaded = 0;
+	FILE *f;
+
+	if (h->spool_path == NULL || (f = fopen(h->spool_path, "rb")) == NULL)
+		return;
+	if (fread(&hd, sizeof(hd), 1, f) != 1 ||
+	    memcmp(hd.magic, SPOOL_MAGIC, sizeof(hd.magic)) != 0 ||
+	    hd.rowsize != sizeof(struct dmarcd_hist_row)) {
+		log_warnx("history: %s is not a spool of this version; left "
+		    "alone", h->spool_path);
+		fclose(f);
+		return;
+	}
+	while (h->n < h->cap && (r = malloc(sizeof(*r))) != NULL) {
+		if (fread(r, sizeof(*r), 1, f) != 1) {
+			free(r);
+			break;
+		}
+		h->ring[(h->head + h->n) % h->cap] = r;
+		h->n++;
+		loaded++;
+	}
+	fclose(f);
+	unlink(h->spool_path);
+	if (loaded > 0)
+		log_info("history: %zu rows from %s queued again", loaded,
+		    h->spool_path);
+}
+
+/* dmarcd_hist_set_spool - where rows unwritten at stop are kept (NULL:
+ * nowhere) and how long to try at stop */
+int
+dmarcd_hist_set_spool(struct dmarcd_hist *h, const char *path, int drain)
+{
+	free(h->spool_path);
+	h->spool_path = NULL;
+	if (path != NULL && (h->spool_path = strdup(path)) == NULL)
+		return -1;
+	h->drain = drain;
+	return 0;
+}
+
 /* writer - the thread: batches out of the ring until told to stop */
 static void *
 writer(void *arg)
@@ -526,13 +626,14 @@ writer(void *arg)
 	size_t n, i, flat_n = 0;
 
 	pthread_mutex_lock(&h->lock);
+	spool_load(h);
 	for (;;) {
 		while (h->n == 0 && !h->stop)
 			pthread_cond_wait(&h->more, &h->lock);
 		if (h->n == 0)
 			break;
 		if (h->stop && stop_at == 0)
-			stop_at = time(NULL) + DMARCD_HIST_DRAIN;
+			stop_at = time(NULL) + h->drain;
 		n = h->n < DMARCD_HIST_BATCH ? h->n : DMARCD_HIST_BATCH;
 		if (flat_done)
 			n = flat_n;	/* the same rows again, for SQLite */
@@ -572,8 +673,10 @@ writer(void *arg)
 			    buf_str(&why), h->n);
 		failing = 1;
 		if (h->stop && time(NULL) >= stop_at) {
-			log_warnx("history: giving up at stop; %zu rows lost",
-			    h->n);
+			spool_save(h);
+			if (h->n > 0)
+				log_warnx("history: giving up at stop; %zu rows "
+				    "lost", h->n);
 			h->dropped += h->n;
 			while (h->n > 0) {
 				free(h->ring[h->head]);
@@ -694,5 +797,6 @@ dmarcd_hist_free(struct dmarcd_hist *h)
 	free(h->db_path);
 	free(h->pg_info);
 	free(h->flat_path);
+	free(h->spool_path);
 	free(h);
 }

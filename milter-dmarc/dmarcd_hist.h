@@ -14,7 +14,8 @@
  * A write that fails leaves the rows queued, to be tried again after a
  * pause; when the queue is full a new row is dropped, counted, and the
  * count logged.  dmarcd_hist_free() writes what is still queued (for at
- * most DMARCD_HIST_DRAIN seconds) and stops the writer.
+ * most DMARCD_HIST_DRAIN seconds), keeps what it could not write in the
+ * spool file (HistorySpool) for the next start, and stops the writer.
  */
 #ifndef DMARCD_HIST_H
 #define DMARCD_HIST_H
@@ -77,6 +78,11 @@ struct dmarcd_hist;
  * opened until the first row; NULL when out of memory */
 struct dmarcd_hist *dmarcd_hist_new(const char *sqlite_path,
 	    const char *pg_conninfo, const char *flat_file, size_t queue_max);
+/* dmarcd_hist_set_spool - the file where rows still unwritten at stop
+ * are kept for the next start (NULL: none), and the seconds to try at
+ * stop (DMARCD_HIST_DRAIN by default); before the first row; -1 when
+ * out of memory */
+int	dmarcd_hist_set_spool(struct dmarcd_hist *, const char *path, int drain);
 /* dmarcd_hist_put - queue a copy of a row; never blocks on I/O */
 void	dmarcd_hist_put(struct dmarcd_hist *, const struct dmarcd_hist_row *);
 /* dmarcd_hist_stats - rows written, dropped (queue full or given up at

@@ -212,6 +212,41 @@ test_writes(void)
 	    "  ... all 5 of them");
 }
 
+/* rows still unwritten at stop wait in the spool for the next start */
+static void
+test_spool(void)
+{
+	char path[256], sub[256], spool[256];
+	struct dmarcd_hist *h;
+	struct dmarcd_hist_row r;
+	struct stat sb;
+	int i;
+
+	snprintf(sub, sizeof(sub), "%s/down", dir);
+	snprintf(path, sizeof(path), "%s/down/h.sqlite", dir);
+	snprintf(spool, sizeof(spool), "%s/h.spool", dir);
+	h = dmarcd_hist_new(path, NULL, NULL, 10);
+	dmarcd_hist_set_spool(h, spool, 1);
+	for (i = 0; i < 3; i++) {
+		row(&r, "spool.example", i);
+		dmarcd_hist_put(h, &r);
+	}
+	dmarcd_hist_free(h);
+	ok(stat(spool, &sb) == 0 && (size_t)sb.st_size > 3 * sizeof(r),
+	    "a database still down at stop: the 3 rows go to the spool");
+	mkdir(sub, 0700);
+	h = dmarcd_hist_new(path, NULL, NULL, 10);
+	dmarcd_hist_set_spool(h, spool, 1);
+	row(&r, "new.example", 9);
+	dmarcd_hist_put(h, &r);
+	is_int(dmarcd_hist_flush(h, 20000), 0, "the next start writes them");
+	dmarcd_hist_free(h);
+	is_int(query_int(path, "SELECT count(*) FROM messages WHERE "
+	    "from_domain = 'spool.example'"), 3, "  ... all 3, beside the new "
+	    "row");
+	ok(stat(spool, &sb) < 0, "  ... and the spool is gone");
+}
+
 int
 main(void)
 {
@@ -224,6 +259,7 @@ main(void)
 	}
 	test_schema();
 	test_writes();
+	test_spool();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		diag("could not remove %s", dir);
