@@ -29,6 +29,7 @@
 #include "authres.h"
 #include "dmarcd_conf.h"
 #include "dmarcd_hist.h"
+#include "dmarcd_ruf.h"
 
 #define V(f)	offsetof(struct dmarcd_conf, v.f)
 #define STR(n, f, d)	{ n, CONF_STR, d, V(f), 0, 0, NULL }
@@ -36,7 +37,6 @@
 #define INT(n, f, d, lo, hi) { n, CONF_INT, d, V(f), lo, hi, NULL }
 #define IGN(n, why)	{ n, CONF_IGNORED, NULL, 0, 0, 0, why }
 
-#define NO_RUF	"failure reports (RFC 6591) are not implemented yet"
 
 const struct conf_kw dmarcd_conf_table[] = {
 	DAEMON_CONF_KW(struct dmarcd_conf, v.daemon, "inet:8893@localhost"),
@@ -53,10 +53,10 @@ const struct conf_kw dmarcd_conf_table[] = {
 	STR("DomainWhitelistFile", arc_file, NULL),
 	IGN("DomainWhitelistSize", "the list grows as needed"),
 	IGN("EnableCoredumps", "use the service manager's LimitCORE="),
-	IGN("FailureReports", NO_RUF),
-	IGN("FailureReportsBcc", NO_RUF),
-	IGN("FailureReportsOnNone", NO_RUF),
-	IGN("FailureReportsSentBy", NO_RUF),
+	BOOL("FailureReports", failure_reports, "no"),
+	STR("FailureReportsBcc", failure_reports_bcc, NULL),
+	BOOL("FailureReportsOnNone", failure_reports_none, "no"),
+	STR("FailureReportsSentBy", failure_reports_by, NULL),
 	STR("HistoryDatabase", history_db, NULL),
 	STR("HistoryFile", history_file, NULL),
 	STR("HistorySpool", history_spool, NULL),
@@ -73,7 +73,7 @@ const struct conf_kw dmarcd_conf_table[] = {
 	BOOL("RejectFailures", reject_failures, "no"),
 	BOOL("RejectMultiValueFrom", reject_multi_from, "no"),
 	STR("RejectString", reject_string, "rejected by DMARC policy for %s"),
-	IGN("ReportCommand", NO_RUF),
+	STR("ReportCommand", report_command, "/usr/sbin/sendmail -t"),
 	BOOL("RequiredHeaders", required_headers, "no"),
 	BOOL("SoftwareHeader", software_header, "no"),
 	BOOL("SPFIgnoreResults", spf_ignore, "no"),
@@ -312,6 +312,9 @@ dmarcd_conf_load(const char *path, const char *text, const char *overrides,
 		goto fail;
 	if (c->hist != NULL && set_spool(c) < 0)
 		goto fail;
+	if (c->v.failure_reports &&
+	    (c->ruf_limits = dmarcd_ruf_limits_new()) == NULL)
+		goto fail;
 	traps(c);
 	if (c->warnings.failed)
 		goto fail;
@@ -373,6 +376,7 @@ dmarcd_conf_free(void *arg)
 	if (c == NULL)
 		return;
 	dmarcd_hist_free(c->hist);
+	dmarcd_ruf_limits_free(c->ruf_limits);
 	if (c->ignore_hosts != NULL)
 		hostlist_free(c->ignore_hosts);
 	dataset_free(c->ignore_from);

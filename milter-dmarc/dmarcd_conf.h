@@ -27,6 +27,7 @@
 #define DMARCD_DNS_CACHE	4096	/* answers kept */
 
 struct dmarcd_hist;
+struct dmarcd_ruf_limits;
 
 struct dmarcd_values {
 	struct daemon_conf daemon;
@@ -34,6 +35,8 @@ struct dmarcd_values {
 	char	*ignore_domains, *ignore_to, *copy_failures_to, *history_file;
 	char	*history_db, *nameservers, *discovery, *psl_file;
 	char	*reject_string, *arc_list, *arc_file, *history_spool;
+	char	*failure_reports_bcc, *failure_reports_by, *report_command;
+	int	 failure_reports, failure_reports_none;
 	int	 authservid_jobid, dkim_self, hold_quarantined, ignore_auth;
 	int	 record_all, reject_failures, reject_multi_from;
 	int	 required_headers, software_header, spf_ignore, spf_self;
@@ -55,6 +58,7 @@ struct dmarcd_conf {
 	struct dns_resolver	*dns;
 	char			*authserv_id;	/* AuthservID, resolved */
 	struct dmarcd_hist	*hist;		/* history writer, or NULL */
+	struct dmarcd_ruf_limits *ruf_limits;	/* with FailureReports */
 	struct buf		 warnings;	/* for -n and the start-up log */
 };
 

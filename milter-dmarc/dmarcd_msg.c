@@ -3,6 +3,7 @@
  *	dmarcd_msg - one SMTP transaction through milter-dmarc
  * SYNOPSIS
  *	#include "dmarcd_msg.h"
+#include "dmarcd_ruf.h"
  * DESCRIPTION
  *	Clients in IgnoreHosts never get past connect; with
  *	IgnoreAuthenticatedClients, SMTP AUTH senders are not evaluated.
@@ -64,6 +65,7 @@
 #include "dkim.h"
 #include "dmarcd_hist.h"
 #include "dmarcd_msg.h"
+#include "dmarcd_ruf.h"
 #include "log.h"
 #include "rfc5322.h"
 #include "spf.h"
@@ -73,6 +75,7 @@
 #define DMARCD_SKIP_MAX		200
 #define DMARCD_QUARANTINE_MAX	300
 #define DMARCD_ARC_CHAIN_MAX	1024
+#define DMARCD_HEADERS_MAX	(64 * 1024)	/* kept for failure reports */
 
 /* RFC 5322 3.6: fields that may occur at most once (Date and From once) */
 static const char *const once[] = {
@@ -114,6 +117,7 @@ struct dmarcd_msg {
 					   trusted arc=pass, "" when none */
 	/* our own verification */
 	struct dkim_verify	*verify;
+	struct buf		 headers;	/* for failure reports */
 	/* header edits */
 	int			 ar_total;
 	int			*ar_ours;
@@ -382,6 +386,12 @@ dmarcd_msg_header(struct dmarcd_msg *m, const char *name, const char *value)
 			m->count[i]++;
 	if (strcasecmp(name, "From") == 0)
 		dmarc_from_field(&m->from, value, strlen(value));
+	if (m->conf->v.failure_reports &&
+	    m->headers.len < DMARCD_HEADERS_MAX) {
+		buf_printf(&m->headers, "%s:%s\n", name, value);
+		if (m->headers.failed)
+			buf_reset(&m->headers);
+	}
 	if (m->verify != NULL) {
 		struct buf f = BUF_INIT;
 
@@ -739,6 +749,31 @@ log_verdict(struct dmarcd_msg *m, const struct verdict *vd, int act,
 	    what[act]);
 }
 
+/* failure_report - RFC 6591 report of a failure, when one is due */
+static void
+failure_report(struct dmarcd_msg *m, const struct dmarc_eval *e)
+{
+	struct dmarcd_ruf_in in;
+	enum dmarc_auth dk[DMARC_MAX_DKIM];
+	size_t i;
+
+	if (!m->conf->v.failure_reports || m->conf->v.test_mode)
+		return;
+	for (i = 0; i < m->ndkim; i++)
+		dk[i] = m->dkim[i].res;
+	memset(&in, 0, sizeof(in));
+	in.e = e;
+	in.qid = dmarcd_msg_qid(m);
+	in.ip = m->addr;
+	in.mailfrom = m->sender != NULL ? m->sender : "";
+	in.servid = servid(m);
+	in.headers = buf_str(&m->headers);
+	in.dkim = dk;
+	in.ndkim = m->ndkim;
+	in.spf = m->have_spf ? m->spf : DMARC_AUTH_NONE;
+	dmarcd_ruf_send(m->conf, &in);
+}
+
 /* required_ok - RFC 5322 3.6 field counts */
 static int
 required_ok(const struct dmarcd_msg *m)
@@ -797,6 +832,7 @@ evaluate(struct dmarcd_msg *m, struct verdict *vd, size_t n)
 		vd[i].action = m->conf->v.test_mode ? DMARCD_ACT_ACCEPT : act;
 		log_verdict(m, &vd[i], act, m->conf->v.test_mode);
 		history(m, &vd[i], vd[i].action);
+		failure_report(m, &vd[i].e);
 		if (severity(vd[i].action) > severity(worst))
 			worst = vd[i].action;
 	}
@@ -943,6 +979,7 @@ dmarcd_msg_reset(struct dmarcd_msg *m)
 	dkim_verify_free(m->verify);
 	m->verify = NULL;
 	hdr_edits_clear(&m->edits);
+	buf_reset(&m->headers);
 	free(m->sender);
 	m->sender = NULL;
 	m->skip[0] = m->qid[0] = m->quarantine[0] = '\0';
@@ -966,6 +1003,7 @@ dmarcd_msg_free(struct dmarcd_msg *m)
 	dmarcd_msg_reset(m);
 	free(m->helo);
 	free(m->ar_ours);
+	buf_free(&m->headers);
 	hdr_edits_free(&m->edits);
 	free(m);
 }

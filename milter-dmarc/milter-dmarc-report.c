@@ -345,36 +345,6 @@ gzip_buf(const struct buf *x, struct buf *out)
 	return rc == Z_STREAM_END && !out->failed ? 0 : -1;
 }
 
-/* verified - may reports for domain go to an address at rdomain?  Yes
- * when both have one Organizational Domain; otherwise rdomain must
- * publish domain._report._dmarc.rdomain with v=DMARC1 (RFC 9990 section
- * 3.3) */
-static int
-verified(const struct ctx *x, const char *domain, const char *rdomain)
-{
-	char o1[DMARC_NAME_MAX + 1], o2[DMARC_NAME_MAX + 1];
-	struct dns_answer *a = NULL;
-	struct buf q = BUF_INIT;
-	size_t i;
-	int ok = 0;
-
-	if (strcmp(domain, rdomain) == 0)
-		return 1;
-	if (dmarc_org_domain(x->c->dns, &x->c->dmarc, domain, o1) !=
-	    DMARC_DISC_TEMPERROR && dmarc_org_domain(x->c->dns, &x->c->dmarc,
-	    rdomain, o2) != DMARC_DISC_TEMPERROR && strcmp(o1, o2) == 0)
-		return 1;
-	buf_printf(&q, "%s._report._dmarc.%s", domain, rdomain);
-	if (!q.failed && dns_query(x->c->dns, q.s, DNS_T_TXT, &a) == DNS_OK) {
-		for (i = 0; i < a->n && !ok; i++)
-			ok = dmarc_record_is_dmarc(a->rr[i].text,
-			    a->rr[i].text_len);
-		dns_answer_free(a);
-	}
-	buf_free(&q);
-	return ok;
-}
-
 /* recipients - the verified mailto: addresses of rua, comma-separated */
 static void
 recipients(const struct ctx *x, const char *domain, const char *rua,
@@ -395,7 +365,8 @@ recipients(const struct ctx *x, const char *domain, const char *rua,
 		if ((at = strrchr(u, '@')) == NULL || strpbrk(u, "\r\n<>\"") ||
 		    dmarc_domain_alabel(at + 1, rd) < 0)
 			continue;
-		if (!verified(x, domain, rd)) {
+		if (!dmarc_report_allowed(x->c->dns, &x->c->dmarc, domain,
+		    rd)) {
 			fprintf(stderr, "milter-dmarc-report: %s: %s does not "
 			    "accept reports for %s (no %s._report._dmarc.%s): "
 			    "not sent there\n", domain, u, domain, domain, rd);

@@ -43,7 +43,7 @@ if [ -f "$SAMPLE" ]; then
 	ok $? "  ... and loads (-n exits 0)"
 	unlike "$out" 'unknown keyword' "  ... every keyword is known"
 	for kw in AutoRestart BaseDirectory ChangeRootDirectory DomainWhitelistSize \
-	    EnableCoredumps FailureReports ReportCommand; do
+	    EnableCoredumps; do
 		like "$out" "$kw has no effect here: .+" "  ... $kw: accepted, the reason given"
 	done
 	like "$out" 'PublicSuffixList is not used with PolicyDiscovery treewalk' \

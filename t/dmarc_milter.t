@@ -159,6 +159,16 @@ DNSTimeout 1"
 ok $? "milter-dmarc starts with a name server that never answers"
 start dflt "$NS" ""
 ok $? "milter-dmarc starts with the default IgnoreHosts"
+cat > "$TMP/fakesend" <<EOF
+#!/bin/sh
+n=\$(ls "$TMP"/report.* 2> /dev/null | wc -l)
+cat > "$TMP/report.\$n"
+EOF
+chmod +x "$TMP/fakesend"
+start ruf "$NS" "IgnoreHosts 127.0.0.9
+FailureReports yes
+ReportCommand $TMP/fakesend"
+ok $? "milter-dmarc starts with FailureReports"
 NOID=1 start mta "$NS" "IgnoreHosts 127.0.0.9"
 ok $? "milter-dmarc starts without AuthservID"
 start self "$NS" "IgnoreHosts 127.0.0.9
@@ -296,6 +306,24 @@ out=$(mc mta 'a@reject.test' 'Authentication-Results: mx.example.net; dkim=pass 
 like "$out" '^INSHEADER 0 Authentication-Results: mx\.example\.net;.*dmarc=pass' \
     "no AuthservID: the MTA's name is the authserv-id, and its dkim= results are trusted"
 
+# Failure reports.
+out=$(mc ruf 'a@ruf.test')
+like "$out" 'dmarc=fail' "FailureReports: a failing message from a domain with ruf="
+has "$TMP/report.0" '^To: ruf@ruf\.test$' "  ... is reported to its ruf address"
+has "$TMP/report.0" '^Content-Type: multipart/report; report-type=feedback-report;' \
+    "  ... as an RFC 6591 report"
+has "$TMP/report.0" '^Feedback-Type: auth-failure$' "  ... of an auth-failure"
+has "$TMP/report.0" '^Reported-Domain: ruf\.test$' "  ... for the domain"
+has "$TMP/report.0" '^Source-IP: 192\.0\.2\.1$' "  ... with the client address"
+has "$TMP/report.0" '^From: a@ruf\.test$' "  ... and the message's header"
+has "$TMP/ruf.log" 'not sent to x@elsewhere\.test: no ruf\.test\._report\._dmarc\.elsewhere\.test' \
+    "  ... not to an external address without _report._dmarc"
+mc ruf 'b@ruf.test' > /dev/null
+ok $([ ! -f "$TMP/report.1" ]; echo $?) "  ... at most one a minute per address"
+has "$TMP/ruf.log" 'not sent to ruf@ruf\.test: one in the last 60 s' "  ... which is logged"
+mc ruf 'a@none.test' > /dev/null
+ok $([ ! -f "$TMP/report.1" ]; echo $?) "no ruf=: no report"
+
 # Our own DKIM verification.
 if [ -n "${HAVE_KEY:-}" ]; then
 	msg 'a@reject.test' | "$DKIMTOOL" sign -d reject.test -s s1 \
@@ -375,7 +403,7 @@ like "$out" '^  4\. _dmarc\.reject\.test TXT: ok: record: v=DMARC1; p=reject' \
 like "$out" '^policy: reject$' "explain: the policy that applies"
 like "$out" '^organizational domain: reject\.test$' "explain: the organizational domain"
 
-for v in plain test silent dflt self mta; do
+for v in plain test silent dflt self mta ruf; do
 	eval "p=\$PID_$v"
 	kill -TERM "$p" 2> /dev/null
 	wait "$p"

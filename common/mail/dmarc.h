@@ -146,6 +146,12 @@ enum dmarc_disc dmarc_org_domain(struct dns_resolver *,
 size_t	dmarc_walk_names(const char *domain,
 	    const char *names[DMARC_MAX_QUERIES]);
 const char *dmarc_disc_strerror(enum dmarc_disc);
+/* dmarc_report_allowed - may reports about domain go to an address at
+ * rdomain?  1 when both have one Organizational Domain, or rdomain
+ * publishes DOMAIN._report._dmarc.RDOMAIN with v=DMARC1 (RFC 9990
+ * section 3.3, RFC 9991); 0 otherwise (a DNS failure too) */
+int	dmarc_report_allowed(struct dns_resolver *, const struct dmarc_opts *,
+	    const char *domain, const char *rdomain);
 
 /* ---- From (dmarc_from.c) ---- */
 

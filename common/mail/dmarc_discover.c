@@ -41,6 +41,7 @@
 #include <libpsl.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dmarc.h"
 
@@ -327,6 +328,35 @@ dmarc_org_domain(struct dns_resolver *r, const struct dmarc_opts *o,
 	}
 	snprintf(org, DMARC_NAME_MAX + 1, "%s", best != NULL ? best : domain);
 	return best != NULL ? DMARC_DISC_FOUND : DMARC_DISC_NONE;
+}
+
+/* dmarc_report_allowed - the external destination check */
+int
+dmarc_report_allowed(struct dns_resolver *r, const struct dmarc_opts *o,
+    const char *domain, const char *rdomain)
+{
+	char o1[DMARC_NAME_MAX + 1], o2[DMARC_NAME_MAX + 1];
+	char q[2 * DMARC_NAME_MAX + 32];
+	struct dns_answer *a = NULL;
+	size_t i;
+	int ok = 0;
+
+	if (strcasecmp(domain, rdomain) == 0)
+		return 1;
+	if (dmarc_org_domain(r, o, domain, o1) != DMARC_DISC_TEMPERROR &&
+	    dmarc_org_domain(r, o, rdomain, o2) != DMARC_DISC_TEMPERROR &&
+	    strcasecmp(o1, o2) == 0)
+		return 1;
+	if ((size_t)snprintf(q, sizeof(q), "%s._report._dmarc.%s", domain,
+	    rdomain) >= sizeof(q))
+		return 0;
+	if (dns_query(r, q, DNS_T_TXT, &a) == DNS_OK) {
+		for (i = 0; i < a->n && !ok; i++)
+			ok = dmarc_record_is_dmarc(a->rr[i].text,
+			    a->rr[i].text_len);
+		dns_answer_free(a);
+	}
+	return ok;
 }
 
 /* dmarc_disc_strerror - a status in words */
