@@ -48,7 +48,8 @@
  *
  *	Each evaluated domain becomes a history row (when it has a record,
  *	or always with RecordAllMessages), unless a recipient is in
- *	IgnoreMailTo.
+ *	IgnoreMailTo; with FailureReports, a failure may also be reported
+ *	(dmarcd_ruf: the header fields are kept for that).
  * DIAGNOSTICS
  *	One log line per evaluated domain, with the queue id.
  */

@@ -39,6 +39,10 @@ static const struct {
 	{ "_dmarc.fail.example.net", DNS_T_TXT, "SERVFAIL" },
 	{ "_dmarc.slow.example.net", DNS_T_TXT, "TIMEOUT" },
 	{ "_dmarc.example.co.uk", DNS_T_TXT, "\"v=DMARC1; p=reject\"" },
+	{ "example.com._report._dmarc.reports.example", DNS_T_TXT,
+	    "\"v=DMARC1\"" },
+	{ "example.com._report._dmarc.spf.example", DNS_T_TXT,
+	    "\"v=spf1 -all\"" },
 };
 
 struct trace {
@@ -294,6 +298,22 @@ test_walk_names(void)
 	is_str(names[7], "20", "  ... the last is the top-level domain");
 }
 
+/* RFC 9990 3.3: reports to another organization need its consent */
+static void
+test_report_allowed(struct dns_resolver *r)
+{
+	ok(dmarc_report_allowed(r, NULL, "example.com", "example.com"),
+	    "reports for a domain may go to an address at the same domain");
+	ok(dmarc_report_allowed(r, NULL, "www.example.com", "example.com"),
+	    "  ... or in the same organization");
+	ok(dmarc_report_allowed(r, NULL, "example.com", "reports.example"),
+	    "  ... or outside it, when it publishes _report._dmarc");
+	ok(!dmarc_report_allowed(r, NULL, "example.com", "elsewhere.example"),
+	    "not to an outside domain without that record");
+	ok(!dmarc_report_allowed(r, NULL, "example.com", "spf.example"),
+	    "not when the record there is not v=DMARC1");
+}
+
 int
 main(void)
 {
@@ -317,6 +337,7 @@ main(void)
 	test_np(r);
 	test_orgs(r);
 	test_aligns(r);
+	test_report_allowed(r);
 	dns_free(r);
 	buf_free(&err);
 	return done_testing();
