@@ -34,9 +34,9 @@ B	:= build/plain
 SANFLAGS :=
 endif
 
-PKGS	:= openssl ldns libpsl
+PKGS	:= openssl ldns libpsl libidn2 sqlite3 zlib libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lldns -lpsl)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lldns -lpsl -lidn2 -lsqlite3 -lz -lpq)
 WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wformat=2 -Wno-unused-parameter
 VERSION	:= 0.1.0

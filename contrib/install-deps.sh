@@ -7,7 +7,7 @@
 # nothing and succeeds, as root or not.  As root it runs apt-get;
 # otherwise it prints the apt-get command to run and fails.  While it
 # installs, system services shipped by the packages (postfix, nsd,
-# opendkim, postsrsd) are kept from starting, so that installing the
+# opendkim, opendmarc, postsrsd) are kept from starting, so that installing the
 # test peers does not start daemons on this host.
 set -eu
 
@@ -18,7 +18,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 # protocol header
 BUILD_PKGS="gcc make pkg-config libmilter-dev libssl-dev libldns-dev libpsl-dev"
 # milter-dmarc: its history database (SQLite or PostgreSQL)
-DMARC_PKGS="libsqlite3-dev libpq-dev"
+DMARC_PKGS="libsqlite3-dev libpq-dev libidn2-dev zlib1g-dev"
 [ -d "$top/milter-dmarc" ] && BUILD_PKGS="$BUILD_PKGS $DMARC_PKGS"
 # the tests: Perl and Net::DNS (rig, smtpsend, freeport), the peers
 # (OpenDKIM, python3-dkim, Mail::DKIM, python3-spf, pyspf-milter),
@@ -27,7 +27,8 @@ DMARC_PKGS="libsqlite3-dev libpq-dev"
 TEST_PKGS="perl clang libclang-rt-14-dev mandoc postfix nsd opendkim
 opendkim-tools python3-dkim python3-nacl python3-yaml python3-spf
 libmail-dkim-perl libcryptx-perl libnet-dns-perl pyspf-milter openssl
-postsrsd m4 libwrap0"
+postsrsd m4 libwrap0 sqlite3 libxml2-utils opendmarc publicsuffix
+postgresql python3-prometheus-client curl"
 
 want=$BUILD_PKGS
 [ "${1:-test}" = test ] && want="$BUILD_PKGS $TEST_PKGS"

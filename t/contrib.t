@@ -201,6 +201,31 @@ else
 	skip "systemd-analyze verify accepts milter-arc.service" \
 	    "no systemd-analyze"
 fi
+# milter-dmarc's unit and example: the unit verifies; the example
+# loads, and -n warns only about the history directory (absent here).
+if command -v systemd-analyze >/dev/null 2>&1; then
+	cp "$C/milter-dmarc.service" "$tmp/milter-dmarc.service"
+	out=$(cd "$tmp" && systemd-analyze verify ./milter-dmarc.service 2>&1 |
+	    grep -v "is not executable\|Command 'man ")
+	[ -z "$out" ]
+	ok $? "systemd-analyze verify accepts milter-dmarc.service"
+	[ -z "$out" ] || diag "$out"
+else
+	skip "systemd-analyze verify accepts milter-dmarc.service" \
+	    "no systemd-analyze"
+fi
+if [ -x "$BUILD/bin/milter-dmarc" ]; then
+	out=$("$BUILD/bin/milter-dmarc" -n -c "$C/milter-dmarc.conf.example" \
+	    2>&1)
+	rc=$?
+	rest=$(printf '%s\n' "$out" | grep -v "HistoryDatabase cannot be used" |
+	    grep -v '^$')
+	[ $rc -eq 0 ] && [ -z "$rest" ]
+	ok $? "milter-dmarc.conf.example loads; -n warns at most about the history directory"
+	[ -z "$rest" ] || diag "$out"
+else
+	skip "milter-dmarc.conf.example loads" "milter-dmarc not built"
+fi
 
 # The Postfix lines: every parameter set is one Postfix knows.
 if command -v postconf >/dev/null 2>&1; then

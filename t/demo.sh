@@ -11,9 +11,12 @@
 # alice@example.test writing out to bob@example.org), which milter-dkim
 # signs, and one signed message from an outside client (127.0.0.2,
 # bob@example.org writing in to alice@example.test), which milter-dkim
-# verifies; prints the DKIM fields of each as delivered and stops
-# everything.  Needs root.  KEEP=1 keeps the temporary directory (keys,
-# zones, logs, mail).
+# verifies; prints the DKIM fields of each as delivered.  milter-dmarc
+# runs after milter-dkim and reads its result: the outside message
+# passes DMARC for example.org (p=reject), and a third message, claiming
+# to come from example.org without its signature, is rejected.  Then it
+# stops everything.  Needs root.  KEEP=1 keeps the temporary directory
+# (keys, zones, logs, mail).
 #
 # The steps that involve the milters are the demo_* functions below.
 cd "$(dirname "$0")/.." || exit 1
@@ -63,6 +66,7 @@ demo_records()
 		cat "$RIG_DIR/keys/$SELECTOR.txt"
 		return
 	fi
+	echo '_dmarc IN TXT "v=DMARC1; p=reject"'
 	printf '%s._domainkey IN TXT ( ' "$OUTSIDE_SELECTOR"
 	"$DKIMTOOL" record "$RIG_DIR/keys/$OUTSIDE_SELECTOR.$OUTSIDE.private" |
 	    fold -w 255 | sed 's/.*/"&" /' | tr -d '\n'
@@ -104,6 +108,25 @@ demo_milters()
 		_i=$((_i + 1))
 	done
 	RIG_MILTERS="inet:127.0.0.1:$_port"
+	# milter-dmarc, after it: it reads milter-dkim's dkim= result under
+	# their common AuthservID (both default to the host name)
+	_d=$BUILD/bin/milter-dmarc
+	_dport=$("$RIG_LIB/freeport") || demo_fail "no free port"
+	set -- "$_d" -f -C -p "inet:$_dport@127.0.0.1" \
+	    -O "Nameservers=127.0.0.1:$RIG_DNS_PORT" -O Syslog=no \
+	    -O RejectFailures=yes
+	demo_show "$@"
+	rig_spawn "$@"
+	_i=0
+	until grep -qs 'listening on' "$RIG_DIR/milter-dmarc.log"; do
+		rig__alive "$RIG_SPAWNED" && [ $_i -lt 100 ] || {
+			cat "$RIG_DIR/milter-dmarc.log" >&2
+			demo_fail "milter-dmarc did not start"
+		}
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	RIG_MILTERS="$RIG_MILTERS, inet:127.0.0.1:$_dport"
 }
 
 # demo_fail - show what went wrong and give up
@@ -175,7 +198,7 @@ echo "nsd serves the zones $DOMAIN and $OUTSIDE on 127.0.0.1 port" \
     "$RIG_DNS_PORT."
 demo_testkey
 echo "milter-dkim, on its built-in configuration (verify all mail; sign" \
-    "mail from 127.0.0.1 and ::1) and these options:"
+    "mail from 127.0.0.1 and ::1), and milter-dmarc, with these options:"
 demo_milters
 RIG_MAILBOXES="alice@$DOMAIN bob@$OUTSIDE"
 export RIG_MILTERS RIG_MAILBOXES
@@ -194,9 +217,23 @@ demo_send "bob@$OUTSIDE" "alice@$DOMAIN" 127.0.0.2 "outside client" \
 res=$(rig_header Authentication-Results "$_file" |
     sed -n 's/.*dkim=\([a-z]*\).*/\1/p' | head -n 1)
 echo "=> milter-dkim verified the signature: dkim=${res:-(no result)}."
+res=$(rig_header Authentication-Results "$_file" |
+    sed -n 's/.*dmarc=\([a-z]*\).*/\1/p' | head -n 1)
+echo "=> milter-dmarc: dmarc=${res:-(no result)} for $OUTSIDE (p=reject)."
+echo ""
+echo "=== forged: ceo@$OUTSIDE -> alice@$DOMAIN, from client 127.0.0.2," \
+    "not signed"
+printf 'From: <ceo@%s>\nTo: <alice@%s>\nSubject: pay this\n\nNow.\n' \
+    "$OUTSIDE" "$DOMAIN" > "$RIG_DIR/message"
+_reply=$(rig_send "ceo@$OUTSIDE" 127.0.0.2 "alice@$DOMAIN" \
+    < "$RIG_DIR/message")
+echo "SMTP reply: $_reply"
+echo "=> milter-dmarc applied $OUTSIDE's p=reject."
 echo ""
 echo "milter-dkim's log:"
 sed 's/^/  /' "$RIG_DIR/milter-dkim.log"
+echo "milter-dmarc's log:"
+sed 's/^/  /' "$RIG_DIR/milter-dmarc.log"
 echo "Done in $(($(date +%s) - start)) s; stopping nsd, Postfix and" \
-    "milter-dkim."
+    "the milters."
 exit 0

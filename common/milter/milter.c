@@ -17,7 +17,7 @@
  *	callbacks with the same arguments in the same order, and implements
  *	the libmilter calls those callbacks make (smfi_getsymval,
  *	smfi_setreply, smfi_addheader, smfi_insheader, smfi_chgheader,
- *	smfi_quarantine, smfi_setpriv, smfi_getpriv) with libmilter's
+ *	smfi_quarantine, smfi_addrcpt, smfi_setpriv, smfi_getpriv) with libmilter's
  *	meaning, so the callbacks are written exactly as for libmilter and
  *	libmilter's header provides the types and protocol constants.
  *
@@ -662,6 +662,16 @@ smfi_quarantine(SMFICTX *ctx, char *reason)
 	    *reason == '\0')
 		return MI_FAILURE;
 	queue(ctx, SMFIR_QUARANTINE, reason, strlen(reason) + 1);
+	return ctx->out.failed ? MI_FAILURE : MI_SUCCESS;
+}
+
+/* smfi_addrcpt - add an envelope recipient */
+int
+smfi_addrcpt(SMFICTX *ctx, char *rcpt)
+{
+	if (!may_modify(ctx, SMFIF_ADDRCPT) || rcpt == NULL || *rcpt == '\0')
+		return MI_FAILURE;
+	queue(ctx, SMFIR_ADDRCPT, rcpt, strlen(rcpt) + 1);
 	return ctx->out.failed ? MI_FAILURE : MI_SUCCESS;
 }
 

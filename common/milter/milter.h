@@ -5,8 +5,8 @@
  *	socket, calling the callbacks of a struct smfiDesc as libmilter
  *	would; milter_stop() ends it.  Callbacks use the libmilter calls
  *	smfi_getsymval, smfi_setreply, smfi_addheader, smfi_insheader,
- *	smfi_chgheader, smfi_quarantine, smfi_setpriv and smfi_getpriv,
- *	which this module implements; see milter.c.
+ *	smfi_chgheader, smfi_quarantine, smfi_addrcpt, smfi_setpriv and
+ *	smfi_getpriv, which this module implements; see milter.c.
  */
 #ifndef COMMON_MILTER_H
 #define COMMON_MILTER_H

@@ -32,7 +32,7 @@
 #include "conf.h"
 
 /* The daemons' tables (milter-dkim/dkimd_conf.c, milter-spf/spfd_conf.c,
- * milter-arc/arcd_conf.c). */
+ * milter-arc/arcd_conf.c, milter-dmarc/dmarcd_conf.c). */
 extern const struct conf_kw dkimd_conf_table[];
 extern const size_t dkimd_conf_ntable;
 extern const char dkimd_conf_default[];
@@ -42,6 +42,9 @@ extern const char spfd_conf_default[];
 extern const struct conf_kw arcd_conf_table[];
 extern const size_t arcd_conf_ntable;
 extern const char arcd_conf_default[];
+extern const struct conf_kw dmarcd_conf_table[];
+extern const size_t dmarcd_conf_ntable;
+extern const char dmarcd_conf_default[];
 
 static const struct {
 	const char		*daemon;
@@ -55,6 +58,8 @@ static const struct {
 	    spfd_conf_default },
 	{ "milter-arc", arcd_conf_table, &arcd_conf_ntable,
 	    arcd_conf_default },
+	{ "milter-dmarc", dmarcd_conf_table, &dmarcd_conf_ntable,
+	    dmarcd_conf_default },
 };
 
 #define NTABLES	(sizeof(tables) / sizeof(tables[0]))

@@ -1,0 +1,233 @@
+/*
+ * NAME
+ *	dmarcd_pg - milter-dmarc: the history in PostgreSQL
+ * SYNOPSIS
+ *	#include "dmarcd_hist.h"
+ * DESCRIPTION
+ *	For several MX hosts writing one history: HistoryDatabase
+ *	postgresql://user@host/db (any libpq connection string).  The
+ *	schema is SQLite's in PostgreSQL's words (BIGSERIAL ids, BIGINT
+ *	times), with the same schema_version table and the same
+ *	migrations; they run in one transaction under an advisory lock, so
+ *	that hosts starting together migrate once.
+ *
+ *	dmarcd_pg_open() connects and migrates; dmarcd_pg_write() writes a
+ *	batch in one transaction (a message, then its signatures, with the
+ *	id INSERT ... RETURNING gives).  On any failure the connection is
+ *	closed; the history writer keeps the rows and reconnects later.
+ * DIAGNOSTICS
+ *	Errors are libpq's messages, in why.
+ */
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dmarcd_hist.h"
+
+#define PG_LOCK_KEY	"8893"	/* pg_advisory_xact_lock key */
+
+static const char *const pg_migrations[DMARCD_HIST_VERSION] = {
+	"CREATE TABLE messages ("
+	" id BIGSERIAL PRIMARY KEY,"
+	" received BIGINT NOT NULL,"
+	" qid TEXT NOT NULL DEFAULT '',"
+	" reporter TEXT NOT NULL DEFAULT '',"
+	" ip TEXT NOT NULL DEFAULT '',"
+	" from_domain TEXT NOT NULL DEFAULT '',"
+	" env_domain TEXT NOT NULL DEFAULT '',"
+	" policy_domain TEXT NOT NULL DEFAULT '',"
+	" discovery TEXT NOT NULL DEFAULT 'treewalk',"
+	" p TEXT, sp TEXT, adkim TEXT, aspf TEXT, pct INTEGER,"
+	" rua TEXT,"
+	" spf_domain TEXT, spf_scope TEXT, spf_result TEXT,"
+	" dmarc_result TEXT NOT NULL,"
+	" disposition TEXT NOT NULL,"
+	" dkim_aligned INTEGER NOT NULL DEFAULT 0,"
+	" spf_aligned INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX messages_domain_time ON messages(from_domain, received);"
+	"CREATE TABLE signatures ("
+	" message_id BIGINT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
+	" domain TEXT NOT NULL, selector TEXT NOT NULL DEFAULT '',"
+	" result TEXT NOT NULL, aligned INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX signatures_message ON signatures(message_id);",
+
+	"ALTER TABLE messages ADD COLUMN np TEXT;"
+	"ALTER TABLE messages ADD COLUMN testing INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE messages ADD COLUMN applied TEXT;"
+	"ALTER TABLE messages ADD COLUMN action TEXT NOT NULL DEFAULT 'accept';",
+
+	DMARCD_HIST_V3,
+};
+
+/* run - one command; 0 when it did what was expected */
+static int
+run(PGconn *c, const char *sql, ExecStatusType want, struct buf *why)
+{
+	PGresult *r = PQexec(c, sql);
+	int ok = r != NULL && PQresultStatus(r) == want;
+
+	if (!ok)
+		buf_printf(why, "%s", PQerrorMessage(c));
+	PQclear(r);
+	return ok ? 0 : -1;
+}
+
+/* pg_version - the schema version (0: none); -1 on error */
+static int
+pg_version(PGconn *c, struct buf *why)
+{
+	PGresult *r;
+	int v = -1, exists;
+
+	/* two questions: a query naming a missing table does not plan */
+	r = PQexec(c, "SELECT to_regclass('schema_version') IS NOT NULL");
+	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK ||
+	    PQntuples(r) != 1) {
+		buf_printf(why, "%s", PQerrorMessage(c));
+		PQclear(r);
+		return -1;
+	}
+	exists = PQgetvalue(r, 0, 0)[0] == 't';
+	PQclear(r);
+	if (!exists)
+		return 0;
+	r = PQexec(c, "SELECT coalesce(max(version), 0) FROM schema_version");
+	if (r != NULL && PQresultStatus(r) == PGRES_TUPLES_OK &&
+	    PQntuples(r) == 1)
+		v = atoi(PQgetvalue(r, 0, 0));
+	else
+		buf_printf(why, "%s", PQerrorMessage(c));
+	PQclear(r);
+	return v;
+}
+
+/* pg_migrate - bring the schema to DMARCD_HIST_VERSION */
+static int
+pg_migrate(PGconn *c, struct buf *why)
+{
+	char sql[160];
+	int v;
+
+	if (run(c, "BEGIN", PGRES_COMMAND_OK, why) < 0 ||
+	    run(c, "SELECT pg_advisory_xact_lock(" PG_LOCK_KEY ")",
+	    PGRES_TUPLES_OK, why) < 0 || (v = pg_version(c, why)) < 0)
+		goto fail;
+	if (v > DMARCD_HIST_VERSION) {
+		buf_printf(why, "schema version %d is newer than this "
+		    "program's (%d)", v, DMARCD_HIST_VERSION);
+		goto fail;
+	}
+	if (v == 0 && run(c, "CREATE TABLE schema_version (version INTEGER "
+	    "NOT NULL)", PGRES_COMMAND_OK, why) < 0)
+		goto fail;
+	for (; v < DMARCD_HIST_VERSION; v++) {
+		snprintf(sql, sizeof(sql), "DELETE FROM schema_version; "
+		    "INSERT INTO schema_version VALUES (%d)", v + 1);
+		if (run(c, pg_migrations[v], PGRES_COMMAND_OK, why) < 0 ||
+		    run(c, sql, PGRES_COMMAND_OK, why) < 0)
+			goto fail;
+	}
+	return run(c, "COMMIT", PGRES_COMMAND_OK, why);
+fail:
+	PQclear(PQexec(c, "ROLLBACK"));
+	return -1;
+}
+
+/* dmarcd_pg_open - connect and migrate; NULL with why set */
+void *
+dmarcd_pg_open(const char *conninfo, struct buf *why)
+{
+	PGconn *c = PQconnectdb(conninfo);
+
+	if (c == NULL || PQstatus(c) != CONNECTION_OK) {
+		buf_printf(why, "%s", c ? PQerrorMessage(c) : "out of memory");
+		PQfinish(c);
+		return NULL;
+	}
+	if (pg_migrate(c, why) < 0) {
+		PQfinish(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* dmarcd_pg_write - a batch in one transaction; 0, or -1 with why set */
+int
+dmarcd_pg_write(void *arg, struct dmarcd_hist_row **rows, size_t n,
+    struct buf *why)
+{
+	PGconn *c = arg;
+	struct dmarcd_hist_vals v;
+	PGresult *r;
+	size_t i, k;
+
+	if (run(c, "BEGIN", PGRES_COMMAND_OK, why) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		const char *sv[5];
+		char id[24];
+
+		dmarcd_hist_values(rows[i], &v);
+		r = PQexecParams(c, "INSERT INTO messages (" DMARCD_HIST_COLUMNS
+		    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+		    "$12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, "
+		    "$24, $25, $26) RETURNING id", DMARCD_HIST_NCOLS, NULL, v.v, NULL,
+		    NULL, 0);
+		if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
+			buf_printf(why, "%s", PQerrorMessage(c));
+			PQclear(r);
+			goto fail;
+		}
+		snprintf(id, sizeof(id), "%s", PQgetvalue(r, 0, 0));
+		PQclear(r);
+		for (k = 0; k < rows[i]->nsig && k < DMARCD_HIST_SIGS; k++) {
+			const struct dmarcd_hist_sig *s = &rows[i]->sig[k];
+
+			sv[0] = id;
+			sv[1] = s->domain;
+			sv[2] = s->selector;
+			sv[3] = dmarc_auth_name(s->result);
+			sv[4] = s->aligned ? "1" : "0";
+			r = PQexecParams(c, "INSERT INTO signatures (message_id, "
+			    "domain, selector, result, aligned) VALUES ($1, $2, "
+			    "$3, $4, $5)", 5, NULL, sv, NULL, NULL, 0);
+			if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK) {
+				buf_printf(why, "%s", PQerrorMessage(c));
+				PQclear(r);
+				goto fail;
+			}
+			PQclear(r);
+		}
+	}
+	return run(c, "COMMIT", PGRES_COMMAND_OK, why);
+fail:
+	PQclear(PQexec(c, "ROLLBACK"));
+	return -1;
+}
+
+/* dmarcd_pg_close - end the connection */
+void
+dmarcd_pg_close(void *c)
+{
+	PQfinish(c);
+}
+
+/* dmarcd_pg_check - for -n: can we connect, and is the schema one we
+ * can migrate?  Nothing is changed. */
+int
+dmarcd_pg_check(const char *conninfo, struct buf *why)
+{
+	PGconn *c = PQconnectdb(conninfo);
+	int v = -1;
+
+	if (c == NULL || PQstatus(c) != CONNECTION_OK)
+		buf_printf(why, "%s", c ? PQerrorMessage(c) : "out of memory");
+	else if ((v = pg_version(c, why)) > DMARCD_HIST_VERSION) {
+		buf_printf(why, "schema version %d is newer than this "
+		    "program's (%d)", v, DMARCD_HIST_VERSION);
+		v = -1;
+	}
+	PQfinish(c);
+	return v < 0 ? -1 : 0;
+}

@@ -1,0 +1,652 @@
+/*
+ * NAME
+ *	milter-dmarc-report - DMARC aggregate reports from milter-dmarc's history
+ * SYNOPSIS
+ *	milter-dmarc-report [-n] [-c file] [-d domain] [-b begin] [-e end]
+ *	    [-m email] [-o dir | -s] [-S sendmail]
+ * DESCRIPTION
+ *	Reads the SQLite history that HistoryDatabase in the configuration
+ *	file names and writes one aggregate report (RFC 9990 XML, the
+ *	urn:ietf:params:xml:ns:dmarc-2.0 namespace) per policy domain for
+ *	the period [begin, end]: the policy published (the latest row's),
+ *	and one <record> per source address and set of results, with a
+ *	count.  Each report is compressed with gzip and named as RFC 9990
+ *	says: receiver!domain!begin!end!id.xml.gz, where receiver is the
+ *	AuthservID and id the report id.
+ *
+ *	-b and -e take Unix seconds or ISO 8601 UTC (2026-12-02T00:00:00Z,
+ *	or a bare date); the default period is the previous UTC day.  -d
+ *	limits the reports to one policy domain.  -o writes the files to a
+ *	directory; -n prints, for each report, its file name, the rua
+ *	destinations and the XML, and writes nothing.  -m sets the
+ *	contact address (default postmaster@ the AuthservID).
+ *
+ *	-s (--send) mails each report to the mailto: addresses of its rua
+ *	through "sendmail -t -i" (-S names another program): a MIME
+ *	message with the gzip file attached, the subject RFC 9990 gives.
+ *	An address outside the policy domain's organization gets reports
+ *	only when its domain publishes DOMAIN._report._dmarc.ITS-DOMAIN
+ *	(v=DMARC1); the others are named on standard error and skipped.
+ *	With -n, -s says whom each report would go to.
+ * DIAGNOSTICS
+ *	Exit 0 when every report was written (or there was none to write),
+ *	1 on an error with the history or a file, 2 on a usage error.
+ * SEE ALSO
+ *	milter-dmarc(8), milter-dmarc.conf(5), RFC 9990
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "base64.h"
+#include "buf.h"
+#include "dmarcd_conf.h"
+#include "dmarcd_hist.h"
+
+#define REPORT_NS	"urn:ietf:params:xml:ns:dmarc-2.0"
+
+struct opts {
+	const char	*conf, *domain, *dir, *email, *sendmail;
+	long long	 begin, end;
+	int		 dry, send;
+};
+
+struct ctx {
+	const struct opts	*o;
+	struct dmarcd_conf	*c;
+	sqlite3			*db;
+};
+
+/* xml - append s with the five XML specials escaped */
+static void
+xml(struct buf *b, const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++) {
+		switch (*s) {
+		case '&':
+			buf_puts(b, "&amp;");
+			break;
+		case '<':
+			buf_puts(b, "&lt;");
+			break;
+		case '>':
+			buf_puts(b, "&gt;");
+			break;
+		case '"':
+			buf_puts(b, "&quot;");
+			break;
+		case '\'':
+			buf_puts(b, "&apos;");
+			break;
+		default:
+			if ((unsigned char)*s >= 0x20 || *s == '\t')
+				buf_putc(b, *s);
+			break;
+		}
+	}
+}
+
+/* elem - "<name>text</name>" at an indent, when text is not empty */
+static void
+elem(struct buf *b, int indent, const char *name, const char *text)
+{
+	if (text == NULL || *text == '\0')
+		return;
+	buf_printf(b, "%*s<%s>", indent, "", name);
+	xml(b, text);
+	buf_printf(b, "</%s>\n", name);
+}
+
+/* col - a text column, "" for NULL */
+static const char *
+col(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+
+	return s != NULL ? (const char *)s : "";
+}
+
+/* parse_time - Unix seconds, or ISO 8601 UTC; -1 if neither */
+static long long
+parse_time(const char *s)
+{
+	struct tm tm;
+	char *end;
+	long long n;
+	const char *p;
+
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (errno == 0 && *end == '\0' && end != s)
+		return n;
+	memset(&tm, 0, sizeof(tm));
+	if ((p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL &&
+	    (p = strptime(s, "%Y-%m-%d %H:%M:%S", &tm)) == NULL &&
+	    (p = strptime(s, "%Y-%m-%d", &tm)) == NULL)
+		return -1;
+	if (*p == 'Z')
+		p++;
+	if (*p != '\0')
+		return -1;
+	return (long long)timegm(&tm);
+}
+
+/* report_id - a stable id for (receiver, domain, begin, end) */
+static void
+report_id(char *out, size_t size, const char *receiver, const char *domain,
+    long long begin, long long end)
+{
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+	const char *parts[2] = { receiver, domain };
+	int i;
+
+	for (i = 0; i < 2; i++)
+		for (const char *p = parts[i]; *p != '\0'; p++) {
+			h ^= (unsigned char)*p;
+			h *= 1099511628211ULL;
+		}
+	snprintf(out, size, "%lld.%lld.%016llx", begin, end,
+	    (unsigned long long)h);
+}
+
+/* published - <policy_published> from the latest row of the domain */
+static int
+published(sqlite3 *db, const struct opts *o, const char *domain,
+    struct buf *b, struct buf *rua)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, "SELECT p, sp, np, adkim, aspf, "
+	    "discovery, testing, rua FROM messages WHERE policy_domain = ? "
+	    "AND received BETWEEN ? AND ? AND p IS NOT NULL ORDER BY received "
+	    "DESC, id DESC LIMIT 1", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, o->begin);
+	sqlite3_bind_int64(st, 3, o->end);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	buf_puts(b, "  <policy_published>\n");
+	elem(b, 4, "domain", domain);
+	elem(b, 4, "p", col(st, 0));
+	elem(b, 4, "sp", col(st, 1));
+	elem(b, 4, "np", col(st, 2));
+	elem(b, 4, "adkim", col(st, 3));
+	elem(b, 4, "aspf", col(st, 4));
+	elem(b, 4, "discovery_method", col(st, 5));
+	elem(b, 4, "testing", sqlite3_column_int(st, 6) ? "y" : "n");
+	buf_puts(b, "  </policy_published>\n");
+	buf_puts(rua, col(st, 7));
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* applied - the disposition applied, RFC 9990's words */
+static const char *
+applied(const char *action, const char *result)
+{
+	if (strcmp(action, "reject") == 0)
+		return "reject";
+	if (strcmp(action, "quarantine") == 0)
+		return "quarantine";
+	return strcmp(result, "pass") == 0 ? "pass" : "none";
+}
+
+/* records - one <record> per source address and set of results */
+static int
+records(sqlite3 *db, const struct opts *o, const char *domain,
+    struct buf *b, long *nrec)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, "SELECT ip, from_domain, env_domain, "
+	    "dmarc_result, disposition, action, dkim_aligned, spf_aligned, "
+	    "spf_domain, spf_scope, spf_result, testing, "
+	    "coalesce(dkim_results, (SELECT group_concat(domain || ' ' || "
+	    "CASE selector WHEN '' THEN '-' ELSE selector END || ' ' || "
+	    "result, '|') FROM (SELECT * FROM signatures s WHERE "
+	    "s.message_id = m.id ORDER BY domain, selector))) AS sigs, "
+	    "count(*) "
+	    "FROM messages m WHERE policy_domain = ? AND received BETWEEN ? "
+	    "AND ? AND p IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, "
+	    "11, 12, 13 ORDER BY count(*) DESC, ip", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, o->begin);
+	sqlite3_bind_int64(st, 3, o->end);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *result = col(st, 3), *asked = col(st, 4);
+		const char *act = applied(col(st, 5), result);
+		char *sigs = strdup(col(st, 12)), *s, *save = NULL;
+
+		(*nrec)++;
+		buf_puts(b, "  <record>\n    <row>\n");
+		elem(b, 6, "source_ip", col(st, 0)[0] ? col(st, 0) : "0.0.0.0");
+		buf_printf(b, "      <count>%lld</count>\n",
+		    (long long)sqlite3_column_int64(st, 13));
+		buf_puts(b, "      <policy_evaluated>\n");
+		elem(b, 8, "disposition", act);
+		elem(b, 8, "dkim", sqlite3_column_int(st, 6) ? "pass" : "fail");
+		elem(b, 8, "spf", sqlite3_column_int(st, 7) ? "pass" : "fail");
+		if (strcmp(result, "pass") != 0 && strcmp(act, asked) != 0) {
+			buf_puts(b, "        <reason>\n");
+			elem(b, 10, "type", sqlite3_column_int(st, 11) ?
+			    "policy_test_mode" : "local_policy");
+			buf_puts(b, "        </reason>\n");
+		}
+		buf_puts(b, "      </policy_evaluated>\n    </row>\n");
+		buf_puts(b, "    <identifiers>\n");
+		elem(b, 6, "header_from", col(st, 1));
+		elem(b, 6, "envelope_from", col(st, 2));
+		buf_puts(b, "    </identifiers>\n    <auth_results>\n");
+		for (s = sigs != NULL ? strtok_r(sigs, "|", &save) : NULL;
+		    s != NULL; s = strtok_r(NULL, "|", &save)) {
+			char d[300], sel[128], r[32];
+
+			if (sscanf(s, "%299s %127s %31s", d, sel, r) != 3)
+				continue;
+			if (strcmp(r, "softfail") == 0)
+				snprintf(r, sizeof(r), "fail");
+			buf_puts(b, "      <dkim>\n");
+			elem(b, 8, "domain", d);
+			buf_printf(b, "        <selector>");
+			xml(b, strcmp(sel, "-") == 0 ? "" : sel);
+			buf_puts(b, "</selector>\n");
+			elem(b, 8, "result", r);
+			buf_puts(b, "      </dkim>\n");
+		}
+		free(sigs);
+		if (col(st, 8)[0] != '\0' && strcmp(col(st, 9), "mfrom") == 0) {
+			buf_puts(b, "      <spf>\n");
+			elem(b, 8, "domain", col(st, 8));
+			elem(b, 8, "scope", "mfrom");
+			elem(b, 8, "result", col(st, 10));
+			buf_puts(b, "      </spf>\n");
+		}
+		buf_puts(b, "    </auth_results>\n  </record>\n");
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* write_gz - the report into dir/name; 0 or -1 */
+static int
+write_gz(const char *dir, const char *name, const struct buf *x)
+{
+	struct buf path = BUF_INIT, tmp = BUF_INIT;
+	gzFile gz;
+	int rc = -1;
+
+	buf_printf(&path, "%s/%s", dir, name);
+	buf_printf(&tmp, "%s/.%s.tmp", dir, name);
+	if (path.failed || tmp.failed)
+		goto out;
+	if ((gz = gzopen(tmp.s, "wb9")) == NULL) {
+		fprintf(stderr, "milter-dmarc-report: %s: %s\n", tmp.s,
+		    strerror(errno));
+		goto out;
+	}
+	if (gzwrite(gz, x->s, (unsigned)x->len) != (int)x->len) {
+		gzclose(gz);
+		fprintf(stderr, "milter-dmarc-report: %s: write error\n",
+		    tmp.s);
+		unlink(tmp.s);
+		goto out;
+	}
+	if (gzclose(gz) != Z_OK || rename(tmp.s, path.s) < 0) {
+		fprintf(stderr, "milter-dmarc-report: %s: %s\n", path.s,
+		    strerror(errno));
+		unlink(tmp.s);
+		goto out;
+	}
+	printf("%s\n", path.s);
+	rc = 0;
+out:
+	buf_free(&path);
+	buf_free(&tmp);
+	return rc;
+}
+
+/* gzip_buf - x compressed in gzip format into out; -1 on failure */
+static int
+gzip_buf(const struct buf *x, struct buf *out)
+{
+	z_stream z;
+	unsigned char chunk[16384];
+	int rc;
+
+	memset(&z, 0, sizeof(z));
+	if (deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+	    Z_OK)
+		return -1;
+	z.next_in = (unsigned char *)x->s;
+	z.avail_in = (uInt)x->len;
+	do {
+		z.next_out = chunk;
+		z.avail_out = sizeof(chunk);
+		rc = deflate(&z, Z_FINISH);
+		buf_append(out, chunk, sizeof(chunk) - z.avail_out);
+	} while (rc == Z_OK);
+	deflateEnd(&z);
+	return rc == Z_STREAM_END && !out->failed ? 0 : -1;
+}
+
+/* recipients - the verified mailto: addresses of rua, comma-separated */
+static void
+recipients(const struct ctx *x, const char *domain, const char *rua,
+    struct buf *to)
+{
+	char *list = strdup(rua), *u, *save = NULL, *at, *bang;
+	char rd[DMARC_NAME_MAX + 1];
+
+	for (u = list != NULL ? strtok_r(list, ",", &save) : NULL; u != NULL;
+	    u = strtok_r(NULL, ",", &save)) {
+		u += strspn(u, " \t");
+		u[strcspn(u, " \t")] = '\0';
+		if (strncasecmp(u, "mailto:", 7) != 0)
+			continue;
+		u += 7;
+		if ((bang = strchr(u, '!')) != NULL)
+			*bang = '\0';	/* the obsolete size limit */
+		if ((at = strrchr(u, '@')) == NULL || strpbrk(u, "\r\n<>\"") ||
+		    dmarc_domain_alabel(at + 1, rd) < 0)
+			continue;
+		if (!dmarc_report_allowed(x->c->dns, &x->c->dmarc, domain,
+		    rd)) {
+			fprintf(stderr, "milter-dmarc-report: %s: %s does not "
+			    "accept reports for %s (no %s._report._dmarc.%s): "
+			    "not sent there\n", domain, u, domain, domain, rd);
+			continue;
+		}
+		buf_printf(to, "%s%s", to->len ? ", " : "", u);
+	}
+	free(list);
+}
+
+/* send_report - mail the report through sendmail -t (RFC 9990 3.2.1) */
+static int
+send_report(const struct ctx *x, const char *receiver, const char *domain,
+    const char *id, const char *name, const struct buf *xmlb,
+    const char *rua)
+{
+	const struct opts *o = x->o;
+	struct buf to = BUF_INIT, gz = BUF_INIT, b64 = BUF_INIT, m = BUF_INIT;
+	char date[64], boundary[128];
+	time_t now = time(NULL);
+	struct tm tm;
+	FILE *p;
+	size_t i;
+	int rc = -1;
+
+	recipients(x, domain, rua, &to);
+	if (to.len == 0) {
+		fprintf(stderr, "milter-dmarc-report: %s: no verified rua "
+		    "address; not sent\n", domain);
+		rc = 0;
+		goto out;
+	}
+	if (gzip_buf(xmlb, &gz) < 0 || base64_encode(&b64, gz.s, gz.len) !=
+	    BASE64_OK)
+		goto out;
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	snprintf(boundary, sizeof(boundary), "=_%s", id);
+	buf_printf(&m, "From: ");
+	if (o->email != NULL)
+		buf_printf(&m, "%s\n", o->email);
+	else
+		buf_printf(&m, "postmaster@%s\n", receiver);
+	buf_printf(&m, "To: %s\nDate: %s\nSubject: Report Domain: %s "
+	    "Submitter: %s Report-ID: <%s>\nMessage-ID: <%s@%s>\n"
+	    "MIME-Version: 1.0\nContent-Type: multipart/mixed; "
+	    "boundary=\"%s\"\n\n", to.s, date, domain, receiver, id, id,
+	    receiver, boundary);
+	buf_printf(&m, "--%s\nContent-Type: text/plain; charset=us-ascii\n\n"
+	    "This is a DMARC aggregate report for %s from %s,\nfor %lld to "
+	    "%lld (Unix time).\n\n--%s\nContent-Type: application/gzip\n"
+	    "Content-Transfer-Encoding: base64\nContent-Disposition: "
+	    "attachment; filename=\"%s\"\n\n", boundary, domain, receiver,
+	    o->begin, o->end, boundary, name);
+	for (i = 0; i < b64.len; i += 76)
+		buf_printf(&m, "%.*s\n", (int)(b64.len - i < 76 ? b64.len - i :
+		    76), b64.s + i);
+	buf_printf(&m, "--%s--\n", boundary);
+	if (m.failed)
+		goto out;
+	if (o->dry) {
+		printf("would send %s to %s\n", name, to.s);
+		rc = 0;
+		goto out;
+	}
+	{
+		struct buf cmd = BUF_INIT;
+
+		buf_printf(&cmd, "%s -t -i", o->sendmail);
+		p = cmd.failed ? NULL : popen(cmd.s, "w");
+		buf_free(&cmd);
+	}
+	if (p == NULL) {
+		fprintf(stderr, "milter-dmarc-report: %s: %s\n", o->sendmail,
+		    strerror(errno));
+		goto out;
+	}
+	fwrite(m.s, 1, m.len, p);
+	if (pclose(p) != 0)
+		fprintf(stderr, "milter-dmarc-report: %s failed for %s\n",
+		    o->sendmail, name);
+	else {
+		printf("sent %s to %s\n", name, to.s);
+		rc = 0;
+	}
+out:
+	buf_free(&to);
+	buf_free(&gz);
+	buf_free(&b64);
+	buf_free(&m);
+	return rc;
+}
+
+/* one_report - the report of one policy domain; 0, or -1 on an error */
+static int
+one_report(const struct ctx *cx, const char *receiver, const char *domain)
+{
+	const struct opts *o = cx->o;
+	sqlite3 *db = cx->db;
+	struct buf x = BUF_INIT, rua = BUF_INIT, name = BUF_INIT;
+	char id[96];
+	long nrec = 0;
+	int rc = -1;
+
+	report_id(id, sizeof(id), receiver, domain, o->begin, o->end);
+	buf_puts(&x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	buf_puts(&x, "<feedback xmlns=\"" REPORT_NS "\">\n");
+	buf_puts(&x, "  <version>1.0</version>\n  <report_metadata>\n");
+	elem(&x, 4, "org_name", receiver);
+	if (o->email != NULL)
+		elem(&x, 4, "email", o->email);
+	else {
+		buf_puts(&x, "    <email>postmaster@");
+		xml(&x, receiver);
+		buf_puts(&x, "</email>\n");
+	}
+	elem(&x, 4, "report_id", id);
+	buf_printf(&x, "    <date_range>\n      <begin>%lld</begin>\n"
+	    "      <end>%lld</end>\n    </date_range>\n", o->begin, o->end);
+	elem(&x, 4, "generator", "milter-dmarc-report " VERSION);
+	buf_puts(&x, "  </report_metadata>\n");
+	if (published(db, o, domain, &x, &rua) < 0 ||
+	    records(db, o, domain, &x, &nrec) < 0) {
+		fprintf(stderr, "milter-dmarc-report: %s: %s\n", domain,
+		    sqlite3_errmsg(db));
+		goto out;
+	}
+	buf_puts(&x, "</feedback>\n");
+	buf_printf(&name, "%s!%s!%lld!%lld!%s.xml.gz", receiver, domain,
+	    o->begin, o->end, id);
+	if (x.failed || name.failed || rua.failed) {
+		fprintf(stderr, "milter-dmarc-report: out of memory\n");
+		goto out;
+	}
+	if (o->send)
+		rc = rua.len ? send_report(cx, receiver, domain, id, name.s,
+		    &x, rua.s) : 0;
+	else if (o->dry) {
+		printf("report %s (%ld records) for %s\n", name.s, nrec,
+		    rua.len ? rua.s : "(no rua)");
+		fputs(x.s, stdout);
+		rc = 0;
+	} else
+		rc = write_gz(o->dir, name.s, &x);
+out:
+	buf_free(&x);
+	buf_free(&rua);
+	buf_free(&name);
+	return rc;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: milter-dmarc-report [-n] [-c file] "
+	    "[-d domain] [-b|--begin T] [-e|--end T] [-m email]\n"
+	    "           [-o dir | -s|--send] [-S sendmail]\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	struct buf err = BUF_INIT;
+	struct dmarcd_conf *c;
+	sqlite3 *db;
+	sqlite3_stmt *st = NULL;
+	time_t now = time(NULL);
+	int ch, rc = 0, n = 0;
+
+	memset(&o, 0, sizeof(o));
+	o.conf = SYSCONFDIR "/milter-dmarc.conf";
+	o.sendmail = "/usr/sbin/sendmail";
+	o.begin = o.end = -1;
+	static const struct option longopts[] = {
+		{ "begin", required_argument, NULL, 'b' },
+		{ "end", required_argument, NULL, 'e' },
+		{ "domain", required_argument, NULL, 'd' },
+		{ "send", no_argument, NULL, 's' },
+		{ "sendmail", required_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	while ((ch = getopt_long(argc, argv, "b:c:d:e:hm:no:sS:", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'b':
+		case 'e':
+			if ((*(ch == 'b' ? &o.begin : &o.end) =
+			    parse_time(optarg)) < 0) {
+				fprintf(stderr, "milter-dmarc-report: '%s' is "
+				    "not Unix seconds or ISO 8601 UTC\n",
+				    optarg);
+				return 2;
+			}
+			break;
+		case 'c':
+			o.conf = optarg;
+			break;
+		case 'd':
+			o.domain = optarg;
+			break;
+		case 'm':
+			o.email = optarg;
+			break;
+		case 'n':
+			o.dry = 1;
+			break;
+		case 'o':
+			o.dir = optarg;
+			break;
+		case 's':
+			o.send = 1;
+			break;
+		case 'S':
+			o.sendmail = optarg;
+			break;
+		default:
+			usage();
+			return ch == 'h' ? 0 : 2;
+		}
+	}
+	if (optind != argc || (o.dir == NULL && !o.dry && !o.send) ||
+	    (o.dir != NULL && o.send)) {
+		usage();
+		return 2;
+	}
+	if (o.begin < 0)
+		o.begin = (long long)(now - now % 86400 - 86400);
+	if (o.end < 0)
+		o.end = o.begin + 86399;
+	if (o.end < o.begin) {
+		fprintf(stderr, "milter-dmarc-report: the period ends before "
+		    "it begins\n");
+		return 2;
+	}
+	if ((c = dmarcd_conf_load(o.conf, NULL, NULL, &err)) == NULL) {
+		fprintf(stderr, "milter-dmarc-report: %s\n", buf_str(&err));
+		return 1;
+	}
+	buf_free(&err);
+	if (dmarcd_conf_history_sqlite(c) == NULL) {
+		fprintf(stderr, "milter-dmarc-report: %s sets no SQLite "
+		    "HistoryDatabase (reports from PostgreSQL are not "
+		    "supported yet)\n", o.conf);
+		dmarcd_conf_free(c);
+		return 1;
+	}
+	if ((db = dmarcd_hist_open_db(dmarcd_conf_history_sqlite(c), &err)) ==
+	    NULL) {
+		fprintf(stderr, "milter-dmarc-report: %s\n", buf_str(&err));
+		buf_free(&err);
+		dmarcd_conf_free(c);
+		return 1;
+	}
+	if (sqlite3_prepare_v2(db, "SELECT DISTINCT policy_domain FROM "
+	    "messages WHERE received BETWEEN ? AND ? AND p IS NOT NULL AND "
+	    "(?3 IS NULL OR policy_domain = ?3) ORDER BY 1", -1, &st, NULL) !=
+	    SQLITE_OK) {
+		fprintf(stderr, "milter-dmarc-report: %s\n", sqlite3_errmsg(db));
+		rc = 1;
+	} else {
+		sqlite3_bind_int64(st, 1, o.begin);
+		sqlite3_bind_int64(st, 2, o.end);
+		if (o.domain != NULL)
+			sqlite3_bind_text(st, 3, o.domain, -1, SQLITE_STATIC);
+		struct ctx cx = { &o, c, db };
+
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			n++;
+			if (one_report(&cx, c->authserv_id, col(st, 0)) < 0)
+				rc = 1;
+		}
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	if (n == 0)
+		fprintf(stderr, "milter-dmarc-report: no history rows from "
+		    "%lld to %lld%s%s\n", o.begin, o.end, o.domain ? " for " :
+		    "", o.domain ? o.domain : "");
+	dmarcd_conf_free(c);
+	return rc;
+}

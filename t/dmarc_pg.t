@@ -1,0 +1,218 @@
+#!/bin/sh
+# dmarc_pg.t - milter-dmarc's history in a real PostgreSQL that the test
+# starts (initdb in a temporary directory, a free port on 127.0.0.1, run
+# as the postgres user), with nsd serving the DMARC records
+#
+# -n checks the connection without changing anything; the daemon creates
+# the schema and writes a row per message; while the server is stopped,
+# mail is still answered at once and the rows wait; once the server is
+# back they are written; a database of schema version 1 is migrated with
+# its rows kept.  Needs root (to run PostgreSQL as postgres), nsd and
+# PostgreSQL's server binaries.
+cd "$(dirname "$0")/.." || exit 1
+BUILD=${BUILD:-$(pwd)/build/plain}
+MILTER=$BUILD/bin/milter-dmarc
+CLIENT=$BUILD/t/tools/milterclient
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2> /dev/null | sort -V | tail -1)
+PATH=$PATH:/usr/sbin
+
+skip_all() { echo "1..0 # SKIP $1"; exit 0; }
+[ "$(id -u)" = 0 ] || skip_all "needs root to run PostgreSQL as postgres"
+[ -n "$PGBIN" ] && [ -x "$PGBIN/initdb" ] || skip_all "no PostgreSQL server"
+id postgres > /dev/null 2>&1 || skip_all "no postgres user"
+command -v nsd > /dev/null || skip_all "nsd is not installed"
+command -v psql > /dev/null || skip_all "psql is not installed"
+for f in "$MILTER" "$CLIENT"; do
+	[ -x "$f" ] || skip_all "$f is not built"
+done
+
+T=0
+FAILED=0
+. t/lib/tap.sh
+. t/data/dns/nsd.sh
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/dmarc_pg.XXXXXX") || exit 1
+chmod 755 "$TMP"
+PIDS=""
+PG_UP=""
+
+as_pg() { runuser -u postgres -- "$@"; }
+pg_stop() {
+	[ -n "$PG_UP" ] && as_pg "$PGBIN/pg_ctl" -D "$TMP/pg" -m fast -w stop \
+	    > /dev/null 2>&1
+	PG_UP=""
+}
+pg_start() {
+	as_pg "$PGBIN/pg_ctl" -D "$TMP/pg" -l "$TMP/pg/log" -w -t 60 \
+	    -o "-p $PGPORT -k $TMP/pgsock -c listen_addresses=127.0.0.1" \
+	    start > /dev/null 2>&1 && PG_UP=1
+}
+cleanup()
+{
+	for p in $PIDS; do
+		kill "$p" 2> /dev/null
+	done
+	for p in $PIDS; do
+		wait "$p" 2> /dev/null
+	done
+	pg_stop
+	nsd_stop
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'cleanup; exit 1' HUP INT TERM
+
+mkdir "$TMP/pg" "$TMP/pgsock"
+chown postgres "$TMP/pg" "$TMP/pgsock"
+as_pg "$PGBIN/initdb" -D "$TMP/pg" -A trust -U postgres --no-sync \
+    > "$TMP/initdb.log" 2>&1
+ok $? "initdb makes a cluster in a temporary directory"
+PGPORT=$(t/lib/freeport)
+pg_start
+ok $? "PostgreSQL starts on 127.0.0.1:$PGPORT"
+q() { psql -X -q -t -A -h 127.0.0.1 -p "$PGPORT" -U postgres -d "$1" -c "$2" 2>&1; }
+q postgres "CREATE DATABASE dmarc" > /dev/null
+q postgres "CREATE DATABASE old" > /dev/null
+
+nsd_start test t/data/dmarcd/dmarc.zone > "$TMP/nsd.out" 2>&1
+ok $? "nsd starts"
+NS=127.0.0.1:$NSD_PORT
+
+listening()
+{
+	perl -MIO::Socket::INET -e 'exit(IO::Socket::INET->new(
+	    PeerAddr => "127.0.0.1", PeerPort => $ARGV[0], Proto => "tcp")
+	    ? 0 : 1)' "$1"
+}
+
+# conf NAME DB - a configuration writing to database DB
+conf()
+{
+	printf 'Syslog no\nAuthservID mx.test\nDNSTimeout 2\nNameservers %s\n' \
+	    "$NS" > "$TMP/$1.conf"
+	printf 'IgnoreHosts 127.0.0.9\nHistoryDatabase postgresql://postgres@127.0.0.1:%s/%s\n' \
+	    "$PGPORT" "$2" >> "$TMP/$1.conf"
+}
+
+# start NAME - sets PORT_NAME, PID_NAME
+start()
+{
+	_port=$(t/lib/freeport) || return 1
+	"$MILTER" -f -c "$TMP/$1.conf" -p "inet:$_port@127.0.0.1" \
+	    >> "$TMP/$1.log" 2>&1 &
+	_pid=$!
+	PIDS="$PIDS $_pid"
+	_i=0
+	while [ $_i -lt 50 ] && kill -0 $_pid 2> /dev/null; do
+		if listening "$_port"; then
+			eval "PORT_$1=$_port PID_$1=$_pid"
+			return 0
+		fi
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	sed 's/^/# /' "$TMP/$1.log"
+	return 1
+}
+
+# send NAME FROM - one message; prints the verdict line
+send()
+{
+	eval "_port=\$PORT_$1"
+	printf 'From: %s\nTo: u@rcpt.test\nSubject: pg\n\nHello.\n' "$2" |
+	    "$CLIENT" -s "inet:$_port@127.0.0.1" -i 192.0.2.1 -H mx.client.test \
+	    -f b@elsewhere.test -r u@rcpt.test -q PG -T 10 2>&1 | tail -1
+}
+
+# wait_rows DB N SECONDS - until messages has N rows
+wait_rows()
+{
+	_i=0
+	while [ $_i -lt $(($3 * 5)) ]; do
+		[ "$(q "$1" "SELECT count(*) FROM messages" 2> /dev/null)" = "$2" ] &&
+		    return 0
+		sleep 0.2
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+conf main dmarc
+out=$("$MILTER" -n -c "$TMP/main.conf" 2>&1)
+ok $? "-n: the PostgreSQL history loads"
+unlike "$out" 'HistoryDatabase cannot' "  ... and -n can connect"
+is "$(q dmarc "SELECT to_regclass('schema_version') IS NULL")" t \
+    "  ... without changing the database"
+conf bad dmarc
+sed -i "s/:$PGPORT\//:1\//" "$TMP/bad.conf"
+out=$("$MILTER" -n -c "$TMP/bad.conf" 2>&1)
+like "$out" 'HistoryDatabase cannot be used' "-n: an unreachable server is named"
+
+start main
+ok $? "milter-dmarc starts with a PostgreSQL history"
+for d in reject.test none.test quar.test; do
+	send main "a@$d" > /dev/null
+done
+wait_rows dmarc 3 20
+ok $? "three messages: three rows in PostgreSQL"
+is "$(q dmarc "SELECT max(version) FROM schema_version")" 3 \
+    "  ... the schema created at version 3"
+is "$(q dmarc "SELECT dmarc_result || ' ' || disposition FROM messages WHERE from_domain = 'reject.test'")" \
+    "fail reject" "  ... with the result and the disposition"
+
+pg_stop
+t0=$(date +%s)
+v1=$(send main a@reject.test)
+v2=$(send main a@none.test)
+t1=$(date +%s)
+is "$v1 $v2" "CONTINUE CONTINUE" "server stopped: mail is still answered"
+ok $([ $((t1 - t0)) -le 5 ]; echo $?) "  ... at once ($((t1 - t0)) s for two messages)"
+i=0
+while ! grep -q 'rows kept to try again' "$TMP/main.log" && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+has "$TMP/main.log" 'history: .*rows kept to try again' "  ... the failure is logged, the rows kept"
+pg_start
+ok $? "PostgreSQL starts again"
+wait_rows dmarc 5 60
+ok $? "  ... and the two waiting rows are written"
+has "$TMP/main.log" 'history: writing again' "  ... the recovery is logged"
+
+# A database of schema version 1 with a row in it.
+q old "CREATE TABLE schema_version (version INTEGER NOT NULL);
+INSERT INTO schema_version VALUES (1);
+CREATE TABLE messages (id BIGSERIAL PRIMARY KEY, received BIGINT NOT NULL,
+ qid TEXT NOT NULL DEFAULT '', reporter TEXT NOT NULL DEFAULT '',
+ ip TEXT NOT NULL DEFAULT '', from_domain TEXT NOT NULL DEFAULT '',
+ env_domain TEXT NOT NULL DEFAULT '', policy_domain TEXT NOT NULL DEFAULT '',
+ discovery TEXT NOT NULL DEFAULT 'treewalk', p TEXT, sp TEXT, adkim TEXT,
+ aspf TEXT, pct INTEGER, rua TEXT, spf_domain TEXT, spf_scope TEXT,
+ spf_result TEXT, dmarc_result TEXT NOT NULL, disposition TEXT NOT NULL,
+ dkim_aligned INTEGER NOT NULL DEFAULT 0, spf_aligned INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE signatures (message_id BIGINT NOT NULL REFERENCES messages(id)
+ ON DELETE CASCADE, domain TEXT NOT NULL, selector TEXT NOT NULL DEFAULT '',
+ result TEXT NOT NULL, aligned INTEGER NOT NULL DEFAULT 0);
+INSERT INTO messages (received, from_domain, dmarc_result, disposition)
+ VALUES (1700000000, 'old.example', 'pass', 'none');" > /dev/null
+conf old old
+start old
+send old a@reject.test > /dev/null
+wait_rows old 2 20
+ok $? "a version 1 database: the new row is written beside the old one"
+is "$(q old "SELECT max(version) FROM schema_version")" 3 "  ... after migrating it to version 3"
+is "$(q old "SELECT action FROM messages WHERE from_domain = 'old.example'")" \
+    accept "  ... the old row gets the new columns' defaults"
+
+for v in main old; do
+	eval "p=\$PID_$v"
+	kill -TERM "$p"
+	wait "$p"
+	ok $? "milter-dmarc ($v) exits 0 on SIGTERM"
+done
+PIDS=""
+
+[ $FAILED = 0 ] || for f in "$TMP"/*.log; do
+	echo "# $f:"; sed 's/^/#   /' "$f"
+done
+echo "1..$T"
+exit $FAILED
