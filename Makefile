@@ -183,10 +183,12 @@ fuzz: deps $(FUZZ_BIN)
 	        -print_final_stats=1 build/fuzz/corpus-$$n t/fuzz/$$n || exit 1; \
 	done
 
-# Sustained load, reloads under load and a kill -9 through a real Postfix;
-# SOAK_SECONDS=600 for the full run.
+# Sustained load, reloads under load and a kill -9 through a real Postfix
+# (SOAK_SECONDS=600 for the full run), then thousands of idle milter
+# connections beside real mail.
 soak: tests
 	BUILD=$(abspath $(B)) sh t/soak.sh
+	BUILD=$(abspath $(B)) bash t/idle.sh
 
 # The DNS fault matrix: each daemon's result and time under each failure.
 faults: tests
