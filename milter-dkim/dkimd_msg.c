@@ -297,27 +297,14 @@ static enum dkim_key_status
 key_lookup(void *arg, const char *qname, struct buf *record, int *secure)
 {
 	struct dkimd_msg *m = arg;
-	struct dns_answer *a = NULL;
+	enum dkim_key_status k;
 	enum dns_status st;
 
-	st = dns_query(m->conf->dns, qname, DNS_T_TXT, &a);
-	switch (st) {
-	case DNS_OK:
-		break;
-	case DNS_NXDOMAIN:
-	case DNS_NODATA:
-		return DKIM_KEY_NOTFOUND;
-	case DNS_BADNAME:
-		return DKIM_KEY_PERMFAIL;
-	default:
+	k = dkim_key_dns(m->conf->dns, qname, record, secure, &st);
+	if (k == DKIM_KEY_TEMPFAIL && st != DNS_OK)
 		log_msg(LOG_WARNING, m->qid, "key lookup %s: %s", qname,
 		    dns_strerror(st));
-		return DKIM_KEY_TEMPFAIL;
-	}
-	buf_append(record, a->rr[0].text, a->rr[0].text_len);
-	*secure = a->secure;
-	dns_answer_free(a);
-	return record->failed ? DKIM_KEY_TEMPFAIL : DKIM_KEY_OK;
+	return k;
 }
 
 /* start_verifier - the verification context */

@@ -22,6 +22,7 @@
 #include "buf.h"
 #include "canon.h"
 #include "crypto.h"
+#include "dns.h"
 
 #define DKIM_SIGNATURE_HEADER	"DKIM-Signature"
 #define DKIM_MAX_SIGS_DEFAULT	10
@@ -62,6 +63,12 @@ typedef enum dkim_key_status (*dkim_key_fn)(void *arg, const char *qname,
 	    struct buf *record, int *secure);
 
 /* ---- key records (dkim_key.c) ---- */
+
+/* dkim_key_dns - the TXT record at qname through resolver r, as a
+ * dkim_key_fn gives it; *why is the DNS status (for a log line on
+ * DKIM_KEY_TEMPFAIL) */
+enum dkim_key_status dkim_key_dns(struct dns_resolver *r, const char *qname,
+	    struct buf *record, int *secure, enum dns_status *why);
 
 enum dkim_key_error {
 	DKIM_KEYREC_OK = 0,

@@ -21,6 +21,7 @@
 
 #include "base64.h"
 #include "dkim.h"
+#include "dns.h"
 #include "tagvalue.h"
 
 enum { K_V, K_H, K_K, K_P, K_S, K_T, K_MAX };
@@ -178,4 +179,28 @@ dkim_key_record(const struct crypto_key *k, struct buf *out)
 	base64_encode(out, raw.s, raw.len);
 	buf_free(&raw);
 	return out->failed ? -1 : 0;
+}
+
+/* dkim_key_dns - a key record through the resolver */
+enum dkim_key_status
+dkim_key_dns(struct dns_resolver *r, const char *qname, struct buf *record,
+    int *secure, enum dns_status *why)
+{
+	struct dns_answer *a = NULL;
+
+	switch (*why = dns_query(r, qname, DNS_T_TXT, &a)) {
+	case DNS_OK:
+		break;
+	case DNS_NXDOMAIN:
+	case DNS_NODATA:
+		return DKIM_KEY_NOTFOUND;
+	case DNS_BADNAME:
+		return DKIM_KEY_PERMFAIL;
+	default:
+		return DKIM_KEY_TEMPFAIL;
+	}
+	buf_append(record, a->rr[0].text, a->rr[0].text_len);
+	*secure = a->secure;
+	dns_answer_free(a);
+	return record->failed ? DKIM_KEY_TEMPFAIL : DKIM_KEY_OK;
 }
