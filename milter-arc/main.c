@@ -72,13 +72,7 @@ mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 		return internal_error(ctx);
 	}
 	daemon_conn_setpriv(ctx, m);
-	if (sa != NULL && sa->sa_family == AF_INET)
-		a = inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr,
-		    addr, sizeof(addr));
-	else if (sa != NULL && sa->sa_family == AF_INET6)
-		a = inet_ntop(AF_INET6,
-		    &((struct sockaddr_in6 *)sa)->sin6_addr, addr,
-		    sizeof(addr));
+	a = daemon_addr(sa, addr, sizeof(addr), NULL);
 	if (arcd_msg_connect(m, host, a)) {
 		log_debug("%s: in PeerList, not processed", host);
 		return answer(ctx, c->on_disabled, "550", "5.7.0",

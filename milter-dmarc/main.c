@@ -52,13 +52,7 @@ mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	}
 	daemon_conn_setpriv(ctx, m);
 	dmarcd_msg_set_mta(m, smfi_getsymval(ctx, "j"));
-	if (sa != NULL && sa->sa_family == AF_INET)
-		a = inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr,
-		    addr, sizeof(addr));
-	else if (sa != NULL && sa->sa_family == AF_INET6)
-		a = inet_ntop(AF_INET6,
-		    &((struct sockaddr_in6 *)sa)->sin6_addr, addr,
-		    sizeof(addr));
+	a = daemon_addr(sa, addr, sizeof(addr), NULL);
 	if (dmarcd_msg_connect(m, host, a)) {
 		log_debug("%s [%s]: in IgnoreHosts, not evaluated", host,
 		    a ? a : "");

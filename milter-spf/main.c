@@ -43,16 +43,7 @@ mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 		return daemon_verdict_error(ctx);
 	}
 	daemon_conn_setpriv(ctx, m);
-	if (sa != NULL && sa->sa_family == AF_INET) {
-		a = inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr,
-		    addr, sizeof(addr));
-		port = ntohs(((struct sockaddr_in *)sa)->sin_port);
-	} else if (sa != NULL && sa->sa_family == AF_INET6) {
-		a = inet_ntop(AF_INET6,
-		    &((struct sockaddr_in6 *)sa)->sin6_addr, addr,
-		    sizeof(addr));
-		port = ntohs(((struct sockaddr_in6 *)sa)->sin6_port);
-	}
+	a = daemon_addr(sa, addr, sizeof(addr), &port);
 	if (spfd_msg_connect(m, host, a, port)) {
 		log_debug("%s: in PeerList, not processed", host);
 		return SMFIS_ACCEPT;

@@ -280,6 +280,11 @@ void	*daemon_conn_getpriv(SMFICTX *);
 /* daemon_conn_setpriv - set it; desc->priv_free releases it at close */
 void	 daemon_conn_setpriv(SMFICTX *, void *);
 
+/* daemon_addr - the client address of a connect callback as text into
+ * buf (INET6_ADDRSTRLEN bytes at least), and its port into *port (may be
+ * NULL; -1 when unknown); NULL when sa is no IPv4 or IPv6 address */
+const char *daemon_addr(const _SOCK_ADDR *sa, char *buf, size_t len,
+	    int *port);
 /* daemon_cancelled - for a callback that takes long (e.g. DNS lookups),
  * polled while it works: 1 when the daemon is stopping, or the MTA has
  * aborted the message or closed the connection */

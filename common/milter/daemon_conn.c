@@ -58,6 +58,8 @@
  * SEE ALSO
  *	daemon(3), milter(3).
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -283,6 +285,29 @@ msg_verdict(struct conn *c, sfsistat r)
 	if (r != SMFIS_CONTINUE && r != SMFIS_SKIP && r != SMFIS_NOREPLY)
 		msg_end(c);
 	return r;
+}
+
+/* daemon_addr - a connect callback's address as text */
+const char *
+daemon_addr(const _SOCK_ADDR *sa, char *buf, size_t len, int *port)
+{
+	const struct sockaddr_in *in4 = (const struct sockaddr_in *)sa;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+
+	if (port != NULL)
+		*port = -1;
+	if (sa != NULL && sa->sa_family == AF_INET) {
+		if (port != NULL)
+			*port = ntohs(in4->sin_port);
+		return inet_ntop(AF_INET, &in4->sin_addr, buf, (socklen_t)len);
+	}
+	if (sa != NULL && sa->sa_family == AF_INET6) {
+		if (port != NULL)
+			*port = ntohs(in6->sin6_port);
+		return inet_ntop(AF_INET6, &in6->sin6_addr, buf,
+		    (socklen_t)len);
+	}
+	return NULL;
 }
 
 /* daemon_cancelled - the callback's work is moot: we are stopping, or
