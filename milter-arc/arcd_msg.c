@@ -35,6 +35,7 @@
 
 #include "arc.h"
 #include "arcd_msg.h"
+#include "arscrub.h"
 #include "authres.h"
 #include "log.h"
 
@@ -47,9 +48,7 @@ struct arcd_msg {
 	struct arc		*arc;
 	size_t			 hdr_bytes;
 	int			 too_big, error, eoh;
-	int			 ar_total;		/* A-R fields seen */
-	int			*ar_forged;		/* their indexes */
-	size_t			 nforged, cforged;
+	struct arscrub		 ars;			/* forged A-Rs to delete */
 	int			 ar_override;		/* ARC_CHAIN_* + 1 */
 	struct hdr_edits	 edits;
 	struct buf		 field;
@@ -81,6 +80,7 @@ arcd_msg_new(const struct arcd_conf *c)
 	m->conf = c;
 	m->mode = c->mode;
 	buf_init(&m->field);
+	arscrub_init(&m->ars, "arc");
 	return m;
 }
 
@@ -154,15 +154,10 @@ ar_field(struct arcd_msg *m, const char *value)
 	size_t pos = 0;
 	int claims;
 
-	m->ar_total++;
+	arscrub_header(&m->ars, m->conf->authserv_id, ARSCRUB_NAME, value);
+	if (m->ars.failed)
+		m->error = 1;
 	claims = authres_claims(value, m->conf->authserv_id, "arc");
-	if (claims != 0) {
-		if (hdr_grow((void **)&m->ar_forged, &m->cforged, m->nforged,
-		    sizeof(*m->ar_forged)) < 0)
-			m->error = 1;
-		else
-			m->ar_forged[m->nforged++] = m->ar_total;
-	}
 	if (!m->conf->v.override_cv || claims == 0 ||
 	    authres_is_ours(value, m->conf->authserv_id) != 1)
 		return;
@@ -340,7 +335,6 @@ arcd_msg_eom(struct arcd_msg *m, struct arcd_outcome *out)
 {
 	struct buf own = BUF_INIT, ar = BUF_INIT, chain = BUF_INIT;
 	enum arc_chain r;
-	size_t i;
 	int failed = 0;
 
 	memset(out, 0, sizeof(out[0]));
@@ -360,9 +354,7 @@ arcd_msg_eom(struct arcd_msg *m, struct arcd_outcome *out)
 	own_result(m, r, &own);
 	log_msg(LOG_INFO, m->qid, "%s", buf_str(&own));
 	/* forged results claiming our authserv-id go, whatever else */
-	for (i = m->nforged; i > 0; i--)
-		hdr_edits_add(&m->edits, HDR_EDIT_DELETE,
-		    "Authentication-Results", NULL, m->ar_forged[i - 1]);
+	arscrub_edits(&m->ars, &m->edits);
 	if (m->mode & ARCD_MODE_VERIFY) {
 		buf_printf(&ar, "%s; %s", m->conf->authserv_id, buf_str(&own));
 		if (m->conf->v.final_receiver && arc_domains(m->arc,
@@ -405,8 +397,7 @@ arcd_msg_reset(struct arcd_msg *m)
 	buf_reset(&m->field);
 	m->hdr_bytes = 0;
 	m->too_big = m->error = m->eoh = 0;
-	m->ar_total = 0;
-	m->nforged = 0;
+	arscrub_reset(&m->ars);
 	m->ar_override = 0;
 	m->qid[0] = '\0';
 }
@@ -419,7 +410,7 @@ arcd_msg_free(struct arcd_msg *m)
 		return;
 	arcd_msg_reset(m);
 	buf_free(&m->field);
-	free(m->ar_forged);
+	arscrub_free(&m->ars);
 	hdr_edits_free(&m->edits);
 	free(m);
 }

@@ -62,6 +62,7 @@
 #include <syslog.h>
 #include <time.h>
 
+#include "arscrub.h"
 #include "authres.h"
 #include "dkim.h"
 #include "dmarcd_hist.h"
@@ -120,9 +121,7 @@ struct dmarcd_msg {
 	struct dkim_verify	*verify;
 	struct buf		 headers;	/* for failure reports */
 	/* header edits */
-	int			 ar_total;
-	int			*ar_ours;
-	size_t			 nar_ours, car_ours;
+	struct arscrub		 ars;		/* forged A-Rs to delete */
 	struct hdr_edits	 edits;
 	char			 quarantine[DMARCD_QUARANTINE_MAX];
 };
@@ -137,6 +136,7 @@ dmarcd_msg_new(const struct dmarcd_conf *conf)
 		return NULL;
 	m->conf = conf;
 	dmarc_from_init(&m->from);
+	arscrub_init(&m->ars, "dmarc");
 	return m;
 }
 
@@ -338,16 +338,14 @@ static void
 auth_results(struct dmarcd_msg *m, const char *value)
 {
 	struct authres ar;
+	size_t n;
 
-	m->ar_total++;
-	if (authres_claims(value, servid(m), "dmarc")) {
-		if (hdr_grow((void **)&m->ar_ours, &m->car_ours, m->nar_ours,
-		    sizeof(*m->ar_ours)) < 0)
-			m->error = 1;
-		else
-			m->ar_ours[m->nar_ours++] = m->ar_total;
-		return;
-	}
+	n = arscrub_count(&m->ars);
+	arscrub_header(&m->ars, servid(m), ARSCRUB_NAME, value);
+	if (m->ars.failed)
+		m->error = 1;
+	if (arscrub_count(&m->ars) > n)
+		return;		/* ours, forged: not read */
 	memset(&ar, 0, sizeof(ar));
 	if (authres_parse(value, strlen(value), &ar) == AUTHRES_NOMEM)
 		m->error = 1;
@@ -905,13 +903,13 @@ dmarcd_msg_eom(struct dmarcd_msg *m, const char *qid,
 	memset(out, 0, sizeof(*out));
 	out->action = DMARCD_CONTINUE;
 	set_qid(m, qid);
-	for (i = m->nar_ours; i > 0; i--)
-		add_edit(m, HDR_EDIT_DELETE, "Authentication-Results", NULL,
-		    m->ar_ours[i - 1]);
-	if (m->nar_ours > 0)
+	arscrub_edits(&m->ars, &m->edits);
+	if (m->edits.failed)
+		m->error = 1;
+	if (arscrub_count(&m->ars) > 0)
 		log_msg(LOG_INFO, m->qid, "removed %zu Authentication-Results "
-		    "field(s) claiming our authserv-id %s", m->nar_ours,
-		    servid(m));
+		    "field(s) claiming our authserv-id %s",
+		    arscrub_count(&m->ars), servid(m));
 	memset(vd, 0, sizeof(vd));
 	if (m->skip[0] != '\0') {
 		log_msg(LOG_DEBUG, m->qid, "DMARC not evaluated: %s", m->skip);
@@ -975,8 +973,7 @@ dmarcd_msg_reset(struct dmarcd_msg *m)
 	m->have_dkim = m->have_spf = m->spf_helo = 0;
 	m->spf = DMARC_AUTH_NONE;
 	m->spf_domain[0] = m->arc_chain[0] = '\0';
-	m->ar_total = 0;
-	m->nar_ours = 0;
+	arscrub_reset(&m->ars);
 }
 
 /* dmarcd_msg_free - release a connection's context */
@@ -987,7 +984,7 @@ dmarcd_msg_free(struct dmarcd_msg *m)
 		return;
 	dmarcd_msg_reset(m);
 	free(m->helo);
-	free(m->ar_ours);
+	arscrub_free(&m->ars);
 	buf_free(&m->headers);
 	hdr_edits_free(&m->edits);
 	free(m);
