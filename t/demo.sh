@@ -14,8 +14,11 @@
 # verifies; prints the DKIM fields of each as delivered.  milter-dmarc
 # runs after milter-dkim and reads its result: the outside message
 # passes DMARC for example.org (p=reject), and a third message, claiming
-# to come from example.org without its signature, is rejected.  Then it
-# stops everything.  Needs root.  KEEP=1 keeps the temporary directory
+# to come from example.org without its signature, is rejected.
+# milter-arc runs last: it seals the internal client's message (an ARC
+# set at the top, carrying this hop's results), and when that sealed
+# message comes back in from outside, as a forwarder would pass it on,
+# the chain validates (arc=pass).  Then it stops everything.  Needs root.  KEEP=1 keeps the temporary directory
 # (keys, zones, logs, mail).
 #
 # The steps that involve the milters are the demo_* functions below.
@@ -56,13 +59,15 @@ demo_keys()
 }
 
 # demo_records - print the DNS records of DOMAIN beyond SOA and NS
-#	For $DOMAIN, the entry milter-dkim-genkey wrote; for $OUTSIDE, its
-#	key record cut into strings of at most 255 bytes as DNS requires.
+#	For $DOMAIN, a DMARC policy and the entry milter-dkim-genkey wrote;
+#	for $OUTSIDE, p=reject and its key record cut into strings of at
+#	most 255 bytes as DNS requires.
 demo_records()
 {
 	if [ "$1" = "$DOMAIN" ]; then
 		echo "@ IN MX 10 mx.$DOMAIN."
 		echo "mx IN A 127.0.0.1"
+		echo '_dmarc IN TXT "v=DMARC1; p=quarantine"'
 		cat "$RIG_DIR/keys/$SELECTOR.txt"
 		return
 	fi
@@ -127,6 +132,26 @@ demo_milters()
 		_i=$((_i + 1))
 	done
 	RIG_MILTERS="$RIG_MILTERS, inet:127.0.0.1:$_dport"
+	# milter-arc, last: it seals what the internal client sends, with
+	# milter-dkim's key, and validates the rest
+	_a=$BUILD/bin/milter-arc
+	_aport=$("$RIG_LIB/freeport") || demo_fail "no free port"
+	set -- "$_a" -f -C -p "inet:$_aport@127.0.0.1" -O Mode=sv \
+	    -O "Domain=$DOMAIN" -O "Selector=$SELECTOR" \
+	    -O "KeyFile=$RIG_DIR/keys/$SELECTOR.private" \
+	    -O "Nameservers=127.0.0.1:$RIG_DNS_PORT" -O Syslog=no
+	demo_show "$@"
+	rig_spawn "$@"
+	_i=0
+	until grep -qs 'listening on' "$RIG_DIR/milter-arc.log"; do
+		rig__alive "$RIG_SPAWNED" && [ $_i -lt 100 ] || {
+			cat "$RIG_DIR/milter-arc.log" >&2
+			demo_fail "milter-arc did not start"
+		}
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	RIG_MILTERS="$RIG_MILTERS, inet:127.0.0.1:$_aport"
 }
 
 # demo_fail - show what went wrong and give up
@@ -198,7 +223,8 @@ echo "nsd serves the zones $DOMAIN and $OUTSIDE on 127.0.0.1 port" \
     "$RIG_DNS_PORT."
 demo_testkey
 echo "milter-dkim, on its built-in configuration (verify all mail; sign" \
-    "mail from 127.0.0.1 and ::1), and milter-dmarc, with these options:"
+    "mail from 127.0.0.1 and ::1), milter-dmarc and milter-arc, with" \
+    "these options:"
 demo_milters
 RIG_MAILBOXES="alice@$DOMAIN bob@$OUTSIDE"
 export RIG_MILTERS RIG_MAILBOXES
@@ -212,6 +238,15 @@ if rig_header DKIM-Signature "$_file" | grep -q "d=$DOMAIN;"; then
 else
 	echo "=> NOT signed: see milter-dkim's log below."
 fi
+demo_fields "$_file" ARC-Seal ARC-Message-Signature \
+    ARC-Authentication-Results
+if rig_header ARC-Seal "$_file" | grep -q "d=$DOMAIN;"; then
+	echo "=> milter-arc sealed it for $DOMAIN (i=1, cv=none)."
+else
+	echo "=> NOT sealed: see milter-arc's log below."
+fi
+sealed=$RIG_DIR/sealed.eml
+sed '/^Return-Path:/d; /^Delivered-To:/d' "$_file" > "$sealed"
 demo_send "bob@$OUTSIDE" "alice@$DOMAIN" 127.0.0.2 "outside client" \
     "$RIG_DIR/keys/$OUTSIDE_SELECTOR.$OUTSIDE.private"
 res=$(rig_header Authentication-Results "$_file" |
@@ -230,10 +265,23 @@ _reply=$(rig_send "ceo@$OUTSIDE" 127.0.0.2 "alice@$DOMAIN" \
 echo "SMTP reply: $_reply"
 echo "=> milter-dmarc applied $OUTSIDE's p=reject."
 echo ""
+echo "=== forwarded: the sealed message comes back in from client" \
+    "127.0.0.2, as a forwarder would pass it on"
+_reply=$(rig_send "alice@$DOMAIN" 127.0.0.2 "alice@$DOMAIN" < "$sealed") ||
+    demo_fail "$_reply"
+echo "SMTP reply: $_reply"
+_file=$(rig_wait_mail "alice@$DOMAIN" 10) || demo_fail "not delivered"
+demo_fields "$_file" Authentication-Results
+res=$(rig_header Authentication-Results "$_file" |
+    sed -n 's/.*arc=\([a-z]*\).*/\1/p' | head -n 1)
+echo "=> milter-arc validated the chain: arc=${res:-(no result)}."
+echo ""
 echo "milter-dkim's log:"
 sed 's/^/  /' "$RIG_DIR/milter-dkim.log"
 echo "milter-dmarc's log:"
 sed 's/^/  /' "$RIG_DIR/milter-dmarc.log"
+echo "milter-arc's log:"
+sed 's/^/  /' "$RIG_DIR/milter-arc.log"
 echo "Done in $(($(date +%s) - start)) s; stopping nsd, Postfix and" \
     "the milters."
 exit 0
