@@ -50,6 +50,7 @@
 /* Limits and defaults. */
 #define DAEMON_MAX_DATA_SIZE	(1024 * 1024)	/* largest milter packet */
 #define DAEMON_DRAIN_SECONDS	30	/* wait for messages in flight at stop */
+#define DAEMON_MALLOC_ARENAS	2	/* glibc malloc arenas (M_ARENA_MAX) */
 #define DAEMON_WAKE_MS		20	/* listener wake-up interval at stop */
 
 /* The values behind the common keywords (strings are the loader's). */
