@@ -47,6 +47,7 @@ const struct conf_kw dmarcd_conf_table[] = {
 	IGN("ChangeRootDirectory", "use the service manager's "
 	    "RootDirectory="),
 	STR("CopyFailuresTo", copy_failures_to, NULL),
+	BOOL("ARCSelfValidate", arc_self, "no"),
 	BOOL("DKIMSelfValidate", dkim_self, "no"),
 	INT("DNSTimeout", dns_timeout, "5", 0, 300),
 	STR("DomainWhitelist", arc_list, NULL),

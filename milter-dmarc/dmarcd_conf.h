@@ -38,6 +38,7 @@ struct dmarcd_values {
 	char	*failure_reports_bcc, *failure_reports_by, *report_command;
 	int	 failure_reports, failure_reports_none;
 	int	 authservid_jobid, dkim_self, hold_quarantined, ignore_auth;
+	int	 arc_self;		/* ARCSelfValidate */
 	int	 record_all, reject_failures, reject_multi_from;
 	int	 required_headers, software_header, spf_ignore, spf_self;
 	int	 test_mode;

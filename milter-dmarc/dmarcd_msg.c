@@ -62,6 +62,7 @@
 #include <syslog.h>
 #include <time.h>
 
+#include "arc.h"
 #include "arscrub.h"
 #include "authres.h"
 #include "dkim.h"
@@ -119,6 +120,8 @@ struct dmarcd_msg {
 					   trusted arc=pass, "" when none */
 	/* our own verification */
 	struct dkim_verify	*verify;
+	struct arc		*arcv;		/* ARCSelfValidate */
+	struct buf		 arcf;		/* a field for it, CRLF */
 	struct buf		 headers;	/* for failure reports */
 	/* header edits */
 	struct arscrub		 ars;		/* forged A-Rs to delete */
@@ -250,6 +253,9 @@ dmarcd_msg_envfrom(struct dmarcd_msg *m, const char *sender,
 	else if (m->conf->v.dkim_self &&
 	    (m->verify = dkim_verify_new(NULL, key_lookup, m)) == NULL)
 		m->error = 1;
+	if (m->skip[0] == '\0' && m->conf->v.arc_self &&
+	    (m->arcv = arc_new(NULL, key_lookup, m)) == NULL)
+		m->error = 1;
 }
 
 /* dmarcd_msg_rcpt - note recipients whose mail stays out of the history */
@@ -354,6 +360,50 @@ auth_results(struct dmarcd_msg *m, const char *value)
 	authres_free(&ar);
 }
 
+/* arc_field - one header field to our ARC validator, CRLF line breaks as
+ * the library wants them; a field it cannot take (hostile ARC sets) only
+ * makes the chain fail, which it notes itself */
+static void
+arc_field(struct dmarcd_msg *m, const char *name, const char *value)
+{
+	const char *p;
+
+	buf_reset(&m->arcf);
+	buf_puts(&m->arcf, name);
+	buf_putc(&m->arcf, ':');
+	for (p = value; *p != '\0'; p++) {
+		if (*p == '\n' && (p == value || p[-1] != '\r'))
+			buf_putc(&m->arcf, '\r');
+		buf_putc(&m->arcf, *p);
+	}
+	if (m->arcf.failed || arc_header(m->arcv, m->arcf.s, m->arcf.len) ==
+	    ARC_NOMEM)
+		m->error = 1;
+}
+
+/* own_arc - our ARC validation: a passing chain names its sealers, which
+ * the override checks against DomainWhitelist as a trusted arc=pass
+ * field would (a trusted field's chain wins when there is one) */
+static void
+own_arc(struct dmarcd_msg *m)
+{
+	struct buf d = BUF_INIT;
+
+	if (m->arcv == NULL || m->arc_chain[0] != '\0')
+		return;
+	if (arc_eom(m->arcv) == ARC_NOMEM) {
+		m->error = 1;
+		return;
+	}
+	if (arc_result(m->arcv) == ARC_CHAIN_PASS &&
+	    arc_domains(m->arcv, &d) == 0 && d.len > 0)
+		snprintf(m->arc_chain, sizeof(m->arc_chain), "%s", d.s);
+	log_msg(LOG_DEBUG, m->qid, "ARC: %s%s%s", arc_chain_name(
+	    arc_result(m->arcv)), *arc_reason(m->arcv) ? ": " : "",
+	    arc_reason(m->arcv));
+	buf_free(&d);
+}
+
 /* dmarcd_msg_header - one header field */
 void
 dmarcd_msg_header(struct dmarcd_msg *m, const char *name, const char *value)
@@ -384,6 +434,8 @@ dmarcd_msg_header(struct dmarcd_msg *m, const char *name, const char *value)
 			m->error = 1;
 		buf_free(&f);
 	}
+	if (m->arcv != NULL)
+		arc_field(m, name, value);
 }
 
 /* dmarcd_msg_eoh - end of the header */
@@ -391,6 +443,8 @@ void
 dmarcd_msg_eoh(struct dmarcd_msg *m)
 {
 	if (m->verify != NULL && dkim_verify_eoh(m->verify) == DKIM_NOMEM)
+		m->error = 1;
+	if (m->arcv != NULL && arc_eoh(m->arcv) == ARC_NOMEM)
 		m->error = 1;
 }
 
@@ -400,6 +454,8 @@ dmarcd_msg_body(struct dmarcd_msg *m, const unsigned char *p, size_t n)
 {
 	if (m->verify != NULL && dkim_verify_body(m->verify, p, n) ==
 	    DKIM_NOMEM)
+		m->error = 1;
+	if (m->arcv != NULL && arc_body(m->arcv, p, n) == ARC_NOMEM)
 		m->error = 1;
 }
 
@@ -779,6 +835,7 @@ evaluate(struct dmarcd_msg *m, struct dom_verdict *vd, size_t n)
 	int worst = DMARCD_ACT_ACCEPT, act;
 
 	own_dkim(m);
+	own_arc(m);
 	own_spf(m);
 	for (i = 0; i < m->ndkim; i++) {
 		dk[i].domain = m->dkim[i].d;
@@ -960,6 +1017,8 @@ void
 dmarcd_msg_reset(struct dmarcd_msg *m)
 {
 	dkim_verify_free(m->verify);
+	arc_free(m->arcv);
+	m->arcv = NULL;
 	m->verify = NULL;
 	hdr_edits_clear(&m->edits);
 	buf_reset(&m->headers);
@@ -986,6 +1045,7 @@ dmarcd_msg_free(struct dmarcd_msg *m)
 	free(m->helo);
 	arscrub_free(&m->ars);
 	buf_free(&m->headers);
+	buf_free(&m->arcf);
 	hdr_edits_free(&m->edits);
 	free(m);
 }

@@ -175,6 +175,11 @@ start self "$NS" "IgnoreHosts 127.0.0.9
 DKIMSelfValidate yes
 RejectFailures yes"
 ok $? "milter-dmarc starts with DKIMSelfValidate"
+start arcself "$NS" "IgnoreHosts 127.0.0.9
+ARCSelfValidate yes
+DomainWhitelist arcseal.test
+RejectFailures yes"
+ok $? "milter-dmarc starts with ARCSelfValidate"
 
 # msg FROM [EXTRA-HEADER] - a message on stdout
 msg()
@@ -411,6 +416,33 @@ for v in plain test silent dflt self mta ruf; do
 done
 bad=$(grep -l -E 'Sanitizer|runtime error' "$TMP"/*.log)
 ok $([ -z "$bad" ]; echo $?) "no sanitizer report in the daemons' logs"
+
+# ARCSelfValidate: our own validation of a chain sealed by a trusted
+# sealer overrides a DMARC fail; a broken chain or a hostile set does not
+ARCTOOL=$BUILD/t/tools/arctool
+if [ -x "$ARCTOOL" ]; then
+	msg 'a@reject.test' | "$ARCTOOL" seal -K t/data/dkimd/rsa2048.pem \
+	    -d arcseal.test -s k -a relay.arcseal.test -r 'spf=pass' -w \
+	    > "$TMP/sealed" 2> "$TMP/arctool.err"
+	ok $? "arctool seals a message as arcseal.test"
+	out=$("$CLIENT" -s "inet:$PORT_arcself@127.0.0.1" -i 192.0.2.1 \
+	    -H mx.client.test -f bounce@elsewhere.test -r user@rcpt.test \
+	    -q QID8 < "$TMP/sealed" 2>&1)
+	like "$out" '^CONTINUE$' "ARCSelfValidate: a valid chain sealed by a DomainWhitelist domain overrides the reject"
+	like "$out" 'overridden: ARC sealed by arcseal\.test' \
+	    "and the A-R comment names the sealer"
+	sed 's/^Hello\.$/Hello, changed./' "$TMP/sealed" > "$TMP/broken"
+	out=$("$CLIENT" -s "inet:$PORT_arcself@127.0.0.1" -i 192.0.2.1 \
+	    -H mx.client.test -f bounce@elsewhere.test -r user@rcpt.test \
+	    -q QID9 < "$TMP/broken" 2>&1)
+	like "$out" '^REPLYCODE 550' "ARCSelfValidate: a chain broken by a changed body overrides nothing"
+	out=$(mc arcself 'a@reject.test' 'ARC-Seal: i=0; i=99999999999; ==; a; b=')
+	like "$out" '^REPLYCODE 550' "ARCSelfValidate: a hostile ARC-Seal is a failed chain, nothing worse"
+	kill -0 "$PID_arcself"
+	ok $? "and milter-dmarc still runs"
+else
+	skip "ARCSelfValidate" "arctool is not built"
+fi
 
 [ $FAILED = 0 ] || for f in "$TMP"/*.log; do
 	echo "# $f:"; sed 's/^/#   /' "$f"
