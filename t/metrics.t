@@ -98,6 +98,8 @@ is "$(value 'milter_messages_total{verdict="continue"}')" 5 \
     "5 messages ended with continue"
 is "$(value 'milter_refusals_total{step="rcpt",verdict="reject"}')" 1 \
     "the SPF fail is one refusal at RCPT"
+is "$(value 'milter_results_total{method="spf",result="pass"}')" 5 \
+    "the 5 Authentication-Results written count as spf=pass results"
 is "$(value 'milter_reloads_total{outcome="ok"}')" 1 "one reload, ok"
 is "$(value 'milter_reloads_total{outcome="failed"}')" 0 "no failed reload"
 is "$(value 'milter_connections{}')" 0 "no connection open now"

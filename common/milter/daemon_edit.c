@@ -20,9 +20,38 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <string.h>
+#include <strings.h>
+
+#include "authres.h"
 #include "daemon.h"
 #include "daemon_conn.h"
+#include "daemon_metrics.h"
 #include "log.h"
+
+/* count_added - the metrics of a field we add: each result of an
+ * Authentication-Results field (ours, so method and result are words we
+ * wrote), and each signature (DKIM-Signature, ARC-Seal) */
+static void
+count_added(const char *name, const char *value)
+{
+	struct authres ar;
+	size_t i;
+
+	if (!daemon_metrics_enabled())
+		return;
+	if (strcasecmp(name, "DKIM-Signature") == 0)
+		daemon_metrics_signature("dkim");
+	else if (strcasecmp(name, "ARC-Seal") == 0)
+		daemon_metrics_signature("arc");
+	else if (strcasecmp(name, "Authentication-Results") == 0 &&
+	    authres_parse(value, strlen(value), &ar) == AUTHRES_OK) {
+		for (i = 0; i < ar.nres; i++)
+			daemon_metrics_result(ar.res[i].method,
+			    ar.res[i].result);
+		authres_free(&ar);
+	}
+}
 
 /* edit_header - delete (value NULL) or insert one header field */
 static int
@@ -61,7 +90,8 @@ daemon_edit_apply(SMFICTX *ctx, const char *qid,
 			    e[i].op == HDR_EDIT_DELETE ? "delete" : "add",
 			    e[i].name);
 			return -1;
-		}
+		} else if (e[i].op != HDR_EDIT_DELETE)
+			count_added(e[i].name, e[i].value);
 	return 0;
 }
 

@@ -58,6 +58,7 @@ static const char *const stage_name[DAEMON_STAGE_N] = {
 static struct {
 	struct metrics		*reg;
 	int			 fd;		/* MetricsSocket, or -1 */
+	int			 on;		/* MetricsSocket is set */
 	struct metrics_series	*conns;
 	struct metrics_series	*stage[DAEMON_STAGE_N];
 	struct metrics_family	*messages, *refusals, *reloads, *results;
@@ -219,7 +220,15 @@ daemon_metrics_listen(const char *spec, struct buf *err)
 	if (dm.fd >= 0)
 		close(dm.fd);
 	dm.fd = fd;
+	dm.on = 1;
 	return 0;
+}
+
+/* daemon_metrics_enabled - MetricsSocket is served */
+int
+daemon_metrics_enabled(void)
+{
+	return dm.on && dm.reg != NULL;
 }
 
 /* daemon_metrics_start - serve the socket from the registry's thread */
@@ -240,6 +249,7 @@ void
 daemon_metrics_stop(void)
 {
 	dns_set_observer(NULL);
+	dm.on = 0;
 	metrics_free(dm.reg);
 	dm.reg = NULL;
 	if (dm.fd >= 0)

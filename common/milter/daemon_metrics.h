@@ -47,6 +47,9 @@ void	daemon_metrics_start(void);
 /* daemon_metrics_stop - stop serving and free the registry */
 void	daemon_metrics_stop(void);
 
+/* daemon_metrics_enabled - whether MetricsSocket is served (to skip
+ * work whose only use is a metric) */
+int	daemon_metrics_enabled(void);
 /* daemon_metrics_conn - a connection opened (+1) or closed (-1) */
 void	daemon_metrics_conn(int delta);
 /* daemon_metrics_stage - a stage's callback took from t0 to now */
