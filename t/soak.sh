@@ -175,7 +175,7 @@ check() {
 	    >> "$SUMMARY"
 	# next phase starts from an empty mailbox and log
 	mkdir -p "$RIG_DIR/done-$1"
-	mv "$md/new"/* "$md/cur"/* "$RIG_DIR/done-$1/" 2> /dev/null
+	find "$md/new" "$md/cur" -type f -exec mv -t "$RIG_DIR/done-$1/" {} +
 	cat "$RIG_DIR/maillog" >> "$RIG_DIR/maillog.all"
 	: > "$RIG_DIR/maillog"
 }
