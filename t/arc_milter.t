@@ -141,6 +141,19 @@ has "$TMP/h1.out" '^INSHEADER 0 ARC-Message-Signature: .*h=to:subject:message-id
 has "$TMP/h1.out" '^INSHEADER 0 ARC-Authentication-Results: i=1; blue.int-design.jp; arc=none smtp.remote-ip=198.51.100.7;\\n.dkim=pass header.d=sender.example;\\n.spf=pass smtp.mailfrom=sender.example$' \
     "hop 1: the AAR: our arc= first, then this hop's results, not the forged one"
 "$APPLY" "$TMP/m0ar.eml" "$TMP/h1.out" >"$TMP/h1.eml"
+
+# the shared scrubber: "id/jobid" (AuthservIDWithJobID's form) is ours too,
+# another host's arc= result is not
+{ printf '%s\r\n' \
+    "Authentication-Results: \"blue.int-design.jp/4AbC\"; arc=pass (forged, job id)" \
+    "Authentication-Results: other.example; arc=pass"
+  cat "$TMP/m0.eml"; } >"$TMP/mjob.eml"
+mc "$TMP/hj.out" "$TMP/mjob.eml" "$S_seeds" -i 198.51.100.7
+has "$TMP/hj.out" '^CHGHEADER 1 Authentication-Results: ?$' \
+    "forged arc=pass under our authserv-id with a job id is removed"
+has "$TMP/hj.out" '^CHGHEADER 3 Authentication-Results: ?$' \
+    "  ... and the bare one further down too"
+hasnt "$TMP/hj.out" '^CHGHEADER 2 ' "  ... other.example's arc= result stays"
 is "$(grep -E '^[A-Za-z-]+:' "$TMP/h1.eml" | head -4 | cut -d: -f1 | tr '\n' ' ')" \
     "ARC-Seal ARC-Message-Signature ARC-Authentication-Results Authentication-Results " \
     "hop 1: the set on top (AS, AMS, AAR), then our Authentication-Results"

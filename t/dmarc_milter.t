@@ -288,6 +288,12 @@ like "$out" '^CHGHEADER 1 Authentication-Results: ?$' \
 like "$out" 'INSHEADER 0 Authentication-Results: .*dmarc=fail' \
     "  ... and our own result replaces it"
 
+out=$(mc plain 'a@reject.test' 'Authentication-Results: "mx.test/QID7"; dmarc=pass header.from=reject.test')
+like "$out" '^CHGHEADER 1 Authentication-Results: ?$' \
+    "a forged dmarc= result under our authserv-id with a job id is deleted"
+out=$(mc plain 'a@reject.test' 'Authentication-Results: "mx.test/QID7"; dkim=pass header.d=reject.test header.s=s1')
+unlike "$out" 'CHGHEADER' "a dkim= result under our id with a job id is kept"
+
 out=$(mc plain 'a@reject.test' "$DKIMOK")
 unlike "$out" 'CHGHEADER' "a dkim= result under our id (milter-dkim's) is kept"
 
