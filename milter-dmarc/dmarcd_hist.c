@@ -22,7 +22,9 @@
  *	version 1 is the first schema; version 2 adds the record's np and
  *	testing columns and the policy actually applied; version 3 the
  *	DKIM results of a message as one text (what reports group by) and
- *	an index by policy domain and time (what reports select by).
+ *	an index by policy domain and time (what reports select by);
+ *	version 4 the aggregate reports received from other receivers
+ *	(received_reports and received_records, milter-dmarc-import).
  *
  *	The flat file is OpenDMARC's HistoryFile: "key value" lines per
  *	message, starting with "job"; policies as the ASCII codes of n, q,
@@ -94,6 +96,8 @@ static const char *const migrations[DMARCD_HIST_VERSION] = {
 	"ALTER TABLE messages ADD COLUMN action TEXT NOT NULL DEFAULT 'accept';",
 
 	DMARCD_HIST_V3,
+
+	DMARCD_HIST_V4("INTEGER"),
 };
 
 /* version - the schema version of an open database; 0 when none, -1 on

@@ -31,7 +31,7 @@
 #define DMARCD_HIST_DRAIN	10	/* seconds to write out at stop */
 #define DMARCD_HIST_RETRY_MAX	30	/* seconds between retries, at most */
 #define DMARCD_HIST_SIGS	8	/* DKIM results kept per row */
-#define DMARCD_HIST_VERSION	3	/* the schema this program writes */
+#define DMARCD_HIST_VERSION	4	/* the schema this program writes */
 
 struct dmarcd_hist_sig {
 	char		 domain[DMARC_NAME_MAX + 1];
@@ -112,6 +112,35 @@ int	dmarcd_hist_check(const char *path, struct buf *why);
 #define DMARCD_HIST_V3 \
 	"ALTER TABLE messages ADD COLUMN dkim_results TEXT;" \
 	"CREATE INDEX messages_policy_time ON messages(policy_domain, received);"
+/* Version 4: the aggregate reports other receivers sent us
+ * (milter-dmarc-import), one row per report, unique by organization and
+ * report id, and their records; ID is the type of an id column that
+ * numbers itself (INTEGER in SQLite, BIGSERIAL in PostgreSQL) */
+#define DMARCD_HIST_V4(ID) \
+	"CREATE TABLE received_reports (" \
+	" id " ID " PRIMARY KEY," \
+	" org_name TEXT NOT NULL," \
+	" email TEXT NOT NULL DEFAULT ''," \
+	" report_id TEXT NOT NULL," \
+	" begin_time BIGINT NOT NULL," \
+	" end_time BIGINT NOT NULL," \
+	" domain TEXT NOT NULL," \
+	" adkim TEXT, aspf TEXT, p TEXT, sp TEXT, np TEXT, pct INTEGER," \
+	" testing TEXT, discovery TEXT," \
+	" source TEXT NOT NULL DEFAULT ''," \
+	" imported BIGINT NOT NULL," \
+	" UNIQUE (org_name, report_id));" \
+	"CREATE INDEX received_reports_domain ON " \
+	" received_reports(domain, begin_time);" \
+	"CREATE TABLE received_records (" \
+	" report BIGINT NOT NULL REFERENCES received_reports(id)" \
+	"  ON DELETE CASCADE," \
+	" source_ip TEXT NOT NULL," \
+	" count BIGINT NOT NULL," \
+	" disposition TEXT, dkim TEXT, spf TEXT, reasons TEXT," \
+	" header_from TEXT NOT NULL, envelope_from TEXT, envelope_to TEXT," \
+	" dkim_results TEXT, spf_results TEXT);" \
+	"CREATE INDEX received_records_report ON received_records(report);"
 struct dmarcd_hist_vals {
 	const char	*v[DMARCD_HIST_NCOLS];
 	char		 received[24], pct[12];	/* storage for three of them */

@@ -58,6 +58,8 @@ static const char *const pg_migrations[DMARCD_HIST_VERSION] = {
 	"ALTER TABLE messages ADD COLUMN action TEXT NOT NULL DEFAULT 'accept';",
 
 	DMARCD_HIST_V3,
+
+	DMARCD_HIST_V4("BIGSERIAL"),
 };
 
 /* run - one command; 0 when it did what was expected */

@@ -154,8 +154,10 @@ for d in reject.test none.test quar.test; do
 done
 wait_rows dmarc 3 20
 ok $? "three messages: three rows in PostgreSQL"
-is "$(q dmarc "SELECT max(version) FROM schema_version")" 3 \
-    "  ... the schema created at version 3"
+is "$(q dmarc "SELECT max(version) FROM schema_version")" 4 \
+    "  ... the schema created at version 4"
+is "$(q dmarc "SELECT to_regclass('received_reports') IS NOT NULL AND to_regclass('received_records') IS NOT NULL")" t \
+    "  ... with the tables of received reports"
 is "$(q dmarc "SELECT dmarc_result || ' ' || disposition FROM messages WHERE from_domain = 'reject.test'")" \
     "fail reject" "  ... with the result and the disposition"
 
@@ -199,7 +201,7 @@ start old
 send old a@reject.test > /dev/null
 wait_rows old 2 20
 ok $? "a version 1 database: the new row is written beside the old one"
-is "$(q old "SELECT max(version) FROM schema_version")" 3 "  ... after migrating it to version 3"
+is "$(q old "SELECT max(version) FROM schema_version")" 4 "  ... after migrating it to version 4"
 is "$(q old "SELECT action FROM messages WHERE from_domain = 'old.example'")" \
     accept "  ... the old row gets the new columns' defaults"
 

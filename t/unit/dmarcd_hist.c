@@ -1,7 +1,7 @@
 /*
  * dmarcd_hist - milter-dmarc's history: a new database gets the current
  * schema; a database of every earlier schema version is migrated and
- * keeps its rows; a newer one is refused; rows go through the queue to
+ * keeps its rows (and gets the tables of received reports); a newer one is refused; rows go through the queue to
  * SQLite and to OpenDMARC's flat file; a database that cannot be opened
  * keeps rows queued until it can, and a full queue drops and counts
  */
@@ -120,6 +120,9 @@ test_schema(void)
 	is_int(query_int(path, "SELECT count(*) FROM messages WHERE "
 	    "from_domain = 'old.example' AND action = 'accept' AND "
 	    "testing = 0"), 1, "  ... its rows kept, new columns defaulted");
+	is_int(query_int(path, "SELECT count(*) FROM received_reports r JOIN "
+	    "received_records c ON c.report = r.id"), 0,
+	    "  ... with the tables of received reports (version 4)");
 	db = dmarcd_hist_open_db(path, &why);
 	ok(db != NULL, "opening a migrated database again changes nothing");
 	sqlite3_close(db);
