@@ -197,6 +197,13 @@ dmarcd_hist_open_db(const char *path, struct buf *why)
 	return db;
 }
 
+/* dmarcd_hist_close_db - close a database */
+void
+dmarcd_hist_close_db(void *db)
+{
+	sqlite3_close(db);
+}
+
 /* dmarcd_hist_check - can the database be used? */
 int
 dmarcd_hist_check(const char *path, struct buf *why)
@@ -803,4 +810,126 @@ dmarcd_hist_free(struct dmarcd_hist *h)
 	free(h->flat_path);
 	free(h->spool_path);
 	free(h);
+}
+
+/* dmarcd_import_values - a received report as the INSERT's parameters */
+void
+dmarcd_import_values(const struct dmarc_agg *r, long long now,
+    struct dmarcd_import_vals *v)
+{
+	const char **c = v->v;
+	int i = 0;
+
+	snprintf(v->begin, sizeof(v->begin), "%lld", r->begin);
+	snprintf(v->end, sizeof(v->end), "%lld", r->end);
+	snprintf(v->pct, sizeof(v->pct), "%d", r->pct);
+	snprintf(v->imported, sizeof(v->imported), "%lld", now);
+	c[i++] = r->org_name;
+	c[i++] = r->email;
+	c[i++] = r->report_id;
+	c[i++] = v->begin;
+	c[i++] = v->end;
+	c[i++] = r->domain;
+	c[i++] = or_null(r->adkim);
+	c[i++] = or_null(r->aspf);
+	c[i++] = or_null(r->p);
+	c[i++] = or_null(r->sp);
+	c[i++] = or_null(r->np);
+	c[i++] = r->pct >= 0 ? v->pct : NULL;
+	c[i++] = or_null(r->testing);
+	c[i++] = or_null(r->discovery);
+	c[i++] = r->source;
+	c[i++] = v->imported;
+}
+
+/* dmarcd_import_rvalues - a received record as the INSERT's parameters */
+void
+dmarcd_import_rvalues(const struct dmarc_agg_record *rec,
+    const char *report, struct dmarcd_import_rvals *v)
+{
+	const char **c = v->v;
+	int i = 0;
+
+	snprintf(v->count, sizeof(v->count), "%lld", rec->count);
+	c[i++] = report;
+	c[i++] = rec->source_ip;
+	c[i++] = v->count;
+	c[i++] = or_null(rec->disposition);
+	c[i++] = or_null(rec->dkim);
+	c[i++] = or_null(rec->spf);
+	c[i++] = or_null(rec->reasons);
+	c[i++] = rec->header_from;
+	c[i++] = or_null(rec->envelope_from);
+	c[i++] = or_null(rec->envelope_to);
+	c[i++] = or_null(buf_str(&rec->dkim_auth));
+	c[i++] = or_null(buf_str(&rec->spf_auth));
+}
+
+/* bind_all - text parameters, NULL for SQL NULL */
+static void
+bind_all(sqlite3_stmt *st, const char *const *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] == NULL)
+			sqlite3_bind_null(st, (int)i + 1);
+		else
+			sqlite3_bind_text(st, (int)i + 1, v[i], -1,
+			    SQLITE_TRANSIENT);
+}
+
+/* dmarcd_hist_import - one received report, in one transaction */
+int
+dmarcd_hist_import(void *arg, const struct dmarc_agg *r, long long now,
+    struct buf *why)
+{
+	sqlite3 *db = arg;
+	sqlite3_stmt *rs = NULL, *cs = NULL;
+	struct dmarcd_import_vals v;
+	struct dmarcd_import_rvals rv;
+	char id[24];
+	size_t i;
+	int rc = -1, began = 0;
+
+	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO received_reports ("
+	    DMARCD_IMPORT_REPORT_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+	    "?, ?, ?, ?, ?, ?, ?)", -1, &rs, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT INTO received_records ("
+	    DMARCD_IMPORT_RECORD_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+	    "?, ?, ?)", -1, &cs, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	began = 1;
+	dmarcd_import_values(r, now, &v);
+	bind_all(rs, v.v, DMARCD_IMPORT_REPORT_NCOLS);
+	if (sqlite3_step(rs) != SQLITE_DONE)
+		goto fail;
+	if (sqlite3_changes(db) == 0) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		rc = 1;
+		goto out;
+	}
+	snprintf(id, sizeof(id), "%lld",
+	    (long long)sqlite3_last_insert_rowid(db));
+	for (i = 0; i < r->nrec; i++) {
+		dmarcd_import_rvalues(&r->rec[i], id, &rv);
+		sqlite3_reset(cs);
+		sqlite3_clear_bindings(cs);
+		bind_all(cs, rv.v, DMARCD_IMPORT_RECORD_NCOLS);
+		if (sqlite3_step(cs) != SQLITE_DONE)
+			goto fail;
+	}
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	rc = 0;
+	goto out;
+fail:
+	buf_printf(why, "%s", sqlite3_errmsg(db));
+	if (began)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+out:
+	sqlite3_finalize(rs);
+	sqlite3_finalize(cs);
+	return rc;
 }

@@ -25,6 +25,7 @@
 
 #include "buf.h"
 #include "dmarc.h"
+#include "dmarc_agg.h"
 
 #define DMARCD_HIST_QUEUE	20000	/* rows waiting at most */
 #define DMARCD_HIST_BATCH	500	/* rows per transaction */
@@ -97,6 +98,8 @@ void	dmarcd_hist_free(struct dmarcd_hist *);
 /* dmarcd_hist_open_db - open (create) the database and bring its schema
  * to DMARCD_HIST_VERSION; the sqlite3 handle, NULL with why set */
 void	*dmarcd_hist_open_db(const char *path, struct buf *why);
+/* dmarcd_hist_close_db - close what dmarcd_hist_open_db() opened */
+void	dmarcd_hist_close_db(void *);
 /* dmarcd_hist_check - for -n: can the database be opened and migrated
  * (an absent file: can its directory be written)?  0, or -1 with why */
 int	dmarcd_hist_check(const char *path, struct buf *why);
@@ -156,6 +159,38 @@ int	 dmarcd_pg_write(void *, struct dmarcd_hist_row **, size_t,
 	    struct buf *why);
 void	 dmarcd_pg_close(void *);
 int	 dmarcd_pg_check(const char *conninfo, struct buf *why);
+
+/* Received aggregate reports (milter-dmarc-import): the columns of
+ * received_reports and received_records an INSERT fills, and their
+ * values as text (NULL for SQL NULL), for SQLite and PostgreSQL alike;
+ * the records' first column is the report's id, which the caller sets */
+#define DMARCD_IMPORT_REPORT_COLUMNS "org_name, email, report_id, " \
+	"begin_time, end_time, domain, adkim, aspf, p, sp, np, pct, " \
+	"testing, discovery, source, imported"
+#define DMARCD_IMPORT_REPORT_NCOLS	16
+#define DMARCD_IMPORT_RECORD_COLUMNS "report, source_ip, count, " \
+	"disposition, dkim, spf, reasons, header_from, envelope_from, " \
+	"envelope_to, dkim_results, spf_results"
+#define DMARCD_IMPORT_RECORD_NCOLS	12
+struct dmarcd_import_vals {
+	const char	*v[DMARCD_IMPORT_REPORT_NCOLS];
+	char		 begin[24], end[24], pct[12], imported[24];
+};
+struct dmarcd_import_rvals {
+	const char	*v[DMARCD_IMPORT_RECORD_NCOLS];
+	char		 count[24];
+};
+void	dmarcd_import_values(const struct dmarc_agg *, long long now,
+	    struct dmarcd_import_vals *);
+void	dmarcd_import_rvalues(const struct dmarc_agg_record *,
+	    const char *report, struct dmarcd_import_rvals *);
+/* dmarcd_hist_import, dmarcd_pg_import - one report in one transaction
+ * into an open database: 0 stored, 1 already there (the same org_name
+ * and report_id; nothing changed), -1 with why set */
+int	dmarcd_hist_import(void *sqlite, const struct dmarc_agg *,
+	    long long now, struct buf *why);
+int	dmarcd_pg_import(void *pg, const struct dmarc_agg *, long long now,
+	    struct buf *why);
 
 /* dmarcd_hist_flat - append a row in HistoryFile format to out */
 void	dmarcd_hist_flat(const struct dmarcd_hist_row *, struct buf *out);

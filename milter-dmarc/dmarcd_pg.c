@@ -233,3 +233,54 @@ dmarcd_pg_check(const char *conninfo, struct buf *why)
 	PQfinish(c);
 	return v < 0 ? -1 : 0;
 }
+
+/* dmarcd_pg_import - one received report, in one transaction */
+int
+dmarcd_pg_import(void *arg, const struct dmarc_agg *r, long long now,
+    struct buf *why)
+{
+	PGconn *c = arg;
+	struct dmarcd_import_vals v;
+	struct dmarcd_import_rvals rv;
+	PGresult *res;
+	char id[24];
+	size_t i;
+
+	if (run(c, "BEGIN", PGRES_COMMAND_OK, why) < 0)
+		return -1;
+	dmarcd_import_values(r, now, &v);
+	res = PQexecParams(c, "INSERT INTO received_reports ("
+	    DMARCD_IMPORT_REPORT_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, "
+	    "$7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT "
+	    "(org_name, report_id) DO NOTHING RETURNING id",
+	    DMARCD_IMPORT_REPORT_NCOLS, NULL, v.v, NULL, NULL, 0);
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		buf_printf(why, "%s", PQerrorMessage(c));
+		PQclear(res);
+		goto fail;
+	}
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		PQclear(PQexec(c, "ROLLBACK"));
+		return 1;
+	}
+	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	for (i = 0; i < r->nrec; i++) {
+		dmarcd_import_rvalues(&r->rec[i], id, &rv);
+		res = PQexecParams(c, "INSERT INTO received_records ("
+		    DMARCD_IMPORT_RECORD_COLUMNS ") VALUES ($1, $2, $3, $4, "
+		    "$5, $6, $7, $8, $9, $10, $11, $12)",
+		    DMARCD_IMPORT_RECORD_NCOLS, NULL, rv.v, NULL, NULL, 0);
+		if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
+			buf_printf(why, "%s", PQerrorMessage(c));
+			PQclear(res);
+			goto fail;
+		}
+		PQclear(res);
+	}
+	return run(c, "COMMIT", PGRES_COMMAND_OK, why);
+fail:
+	PQclear(PQexec(c, "ROLLBACK"));
+	return -1;
+}

@@ -42,6 +42,7 @@ struct walk {
 	dmarc_agg_fn	 fn;
 	void		*arg;
 	struct buf	*why;
+	size_t		 max;		/* inflated bytes allowed in all */
 	size_t		 budget;	/* inflated bytes still allowed */
 	int		 reports, parts, stop;
 };
@@ -493,7 +494,11 @@ zip_member(void *arg, const char *name, const char *d, size_t n)
 static enum dmarc_agg_status
 unpacked(struct walk *w, const char *name, enum unpack_status us)
 {
-	buf_printf(w->why, "%s: %s", name, unpack_strerror(us));
+	if (us == UNPACK_TOOBIG)
+		buf_printf(w->why, "%s: it inflates past the limit of %zu "
+		    "bytes (a compression bomb?)", name, w->max);
+	else
+		buf_printf(w->why, "%s: %s", name, unpack_strerror(us));
 	return us == UNPACK_TOOBIG ? DMARC_AGG_TOOBIG : us == UNPACK_NOMEM ?
 	    DMARC_AGG_NOMEM : DMARC_AGG_ARCHIVE;
 }
@@ -541,7 +546,7 @@ enum dmarc_agg_status
 dmarc_agg_data(const char *d, size_t n, const char *name, size_t max,
     dmarc_agg_fn fn, void *arg, struct buf *why)
 {
-	struct walk w = { fn, arg, why, max, 0, 0, 0 };
+	struct walk w = { fn, arg, why, max, max, 0, 0, 0 };
 
 	return data(&w, d, n, name);
 }
@@ -814,7 +819,7 @@ enum dmarc_agg_status
 dmarc_agg_mail(const char *msg, size_t n, size_t max, dmarc_agg_fn fn,
     void *arg, struct buf *why)
 {
-	struct walk w = { fn, arg, why, max, 0, 0, 0 };
+	struct walk w = { fn, arg, why, max, max, 0, 0, 0 };
 	enum dmarc_agg_status st;
 
 	if ((st = entity(&w, msg, n, 0)) != DMARC_AGG_OK)
