@@ -4,6 +4,8 @@
  * SYNOPSIS
  *	milter-dmarc-report [-n] [-c file] [-d domain] [-b begin] [-e end]
  *	    [-m email] [-o dir | -s] [-S sendmail]
+ *	milter-dmarc-report --html -o dir [-c file] [-d domain] [-b begin]
+ *	    [-e end]
  * DESCRIPTION
  *	Reads the SQLite history that HistoryDatabase in the configuration
  *	file names and writes one aggregate report (RFC 9990 XML, the
@@ -28,6 +30,11 @@
  *	only when its domain publishes DOMAIN._report._dmarc.ITS-DOMAIN
  *	(v=DMARC1); the others are named on standard error and skipped.
  *	With -n, -s says whom each report would go to.
+ *
+ *	--html -o dir writes a static HTML summary of the period instead
+ *	(dmarcd_html.c): dir/index.html and a page per policy domain, from
+ *	our history and the reports received from other receivers
+ *	(milter-dmarc-import).
  * DIAGNOSTICS
  *	Exit 0 when every report was written (or there was none to write),
  *	1 on an error with the history or a file, 2 on a usage error.
@@ -50,13 +57,14 @@
 #include "buf.h"
 #include "dmarcd_conf.h"
 #include "dmarcd_hist.h"
+#include "dmarcd_html.h"
 
 #define REPORT_NS	"urn:ietf:params:xml:ns:dmarc-2.0"
 
 struct opts {
 	const char	*conf, *domain, *dir, *email, *sendmail;
 	long long	 begin, end;
-	int		 dry, send;
+	int		 dry, send, html;
 };
 
 struct ctx {
@@ -523,7 +531,9 @@ usage(void)
 {
 	fprintf(stderr, "usage: milter-dmarc-report [-n] [-c file] "
 	    "[-d domain] [-b|--begin T] [-e|--end T] [-m email]\n"
-	    "           [-o dir | -s|--send] [-S sendmail]\n");
+	    "           [-o dir | -s|--send] [-S sendmail]\n"
+	    "       milter-dmarc-report --html -o dir [-c file] [-d domain] "
+	    "[-b|--begin T] [-e|--end T]\n");
 }
 
 int
@@ -547,6 +557,7 @@ main(int argc, char **argv)
 		{ "domain", required_argument, NULL, 'd' },
 		{ "send", no_argument, NULL, 's' },
 		{ "sendmail", required_argument, NULL, 'S' },
+		{ "html", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
 
@@ -569,6 +580,9 @@ main(int argc, char **argv)
 		case 'd':
 			o.domain = optarg;
 			break;
+		case 'H':
+			o.html = 1;
+			break;
 		case 'm':
 			o.email = optarg;
 			break;
@@ -590,7 +604,8 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind != argc || (o.dir == NULL && !o.dry && !o.send) ||
-	    (o.dir != NULL && o.send)) {
+	    (o.dir != NULL && o.send) || (o.html && (o.dir == NULL || o.dry ||
+	    o.send))) {
 		usage();
 		return 2;
 	}
@@ -621,6 +636,21 @@ main(int argc, char **argv)
 		buf_free(&err);
 		dmarcd_conf_free(c);
 		return 1;
+	}
+	if (o.html) {
+		struct dmarcd_html_opts ho = { o.dir, o.domain, c->authserv_id,
+		    o.begin, o.end };
+
+		if ((n = dmarcd_html_write(db, &ho, &err)) < 0) {
+			fprintf(stderr, "milter-dmarc-report: %s\n",
+			    buf_str(&err));
+			rc = 1;
+		} else
+			printf("%s/index.html (%d domains)\n", o.dir, n);
+		buf_free(&err);
+		sqlite3_close(db);
+		dmarcd_conf_free(c);
+		return rc;
 	}
 	if (sqlite3_prepare_v2(db, "SELECT DISTINCT policy_domain FROM "
 	    "messages WHERE received BETWEEN ? AND ? AND p IS NOT NULL AND "
