@@ -7,12 +7,14 @@
 # the schema and writes a row per message; while the server is stopped,
 # mail is still answered at once and the rows wait; once the server is
 # back they are written; a database of schema version 1 is migrated with
-# its rows kept.  Needs root (to run PostgreSQL as postgres), nsd and
+# its rows kept; milter-dmarc-import stores received aggregate reports
+# in it, once.  Needs root (to run PostgreSQL as postgres), nsd and
 # PostgreSQL's server binaries.
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-$(pwd)/build/plain}
 MILTER=$BUILD/bin/milter-dmarc
 CLIENT=$BUILD/t/tools/milterclient
+IMPORT=$BUILD/bin/milter-dmarc-import
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2> /dev/null | sort -V | tail -1)
 PATH=$PATH:/usr/sbin
 
@@ -204,6 +206,24 @@ ok $? "a version 1 database: the new row is written beside the old one"
 is "$(q old "SELECT max(version) FROM schema_version")" 4 "  ... after migrating it to version 4"
 is "$(q old "SELECT action FROM messages WHERE from_domain = 'old.example'")" \
     accept "  ... the old row gets the new columns' defaults"
+
+# Aggregate reports received from other receivers (milter-dmarc-import)
+if [ -x "$IMPORT" ]; then
+	out=$("$IMPORT" -c "$TMP/main.conf" t/data/dmarc_import/google.xml 2>&1)
+	ok $? "milter-dmarc-import into PostgreSQL: exit 0"
+	is "$(q dmarc "SELECT r.org_name || ' ' || c.source_ip || ' ' || c.count || ' ' || c.dkim_results FROM received_reports r JOIN received_records c ON c.report = r.id ORDER BY c.count DESC LIMIT 1")" \
+	    "google.com 192.0.2.25 12 example.net s2026 pass" "  ... the report and its records stored"
+	out=$("$IMPORT" -c "$TMP/main.conf" t/data/dmarc_import/google.xml 2>&1)
+	ok $? "  ... the same report again: exit 0"
+	like "$out" 'already in the history; skipped' "  ... skipped, and said so"
+	is "$(q dmarc "SELECT count(*) FROM received_reports") $(q dmarc "SELECT count(*) FROM received_records")" \
+	    "1 2" "  ... nothing doubled"
+	"$IMPORT" -c "$TMP/old.conf" t/data/dmarc_import/rfc9990.xml > /dev/null 2>&1
+	ok $? "  ... into the database migrated from version 1"
+	is "$(q old "SELECT count(*) FROM received_records")" 1 "  ... its record stored"
+else
+	skip "milter-dmarc-import into PostgreSQL" "$IMPORT is not built"
+fi
 
 for v in main old; do
 	eval "p=\$PID_$v"
