@@ -247,8 +247,10 @@ chardata(struct xmltok *x)
 		const char *run = x->p;
 
 		if (c == '&') {
-			if (reference(x, x->depth > 0 ? &x->text : NULL) ==
-			    XMLTOK_ERROR)
+			if (x->depth == 0)
+				return fail(x, "a reference outside the root "
+				    "element");
+			if (reference(x, &x->text) == XMLTOK_ERROR)
 				return XMLTOK_ERROR;
 		} else if (bad_byte(c)) {
 			return fail(x, "a control character (0x%02x)", c);
