@@ -195,6 +195,7 @@ struct chart {
 	long long	 pass[DMARCD_HTML_BARS], fail[DMARCD_HTML_BARS];
 };
 
+/* chart_init - no counts yet, the bars for the period */
 static void
 chart_init(struct chart *c, const struct dmarcd_html_opts *o)
 {

@@ -81,6 +81,7 @@ keep(void *arg, struct dmarc_agg *r)
 	return 0;
 }
 
+/* found_free - release the reports of an input */
 static void
 found_free(struct found *f)
 {
@@ -210,6 +211,7 @@ out:
 	return rc;
 }
 
+/* usage - the synopsis on standard error */
 static void
 usage(void)
 {

@@ -658,6 +658,7 @@ header(const char *m, size_t n, struct part *pt)
 	return i;
 }
 
+/* hexval - a hex digit's value, -1 if not one */
 static int
 hexval(int c)
 {

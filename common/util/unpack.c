@@ -124,6 +124,7 @@ unpack_gzip(const void *in, size_t n, size_t max, struct buf *out)
 	return UNPACK_OK;
 }
 
+/* le16, le32 - little-endian integers of the zip format */
 static uint16_t
 le16(const unsigned char *p)
 {

@@ -73,12 +73,15 @@ xmltok_free(struct xmltok *x)
 	buf_free(&x->text);
 }
 
+/* is_space - XML's white space (S) */
 static int
 is_space(int c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+/* name_start, name_char - NameStartChar and NameChar, any byte of a
+ * multibyte UTF-8 sequence taken as a letter */
 static int
 name_start(int c)
 {
