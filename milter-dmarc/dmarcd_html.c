@@ -13,6 +13,8 @@
  *	DKIM or SPF pass.  The charts count per UTC day (several days a
  *	bar when the period has more than DMARCD_HTML_BARS days); a
  *	received report's records count on the day its period begins.
+ *	A table shows the DMARCD_HTML_ROWS source addresses with the most
+ *	messages, and counts the others.
  *
  *	Each page is written to a temporary name and renamed into place.
  * DIAGNOSTICS
@@ -327,6 +329,16 @@ td_n(struct buf *b, long long n, const char *cls)
 		buf_printf(b, "<td class=\"n\">%lld</td>", n);
 }
 
+/* more_rows - the rows past DMARCD_HTML_ROWS, counted, not shown;
+ * column 1 is the messages */
+static void
+more_rows(struct buf *b, long long rows, long long messages)
+{
+	if (rows > 0)
+		buf_printf(b, "<p>%lld more source addresses (%lld messages) "
+		    "not shown.</p>\n", rows, messages);
+}
+
 /* Our messages of a domain (p IS NOT NULL: a DMARC record was found). */
 #define OURS "FROM messages WHERE received BETWEEN ?1 AND ?2 AND " \
 	"p IS NOT NULL AND (?3 IS NULL OR policy_domain = ?3)"
@@ -343,6 +355,7 @@ ours(sqlite3 *db, const struct dmarcd_html_opts *o, const char *domain,
 {
 	struct chart ch;
 	sqlite3_stmt *st;
+	long long more = 0, more_n = 0;
 	int rc, rows = 0;
 
 	buf_puts(b, "<h2>Messages we received</h2>\n");
@@ -366,6 +379,11 @@ ours(sqlite3 *db, const struct dmarcd_html_opts *o, const char *domain,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int i;
 
+		if (rows >= DMARCD_HTML_ROWS) {
+			more++;
+			more_n += sqlite3_column_int64(st, 1);
+			continue;
+		}
 		if (rows++ == 0) {
 			chart_svg(b, &ch, "DMARC results per day of the "
 			    "messages we received");
@@ -390,6 +408,7 @@ ours(sqlite3 *db, const struct dmarcd_html_opts *o, const char *domain,
 		buf_puts(b, "</table>\n");
 	else
 		buf_puts(b, "<p>None in this period.</p>\n");
+	more_rows(b, more, more_n);
 	return 0;
 }
 
@@ -400,6 +419,7 @@ theirs(sqlite3 *db, const struct dmarcd_html_opts *o, const char *domain,
 {
 	struct chart ch;
 	sqlite3_stmt *st;
+	long long more = 0, more_n = 0;
 	int rc, rows = 0, i;
 	char d1[16], d2[16];
 
@@ -466,7 +486,13 @@ theirs(sqlite3 *db, const struct dmarcd_html_opts *o, const char *domain,
 	    "<th>DMARC pass</th><th>DMARC fail</th><th>DKIM aligned</th>"
 	    "<th>SPF aligned</th><th>Delivered</th><th>Quarantined</th>"
 	    "<th>Rejected</th><th>Reported by</th></tr>\n");
+	rows = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (rows++ >= DMARCD_HTML_ROWS) {
+			more++;
+			more_n += sqlite3_column_int64(st, 1);
+			continue;
+		}
 		buf_puts(b, "<tr><td>");
 		esc(b, col(st, 0));
 		buf_puts(b, "</td>");
@@ -478,6 +504,7 @@ theirs(sqlite3 *db, const struct dmarcd_html_opts *o, const char *domain,
 		buf_puts(b, "</td></tr>\n");
 	}
 	buf_puts(b, "</table>\n");
+	more_rows(b, more, more_n);
 	return finish(db, st, rc, why);
 }
 

@@ -17,6 +17,7 @@
 #include "buf.h"
 
 #define DMARCD_HTML_BARS	400	/* bars of a chart, at most */
+#define DMARCD_HTML_ROWS	1000	/* source addresses of a table, at most */
 
 struct dmarcd_html_opts {
 	const char	*dir;		/* where the pages go */

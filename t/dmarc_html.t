@@ -118,6 +118,25 @@ is "$(ls "$H2" | tr '\n' ' ')" "domain-example.com.html index.html " \
 out=$("$REPORT" -c "$TMP/conf" --html -o "$H2" -b 1900000000 2>&1)
 ok $? "--html over a period without data: exit 0"
 has "$H2/index.html" 'No messages and no reports in this period' "  ... saying so"
+# a report of 1002 source addresses: the table shows 1000
+awk 'BEGIN {
+	print "<feedback><report_metadata><org_name>big</org_name>"
+	print "<report_id>big-1</report_id><date_range><begin>1800000000</begin>"
+	print "<end>1800086399</end></date_range></report_metadata>"
+	print "<policy_published><domain>big.example</domain></policy_published>"
+	for (i = 0; i < 1002; i++)
+		printf "<record><row><source_ip>10.0.%d.%d</source_ip><count>%d</count>" \
+		    "<policy_evaluated><dkim>pass</dkim><spf>pass</spf></policy_evaluated>" \
+		    "</row><identifiers><header_from>big.example</header_from>" \
+		    "</identifiers></record>\n", i / 256, i % 256, i < 1000 ? 2 : 1
+	print "</feedback>"
+}' > "$TMP/big.xml"
+"$IMPORT" -c "$TMP/conf" "$TMP/big.xml" > /dev/null
+"$REPORT" -c "$TMP/conf" --html -o "$H2" -d big.example -b 1800000000 > /dev/null 2>&1
+is "$(grep -c '<tr><td>10\.0\.' "$H2/domain-big.example.html")" 1000 \
+    "a table of 1002 source addresses shows 1000"
+has "$H2/domain-big.example.html" '<p>2 more source addresses \(2 messages\) not shown\.</p>' \
+    "  ... and counts the others"
 "$REPORT" -c "$TMP/conf" --html > /dev/null 2>&1
 is $? 2 "--html without -o: usage error"
 
