@@ -205,13 +205,13 @@ end_elem(struct dmarc_agg *r, struct pending *pd, const char *path,
 	if (IS(m, "report_id"))
 		return text_field(path, t, r->report_id,
 		    sizeof(r->report_id), why);
-	if (IS(m, "date_range/begin") || IS(m, "date_range/end")) {
-		if (number_field(path, t, 1LL << 40, &v, why) < 0)
-			return -1;
-		*(path[strlen(path) - 1] == 'n' && path[strlen(path) - 2] ==
-		    'i' ? &r->begin : &r->end) = v;
-		*seen |= path[strlen(path) - 1] == 'd' ? 2 : 1;
-		return 0;
+	if (IS(m, "date_range/begin")) {
+		*seen |= 1;
+		return number_field(path, t, 1LL << 40, &r->begin, why);
+	}
+	if (IS(m, "date_range/end")) {
+		*seen |= 2;
+		return number_field(path, t, 1LL << 40, &r->end, why);
 	}
 	if (IS(pp, "domain"))
 		return word_field(path, t, r->domain, sizeof(r->domain), why);
