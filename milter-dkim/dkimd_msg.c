@@ -535,6 +535,38 @@ write_ar(struct dkimd_msg *m, struct buf *ar,
 }
 
 /*
+ * worst - of the events the failed signatures of a message raised, the
+ * one whose configured action weighs most (reject, discard, tempfail,
+ * quarantine, accept; on a tie a bad signature before a missing key
+ * before a DNS error).  Adding a signature whose key cannot be found
+ * must not turn the reject of a tampered message into an accept.
+ */
+static int
+worst(const struct dkimd_conf *c, const int *seen)
+{
+	static const int weight[] = {
+		[DKIMD_ACCEPT] = 0, [DKIMD_QUARANTINE] = 1,
+		[DKIMD_TEMPFAIL] = 2, [DKIMD_DISCARD] = 3, [DKIMD_REJECT] = 4,
+	};
+	static const int order[] = {
+		DKIMD_EV_BADSIG, DKIMD_EV_NOKEY, DKIMD_EV_DNSERR,
+	};
+	int ev = DKIMD_EV_BADSIG, best = -1, w;
+	size_t i;
+
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		if (!seen[order[i]])
+			continue;
+		w = weight[c->action[order[i]]];
+		if (w > best) {
+			best = w;
+			ev = order[i];
+		}
+	}
+	return ev;
+}
+
+/*
  * over_limit - a header over a limit: neither signed nor verified, but
  * never passed in silence.  A message to verify gets dkim=permerror
  * (dkim=none when it has no signature) with the limit as the reason, and
@@ -583,7 +615,7 @@ verify_results(struct dkimd_msg *m, struct buf *ar)
 	struct authres_resinfo *ri = calloc(n ? n : 1, sizeof(*ri));
 	struct authres_prop *pr = calloc(n ? n * 5 : 1, sizeof(*pr));
 	struct buf *cm = calloc(n ? n : 1, sizeof(*cm));
-	int pass = 0, tempfail = 0, nokey = 0, ev;
+	int pass = 0, seen[DKIMD_EV_MAX] = { 0 }, ev;
 
 	if (ri == NULL || pr == NULL || cm == NULL) {
 		m->error = 1;
@@ -612,8 +644,12 @@ verify_results(struct dkimd_msg *m, struct buf *ar)
 		set_prop(&ri[i].props[ri[i].nprops++], "header", "b",
 		    (char *)r->b);
 		pass |= r->result == DKIM_RESULT_PASS;
-		tempfail |= r->result == DKIM_RESULT_TEMPERROR;
-		nokey |= r->reason == DKIM_REASON_KEY_NOTFOUND;
+		if (r->result == DKIM_RESULT_TEMPERROR)
+			seen[DKIMD_EV_DNSERR] = 1;
+		else if (r->reason == DKIM_REASON_KEY_NOTFOUND)
+			seen[DKIMD_EV_NOKEY] = 1;
+		else if (r->result != DKIM_RESULT_PASS)
+			seen[DKIMD_EV_BADSIG] = 1;
 		if (m->conf->v.logresults || m->conf->v.syslog_success ||
 		    r->result != DKIM_RESULT_PASS)
 			log_result(m, r);
@@ -622,8 +658,7 @@ verify_results(struct dkimd_msg *m, struct buf *ar)
 		log_msg(LOG_INFO, m->qid, "%zu DKIM-Signature field(s) beyond "
 		    "MaximumSignaturesToVerify (%ld) not checked",
 		    dkim_verify_skipped(m->verifier), m->conf->v.max_verify);
-	ev = n == 0 ? DKIMD_EV_NOSIG : pass ? -1 : tempfail ?
-	    DKIMD_EV_DNSERR : nokey ? DKIMD_EV_NOKEY : DKIMD_EV_BADSIG;
+	ev = n == 0 ? DKIMD_EV_NOSIG : pass ? -1 : worst(m->conf, seen);
 	if (n > 0 || m->conf->v.always_ar) {
 		if (n == 0) {	/* AlwaysAddARHeader: "dkim=none" */
 			ri[0].method = (char *)"dkim";

@@ -423,6 +423,15 @@ mc "$TMP/r.out" "$TMP/tampered.eml" -s $S -i 192.0.2.1
 has "$TMP/r.out" '^REPLYCODE 550 5\.7\.20 ' \
     "On-BadSignature reject: the tampered message is refused with 550 5.7.20"
 hasnt "$TMP/r.out" 'INSHEADER' "On-BadSignature reject: no edits"
+# a second signature whose key does not exist (On-KeyNotFound accept)
+# does not turn the rejection of the tampered message into an accept
+"$DT" sign -d red.example.jp -s absentsel -k "$TMP/red.pem" \
+    -c relaxed/simple <"$TMP/tampered.eml" >"$TMP/tampered2.eml"
+mc "$TMP/r3.out" "$TMP/tampered2.eml" -s $S -i 192.0.2.1
+has "$TMP/r3.out" '^REPLYCODE 550 5\.7\.20 No valid' \
+    "tampered + a signature with a missing key: still refused (On-BadSignature)"
+grep -q 'absentsel' "$TMP/milter.log"
+ok $? "tampered + a signature with a missing key: both signatures logged"
 mc "$TMP/r2.out" "$TMP/ext.eml" -s $S -i 192.0.2.1
 has "$TMP/r2.out" 'dkim=pass' "On-BadSignature reject: a good message passes"
 # 10b. padding the header past a limit does not get a message past the
