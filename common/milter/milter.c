@@ -80,6 +80,9 @@
  */
 #include <errno.h>
 #include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -1212,6 +1215,22 @@ session(int fd, const struct smfiDesc *desc, size_t maxdata, int debug)
 
 static void *worker(void *);
 
+/*
+ * give_back - return the allocator's free pages to the system.  Memory
+ * freed at the end of each message stays with malloc, scattered between
+ * blocks still in use; without this the resident size of a busy daemon
+ * grows by a tenth in its first hour, although nothing leaks.  Called
+ * every MILTER_TRIM_S seconds while connections have been served; it
+ * takes each arena's lock for well under a millisecond.
+ */
+static void
+give_back(void)
+{
+#ifdef __GLIBC__
+	(void)malloc_trim(0);
+#endif
+}
+
 /* spawn - one more thread in accept(); called with srv.lock held */
 static int
 spawn(void)
@@ -1371,6 +1390,8 @@ worker(void *arg)
 int
 milter_run(int lfd, const struct smfiDesc *desc, size_t maxdata, int debug)
 {
+	struct timespec until;
+	unsigned long trimmed = 0;
 	int on = 1;
 
 	/* accepted TCP sockets inherit it: no reply of several packets
@@ -1391,8 +1412,20 @@ milter_run(int lfd, const struct smfiDesc *desc, size_t maxdata, int debug)
 		pthread_mutex_unlock(&srv.lock);
 		return -1;
 	}
-	while (!srv.stopping || srv.threads > 0)
-		pthread_cond_wait(&srv.done, &srv.lock);
+	clock_gettime(CLOCK_REALTIME, &until);
+	while (!srv.stopping || srv.threads > 0) {
+		if (pthread_cond_timedwait(&srv.done, &srv.lock, &until) !=
+		    ETIMEDOUT)
+			continue;	/* a thread ended */
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += MILTER_TRIM_S;
+		if (srv.sessions != trimmed) {
+			trimmed = srv.sessions;
+			pthread_mutex_unlock(&srv.lock);
+			give_back();
+			pthread_mutex_lock(&srv.lock);
+		}
+	}
 	pthread_mutex_unlock(&srv.lock);
 	return 0;
 }

@@ -28,6 +28,7 @@
 #define MILTER_LOG_EVERY	60	/* seconds between two such reports */
 #define MILTER_READ_MIN		(64 * 1024)	/* an input buffer's first size */
 #define MILTER_REFUSED_LOG_S	10	/* refusals are logged this often */
+#define MILTER_TRIM_S		5	/* free memory goes back this often */
 
 /*
  * The limits connections are served under (seconds, and a count).  A
