@@ -3,17 +3,24 @@
 #
 # Usage: BUILD=build/plain sh t/soak.sh		(what `make soak` runs)
 #
-# Runs a private Postfix and nsd (t/lib/rig.sh) with milter-dkim
-# (signing every message from 127.0.0.1) and milter-spf (checking every
-# sender against an SPF record that passes 127.0.0.1), each on its own
-# inet socket, driven by Postfix's smtp-source from 127.0.0.1 at
-# SOAK_SESSIONS sessions (16).  Three phases:
+# Runs a private Postfix and nsd (t/lib/rig.sh) with the four daemons,
+# each on its own inet socket, in the order of the README: milter-spf
+# (checking every sender against an SPF record that passes 127.0.0.1),
+# milter-dkim (signing every message from 127.0.0.1), milter-dmarc
+# (applying the sender domain's p=reject policy to milter-spf's result,
+# with its history in SQLite) and milter-arc (sealing); driven by
+# Postfix's smtp-source from 127.0.0.1 at SOAK_SESSIONS sessions (16).
+# Three phases:
 #
 #	soak	SOAK_SECONDS (60; the documented full run is 600) of load.
-#		The resident size of each daemon is sampled every 2 s; its
-#		growth from the end of the warm-up (the first fifth, at
-#		least 20 s) to the largest later sample must stay under 5 %.
-#	reload	SOAK_RELOADS SIGHUPs (200) to each daemon, spread over
+#		The resident size of each daemon is sampled every 2 s.
+#		After the warm-up (the first fifth, at least 20 s), its
+#		level (the median of the next fifth's samples) and its
+#		level at the end (the median of the last fifth's) must
+#		differ by less than 5 %: growth, not the swing between
+#		busy and quiet moments of a sample, which is printed with
+#		the largest sample.
+#	reload	SOAK_RELOADS SIGHUPs (200) to every daemon, spread over
 #		SOAK_RELOAD_SECONDS (60) of load; then a broken file and one
 #		more SIGHUP, which must be refused while mail still flows.
 #	kill	milter-dkim is killed with SIGKILL in the middle of a load
@@ -22,10 +29,11 @@
 #
 # After each phase every message Postfix queued must have been delivered
 # exactly once (as many deliveries and mailbox files as queued messages), every
-# delivered message must carry milter-dkim's DKIM-Signature and
-# milter-spf's spf=pass result (a sample of 20 per phase is verified with
-# the DKIM library against the published key), and neither daemon may
-# have logged an error.  Messages refused with 4xx while milter-dkim was
+# delivered message must carry milter-dkim's DKIM-Signature,
+# milter-spf's spf=pass, milter-dmarc's dmarc=pass and milter-arc's
+# first ARC set (a sample of 20 per phase is verified with the DKIM
+# library against the published key), and no daemon may have logged an
+# error.  Messages refused with 4xx while milter-dkim was
 # down are counted and printed.  Prints TAP and a summary table, also
 # saved to build/soak.txt.
 #
@@ -38,16 +46,21 @@ cd "$SRCDIR" || exit 1
 BUILD=${BUILD:-$SRCDIR/build/plain}
 MD=$BUILD/bin/milter-dkim
 MS=$BUILD/bin/milter-spf
+MDM=$BUILD/bin/milter-dmarc
+MA=$BUILD/bin/milter-arc
 DT=$BUILD/t/tools/dkimtool
+AT=$BUILD/t/tools/arctool
 SECONDS_SOAK=${SOAK_SECONDS:-60}
 SESSIONS=${SOAK_SESSIONS:-16}
 RELOADS=${SOAK_RELOADS:-200}
 RELOAD_SECONDS=${SOAK_RELOAD_SECONDS:-60}
 T=0
 FAILED=0
+QUEUED=0
+REFUSED=0
 . t/lib/tap.sh
 . t/lib/procs.sh
-need_exec "$MD" "$MS" "$DT"
+need_exec "$MD" "$MS" "$MDM" "$MA" "$DT" "$AT"
 command -v smtp-source > /dev/null || PATH=$PATH:/usr/sbin
 need_cmd postfix nsd smtp-source
 . t/lib/rig.sh
@@ -59,6 +72,7 @@ rec=$($DT record "$KEY") || exit 1
 printf 'sel._domainkey.soak.test %s\n' "$rec" > "$RIG_DIR/keys"
 zone=$(rig_zone soak.test <<-EOF
 	@ IN TXT "v=spf1 ip4:127.0.0.1 -all"
+	_dmarc IN TXT "v=DMARC1; p=reject"
 	sel._domainkey IN TXT $(printf '%s\n' "$rec" | fold -w 200 |
 	    sed 's/.*/"&"/' | tr '\n' ' ')
 	EOF
@@ -71,6 +85,8 @@ milter_conf() {
 }
 PORT_DKIM=$("$RIG_LIB/freeport") || exit 1
 PORT_SPF=$("$RIG_LIB/freeport") || exit 1
+PORT_DMARC=$("$RIG_LIB/freeport") || exit 1
+PORT_ARC=$("$RIG_LIB/freeport") || exit 1
 DKIM_CONF="Socket inet:$PORT_DKIM@127.0.0.1
 PidFile $RIG_DIR/milter-dkim.pid
 Syslog no
@@ -89,8 +105,29 @@ AuthservID mx.rig.test
 InternalHosts 192.0.2.99
 HELO_reject No_Check
 Nameservers 127.0.0.1@$RIG_DNS_PORT"
+DMARC_CONF="Socket inet:$PORT_DMARC@127.0.0.1
+PidFile $RIG_DIR/milter-dmarc.pid
+Syslog no
+AuthservID mx.rig.test
+TrustedAuthservIDs mx.rig.test
+IgnoreHosts 192.0.2.99
+RejectFailures true
+HistoryDatabase sqlite:$RIG_DIR/history.sqlite
+Nameservers 127.0.0.1@$RIG_DNS_PORT"
+ARC_CONF="Socket inet:$PORT_ARC@127.0.0.1
+PidFile $RIG_DIR/milter-arc.pid
+Syslog no
+Mode sv
+AuthservID mx.rig.test
+Domain soak.test
+Selector sel
+KeyFile $KEY
+RequireSafeKeys no
+Nameservers 127.0.0.1@$RIG_DNS_PORT"
 milter_conf milter-dkim "$DKIM_CONF"
 milter_conf milter-spf "$SPF_CONF"
+milter_conf milter-dmarc "$DMARC_CONF"
+milter_conf milter-arc "$ARC_CONF"
 
 # start NAME BIN PORT - the daemon in the foreground, tracked by the rig
 start() {
@@ -100,8 +137,12 @@ start() {
 }
 start dkim "$MD" "$PORT_DKIM" || { ok 1 "milter-dkim starts"; exit 1; }
 start spf "$MS" "$PORT_SPF" || { ok 1 "milter-spf starts"; exit 1; }
+start dmarc "$MDM" "$PORT_DMARC" || { ok 1 "milter-dmarc starts"; exit 1; }
+start arc "$MA" "$PORT_ARC" || { ok 1 "milter-arc starts"; exit 1; }
+DAEMONS="dkim spf dmarc arc"
 
-RIG_MILTERS="inet:127.0.0.1:$PORT_SPF, inet:127.0.0.1:$PORT_DKIM"
+RIG_MILTERS="inet:127.0.0.1:$PORT_SPF, inet:127.0.0.1:$PORT_DKIM,
+    inet:127.0.0.1:$PORT_DMARC, inet:127.0.0.1:$PORT_ARC"
 RIG_MILTER_DEFAULT_ACTION=tempfail
 RIG_MAILBOXES="soak@rig.test"
 RIG_POSTCONF="default_process_limit = 64"
@@ -129,6 +170,14 @@ load() {
 	done
 }
 
+# level FIRST LAST SAMPLE... - the median of samples FIRST to LAST
+level() {
+	local a=$1 b=$2
+	shift 2
+	printf '%s\n' "$@" | sed -n "${a},${b}p" | sort -n |
+	    awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
+}
+
 # rss PID - resident size in kB
 rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2> /dev/null; }
 
@@ -147,7 +196,7 @@ drained() {
 
 # check PHASE - every queued message delivered once, signed and checked
 check() {
-	local md queued sent files unsigned nospf bad sample
+	local md queued sent files unsigned nospf nodmarc noarc bad sample
 	drained
 	ok $? "$1: the queue drains"
 	queued=$(grep -c 'postfix/qmgr.*: from=<.*nrcpt=' "$RIG_DIR/maillog")
@@ -159,17 +208,28 @@ check() {
 	is "$sent" "$queued" \
 	    "$1: every queued message delivered once ($queued)"
 	is "$files" "$queued" "$1: one file per queued message"
+	QUEUED=$((QUEUED + queued))
+	REFUSED=$((REFUSED + $(grep -c 'milter-reject.*4\.[0-9]\.[0-9]' \
+	    "$RIG_DIR/maillog")))
 	unsigned=$(grep -L '^DKIM-Signature: .*d=soak.test' -r "$md/new" |
 	    wc -l)
 	nospf=$(grep -L 'spf=pass' -r "$md/new" | wc -l)
 	is "$unsigned" 0 "$1: every message signed by milter-dkim"
 	is "$nospf" 0 "$1: every message has spf=pass from milter-spf"
-	bad=0
+	nodmarc=$(grep -L 'dmarc=pass' -r "$md/new" | wc -l)
+	noarc=$(grep -L '^ARC-Authentication-Results: i=1; mx\.rig\.test;' \
+	    -r "$md/new" | wc -l)
+	is "$nodmarc" 0 "$1: every message has dmarc=pass from milter-dmarc"
+	is "$noarc" 0 "$1: every message sealed by milter-arc (i=1)"
+	bad=0 badarc=0
 	for f in $(ls "$md/new" | shuf -n 20 2> /dev/null); do
 		$DT verify -k "$RIG_DIR/keys" < "$md/new/$f" |
 		    grep -q '^pass d=soak.test' || bad=$((bad + 1))
+		$AT verify -k "$RIG_DIR/keys" < "$md/new/$f" |
+		    grep -q '^arc=pass' || badarc=$((badarc + 1))
 	done
 	is "$bad" 0 "$1: a sample of 20 signatures verifies"
+	is "$badarc" 0 "$1: the ARC chains of the same sample validate"
 	printf '%-8s %8s queued %6s refused(4xx)\n' "$1" "$queued" \
 	    "$(grep -c 'milter-reject.*4\.[0-9]\.[0-9]' "$RIG_DIR/maillog")" \
 	    >> "$SUMMARY"
@@ -193,29 +253,32 @@ printf 'phase      messages        refused\n' > "$SUMMARY"
 # Phase 1: soak, sampling RSS.
 load "$SECONDS_SOAK" &
 LOAD=$!
-samples_d="" samples_s=""
+for d in $DAEMONS; do eval "samples_$d=''"; done
 while kill -0 "$LOAD" 2> /dev/null; do
-	samples_d="$samples_d $(rss "$PID_dkim")"
-	samples_s="$samples_s $(rss "$PID_spf")"
+	for d in $DAEMONS; do
+		eval "samples_$d=\"\$samples_$d \$(rss \"\$PID_$d\")\""
+	done
 	sleep 2
 done
 wait "$LOAD"
-for d in dkim spf; do
-	eval "s=\$samples_$(echo $d | cut -c1)"
+for d in $DAEMONS; do
+	eval "s=\$samples_$d"
 	set -- $s
 	n=$#
 	warm=$(( (n + 4) / 5 ))
 	[ "$warm" -lt 10 ] && [ "$n" -gt 10 ] && warm=10
-	base=$(echo $s | awk -v w="$warm" '{ print $w }')
+	fifth=$(( (n + 4) / 5 ))
+	base=$(level $((warm + 1)) $((warm + fifth)) $s)
+	end=$(level $((n - fifth + 1)) "$n" $s)
 	top=$(echo $s | awk -v w="$warm" '{ m = 0; for (i = w; i <= NF; i++)
 	    if ($i > m) m = $i; print m }')
-	growth=$(awk -v a="$base" -v b="$top" 'BEGIN { if (a > 0)
+	growth=$(awk -v a="$base" -v b="$end" 'BEGIN { if (a > 0)
 	    printf("%.1f", (b - a) * 100 / a) }')
 	echo "# milter-$d RSS (kB) every 2 s:$s"
 	[ -n "$growth" ] && awk -v g="$growth" 'BEGIN { exit !(g + 0 < 5) }'
 	ok $? "soak: milter-$d RSS growth after warm-up $growth % (< 5 %)"
-	printf 'RSS milter-%s: %s kB after warm-up, %s kB at most (%s %%)\n' \
-	    "$d" "$base" "$top" "$growth" >> "$SUMMARY"
+	printf 'RSS milter-%s: %s kB after warm-up, %s kB at the end (%s %%), %s kB at most\n' \
+	    "$d" "$base" "$end" "$growth" "$top" >> "$SUMMARY"
 done
 check soak
 
@@ -225,13 +288,16 @@ LOAD=$!
 gap=$(awk -v s="$RELOAD_SECONDS" -v n="$RELOADS" 'BEGIN { printf "%.3f",
     s / n }')
 for i in $(seq "$RELOADS"); do
-	kill -HUP "$PID_dkim" "$PID_spf" 2> /dev/null || break
+	kill -HUP "$PID_dkim" "$PID_spf" "$PID_dmarc" "$PID_arc" \
+	    2> /dev/null || break
 	sleep "$gap"
 done
 wait "$LOAD"
-kill -0 "$PID_dkim" "$PID_spf" 2> /dev/null
-ok $? "reload: both daemons alive after $RELOADS SIGHUPs each"
-echo "# milter-dkim logged $(grep -c 'reloaded' "$RIG_DIR/milter-dkim.log") reloads, milter-spf $(grep -c 'reloaded' "$RIG_DIR/milter-spf.log")"
+kill -0 "$PID_dkim" "$PID_spf" "$PID_dmarc" "$PID_arc" 2> /dev/null
+ok $? "reload: every daemon alive after $RELOADS SIGHUPs each"
+for d in $DAEMONS; do
+	echo "# milter-$d logged $(grep -c 'reloaded' "$RIG_DIR/milter-$d.log") reloads"
+done
 check reload
 milter_conf milter-dkim "$DKIM_CONF
 NoSuchKeyword yes"
@@ -263,10 +329,25 @@ is "$(cat "$RIG_DIR/milter-dkim.pid" 2> /dev/null)" "$PID_dkim" \
 wait "$LOAD"
 check kill
 
-for d in milter-dkim milter-spf; do
+for d in $DAEMONS; do
+	d=milter-$d
 	e=$(errors "$d")
 	is "$e" "" "$d logged no error"
 done
+# milter-dmarc writes its history as it goes and the rest on SIGTERM:
+# one row per message it saw (a message refused with 4xx after it was
+# seen may add one)
+kill -TERM "$PID_dmarc"
+wait "$PID_dmarc" 2> /dev/null
+if command -v sqlite3 > /dev/null; then
+	rows=$(sqlite3 "$RIG_DIR/history.sqlite" \
+	    "SELECT count(*) FROM messages" 2> /dev/null)
+	[ -n "$rows" ] && [ "$rows" -ge "$QUEUED" ] &&
+	    [ "$rows" -le $((QUEUED + REFUSED)) ]
+	ok $? "milter-dmarc history: $rows rows for $QUEUED messages queued ($REFUSED refused with 4xx)"
+else
+	echo "# skip: no sqlite3 to count milter-dmarc's history"
+fi
 sed 's/^/# /' "$SUMMARY"
 cp "$SUMMARY" "$(dirname "$BUILD")/soak.txt" 2> /dev/null
 echo "1..$T"
