@@ -16,13 +16,22 @@
 # internal), DKIM verifying (the same message signed in advance, the key
 # served by a private nsd), SPF (mail from an address whose SPF record
 # allows 127.0.0.1), and, on inet at 1 and 8 sessions, milter-dkim and
-# milter-spf chained (and OpenDKIM with pyspf-milter).
+# milter-spf chained (and OpenDKIM with pyspf-milter), and DMARC:
+# milter-dmarc against OpenDMARC, each reading the same trusted
+# Authentication-Results (spf=pass and dkim=pass of another authserv-id,
+# in the message) for a domain with p=reject, each finding the policy in
+# the DNS and keeping its history (ours in SQLite, OpenDMARC's
+# HistoryFile).  OpenDMARC asks the resolver of /etc/resolv.conf on port
+# 53 only: it runs in its own mount namespace (unshare -m) where that
+# file names an address of 127.0.0.0/8 picked at run time, on whose port
+# 53 the same nsd answers.
 #
 # milter_default_action is tempfail, so a milter that fails makes
 # smtp-source stop with an error rather than look fast; then every
 # delivered message is checked: a DKIM-Signature of the signing domain,
 # "dkim=pass" in Authentication-Results, an SPF result of pass
-# (Received-SPF or Authentication-Results).  A column whose messages did
+# (Received-SPF or Authentication-Results), "dmarc=pass" under our
+# authserv-id.  A column whose messages did
 # not all arrive checked is shown as "FAIL".
 #
 # Each column of a cell is measured ROUNDS times, the columns taking
@@ -41,7 +50,10 @@
 #	BENCH_MTA_N1, BENCH_MTA_N8	messages per measurement at 1 and 8
 #					sessions (40, 120)
 #	BENCH_MTA_ROUNDS		measurements per column (3)
-#	OPENDKIM, PYSPF_MILTER		the incumbents; missing: n/a columns
+#	BENCH_MTA_CELLS			only these cells (e.g. "dmarc-inet-1
+#					dmarc-inet-8")
+#	OPENDKIM, PYSPF_MILTER, OPENDMARC
+#					the incumbents; missing: n/a columns
 #	SMTP_SOURCE			/usr/sbin/smtp-source
 #	KEEP=1				keep the rig's directory
 #
@@ -53,9 +65,11 @@ cd "$SRCDIR" || exit 1
 BUILD=${BUILD:-$SRCDIR/build/plain}
 MD=$BUILD/bin/milter-dkim
 MS=$BUILD/bin/milter-spf
+MDM=$BUILD/bin/milter-dmarc
 DKIMTOOL=$BUILD/t/tools/dkimtool
 OPENDKIM=${OPENDKIM:-/usr/sbin/opendkim}
 PYSPF_MILTER=${PYSPF_MILTER:-/usr/bin/pyspf-milter}
+OPENDMARC=${OPENDMARC:-/usr/sbin/opendmarc}
 SMTP_SOURCE=${SMTP_SOURCE:-/usr/sbin/smtp-source}
 N1=${BENCH_MTA_N1:-40}
 N8=${BENCH_MTA_N8:-120}
@@ -67,7 +81,7 @@ FROM=bench@$DOMAIN
 say() { echo "bench-mta: $*" >&2; }
 
 [ "$(id -u)" = 0 ] || { say "skipped: needs root for a private Postfix"; exit 0; }
-for f in "$MD" "$MS" "$DKIMTOOL"; do
+for f in "$MD" "$MS" "$MDM" "$DKIMTOOL"; do
 	[ -x "$f" ] || { say "$f not built"; exit 1; }
 done
 command -v postfix >/dev/null || [ -x /usr/sbin/postfix ] ||
@@ -86,7 +100,9 @@ CELLS="null-inet-1 null-unix-1
 sign-inet-1 sign-inet-8 sign-unix-1 sign-unix-8
 verify-inet-1 verify-inet-8 verify-unix-1 verify-unix-8
 spf-inet-1 spf-inet-8 spf-unix-1 spf-unix-8
-chain-inet-1 chain-inet-8"
+chain-inet-1 chain-inet-8
+dmarc-inet-1 dmarc-inet-8"
+[ -n "${BENCH_MTA_CELLS:-}" ] && CELLS=$BENCH_MTA_CELLS
 COLUMNS="none ours theirs"
 
 # spawn LOG COMMAND... - start a daemon in its own session, umask 000
@@ -233,6 +249,51 @@ start_theirs_spf() {
 	wait_sock "$spec" && SPEC[$name]=$spec
 }
 
+# start_ours_dmarc KIND - milter-dmarc trusting mx.upstream.test's results
+start_ours_dmarc() {
+	local name=ours-dmarc-$1 spec
+	spec=$(new_spec "$1" "$name")
+	{
+		echo "Socket $spec"
+		echo "Syslog no"
+		echo "AuthservID mx.rig.test"
+		echo "TrustedAuthservIDs mx.upstream.test"
+		echo "IgnoreHosts 192.0.2.255"
+		echo "RejectFailures true"
+		echo "HistoryDatabase sqlite:$RIG_DIR/$name.sqlite"
+		echo "Nameservers 127.0.0.1:$NSD_PORT"
+	} >"$RIG_DIR/$name.conf"
+	spawn "$RIG_DIR/$name.log" "$MDM" -f -c "$RIG_DIR/$name.conf"
+	wait_sock "$spec" && SPEC[$name]=$spec
+}
+
+# start_theirs_dmarc KIND - OpenDMARC, the same settings, in a mount
+#	namespace whose /etc/resolv.conf names nsd's port-53 address
+start_theirs_dmarc() {
+	local name=theirs-dmarc-$1 spec
+	[ -x "$OPENDMARC" ] && [ -n "$NSD_ALSO" ] || return 0
+	command -v unshare >/dev/null || return 0
+	spec=$(new_spec "$1" "$name")
+	echo 192.0.2.255 >"$RIG_DIR/$name.ignore"
+	echo "nameserver $NSD_ALSO" >"$RIG_DIR/$name.resolv"
+	{
+		echo "Socket $spec"
+		echo "Syslog false"
+		echo "Background false"
+		echo "UMask 000"
+		echo "PidFile $RIG_DIR/$name.pid"
+		echo "AuthservID mx.rig.test"
+		echo "TrustedAuthservIDs mx.upstream.test"
+		echo "IgnoreHosts $RIG_DIR/$name.ignore"
+		echo "RejectFailures true"
+		echo "HistoryFile $RIG_DIR/$name.history"
+	} >"$RIG_DIR/$name.conf"
+	spawn "$RIG_DIR/$name.log" unshare -m sh -c \
+	    'mount --bind "$0" /etc/resolv.conf && exec "$1" -f -c "$2"' \
+	    "$RIG_DIR/$name.resolv" "$OPENDMARC" "$RIG_DIR/$name.conf"
+	wait_sock "$spec" && SPEC[$name]=$spec
+}
+
 # milters CELL COLUMN - the smtpd_milters value of a column ("" for
 #	none); fails when a milter of the column is missing
 milters() {
@@ -244,6 +305,7 @@ milters() {
 	sign) list=${SPEC[$who-dkim-s-$kind]} ;;
 	verify) list=${SPEC[$who-dkim-v-$kind]} ;;
 	spf) list=${SPEC[$who-spf-$kind]} ;;
+	dmarc) list=${SPEC[$who-dmarc-$kind]} ;;
 	chain)
 		[ -n "${SPEC[$who-dkim-s-$kind]}" ] &&
 		    [ -n "${SPEC[$who-spf-$kind]}" ] &&
@@ -265,6 +327,7 @@ check_re() {
 	verify) echo '^Authentication-Results: .*dkim=pass' ;;
 	spf) echo '^(Received-SPF: Pass|Authentication-Results: .*spf=pass)' ;;
 	chain) echo "^DKIM-Signature:.*[; ]d=$DOMAIN;" ;;
+	dmarc) echo '^Authentication-Results: mx\.rig\.test;.*dmarc=pass' ;;
 	esac
 }
 
@@ -350,8 +413,17 @@ cp "$DATA/rsa2048.pem" "$RIG_DIR/" && chmod 600 "$RIG_DIR/rsa2048.pem"
 {
 	cat "$DATA/example.jp.zone"
 	echo 'blue IN TXT "v=spf1 ip4:127.0.0.1 -all"'
+	echo '_dmarc.blue IN TXT "v=DMARC1; p=reject"'
 } >"$RIG_DIR/example.jp.zone"
-nsd_start example.jp "$RIG_DIR/example.jp.zone" || exit 1
+# an address of 127.0.0.0/8 for OpenDMARC's port-53 resolver; without
+# one (taken, say), its column is n/a
+NSD_ALSO=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))
+if ! nsd_start example.jp "$RIG_DIR/example.jp.zone"; then
+	say "nsd does not answer on $NSD_ALSO:53 too: OpenDMARC n/a"
+	nsd_stop
+	NSD_ALSO=
+	nsd_start example.jp "$RIG_DIR/example.jp.zone" || exit 1
+fi
 trap 'nsd_stop; rig_cleanup' EXIT
 trap 'nsd_stop; rig_cleanup; exit 1' HUP INT TERM
 
@@ -371,6 +443,12 @@ PY
 "$DKIMTOOL" sign -d "$DOMAIN" -s default -k "$RIG_DIR/rsa2048.pem" \
     <"$RIG_DIR/msg.eml" >"$RIG_DIR/signed.eml" ||
     { say "dkimtool sign failed"; exit 1; }
+{
+	printf 'Authentication-Results: mx.upstream.test;\n'
+	printf '\tspf=pass smtp.mailfrom=%s;\n' "$FROM"
+	printf '\tdkim=pass header.d=%s header.s=default\n' "$DOMAIN"
+	cat "$RIG_DIR/msg.eml"
+} >"$RIG_DIR/dmarc.eml"
 
 for kind in inet unix; do
 	spec=$(new_spec "$kind" null)
@@ -384,6 +462,10 @@ for kind in inet unix; do
 	start_theirs_dkim s "$kind"
 	start_theirs_dkim v "$kind"
 	start_theirs_spf "$kind"
+	if [ "$kind" = inet ]; then
+		start_ours_dmarc "$kind"
+		start_theirs_dmarc "$kind"
+	fi
 done
 
 # One mailbox per cell and column: every message is checked where it lands.
@@ -417,6 +499,7 @@ for cell in $CELLS; do
 	[ "$sessions" = 8 ] && n=$N8
 	msg=$RIG_DIR/msg.eml
 	[ "${cell%%-*}" = verify ] && msg=$RIG_DIR/signed.eml
+	[ "${cell%%-*}" = dmarc ] && msg=$RIG_DIR/dmarc.eml
 	# a few messages first: Postfix starts the processes of each listener
 	for col in $COLUMNS; do
 		[ -n "${PORT[$cell-$col]}" ] || continue
@@ -476,11 +559,14 @@ done
 	    "msg/s = median of $ROUNDS runs of $N1 (1 session) or $N8" \
 	    "(8 sessions) messages."
 	echo "none: no milter; ours: milter-dkim / milter-spf (chain: both;" \
-	    "null: testmilter, the shared runtime adding two header fields);" \
+	    "null: testmilter, the shared runtime adding two header fields;" \
+	    "dmarc: milter-dmarc);" \
 	    "theirs: OpenDKIM $(dpkg-query -W -f='${Version}' opendkim \
 	    2>/dev/null) / pyspf-milter $(dpkg-query -W -f='${Version}' \
-	    pyspf-milter 2>/dev/null) (chain: both)."
-	echo "Every delivered message checked (signature, dkim=pass, spf=pass);" \
+	    pyspf-milter 2>/dev/null) (chain: both) / OpenDMARC" \
+	    "$(dpkg-query -W -f='${Version}' opendmarc 2>/dev/null)."
+	echo "Every delivered message checked (signature, dkim=pass, spf=pass," \
+	    "dmarc=pass);" \
 	    "milter_default_action = tempfail."
 	echo
 	for cell in $CELLS; do

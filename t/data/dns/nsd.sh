@@ -12,7 +12,10 @@
 # configuration, the zone copies, the pid file and the log; picks a free
 # port ($NSD_PORT, UDP and TCP); runs nsd in the foreground (-d) in the
 # background of the script ($NSD_PID) and waits until it answers over UDP.
-# nsd_stop kills that PID and removes the directory.
+# nsd_stop kills that PID and removes the directory.  With NSD_ALSO set to
+# an address of 127.0.0.0/8 of the caller's choosing, nsd also answers on
+# port 53 of it, for a peer that can only ask port 53 (its own
+# resolv.conf, bind-mounted in a private mount namespace).
 
 NSD_PID=
 NSD_DIR=
@@ -77,7 +80,8 @@ nsd_start() {
 		[ -n "$NSD_PORT" ] || return 1
 		cat >"$NSD_DIR/nsd.conf" <<CONF
 server:
-	ip-address: 127.0.0.1@$NSD_PORT
+	ip-address: 127.0.0.1@$NSD_PORT${NSD_ALSO:+
+	ip-address: $NSD_ALSO@53}
 	do-ip6: no
 	port: $NSD_PORT
 	username: ""
