@@ -12,8 +12,9 @@
  *	that hosts starting together migrate once.
  *
  *	dmarcd_pg_open() connects and migrates; dmarcd_pg_write() writes a
- *	batch in one transaction (a message, then its signatures, with the
- *	id INSERT ... RETURNING gives).  On any failure the connection is
+ *	batch in one transaction: one statement a message (the message,
+ *	then its signatures with the id its INSERT ... RETURNING gives),
+ *	all sent at once in a pipeline.  On any failure the connection is
  *	closed; the history writer keeps the rows and reconnects later.
  * DIAGNOSTICS
  *	Errors are libpq's messages, in why.
@@ -154,58 +155,118 @@ dmarcd_pg_open(const char *conninfo, struct buf *why)
 	return c;
 }
 
-/* dmarcd_pg_write - a batch in one transaction; 0, or -1 with why set */
+/*
+ * row_sql - the statement that writes one row and its signatures: the
+ * message's INSERT returns its id to the signatures' INSERT in the same
+ * statement, so that no statement waits for another's answer
+ */
+static void
+row_sql(struct buf *q, size_t nsig)
+{
+	size_t k, p = DMARCD_HIST_NCOLS;
+
+	buf_reset(q);
+	if (nsig > 0)
+		buf_puts(q, "WITH m AS (");
+	buf_puts(q, "INSERT INTO messages (" DMARCD_HIST_COLUMNS ") VALUES (");
+	for (k = 1; k <= DMARCD_HIST_NCOLS; k++)
+		buf_printf(q, "%s$%zu", k > 1 ? ", " : "", k);
+	buf_putc(q, ')');
+	if (nsig == 0)
+		return;
+	buf_puts(q, " RETURNING id) INSERT INTO signatures (message_id, "
+	    "domain, selector, result, aligned) SELECT m.id, s.d, s.s, s.r, "
+	    "s.a FROM m, (VALUES ");
+	for (k = 0; k < nsig; k++, p += 4)
+		buf_printf(q, "%s($%zu, $%zu, $%zu, $%zu::integer)",
+		    k > 0 ? ", " : "", p + 1, p + 2, p + 3, p + 4);
+	buf_puts(q, ") AS s(d, s, r, a)");
+}
+
+/*
+ * dmarcd_pg_write - a batch in one transaction: every row's statement
+ * sent at once in a pipeline (one round trip for the batch, not three
+ * a row), which runs as one implicit transaction up to its sync: an
+ * error anywhere writes none of it.  0, or -1 with why set.
+ */
 int
 dmarcd_pg_write(void *arg, struct dmarcd_hist_row **rows, size_t n,
     struct buf *why)
 {
 	PGconn *c = arg;
 	struct dmarcd_hist_vals v;
+	struct buf q = BUF_INIT;
+	const char *pv[DMARCD_HIST_NCOLS + 4 * DMARCD_HIST_SIGS];
 	PGresult *r;
-	size_t i, k;
+	ExecStatusType st;
+	size_t i, k, nsig, sent = 0;
+	int ok = 1, synced = 0;
 
-	if (run(c, "BEGIN", PGRES_COMMAND_OK, why) < 0)
+	if (PQenterPipelineMode(c) != 1) {
+		buf_printf(why, "%s", PQerrorMessage(c));
 		return -1;
-	for (i = 0; i < n; i++) {
-		const char *sv[5];
-		char id[24];
-
+	}
+	for (i = 0; i < n && ok; i++) {
+		nsig = rows[i]->nsig < DMARCD_HIST_SIGS ? rows[i]->nsig :
+		    DMARCD_HIST_SIGS;
 		dmarcd_hist_values(rows[i], &v);
-		r = PQexecParams(c, "INSERT INTO messages (" DMARCD_HIST_COLUMNS
-		    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
-		    "$12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, "
-		    "$24, $25, $26) RETURNING id", DMARCD_HIST_NCOLS, NULL, v.v, NULL,
-		    NULL, 0);
-		if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
-			buf_printf(why, "%s", PQerrorMessage(c));
-			PQclear(r);
-			goto fail;
-		}
-		snprintf(id, sizeof(id), "%s", PQgetvalue(r, 0, 0));
-		PQclear(r);
-		for (k = 0; k < rows[i]->nsig && k < DMARCD_HIST_SIGS; k++) {
-			const struct dmarcd_hist_sig *s = &rows[i]->sig[k];
+		memcpy(pv, v.v, sizeof(v.v));
+		for (k = 0; k < nsig; k++) {
+			const struct dmarcd_hist_sig *sg = &rows[i]->sig[k];
 
-			sv[0] = id;
-			sv[1] = s->domain;
-			sv[2] = s->selector;
-			sv[3] = dmarc_auth_name(s->result);
-			sv[4] = s->aligned ? "1" : "0";
-			r = PQexecParams(c, "INSERT INTO signatures (message_id, "
-			    "domain, selector, result, aligned) VALUES ($1, $2, "
-			    "$3, $4, $5)", 5, NULL, sv, NULL, NULL, 0);
-			if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK) {
-				buf_printf(why, "%s", PQerrorMessage(c));
-				PQclear(r);
-				goto fail;
+			pv[DMARCD_HIST_NCOLS + 4 * k] = sg->domain;
+			pv[DMARCD_HIST_NCOLS + 4 * k + 1] = sg->selector;
+			pv[DMARCD_HIST_NCOLS + 4 * k + 2] =
+			    dmarc_auth_name(sg->result);
+			pv[DMARCD_HIST_NCOLS + 4 * k + 3] = sg->aligned ? "1" :
+			    "0";
+		}
+		row_sql(&q, nsig);
+		if (q.failed || PQsendQueryParams(c, buf_str(&q),
+		    (int)(DMARCD_HIST_NCOLS + 4 * nsig), NULL, pv, NULL, NULL,
+		    0) != 1)
+			ok = 0;
+		else
+			sent++;
+	}
+	if (ok && PQpipelineSync(c) == 1)
+		synced = 1;
+	else if (!q.failed)
+		buf_printf(why, "%s", PQerrorMessage(c));
+	else
+		buf_puts(why, "out of memory");
+	buf_free(&q);
+	/* each statement's results end with NULL; then the sync's.  A
+	 * batch that could not all be sent is not read: the caller closes
+	 * the connection, which rolls back what the server had of it */
+	for (i = 0; synced && i < sent; i++) {
+		while ((r = PQgetResult(c)) != NULL) {
+			st = PQresultStatus(r);
+			if (st != PGRES_COMMAND_OK && ok) {
+				ok = 0;
+				if (why->len == 0)
+					buf_printf(why, "%s",
+					    st == PGRES_PIPELINE_ABORTED ?
+					    "pipeline aborted" :
+					    PQresultErrorMessage(r));
 			}
 			PQclear(r);
 		}
 	}
-	return run(c, "COMMIT", PGRES_COMMAND_OK, why);
-fail:
-	PQclear(PQexec(c, "ROLLBACK"));
-	return -1;
+	if (synced) {
+		if ((r = PQgetResult(c)) == NULL ||
+		    PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+			ok = 0;
+			if (why->len == 0)
+				buf_printf(why, "%s", PQerrorMessage(c));
+		}
+		PQclear(r);
+	}
+	if (PQexitPipelineMode(c) != 1 && ok) {
+		ok = 0;
+		buf_printf(why, "%s", PQerrorMessage(c));
+	}
+	return ok && synced ? 0 : -1;
 }
 
 /* dmarcd_pg_close - end the connection */

@@ -14,6 +14,7 @@ cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-$(pwd)/build/plain}
 MILTER=$BUILD/bin/milter-dmarc
 CLIENT=$BUILD/t/tools/milterclient
+HB=$BUILD/t/tools/histbench
 IMPORT=$BUILD/bin/milter-dmarc-import
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2> /dev/null | sort -V | tail -1)
 PATH=$PATH:/usr/sbin
@@ -74,6 +75,7 @@ ok $? "PostgreSQL starts on 127.0.0.1:$PGPORT"
 q() { psql -X -q -t -A -h 127.0.0.1 -p "$PGPORT" -U postgres -d "$1" -c "$2" 2>&1; }
 q postgres "CREATE DATABASE dmarc" > /dev/null
 q postgres "CREATE DATABASE old" > /dev/null
+q postgres "CREATE DATABASE batch" > /dev/null
 
 nsd_start test t/data/dmarcd/dmarc.zone > "$TMP/nsd.out" 2>&1
 ok $? "nsd starts"
@@ -162,6 +164,21 @@ is "$(q dmarc "SELECT to_regclass('received_reports') IS NOT NULL AND to_regclas
     "  ... with the tables of received reports"
 is "$(q dmarc "SELECT dmarc_result || ' ' || disposition FROM messages WHERE from_domain = 'reject.test'")" \
     "fail reject" "  ... with the result and the disposition"
+
+# batches of rows with DKIM results, as the writer sends them: each
+# message's signatures under its own id (1,000 rows at 1,000 a second,
+# then the one that opened the database: 1 + n % 2 signatures each)
+"$HB" -p "postgresql://postgres@127.0.0.1:$PGPORT/batch" -r 1000 -t 1 \
+    > "$TMP/hb.out" 2>&1
+ok $? "1,001 rows written through the writer in batches" ||
+    sed 's/^/# /' "$TMP/hb.out"
+is "$(q batch "SELECT count(*) FROM messages")" 1001 "  ... 1,001 messages"
+is "$(q batch "SELECT count(*) FROM signatures")" 1501 "  ... 1,501 signatures"
+is "$(q batch "SELECT string_agg(s.domain || '/' || s.selector || '/' || s.result, ' ' ORDER BY s.domain) FROM messages m JOIN signatures s ON s.message_id = m.id WHERE m.qid = 'Q00000001'")" \
+    "esp.example/k2/pass sender61.example/s1/pass" \
+    "  ... each under its message (two for the second row)"
+is "$(q batch "SELECT count(*) FROM messages m WHERE NOT EXISTS (SELECT 1 FROM signatures s WHERE s.message_id = m.id)")" 0 \
+    "  ... no message without its signatures"
 
 pg_stop
 t0=$(date +%s)
