@@ -2,7 +2,8 @@
  * NAME
  *	dmarcd_pg - milter-dmarc: the history in PostgreSQL
  * SYNOPSIS
- *	#include "dmarcd_hist.h"
+ *	#include "buf.h"
+#include "dmarcd_hist.h"
  * DESCRIPTION
  *	For several MX hosts writing one history: HistoryDatabase
  *	postgresql://user@host/db (any libpq connection string).  The
@@ -12,9 +13,9 @@
  *	that hosts starting together migrate once.
  *
  *	dmarcd_pg_open() connects and migrates; dmarcd_pg_write() writes a
- *	batch in one transaction: one statement a message (the message,
- *	then its signatures with the id its INSERT ... RETURNING gives),
- *	all sent at once in a pipeline.  On any failure the connection is
+ *	batch in one transaction: the messages' ids drawn from their
+ *	sequence, then the messages and their signatures each in one
+ *	COPY.  On any failure the connection is
  *	closed; the history writer keeps the rows and reconnects later.
  * DIAGNOSTICS
  *	Errors are libpq's messages, in why.
@@ -155,39 +156,58 @@ dmarcd_pg_open(const char *conninfo, struct buf *why)
 	return c;
 }
 
-/*
- * row_sql - the statement that writes one row and its signatures: the
- * message's INSERT returns its id to the signatures' INSERT in the same
- * statement, so that no statement waits for another's answer
- */
+/* copy_val - one value of a COPY line in text format (NULL: \N) */
 static void
-row_sql(struct buf *q, size_t nsig)
+copy_val(struct buf *b, const char *v, int first)
 {
-	size_t k, p = DMARCD_HIST_NCOLS;
-
-	buf_reset(q);
-	if (nsig > 0)
-		buf_puts(q, "WITH m AS (");
-	buf_puts(q, "INSERT INTO messages (" DMARCD_HIST_COLUMNS ") VALUES (");
-	for (k = 1; k <= DMARCD_HIST_NCOLS; k++)
-		buf_printf(q, "%s$%zu", k > 1 ? ", " : "", k);
-	buf_putc(q, ')');
-	if (nsig == 0)
+	if (!first)
+		buf_putc(b, '\t');
+	if (v == NULL) {
+		buf_puts(b, "\\N");
 		return;
-	buf_puts(q, " RETURNING id) INSERT INTO signatures (message_id, "
-	    "domain, selector, result, aligned) SELECT m.id, s.d, s.s, s.r, "
-	    "s.a FROM m, (VALUES ");
-	for (k = 0; k < nsig; k++, p += 4)
-		buf_printf(q, "%s($%zu, $%zu, $%zu, $%zu::integer)",
-		    k > 0 ? ", " : "", p + 1, p + 2, p + 3, p + 4);
-	buf_puts(q, ") AS s(d, s, r, a)");
+	}
+	for (; *v != '\0'; v++)
+		switch (*v) {
+		case '\\': buf_puts(b, "\\\\"); break;
+		case '\t': buf_puts(b, "\\t"); break;
+		case '\n': buf_puts(b, "\\n"); break;
+		case '\r': buf_puts(b, "\\r"); break;
+		default: buf_putc(b, *v); break;
+		}
+}
+
+/* copy_in - COPY sql FROM STDIN with the lines in data; 0 or -1 */
+static int
+copy_in(PGconn *c, const char *sql, const struct buf *data, struct buf *why)
+{
+	PGresult *r = PQexec(c, sql);
+	int ok;
+
+	ok = r != NULL && PQresultStatus(r) == PGRES_COPY_IN;
+	PQclear(r);
+	if (!ok) {
+		buf_printf(why, "%s", PQerrorMessage(c));
+		return -1;
+	}
+	ok = PQputCopyData(c, data->s != NULL ? data->s : "",
+	    (int)data->len) == 1;
+	if (PQputCopyEnd(c, ok ? NULL : "cannot send") != 1)
+		ok = 0;
+	while ((r = PQgetResult(c)) != NULL) {
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			ok = 0;
+		PQclear(r);
+	}
+	if (!ok)
+		buf_printf(why, "%s", PQerrorMessage(c));
+	return ok ? 0 : -1;
 }
 
 /*
- * dmarcd_pg_write - a batch in one transaction: every row's statement
- * sent at once in a pipeline (one round trip for the batch, not three
- * a row), which runs as one implicit transaction up to its sync: an
- * error anywhere writes none of it.  0, or -1 with why set.
+ * dmarcd_pg_write - a batch in one transaction: ids for its messages
+ * taken from their sequence in one query, then the messages and their
+ * signatures each in one COPY: five round trips a batch, whatever its
+ * size.  0, or -1 with why set.
  */
 int
 dmarcd_pg_write(void *arg, struct dmarcd_hist_row **rows, size_t n,
@@ -195,78 +215,63 @@ dmarcd_pg_write(void *arg, struct dmarcd_hist_row **rows, size_t n,
 {
 	PGconn *c = arg;
 	struct dmarcd_hist_vals v;
-	struct buf q = BUF_INIT;
-	const char *pv[DMARCD_HIST_NCOLS + 4 * DMARCD_HIST_SIGS];
-	PGresult *r;
-	ExecStatusType st;
-	size_t i, k, nsig, sent = 0;
-	int ok = 1, synced = 0;
+	struct buf msgs = BUF_INIT, sigs = BUF_INIT;
+	char count[24];
+	const char *pv[1] = { count };
+	PGresult *r = NULL;
+	size_t i, k, j;
+	int rc = -1;
 
-	if (PQenterPipelineMode(c) != 1) {
-		buf_printf(why, "%s", PQerrorMessage(c));
+	if (n == 0)
+		return 0;
+	if (run(c, "BEGIN", PGRES_COMMAND_OK, why) < 0)
 		return -1;
+	snprintf(count, sizeof(count), "%zu", n);
+	r = PQexecParams(c, "SELECT nextval(pg_get_serial_sequence('messages', "
+	    "'id')) FROM generate_series(1, $1::integer)", 1, NULL, pv, NULL,
+	    NULL, 0);
+	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK ||
+	    (size_t)PQntuples(r) != n) {
+		buf_printf(why, "%s", PQerrorMessage(c));
+		goto fail;
 	}
-	for (i = 0; i < n && ok; i++) {
-		nsig = rows[i]->nsig < DMARCD_HIST_SIGS ? rows[i]->nsig :
-		    DMARCD_HIST_SIGS;
+	for (i = 0; i < n; i++) {
+		const char *id = PQgetvalue(r, (int)i, 0);
+
 		dmarcd_hist_values(rows[i], &v);
-		memcpy(pv, v.v, sizeof(v.v));
-		for (k = 0; k < nsig; k++) {
+		copy_val(&msgs, id, 1);
+		for (j = 0; j < DMARCD_HIST_NCOLS; j++)
+			copy_val(&msgs, v.v[j], 0);
+		buf_putc(&msgs, '\n');
+		for (k = 0; k < rows[i]->nsig && k < DMARCD_HIST_SIGS; k++) {
 			const struct dmarcd_hist_sig *sg = &rows[i]->sig[k];
 
-			pv[DMARCD_HIST_NCOLS + 4 * k] = sg->domain;
-			pv[DMARCD_HIST_NCOLS + 4 * k + 1] = sg->selector;
-			pv[DMARCD_HIST_NCOLS + 4 * k + 2] =
-			    dmarc_auth_name(sg->result);
-			pv[DMARCD_HIST_NCOLS + 4 * k + 3] = sg->aligned ? "1" :
-			    "0";
+			copy_val(&sigs, id, 1);
+			copy_val(&sigs, sg->domain, 0);
+			copy_val(&sigs, sg->selector, 0);
+			copy_val(&sigs, dmarc_auth_name(sg->result), 0);
+			copy_val(&sigs, sg->aligned ? "1" : "0", 0);
+			buf_putc(&sigs, '\n');
 		}
-		row_sql(&q, nsig);
-		if (q.failed || PQsendQueryParams(c, buf_str(&q),
-		    (int)(DMARCD_HIST_NCOLS + 4 * nsig), NULL, pv, NULL, NULL,
-		    0) != 1)
-			ok = 0;
-		else
-			sent++;
 	}
-	if (ok && PQpipelineSync(c) == 1)
-		synced = 1;
-	else if (!q.failed)
-		buf_printf(why, "%s", PQerrorMessage(c));
-	else
+	if (msgs.failed || sigs.failed) {
 		buf_puts(why, "out of memory");
-	buf_free(&q);
-	/* each statement's results end with NULL; then the sync's.  A
-	 * batch that could not all be sent is not read: the caller closes
-	 * the connection, which rolls back what the server had of it */
-	for (i = 0; synced && i < sent; i++) {
-		while ((r = PQgetResult(c)) != NULL) {
-			st = PQresultStatus(r);
-			if (st != PGRES_COMMAND_OK && ok) {
-				ok = 0;
-				if (why->len == 0)
-					buf_printf(why, "%s",
-					    st == PGRES_PIPELINE_ABORTED ?
-					    "pipeline aborted" :
-					    PQresultErrorMessage(r));
-			}
-			PQclear(r);
-		}
+		goto fail;
 	}
-	if (synced) {
-		if ((r = PQgetResult(c)) == NULL ||
-		    PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
-			ok = 0;
-			if (why->len == 0)
-				buf_printf(why, "%s", PQerrorMessage(c));
-		}
-		PQclear(r);
-	}
-	if (PQexitPipelineMode(c) != 1 && ok) {
-		ok = 0;
-		buf_printf(why, "%s", PQerrorMessage(c));
-	}
-	return ok && synced ? 0 : -1;
+	if (copy_in(c, "COPY messages (id, " DMARCD_HIST_COLUMNS
+	    ") FROM STDIN", &msgs, why) < 0 || (sigs.len > 0 && copy_in(c,
+	    "COPY signatures (message_id, domain, selector, result, aligned) "
+	    "FROM STDIN", &sigs, why) < 0))
+		goto fail;
+	rc = run(c, "COMMIT", PGRES_COMMAND_OK, why);
+	goto out;
+fail:
+	PQclear(PQexec(c, "ROLLBACK"));
+out:
+	PQclear(r);
+	buf_free(&msgs);
+	buf_free(&sigs);
+	return rc;
 }
 
 /* dmarcd_pg_close - end the connection */
