@@ -98,6 +98,8 @@ static const char *const migrations[DMARCD_HIST_VERSION] = {
 	DMARCD_HIST_V3,
 
 	DMARCD_HIST_V4("INTEGER"),
+
+	DMARCD_HIST_V5,
 };
 
 /* version - the schema version of an open database; 0 when none, -1 on

@@ -212,6 +212,52 @@ applied(const char *action, const char *result)
 	return strcmp(result, "pass") == 0 ? "pass" : "none";
 }
 
+/*
+ * aggregate - the period's rows counted by domain, source address and
+ * set of results, once, into the temporary table agg (indexed by
+ * domain): one pass over the period in the order the rows were written
+ * (the index on received), where a query per domain would visit the
+ * whole table's pages once per domain.  0, or -1 (sqlite3_errmsg).
+ */
+static int
+aggregate(sqlite3 *db, const struct opts *o)
+{
+	struct buf q = BUF_INIT;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	/* the sort may use a second thread; memory stays SQLite's cache */
+	(void)sqlite3_exec(db, "PRAGMA threads = 2", NULL, NULL, NULL);
+	buf_printf(&q, "CREATE TEMP TABLE agg AS SELECT policy_domain, ip, "
+	    "from_domain, env_domain, dmarc_result, disposition, action, "
+	    "dkim_aligned, spf_aligned, spf_domain, spf_scope, spf_result, "
+	    "testing, coalesce(dkim_results, (SELECT group_concat(domain || "
+	    "' ' || CASE selector WHEN '' THEN '-' ELSE selector END || ' ' "
+	    "|| result, '|') FROM (SELECT * FROM signatures s WHERE "
+	    "s.message_id = m.id ORDER BY domain, selector))) AS sigs, "
+	    "count(*) AS n FROM messages m %s WHERE %s received BETWEEN ?1 "
+	    "AND ?2 AND p IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, "
+	    "11, 12, 13, 14", o->domain != NULL ? "" :
+	    "INDEXED BY messages_received", o->domain != NULL ?
+	    "policy_domain = ?3 AND" : "");
+	if (q.failed || sqlite3_prepare_v2(db, buf_str(&q), -1, &st, NULL) !=
+	    SQLITE_OK) {
+		buf_free(&q);
+		return -1;
+	}
+	buf_free(&q);
+	sqlite3_bind_int64(st, 1, o->begin);
+	sqlite3_bind_int64(st, 2, o->end);
+	if (o->domain != NULL)
+		sqlite3_bind_text(st, 3, o->domain, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE || sqlite3_exec(db, "CREATE INDEX temp.agg_d ON "
+	    "agg(policy_domain, n DESC, ip)", NULL, NULL, NULL) != SQLITE_OK)
+		return -1;
+	return 0;
+}
+
 /* records - one <record> per source address and set of results */
 static int
 records(sqlite3 *db, const struct opts *o, const char *domain,
@@ -220,22 +266,15 @@ records(sqlite3 *db, const struct opts *o, const char *domain,
 	sqlite3_stmt *st = NULL;
 	int rc;
 
+	(void)o;
 	rc = sqlite3_prepare_v2(db, "SELECT ip, from_domain, env_domain, "
 	    "dmarc_result, disposition, action, dkim_aligned, spf_aligned, "
-	    "spf_domain, spf_scope, spf_result, testing, "
-	    "coalesce(dkim_results, (SELECT group_concat(domain || ' ' || "
-	    "CASE selector WHEN '' THEN '-' ELSE selector END || ' ' || "
-	    "result, '|') FROM (SELECT * FROM signatures s WHERE "
-	    "s.message_id = m.id ORDER BY domain, selector))) AS sigs, "
-	    "count(*) "
-	    "FROM messages m WHERE policy_domain = ? AND received BETWEEN ? "
-	    "AND ? AND p IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, "
-	    "11, 12, 13 ORDER BY count(*) DESC, ip", -1, &st, NULL);
+	    "spf_domain, spf_scope, spf_result, testing, sigs, n FROM "
+	    "temp.agg WHERE policy_domain = ? ORDER BY n DESC, ip", -1, &st,
+	    NULL);
 	if (rc != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, o->begin);
-	sqlite3_bind_int64(st, 3, o->end);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *result = col(st, 3), *asked = col(st, 4);
 		const char *act = applied(col(st, 5), result);
@@ -652,17 +691,12 @@ main(int argc, char **argv)
 		dmarcd_conf_free(c);
 		return rc;
 	}
-	if (sqlite3_prepare_v2(db, "SELECT DISTINCT policy_domain FROM "
-	    "messages WHERE received BETWEEN ? AND ? AND p IS NOT NULL AND "
-	    "(?3 IS NULL OR policy_domain = ?3) ORDER BY 1", -1, &st, NULL) !=
+	if (aggregate(db, &o) < 0 || sqlite3_prepare_v2(db, "SELECT DISTINCT "
+	    "policy_domain FROM temp.agg ORDER BY 1", -1, &st, NULL) !=
 	    SQLITE_OK) {
 		fprintf(stderr, "milter-dmarc-report: %s\n", sqlite3_errmsg(db));
 		rc = 1;
 	} else {
-		sqlite3_bind_int64(st, 1, o.begin);
-		sqlite3_bind_int64(st, 2, o.end);
-		if (o.domain != NULL)
-			sqlite3_bind_text(st, 3, o.domain, -1, SQLITE_STATIC);
 		struct ctx cx = { &o, c, db };
 
 		while (sqlite3_step(st) == SQLITE_ROW) {

@@ -158,8 +158,8 @@ for d in reject.test none.test quar.test; do
 done
 wait_rows dmarc 3 20
 ok $? "three messages: three rows in PostgreSQL"
-is "$(q dmarc "SELECT max(version) FROM schema_version")" 4 \
-    "  ... the schema created at version 4"
+is "$(q dmarc "SELECT max(version) FROM schema_version")" 5 \
+    "  ... the schema created at version 5"
 is "$(q dmarc "SELECT to_regclass('received_reports') IS NOT NULL AND to_regclass('received_records') IS NOT NULL")" t \
     "  ... with the tables of received reports"
 is "$(q dmarc "SELECT dmarc_result || ' ' || disposition FROM messages WHERE from_domain = 'reject.test'")" \
@@ -220,7 +220,7 @@ start old
 send old a@reject.test > /dev/null
 wait_rows old 2 20
 ok $? "a version 1 database: the new row is written beside the old one"
-is "$(q old "SELECT max(version) FROM schema_version")" 4 "  ... after migrating it to version 4"
+is "$(q old "SELECT max(version) FROM schema_version")" 5 "  ... after migrating it to version 5"
 is "$(q old "SELECT action FROM messages WHERE from_domain = 'old.example'")" \
     accept "  ... the old row gets the new columns' defaults"
 

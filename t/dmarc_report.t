@@ -37,7 +37,7 @@ mkdir "$TMP/out"
 out=$("$REPORT" -c "$TMP/conf" -o "$TMP/out" -b 1800000000 -e 1800086399 2>&1)
 ok $? "an empty history: exit 0"
 like "$out" 'no history rows' "  ... saying there was nothing to report"
-is "$(sqlite3 "$TMP/h.sqlite" "SELECT version FROM schema_version")" 4 \
+is "$(sqlite3 "$TMP/h.sqlite" "SELECT version FROM schema_version")" 5 \
     "  ... and the schema is created"
 
 # row TIME IP FROM RESULT DISPOSITION ACTION DKIM_ALIGNED SPF_ALIGNED P

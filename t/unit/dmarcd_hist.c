@@ -123,6 +123,9 @@ test_schema(void)
 	is_int(query_int(path, "SELECT count(*) FROM received_reports r JOIN "
 	    "received_records c ON c.report = r.id"), 0,
 	    "  ... with the tables of received reports (version 4)");
+	is_int(query_int(path, "SELECT count(*) FROM sqlite_master WHERE "
+	    "type = 'index' AND name = 'messages_received'"), 1,
+	    "  ... and the index on the time alone (version 5)");
 	db = dmarcd_hist_open_db(path, &why);
 	ok(db != NULL, "opening a migrated database again changes nothing");
 	sqlite3_close(db);
