@@ -34,7 +34,8 @@
 # real Postfix driven by smtp-source (see that file), the table saved to
 # build/bench/mta.txt; then t/bench/hist.sh: milter-dmarc's history
 # writer at 5,000 rows a second into SQLite and PostgreSQL, saved to
-# build/bench/hist.txt.
+# build/bench/hist.txt; then t/bench/report.sh: milter-dmarc-report over
+# one million history rows, saved to build/bench/report.txt.
 #
 # The output is also saved to $BUILD/../bench/results.txt (build/bench/).
 #
@@ -43,9 +44,11 @@
 #	BENCH_NSPF		messages per SPF cell (300)
 #	BENCH_NCPU		messages for the CPU cost (2000)
 #	BENCH_CELL_TIMEOUT	seconds a cell may take (60)
-#	BENCH_ONLY		dkim, null, spf, mta or hist: only those cells
+#	BENCH_ONLY		dkim, null, spf, mta, hist or report: only
+#				those cells
 #	BENCH_HIST_RATE, BENCH_HIST_SECONDS, BENCH_HIST_ROUNDS  see
 #				t/bench/hist.sh
+#	BENCH_REPORT_ROWS, BENCH_REPORT_ROUNDS  see t/bench/report.sh
 #	BENCH_MTA_N1, BENCH_MTA_N8, BENCH_MTA_ROUNDS  see t/bench/mta.sh
 #	OPENDKIM, PYSPF_MILTER	the peers (/usr/sbin/opendkim,
 #				/usr/bin/pyspf-milter); a peer not
@@ -76,11 +79,12 @@ for f in "$MD" "$MS" "$MC"; do
 done
 command -v nsd >/dev/null || { echo "bench: nsd not installed" >&2; exit 1; }
 OUTDIR_MTA=$(dirname "$BUILD")/bench
-if [ "${BENCH_ONLY:-}" = hist ]; then
+case ${BENCH_ONLY:-} in hist|report)
 	mkdir -p "$OUTDIR_MTA"
-	BUILD=$BUILD bash "$SRCDIR/t/bench/hist.sh" | tee "$OUTDIR_MTA/hist.txt"
+	BUILD=$BUILD bash "$SRCDIR/t/bench/$BENCH_ONLY.sh" |
+	    tee "$OUTDIR_MTA/$BENCH_ONLY.txt"
 	exit "${PIPESTATUS[0]}"
-fi
+esac
 if [ "${BENCH_ONLY:-}" = mta ]; then
 	mkdir -p "$OUTDIR_MTA"
 	BUILD=$BUILD bash "$SRCDIR/t/bench/mta.sh" | tee "$OUTDIR_MTA/mta.txt"
@@ -536,6 +540,8 @@ if [ -z "${BENCH_ONLY:-}" ]; then
 	BUILD=$BUILD bash "$SRCDIR/t/bench/mta.sh" | tee "$OUTDIR/mta.txt"
 	echo
 	BUILD=$BUILD bash "$SRCDIR/t/bench/hist.sh" | tee "$OUTDIR/hist.txt"
+	echo
+	BUILD=$BUILD bash "$SRCDIR/t/bench/report.sh" | tee "$OUTDIR/report.txt"
 fi
 # The exit status asserts the runtime's latency (the other targets are
 # reported): no Nagle/delayed-ACK stall on replies of several packets.
