@@ -24,14 +24,17 @@
 # HistoryFile).  OpenDMARC asks the resolver of /etc/resolv.conf on port
 # 53 only: it runs in its own mount namespace (unshare -m) where that
 # file names an address of 127.0.0.0/8 picked at run time, on whose port
-# 53 the same nsd answers.
+# 53 the same nsd answers.  ARC: milter-arc validating messages that
+# carry chains of 1, 3 and 10 sets (sealed in advance with the ARC
+# library, t/tools/arctool), and sealing (Mode sv, the client internal);
+# OpenARC is not packaged in Debian, so its column is n/a.
 #
 # milter_default_action is tempfail, so a milter that fails makes
 # smtp-source stop with an error rather than look fast; then every
 # delivered message is checked: a DKIM-Signature of the signing domain,
 # "dkim=pass" in Authentication-Results, an SPF result of pass
 # (Received-SPF or Authentication-Results), "dmarc=pass" under our
-# authserv-id.  A column whose messages did
+# authserv-id, "arc=pass" (validation) or our ARC-Seal (sealing).  A column whose messages did
 # not all arrive checked is shown as "FAIL".
 #
 # Each column of a cell is measured ROUNDS times, the columns taking
@@ -66,6 +69,8 @@ BUILD=${BUILD:-$SRCDIR/build/plain}
 MD=$BUILD/bin/milter-dkim
 MS=$BUILD/bin/milter-spf
 MDM=$BUILD/bin/milter-dmarc
+MA=$BUILD/bin/milter-arc
+ARCTOOL=$BUILD/t/tools/arctool
 DKIMTOOL=$BUILD/t/tools/dkimtool
 OPENDKIM=${OPENDKIM:-/usr/sbin/opendkim}
 PYSPF_MILTER=${PYSPF_MILTER:-/usr/bin/pyspf-milter}
@@ -81,7 +86,7 @@ FROM=bench@$DOMAIN
 say() { echo "bench-mta: $*" >&2; }
 
 [ "$(id -u)" = 0 ] || { say "skipped: needs root for a private Postfix"; exit 0; }
-for f in "$MD" "$MS" "$MDM" "$DKIMTOOL"; do
+for f in "$MD" "$MS" "$MDM" "$MA" "$DKIMTOOL" "$ARCTOOL"; do
 	[ -x "$f" ] || { say "$f not built"; exit 1; }
 done
 command -v postfix >/dev/null || [ -x /usr/sbin/postfix ] ||
@@ -101,7 +106,9 @@ sign-inet-1 sign-inet-8 sign-unix-1 sign-unix-8
 verify-inet-1 verify-inet-8 verify-unix-1 verify-unix-8
 spf-inet-1 spf-inet-8 spf-unix-1 spf-unix-8
 chain-inet-1 chain-inet-8
-dmarc-inet-1 dmarc-inet-8"
+dmarc-inet-1 dmarc-inet-8
+arcv1-inet-1 arcv1-inet-8 arcv3-inet-8 arcv10-inet-8
+arcseal-inet-1 arcseal-inet-8"
 [ -n "${BENCH_MTA_CELLS:-}" ] && CELLS=$BENCH_MTA_CELLS
 COLUMNS="none ours theirs"
 
@@ -294,6 +301,30 @@ start_theirs_dmarc() {
 	wait_sock "$spec" && SPEC[$name]=$spec
 }
 
+# start_ours_arc MODE KIND - milter-arc validating (v) or sealing (sv,
+#	with 127.0.0.1 internal)
+start_ours_arc() {
+	local name=ours-arc-$1-$2 spec
+	spec=$(new_spec "$2" "$name")
+	{
+		echo "Socket $spec"
+		echo "Syslog no"
+		echo "Mode $1"
+		echo "AuthservID mx.rig.test"
+		echo "Nameservers 127.0.0.1:$NSD_PORT"
+		if [ "$1" = sv ]; then
+			echo "InternalHosts 127.0.0.1"
+			echo "Domain $DOMAIN"
+			echo "Selector default"
+			echo "KeyFile $RIG_DIR/rsa2048.pem"
+		else
+			echo "InternalHosts 192.0.2.255"
+		fi
+	} >"$RIG_DIR/$name.conf"
+	spawn "$RIG_DIR/$name.log" "$MA" -f -c "$RIG_DIR/$name.conf"
+	wait_sock "$spec" && SPEC[$name]=$spec
+}
+
 # milters CELL COLUMN - the smtpd_milters value of a column ("" for
 #	none); fails when a milter of the column is missing
 milters() {
@@ -306,6 +337,8 @@ milters() {
 	verify) list=${SPEC[$who-dkim-v-$kind]} ;;
 	spf) list=${SPEC[$who-spf-$kind]} ;;
 	dmarc) list=${SPEC[$who-dmarc-$kind]} ;;
+	arcv*) list=${SPEC[$who-arc-v-$kind]} ;;
+	arcseal) list=${SPEC[$who-arc-sv-$kind]} ;;
 	chain)
 		[ -n "${SPEC[$who-dkim-s-$kind]}" ] &&
 		    [ -n "${SPEC[$who-spf-$kind]}" ] &&
@@ -328,6 +361,8 @@ check_re() {
 	spf) echo '^(Received-SPF: Pass|Authentication-Results: .*spf=pass)' ;;
 	chain) echo "^DKIM-Signature:.*[; ]d=$DOMAIN;" ;;
 	dmarc) echo '^Authentication-Results: mx\.rig\.test;.*dmarc=pass' ;;
+	arcv*) echo '^Authentication-Results: mx\.rig\.test;.*arc=pass' ;;
+	arcseal) echo "^ARC-Seal:.*[; ]d=$DOMAIN;" ;;
 	esac
 }
 
@@ -449,6 +484,22 @@ PY
 	printf '\tdkim=pass header.d=%s header.s=default\n' "$DOMAIN"
 	cat "$RIG_DIR/msg.eml"
 } >"$RIG_DIR/dmarc.eml"
+# chains of 1, 3 and 10 ARC sets, each hop adding its result and a set
+sed -n 's/^default\._domainkey\.blue[[:space:]]*IN[[:space:]]*TXT[[:space:]]*/default._domainkey.blue.example.jp /p' \
+    "$RIG_DIR/example.jp.zone" >"$RIG_DIR/arc.keys"
+cp "$RIG_DIR/signed.eml" "$RIG_DIR/arc0.eml"
+for i in $(seq 10); do
+	"$ARCTOOL" seal -K "$RIG_DIR/rsa2048.pem" -d "$DOMAIN" -s default \
+	    -a "hop$i.example" -k "$RIG_DIR/arc.keys" \
+	    -r "spf=pass smtp.mailfrom=$DOMAIN" -w \
+	    <"$RIG_DIR/arc$((i - 1)).eml" >"$RIG_DIR/arc$i.eml" ||
+	    { say "arctool seal failed at hop $i"; exit 1; }
+done
+for i in 1 3 10; do
+	"$ARCTOOL" verify -k "$RIG_DIR/arc.keys" <"$RIG_DIR/arc$i.eml" |
+	    grep -q '^arc=pass' ||
+	    { say "the chain of $i sets does not validate"; exit 1; }
+done
 
 for kind in inet unix; do
 	spec=$(new_spec "$kind" null)
@@ -465,6 +516,8 @@ for kind in inet unix; do
 	if [ "$kind" = inet ]; then
 		start_ours_dmarc "$kind"
 		start_theirs_dmarc "$kind"
+		start_ours_arc v "$kind"
+		start_ours_arc sv "$kind"
 	fi
 done
 
@@ -500,6 +553,7 @@ for cell in $CELLS; do
 	msg=$RIG_DIR/msg.eml
 	[ "${cell%%-*}" = verify ] && msg=$RIG_DIR/signed.eml
 	[ "${cell%%-*}" = dmarc ] && msg=$RIG_DIR/dmarc.eml
+	case ${cell%%-*} in arcv*) w=${cell%%-*}; msg=$RIG_DIR/arc${w#arcv}.eml ;; esac
 	# a few messages first: Postfix starts the processes of each listener
 	for col in $COLUMNS; do
 		[ -n "${PORT[$cell-$col]}" ] || continue
@@ -560,13 +614,15 @@ done
 	    "(8 sessions) messages."
 	echo "none: no milter; ours: milter-dkim / milter-spf (chain: both;" \
 	    "null: testmilter, the shared runtime adding two header fields;" \
-	    "dmarc: milter-dmarc);" \
+	    "dmarc: milter-dmarc; arcvN: milter-arc validating a chain of N" \
+	    "sets; arcseal: milter-arc sealing);" \
 	    "theirs: OpenDKIM $(dpkg-query -W -f='${Version}' opendkim \
 	    2>/dev/null) / pyspf-milter $(dpkg-query -W -f='${Version}' \
 	    pyspf-milter 2>/dev/null) (chain: both) / OpenDMARC" \
-	    "$(dpkg-query -W -f='${Version}' opendmarc 2>/dev/null)."
+	    "$(dpkg-query -W -f='${Version}' opendmarc 2>/dev/null) (OpenARC" \
+	    "is not packaged in Debian: n/a)."
 	echo "Every delivered message checked (signature, dkim=pass, spf=pass," \
-	    "dmarc=pass);" \
+	    "dmarc=pass, arc=pass, ARC-Seal);" \
 	    "milter_default_action = tempfail."
 	echo
 	for cell in $CELLS; do
