@@ -134,7 +134,7 @@ has "$TMP/h1.out" '^INSHEADER 0 Authentication-Results: blue.int-design.jp; arc=
     "hop 1: Authentication-Results arc=none with smtp.remote-ip"
 has "$TMP/h1.out" '^CHGHEADER 3 Authentication-Results: ?$' \
     "hop 1: the forged arc=pass under our authserv-id (third A-R) is removed"
-has "$TMP/h1.out" '^INSHEADER 0 ARC-Seal: a=rsa-sha256;.*cv=none; d=fwd.arc.test; i=1; s=rsa; t=1764748800$' \
+has "$TMP/h1.out" '^INSHEADER 0 ARC-Seal: i=1; a=rsa-sha256;.*cv=none; d=fwd.arc.test; s=rsa; t=1764748800$' \
     "hop 1: ARC-Seal i=1 cv=none"
 has "$TMP/h1.out" '^INSHEADER 0 ARC-Message-Signature: .*h=to:subject:message-id:date:from:mime-version;' \
     "hop 1: the AMS signs the SignHeaders present, in their order"
@@ -170,7 +170,7 @@ has "$TMP/h2.out" '^INSHEADER 0 Authentication-Results: blue.int-design.jp; arc=
     "hop 2: arc=pass (no oldest-pass for a single set)"
 has "$TMP/h2.out" '^CHGHEADER 1 Authentication-Results: ?$' \
     "hop 2: hop 1's arc= result under the same authserv-id is removed too"
-has "$TMP/h2.out" '^INSHEADER 0 ARC-Seal: .*cv=pass; d=fwd.arc.test; i=2;' \
+has "$TMP/h2.out" '^INSHEADER 0 ARC-Seal: i=2; .*cv=pass; d=fwd.arc.test;' \
     "hop 2: ARC-Seal i=2 cv=pass"
 has "$TMP/h2.out" '^INSHEADER 0 ARC-Authentication-Results: i=2; blue.int-design.jp; arc=pass smtp.remote-ip=203.0.113.5$' \
     "hop 2: the AAR has this hop's result only (the older ones are below Received)"
@@ -185,7 +185,7 @@ hasnt "$TMP/h3.out" 'INSHEADER 0 ARC-Seal' "hop 3: an external client's mail is 
 
 # ---- internal client with Mode unset: seal only ----
 mc "$TMP/h4.out" "$TMP/h2.eml" "$S_bymode" -i 10.1.2.3
-has "$TMP/h4.out" '^INSHEADER 0 ARC-Seal: .*cv=pass; d=list.arc.test; i=3;' \
+has "$TMP/h4.out" '^INSHEADER 0 ARC-Seal: i=3; .*cv=pass; d=list.arc.test;' \
     "internal client (InternalHosts, Mode unset): sealed, i=3"
 hasnt "$TMP/h4.out" 'INSHEADER 0 Authentication-Results' \
     "internal client: no Authentication-Results (sign mode only)"
@@ -198,7 +198,7 @@ sed 's/Hello over ARC\./Hello over ARC, with a footer./' "$TMP/h2.eml" \
 mc "$TMP/b1.out" "$TMP/bad.eml" "$S_seeds" -i 198.51.100.7
 has "$TMP/b1.out" '^INSHEADER 0 Authentication-Results: blue.int-design.jp; arc=fail \(ARC-Message-Signature 2: body hash did not verify\) smtp.remote-ip=198.51.100.7$' \
     "changed body: arc=fail with the reason"
-has "$TMP/b1.out" '^INSHEADER 0 ARC-Seal: .*cv=fail; d=fwd.arc.test; i=3;' \
+has "$TMP/b1.out" '^INSHEADER 0 ARC-Seal: i=3; .*cv=fail; d=fwd.arc.test;' \
     "changed body: sealed once with cv=fail"
 "$APPLY" "$TMP/bad.eml" "$TMP/b1.out" >"$TMP/b1.eml"
 verify_both "$TMP/b1.eml" fail "after the cv=fail seal"

@@ -13,7 +13,9 @@
 # arc=fail.
 #
 # Signing: the chain is validated, then sealed with the scenario's key at
-# the test's t= with its sig-headers and srv-id; the three new fields
+# the test's t= with its sig-headers and srv-id, every tag in
+# alphabetical order as the suite's fields have them (arctool -S: by
+# default i= comes first, which the suite predates); the three new fields
 # must equal the expected ones tag by tag (the reference runner's
 # comparison: tags split at ";", white space at line starts and line
 # breaks removed, sorted).  Since RSA PKCS#1 v1.5 signatures are
@@ -114,7 +116,7 @@ with tempfile.TemporaryDirectory() as tmp:
         with open(priv, "w") as f:
             f.write(sc["privatekey"])
         for name, t in sc["tests"].items():
-            args = ["seal", "-k", keys, "-K", priv, "-d", sc["domain"],
+            args = ["seal", "-S", "-k", keys, "-K", priv, "-d", sc["domain"],
                     "-s", sc["sel"], "-a", t["srv-id"], "-h",
                     t["sig-headers"], "-t", str(t["t"])]
             rc, out, err = run(args, message(t["message"]))

@@ -110,6 +110,11 @@ struct arc_seal_opts {
 	int		 this_hop;	/* the AAR takes only the A-R fields
 					   above the topmost Received field,
 					   if any: those of this hop */
+	int		 sorted_tags;	/* the AMS and AS tags all in
+					   alphabetical order, as the public
+					   signing suite has them; 0: i=
+					   first, as RFC 8617's syntax and
+					   every current validator expect */
 };
 
 /* The new set: field values (no name, folded with CRLF TAB) */

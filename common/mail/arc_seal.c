@@ -23,10 +23,13 @@
  *	ARC-Seal: over the ARC sets 1..N then the new one, relaxed, or
  *	    over the new set alone when cv=fail (RFC 8617 5.1.2).
  *
- *	Tags are written in alphabetical order, "; " between them, b= alone
- *	on its own line and never folded inside, so the fields hash the
- *	same whether a later hop unfolds them or not; this is also the
- *	form the public ARC signing test suite expects.
+ *	Tags are written i= first (RFC 8617 gives the instance first in
+ *	each ARC field, and the maintained OpenARC refuses a set whose AMS
+ *	or AS starts with another tag), then in alphabetical order, "; "
+ *	between them, b= alone on its own line and never folded inside, so
+ *	the fields hash the same whether a later hop unfolds them or not.
+ *	With sorted_tags, i= takes its alphabetical place too: the form of
+ *	the public ARC signing test suite's expected fields.
  *
  *	Nothing is made for a chain that arrived with cv=fail, or that
  *	already has ARC_MAX_SETS sets.
@@ -278,22 +281,26 @@ make_ams(struct arc *a, const struct arc_seal_opts *o, unsigned inst,
 	struct buf b = BUF_INIT;
 	const char *tags[10];
 	unsigned char dg[CRYPTO_HASH_MAX];
-	size_t n = 0, k, b_start, b_end;
+	size_t n = 0, k, b_start, b_end, bi;
 	int r = -1;
 
 	for (k = 0; k < 10; k++)
 		buf_init(&tbuf[k]);
 	build_h(a, o, &h);
 	base64_encode(&bh, a->bh[o->bcanon == CANON_RELAXED], 32);
+	if (!o->sorted_tags)
+		buf_printf(&tbuf[n++], "i=%u", inst);
 	buf_printf(&tbuf[n++], "a=%s", crypto_key_type(o->key) ==
 	    CRYPTO_KEY_ED25519 ? "ed25519-sha256" : "rsa-sha256");
+	bi = n;
 	buf_puts(&tbuf[n++], "b=");
 	buf_printf(&tbuf[n++], "bh=%s", buf_str(&bh));
 	buf_printf(&tbuf[n++], "c=%s/%s", canon_name(o->hcanon),
 	    canon_name(o->bcanon));
 	buf_printf(&tbuf[n++], "d=%s", o->domain);
 	buf_printf(&tbuf[n++], "h=%s", buf_str(&h));
-	buf_printf(&tbuf[n++], "i=%u", inst);
+	if (o->sorted_tags)
+		buf_printf(&tbuf[n++], "i=%u", inst);
 	buf_printf(&tbuf[n++], "s=%s", o->selector);
 	buf_printf(&tbuf[n++], "t=%lld", (long long)now);
 	if (o->expire)
@@ -315,12 +322,12 @@ make_ams(struct arc *a, const struct arc_seal_opts *o, unsigned inst,
 	    aarf->len, field.s, field.len, b_start, b_end, dg) < 0 ||
 	    sign_b64(o->key, dg, &b) < 0)
 		goto out;
-	buf_reset(&tbuf[1]);
-	buf_printf(&tbuf[1], "b=%s", buf_str(&b));
-	tags[1] = tbuf[1].s;
+	buf_reset(&tbuf[bi]);
+	buf_printf(&tbuf[bi], "b=%s", buf_str(&b));
+	tags[bi] = tbuf[bi].s;
 	buf_reset(ams);
 	fold_tags(ams, tags, n, sizeof(ARC_AMS_HEADER) + 1);
-	r = tbuf[1].failed || ams->failed ? -1 : 0;
+	r = tbuf[bi].failed || ams->failed ? -1 : 0;
 out:
 	for (k = 0; k < 10; k++)
 		buf_free(&tbuf[k]);
@@ -340,18 +347,22 @@ make_as(struct arc *a, const struct arc_seal_opts *o, struct arc_set *set,
 	struct buf tbuf[7], field = BUF_INIT, line = BUF_INIT, b = BUF_INIT;
 	const char *tags[7];
 	unsigned char dg[CRYPTO_HASH_MAX];
-	size_t n = 0, k;
+	size_t n = 0, k, bi;
 	unsigned j;
 	int r = -1;
 
 	for (k = 0; k < 7; k++)
 		buf_init(&tbuf[k]);
+	if (!o->sorted_tags)
+		buf_printf(&tbuf[n++], "i=%u", set->instance);
 	buf_printf(&tbuf[n++], "a=%s", crypto_key_type(o->key) ==
 	    CRYPTO_KEY_ED25519 ? "ed25519-sha256" : "rsa-sha256");
+	bi = n;
 	buf_puts(&tbuf[n++], "b=");
 	buf_printf(&tbuf[n++], "cv=%s", arc_chain_name(set->cv));
 	buf_printf(&tbuf[n++], "d=%s", o->domain);
-	buf_printf(&tbuf[n++], "i=%u", set->instance);
+	if (o->sorted_tags)
+		buf_printf(&tbuf[n++], "i=%u", set->instance);
 	buf_printf(&tbuf[n++], "s=%s", o->selector);
 	buf_printf(&tbuf[n++], "t=%lld", (long long)now);
 	for (k = 0; k < n; k++) {
@@ -380,12 +391,12 @@ make_as(struct arc *a, const struct arc_seal_opts *o, struct arc_set *set,
 	    crypto_hash_update(h, line.s, line.len) < 0 ||
 	    crypto_hash_final(h, dg) < 0 || sign_b64(o->key, dg, &b) < 0)
 		goto out;
-	buf_reset(&tbuf[1]);
-	buf_printf(&tbuf[1], "b=%s", buf_str(&b));
-	tags[1] = tbuf[1].s;
+	buf_reset(&tbuf[bi]);
+	buf_printf(&tbuf[bi], "b=%s", buf_str(&b));
+	tags[bi] = tbuf[bi].s;
 	buf_reset(&set->as);
 	fold_tags(&set->as, tags, n, sizeof(ARC_SEAL_HEADER) + 1);
-	r = tbuf[1].failed || set->as.failed ? -1 : 0;
+	r = tbuf[bi].failed || set->as.failed ? -1 : 0;
 out:
 	crypto_hash_free(h);
 	for (k = 0; k < 7; k++)

@@ -5,7 +5,8 @@
  *	arctool verify [-k keyfile] [-m bits] < message
  *	arctool seal -K privkey -d domain -s selector -a authserv-id
  *		[-k keyfile] [-m bits] [-c hdr/body] [-h a:b:c] [-o a:b]
- *		[-t now] [-r own-result] [-C none|pass|fail] [-w] < message
+ *		[-t now] [-r own-result] [-C none|pass|fail] [-S] [-w]
+ *		< message
  * DESCRIPTION
  *	verify prints "arc=RESULT", then " oldest-pass=N" when it applies,
  *	then " (reason)" on failure.
@@ -14,6 +15,9 @@
  *	new set as three fields, ARC-Seal first; with -w the message
  *	follows, so that the output can be sealed again.  -C forces the
  *	chain status recorded in cv=; -r gives our own result for the AAR.
+ *	-S writes every tag of the AMS and AS in alphabetical order, i=
+ *	included, as the public signing suite's expected fields have them
+ *	(by default i= comes first).
  *	When no set is to be added it prints "skip: why" (and, with -w,
  *	the message unchanged).
  *
@@ -208,7 +212,7 @@ cmd_seal(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	o.hcanon = o.bcanon = CANON_RELAXED;
-	while ((c = getopt(argc, argv, "a:c:C:d:h:k:K:m:o:r:s:t:w")) != -1)
+	while ((c = getopt(argc, argv, "a:c:C:d:h:k:K:m:o:r:s:St:w")) != -1)
 		switch (c) {
 		case 'a':
 			o.authserv_id = optarg;
@@ -246,6 +250,9 @@ cmd_seal(int argc, char **argv)
 			break;
 		case 's':
 			o.selector = optarg;
+			break;
+		case 'S':
+			o.sorted_tags = 1;
 			break;
 		case 't':
 			o.now = (time_t)strtoll(optarg, NULL, 10);
