@@ -42,6 +42,7 @@
  *	milter-dmarc(8), milter-dmarc.conf(5), RFC 9990
  */
 #include <errno.h>
+#include <libpq-fe.h>
 #include <getopt.h>
 #include <sqlite3.h>
 #include <stdint.h>
@@ -65,6 +66,7 @@ struct opts {
 	const char	*conf, *domain, *dir, *email, *sendmail;
 	long long	 begin, end;
 	int		 dry, send, html;
+	int		 from_pg;	/* agg and pub copied from PostgreSQL */
 };
 
 struct ctx {
@@ -173,15 +175,19 @@ published(sqlite3 *db, const struct opts *o, const char *domain,
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	rc = sqlite3_prepare_v2(db, "SELECT p, sp, np, adkim, aspf, "
+	rc = sqlite3_prepare_v2(db, o->from_pg ? "SELECT p, sp, np, adkim, "
+	    "aspf, discovery, testing, rua FROM pub WHERE policy_domain = ?" :
+	    "SELECT p, sp, np, adkim, aspf, "
 	    "discovery, testing, rua FROM messages WHERE policy_domain = ? "
 	    "AND received BETWEEN ? AND ? AND p IS NOT NULL ORDER BY received "
 	    "DESC, id DESC LIMIT 1", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, o->begin);
-	sqlite3_bind_int64(st, 3, o->end);
+	if (!o->from_pg) {
+		sqlite3_bind_int64(st, 2, o->begin);
+		sqlite3_bind_int64(st, 3, o->end);
+	}
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_finalize(st);
 		return -1;
@@ -258,6 +264,102 @@ aggregate(sqlite3 *db, const struct opts *o)
 	return 0;
 }
 
+/*
+ * aggregate_pg - the same counts from a PostgreSQL history, computed by
+ * the server and copied into the tables agg and pub of mem (an
+ * in-memory SQLite database), with, for each domain, the policy of its
+ * latest row in pub.  0, or -1 with why set.
+ */
+static int
+aggregate_pg(sqlite3 *mem, const char *conninfo, const struct opts *o,
+    struct buf *why)
+{
+	static const char *const agg_sql = "SELECT policy_domain, ip, "
+	    "from_domain, env_domain, dmarc_result, disposition, action, "
+	    "dkim_aligned, spf_aligned, spf_domain, spf_scope, spf_result, "
+	    "testing, coalesce(dkim_results, (SELECT string_agg(s.domain || "
+	    "' ' || CASE s.selector WHEN '' THEN '-' ELSE s.selector END || "
+	    "' ' || s.result, '|' ORDER BY s.domain, s.selector) FROM "
+	    "signatures s WHERE s.message_id = m.id)) AS sigs, count(*) FROM "
+	    "messages m WHERE received BETWEEN $1 AND $2 AND p IS NOT NULL "
+	    "AND ($3::text IS NULL OR policy_domain = $3) GROUP BY 1, 2, 3, "
+	    "4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14";
+	static const char *const pub_sql = "SELECT DISTINCT ON "
+	    "(policy_domain) policy_domain, p, sp, np, adkim, aspf, discovery, "
+	    "testing, rua FROM messages WHERE received BETWEEN $1 AND $2 AND "
+	    "p IS NOT NULL AND ($3::text IS NULL OR policy_domain = $3) ORDER "
+	    "BY policy_domain, received DESC, id DESC";
+	static const char *const sql[2][2] = {
+		{ "CREATE TABLE agg (policy_domain, ip, from_domain, "
+		  "env_domain, dmarc_result, disposition, action, "
+		  "dkim_aligned, spf_aligned, spf_domain, spf_scope, "
+		  "spf_result, testing, sigs, n INTEGER)",
+		  "INSERT INTO agg VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+		  "?, ?, ?)" },
+		{ "CREATE TABLE pub (policy_domain, p, sp, np, adkim, aspf, "
+		  "discovery, testing, rua)",
+		  "INSERT INTO pub VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)" },
+	};
+	char b[24], e[24];
+	const char *pv[3] = { b, e, o->domain };
+	PGconn *c;
+	PGresult *r = NULL;
+	sqlite3_stmt *st = NULL;
+	int t, i, j, rc = -1;
+
+	snprintf(b, sizeof(b), "%lld", o->begin);
+	snprintf(e, sizeof(e), "%lld", o->end);
+	if ((c = dmarcd_pg_open(conninfo, why)) == NULL)
+		return -1;
+	if (sqlite3_exec(mem, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		goto sqlerr;
+	for (t = 0; t < 2; t++) {
+		r = PQexecParams(c, t == 0 ? agg_sql : pub_sql, 3, NULL, pv,
+		    NULL, NULL, 0);
+		if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
+			buf_printf(why, "%s", PQerrorMessage(c));
+			goto out;
+		}
+		if (sqlite3_exec(mem, sql[t][0], NULL, NULL, NULL) !=
+		    SQLITE_OK || sqlite3_prepare_v2(mem, sql[t][1], -1, &st,
+		    NULL) != SQLITE_OK)
+			goto sqlerr;
+		for (i = 0; i < PQntuples(r); i++) {
+			sqlite3_reset(st);
+			for (j = 0; j < PQnfields(r); j++)
+				if (PQgetisnull(r, i, j))
+					sqlite3_bind_null(st, j + 1);
+				else if (t == 0 && j == 14)
+					sqlite3_bind_int64(st, j + 1,
+					    strtoll(PQgetvalue(r, i, j), NULL,
+					    10));
+				else
+					sqlite3_bind_text(st, j + 1,
+					    PQgetvalue(r, i, j), -1,
+					    SQLITE_TRANSIENT);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				goto sqlerr;
+		}
+		sqlite3_finalize(st);
+		st = NULL;
+		PQclear(r);
+		r = NULL;
+	}
+	if (sqlite3_exec(mem, "COMMIT; CREATE INDEX agg_d ON "
+	    "agg(policy_domain, n DESC, ip); CREATE INDEX pub_d ON "
+	    "pub(policy_domain)", NULL, NULL, NULL) != SQLITE_OK)
+		goto sqlerr;
+	rc = 0;
+	goto out;
+sqlerr:
+	buf_printf(why, "%s", sqlite3_errmsg(mem));
+out:
+	sqlite3_finalize(st);
+	PQclear(r);
+	dmarcd_pg_close(c);
+	return rc;
+}
+
 /* records - one <record> per source address and set of results */
 static int
 records(sqlite3 *db, const struct opts *o, const char *domain,
@@ -270,7 +372,7 @@ records(sqlite3 *db, const struct opts *o, const char *domain,
 	rc = sqlite3_prepare_v2(db, "SELECT ip, from_domain, env_domain, "
 	    "dmarc_result, disposition, action, dkim_aligned, spf_aligned, "
 	    "spf_domain, spf_scope, spf_result, testing, sigs, n FROM "
-	    "temp.agg WHERE policy_domain = ? ORDER BY n DESC, ip", -1, &st,
+	    "agg WHERE policy_domain = ? ORDER BY n DESC, ip", -1, &st,
 	    NULL);
 	if (rc != SQLITE_OK)
 		return -1;
@@ -662,15 +764,35 @@ main(int argc, char **argv)
 		return 1;
 	}
 	buf_free(&err);
-	if (dmarcd_conf_history_sqlite(c) == NULL) {
-		fprintf(stderr, "milter-dmarc-report: %s sets no SQLite "
-		    "HistoryDatabase (reports from PostgreSQL are not "
-		    "supported yet)\n", o.conf);
+	if (dmarcd_conf_history_sqlite(c) == NULL &&
+	    dmarcd_conf_history_pg(c) == NULL) {
+		fprintf(stderr, "milter-dmarc-report: %s sets no "
+		    "HistoryDatabase\n", o.conf);
 		dmarcd_conf_free(c);
 		return 1;
 	}
-	if ((db = dmarcd_hist_open_db(dmarcd_conf_history_sqlite(c), &err)) ==
-	    NULL) {
+	if (dmarcd_conf_history_sqlite(c) == NULL) {
+		/* PostgreSQL: the period's counts, made by the server, in a
+		 * database of our own in memory */
+		o.from_pg = 1;
+		if (o.html) {
+			fprintf(stderr, "milter-dmarc-report: --html reads an "
+			    "SQLite history only\n");
+			dmarcd_conf_free(c);
+			return 1;
+		}
+		if (sqlite3_open(":memory:", &db) != SQLITE_OK ||
+		    aggregate_pg(db, dmarcd_conf_history_pg(c), &o, &err) <
+		    0) {
+			fprintf(stderr, "milter-dmarc-report: %s\n",
+			    err.len ? buf_str(&err) : "out of memory");
+			buf_free(&err);
+			sqlite3_close(db);
+			dmarcd_conf_free(c);
+			return 1;
+		}
+	} else if ((db = dmarcd_hist_open_db(dmarcd_conf_history_sqlite(c),
+	    &err)) == NULL) {
 		fprintf(stderr, "milter-dmarc-report: %s\n", buf_str(&err));
 		buf_free(&err);
 		dmarcd_conf_free(c);
@@ -691,8 +813,9 @@ main(int argc, char **argv)
 		dmarcd_conf_free(c);
 		return rc;
 	}
-	if (aggregate(db, &o) < 0 || sqlite3_prepare_v2(db, "SELECT DISTINCT "
-	    "policy_domain FROM temp.agg ORDER BY 1", -1, &st, NULL) !=
+	if ((!o.from_pg && aggregate(db, &o) < 0) || sqlite3_prepare_v2(db,
+	    "SELECT DISTINCT policy_domain FROM agg ORDER BY 1", -1, &st,
+	    NULL) !=
 	    SQLITE_OK) {
 		fprintf(stderr, "milter-dmarc-report: %s\n", sqlite3_errmsg(db));
 		rc = 1;

@@ -13,6 +13,8 @@
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-$(pwd)/build/plain}
 MILTER=$BUILD/bin/milter-dmarc
+REPORT=$BUILD/bin/milter-dmarc-report
+XSD=${TESTDATA:-$(pwd)/../shared/testdata}/dmarc/rfc9990-dmarc-xml-0.2.xsd
 CLIENT=$BUILD/t/tools/milterclient
 HB=$BUILD/t/tools/histbench
 IMPORT=$BUILD/bin/milter-dmarc-import
@@ -164,6 +166,30 @@ is "$(q dmarc "SELECT to_regclass('received_reports') IS NOT NULL AND to_regclas
     "  ... with the tables of received reports"
 is "$(q dmarc "SELECT dmarc_result || ' ' || disposition FROM messages WHERE from_domain = 'reject.test'")" \
     "fail reject" "  ... with the result and the disposition"
+
+# aggregate reports from the PostgreSQL history: the same tool, the
+# counts made by the server
+now=$(date +%s)
+out=$("$REPORT" -c "$TMP/main.conf" -n -b $((now - 3600)) -e $((now + 60)) 2>&1)
+ok $? "milter-dmarc-report reads the PostgreSQL history" ||
+    printf '%s\n' "$out" | sed 's/^/# /'
+is "$(printf '%s\n' "$out" | grep -c '^report ')" 3 "  ... a report for each of the three domains"
+like "$out" '<domain>reject\.test</domain>' "  ... reject.test's policy published"
+like "$out" '<source_ip>192\.0\.2\.1</source_ip>' "  ... the client's address as the record's source"
+like "$out" '<disposition>none</disposition>' "  ... what was done: delivered (RejectFailures is off) ..."
+like "$out" '<type>local_policy</type>' "  ... by local policy"
+mkdir -p "$TMP/reports"
+"$REPORT" -c "$TMP/main.conf" -o "$TMP/reports" -d quar.test \
+    -b $((now - 3600)) -e $((now + 60)) > /dev/null 2>&1
+f=$(ls "$TMP/reports" | grep '!quar\.test!')
+ok $? "  ... -o writes quar.test's report alone ($f)"
+if command -v xmllint > /dev/null && [ -f "$XSD" ]; then
+	zcat "$TMP/reports/$f" > "$TMP/quar.xml"
+	v=$(xmllint --noout --schema "$XSD" "$TMP/quar.xml" 2>&1)
+	ok $? "  ... valid against RFC 9990's XSD" || echo "# $v"
+else
+	skip "  ... the XSD" "no xmllint or no XSD"
+fi
 
 # batches of rows with DKIM results, as the writer sends them: each
 # message's signatures under its own id (1,000 rows at 1,000 a second,
