@@ -100,6 +100,8 @@ static const char *const migrations[DMARCD_HIST_VERSION] = {
 	DMARCD_HIST_V4("INTEGER"),
 
 	DMARCD_HIST_V5,
+
+	DMARCD_HIST_V6,
 };
 
 /* version - the schema version of an open database; 0 when none, -1 on

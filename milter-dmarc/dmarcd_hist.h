@@ -32,7 +32,7 @@
 #define DMARCD_HIST_DRAIN	10	/* seconds to write out at stop */
 #define DMARCD_HIST_RETRY_MAX	30	/* seconds between retries, at most */
 #define DMARCD_HIST_SIGS	8	/* DKIM results kept per row */
-#define DMARCD_HIST_VERSION	5	/* the schema this program writes */
+#define DMARCD_HIST_VERSION	6	/* the schema this program writes */
 
 struct dmarcd_hist_sig {
 	char		 domain[DMARC_NAME_MAX + 1];
@@ -115,6 +115,12 @@ int	dmarcd_hist_check(const char *path, struct buf *why);
 #define DMARCD_HIST_V3 \
 	"ALTER TABLE messages ADD COLUMN dkim_results TEXT;" \
 	"CREATE INDEX messages_policy_time ON messages(policy_domain, received);"
+/* Version 6: report destinations that bounce (milter-dmarc-report
+ * --bounce, --suppress): no report goes there */
+#define DMARCD_HIST_V6 \
+	"CREATE TABLE suppressed (address TEXT PRIMARY KEY," \
+	" reason TEXT NOT NULL DEFAULT '', since BIGINT NOT NULL);"
+
 /* Version 5: an index on the time of evaluation alone, so that a report
  * for a period reads that period's rows in the order they were written
  * instead of domain by domain all over the table */

@@ -64,6 +64,8 @@ static const char *const pg_migrations[DMARCD_HIST_VERSION] = {
 	DMARCD_HIST_V4("BIGSERIAL"),
 
 	DMARCD_HIST_V5,
+
+	DMARCD_HIST_V6,
 };
 
 /* run - one command; 0 when it did what was expected */

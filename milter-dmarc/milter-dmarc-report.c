@@ -41,6 +41,7 @@
  * SEE ALSO
  *	milter-dmarc(8), milter-dmarc.conf(5), RFC 9990
  */
+#include <ctype.h>
 #include <errno.h>
 #include <libpq-fe.h>
 #include <getopt.h>
@@ -69,11 +70,259 @@ struct opts {
 	int		 from_pg;	/* agg and pub copied from PostgreSQL */
 };
 
+/* The suppressed destinations, lower case, in the order of the table */
+struct supp {
+	char	**addr;
+	size_t	  n;
+};
+
 struct ctx {
 	const struct opts	*o;
 	struct dmarcd_conf	*c;
 	sqlite3			*db;
+	const struct supp	*supp;
 };
+
+static const char *col(sqlite3_stmt *, int);
+
+/* The history, for the suppression list: one of the two is open */
+struct hist {
+	sqlite3	*sq;
+	PGconn	*pg;
+};
+
+/* hist_open - the configured history, created and migrated; 0 or -1 */
+static int
+hist_open(const struct dmarcd_conf *c, struct hist *h, struct buf *why)
+{
+	memset(h, 0, sizeof(*h));
+	if (dmarcd_conf_history_sqlite(c) != NULL)
+		h->sq = dmarcd_hist_open_db(dmarcd_conf_history_sqlite(c), why);
+	else if (dmarcd_conf_history_pg(c) != NULL)
+		h->pg = dmarcd_pg_open(dmarcd_conf_history_pg(c), why);
+	else
+		buf_puts(why, "no HistoryDatabase");
+	return h->sq != NULL || h->pg != NULL ? 0 : -1;
+}
+
+static void
+hist_close(struct hist *h)
+{
+	if (h->sq != NULL)
+		sqlite3_close(h->sq);
+	if (h->pg != NULL)
+		dmarcd_pg_close(h->pg);
+}
+
+/*
+ * hist_sql - one statement with text parameters on either database
+ * ($1.. in PostgreSQL's words, ?1.. in SQLite's, from the same text);
+ * each row's columns to fn.  0, or -1 with why set.
+ */
+static int
+hist_sql(struct hist *h, const char *sql, int np, const char *const *pv,
+    void (*fn)(void *, int, const char *const *), void *arg,
+    struct buf *why)
+{
+	const char *cols[8];
+	int i, j, rc;
+
+	if (h->pg != NULL) {
+		PGresult *r = PQexecParams(h->pg, sql, np, NULL, pv, NULL,
+		    NULL, 0);
+
+		rc = r != NULL && (PQresultStatus(r) == PGRES_TUPLES_OK ||
+		    PQresultStatus(r) == PGRES_COMMAND_OK) ? 0 : -1;
+		if (rc < 0)
+			buf_printf(why, "%s", PQerrorMessage(h->pg));
+		for (i = 0; rc == 0 && fn != NULL && i < PQntuples(r); i++) {
+			for (j = 0; j < PQnfields(r) && j < 8; j++)
+				cols[j] = PQgetvalue(r, i, j);
+			fn(arg, j, cols);
+		}
+		PQclear(r);
+		return rc;
+	} else {
+		struct buf q = BUF_INIT;
+		sqlite3_stmt *st = NULL;
+		const char *p;
+
+		for (p = sql; *p != '\0'; p++)	/* $N -> ?N */
+			buf_putc(&q, *p == '$' ? '?' : *p);
+		if (q.failed || sqlite3_prepare_v2(h->sq, buf_str(&q), -1, &st,
+		    NULL) != SQLITE_OK) {
+			buf_printf(why, "%s", sqlite3_errmsg(h->sq));
+			buf_free(&q);
+			return -1;
+		}
+		buf_free(&q);
+		for (i = 0; i < np; i++)
+			sqlite3_bind_text(st, i + 1, pv[i], -1, SQLITE_STATIC);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			for (j = 0; j < sqlite3_column_count(st) && j < 8; j++)
+				cols[j] = col(st, j);
+			if (fn != NULL)
+				fn(arg, j, cols);
+		}
+		if (rc != SQLITE_DONE)
+			buf_printf(why, "%s", sqlite3_errmsg(h->sq));
+		sqlite3_finalize(st);
+		return rc == SQLITE_DONE ? 0 : -1;
+	}
+}
+
+/* lower - s in lower case, in place */
+static char *
+lower(char *s)
+{
+	char *p;
+
+	for (p = s; *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return s;
+}
+
+/* suppress - add (or refresh) an address; 0 or -1 */
+static int
+suppress(struct hist *h, const char *addr, const char *reason,
+    struct buf *why)
+{
+	char *a = lower(strdup(addr)), since[24];
+	const char *pv[3];
+	int rc;
+
+	if (a == NULL || strchr(a, '@') == NULL) {
+		buf_printf(why, "%s: not an address", addr);
+		free(a);
+		return -1;
+	}
+	snprintf(since, sizeof(since), "%lld", (long long)time(NULL));
+	pv[0] = a;
+	pv[1] = reason != NULL ? reason : "";
+	pv[2] = since;
+	rc = hist_sql(h, "INSERT INTO suppressed (address, reason, since) "
+	    "VALUES ($1, $2, $3) ON CONFLICT (address) DO UPDATE SET reason "
+	    "= excluded.reason, since = excluded.since", 3, pv, NULL, NULL,
+	    why);
+	free(a);
+	return rc;
+}
+
+/* supp_row - a suppressed address into the list */
+static void
+supp_row(void *arg, int n, const char *const *v)
+{
+	struct supp *s = arg;
+	char **na;
+
+	if (n < 1 || (na = realloc(s->addr, (s->n + 1) * sizeof(*na))) ==
+	    NULL)
+		return;
+	s->addr = na;
+	if ((s->addr[s->n] = strdup(v[0])) != NULL)
+		s->n++;
+}
+
+/* list_row - one line of --list-suppressed */
+static void
+list_row(void *arg, int n, const char *const *v)
+{
+	time_t t;
+	struct tm tm;
+	char when[32] = "";
+
+	(void)arg;
+	if (n < 3)
+		return;
+	t = (time_t)strtoll(v[2], NULL, 10);
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("%s\t%s\t%s\n", v[0], when, v[1]);
+}
+
+/* suppressed - is addr in the list? */
+static int
+suppressed(const struct supp *s, const char *addr)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && i < s->n; i++)
+		if (strcasecmp(s->addr[i], addr) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * bounce - the permanent failures a delivery status notification (RFC
+ * 3464) on fp reports, suppressed: in its message/delivery-status part,
+ * each recipient whose Action is failed and whose Status is 5.x.x (a
+ * delay or a 4.x.x failure is not a reason).  Prints each address;
+ * returns the count, or -1 on an error.
+ */
+static int
+bounce(struct hist *h, FILE *fp, struct buf *why)
+{
+	char line[1024], rcpt[512] = "", status[32] = "", *v;
+	int in = 0, failed = 0, n = 0, lines = 0;
+
+	for (;;) {
+		char *got = fgets(line, sizeof(line), fp);
+		int end;
+
+		if (got != NULL && ++lines > 200000)
+			got = NULL;	/* far more than any notice */
+		if (got != NULL)
+			line[strcspn(line, "\r\n")] = '\0';
+		if (!in) {
+			if (got == NULL)
+				break;
+			if (strncasecmp(line, "Content-Type:", 13) == 0 &&
+			    strcasestr(line, "message/delivery-status"))
+				in = 1;
+			continue;
+		}
+		end = got == NULL || strncmp(line, "--", 2) == 0;
+		if (end || line[0] == '\0' ||
+		    strncasecmp(line, "Final-Recipient:", 16) == 0) {
+			if (failed && rcpt[0] != '\0' && status[0] == '5') {
+				char reason[64];
+
+				snprintf(reason, sizeof(reason),
+				    "bounce, status %s", status);
+				if (suppress(h, rcpt, reason, why) < 0)
+					return -1;
+				printf("%s suppressed (%s)\n", rcpt, reason);
+				n++;
+			}
+			if (line[0] == '\0' || end)
+				rcpt[0] = status[0] = '\0', failed = 0;
+			if (end) {
+				if (got == NULL)
+					break;
+				in = 0;
+				continue;
+			}
+		}
+		if ((v = strchr(line, ':')) == NULL)
+			continue;
+		for (v++; *v == ' ' || *v == '\t'; v++)
+			;
+		if (strncasecmp(line, "Final-Recipient:", 16) == 0) {
+			rcpt[0] = status[0] = '\0';
+			failed = 0;
+			if (strncasecmp(v, "rfc822;", 7) == 0) {
+				v += 7 + strspn(v + 7, " \t<");
+				snprintf(rcpt, sizeof(rcpt), "%.*s",
+				    (int)strcspn(v, " \t>"), v);
+			}
+		} else if (strncasecmp(line, "Action:", 7) == 0)
+			failed = strncasecmp(v, "failed", 6) == 0;
+		else if (strncasecmp(line, "Status:", 7) == 0)
+			snprintf(status, sizeof(status), "%.*s",
+			    (int)strcspn(v, " \t("), v);
+	}
+	return n;
+}
 
 /* xml - append s with the five XML specials escaped */
 static void
@@ -494,6 +743,24 @@ gzip_buf(const struct buf *x, struct buf *out)
 	return rc == Z_STREAM_END && !out->failed ? 0 : -1;
 }
 
+/* dry_suppressed - for -n: which mailto: addresses of rua are suppressed */
+static void
+dry_suppressed(const struct ctx *x, const char *rua)
+{
+	char *list = rua != NULL ? strdup(rua) : NULL, *u, *save = NULL;
+
+	for (u = list != NULL ? strtok_r(list, ",", &save) : NULL; u != NULL;
+	    u = strtok_r(NULL, ",", &save)) {
+		u += strspn(u, " \t");
+		u[strcspn(u, " \t!")] = '\0';
+		if (strncasecmp(u, "mailto:", 7) == 0 &&
+		    suppressed(x->supp, u + 7))
+			printf("suppressed: %s (on the suppression list, "
+			    "nothing is sent there)\n", u + 7);
+	}
+	free(list);
+}
+
 /* recipients - the verified mailto: addresses of rua, comma-separated */
 static void
 recipients(const struct ctx *x, const char *domain, const char *rua,
@@ -514,6 +781,11 @@ recipients(const struct ctx *x, const char *domain, const char *rua,
 		if ((at = strrchr(u, '@')) == NULL || strpbrk(u, "\r\n<>\"") ||
 		    dmarc_domain_alabel(at + 1, rd) < 0)
 			continue;
+		if (suppressed(x->supp, u)) {
+			fprintf(stderr, "milter-dmarc-report: %s: %s is on the "
+			    "suppression list: not sent there\n", domain, u);
+			continue;
+		}
 		if (!dmarc_report_allowed(x->c->dns, &x->c->dmarc, domain,
 		    rd)) {
 			fprintf(stderr, "milter-dmarc-report: %s: %s does not "
@@ -656,6 +928,7 @@ one_report(const struct ctx *cx, const char *receiver, const char *domain)
 	else if (o->dry) {
 		printf("report %s (%ld records) for %s\n", name.s, nrec,
 		    rua.len ? rua.s : "(no rua)");
+		dry_suppressed(cx, rua.s);
 		fputs(x.s, stdout);
 		rc = 0;
 	} else
@@ -674,7 +947,10 @@ usage(void)
 	    "[-d domain] [-b|--begin T] [-e|--end T] [-m email]\n"
 	    "           [-o dir | -s|--send] [-S sendmail]\n"
 	    "       milter-dmarc-report --html -o dir [-c file] [-d domain] "
-	    "[-b|--begin T] [-e|--end T]\n");
+	    "[-b|--begin T] [-e|--end T]\n"
+	    "       milter-dmarc-report [-c file] --suppress address "
+	    "[--reason text] | --unsuppress address |\n"
+	    "           --list-suppressed | --bounce < notice\n");
 }
 
 int
@@ -686,7 +962,10 @@ main(int argc, char **argv)
 	sqlite3 *db;
 	sqlite3_stmt *st = NULL;
 	time_t now = time(NULL);
-	int ch, rc = 0, n = 0;
+	int ch, rc = 0, n = 0, manage = 0;
+	const char *maddr = NULL, *reason = NULL;
+	struct supp supp = { NULL, 0 };
+	struct hist h;
 
 	memset(&o, 0, sizeof(o));
 	o.conf = SYSCONFDIR "/milter-dmarc.conf";
@@ -699,6 +978,11 @@ main(int argc, char **argv)
 		{ "send", no_argument, NULL, 's' },
 		{ "sendmail", required_argument, NULL, 'S' },
 		{ "html", no_argument, NULL, 'H' },
+		{ "suppress", required_argument, NULL, 'U' },
+		{ "unsuppress", required_argument, NULL, 'u' },
+		{ "reason", required_argument, NULL, 'R' },
+		{ "list-suppressed", no_argument, NULL, 'L' },
+		{ "bounce", no_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 },
 	};
 
@@ -724,6 +1008,20 @@ main(int argc, char **argv)
 		case 'H':
 			o.html = 1;
 			break;
+		case 'U':
+		case 'u':
+		case 'L':
+		case 'B':
+			if (manage != 0 && manage != ch) {
+				usage();
+				return 2;
+			}
+			manage = ch;
+			maddr = optarg;
+			break;
+		case 'R':
+			reason = optarg;
+			break;
 		case 'm':
 			o.email = optarg;
 			break;
@@ -744,9 +1042,46 @@ main(int argc, char **argv)
 			return ch == 'h' ? 0 : 2;
 		}
 	}
+	if (manage != 0) {
+		/* the suppression list: change or show it, then stop */
+		if (optind != argc)
+			goto use;
+		if ((c = dmarcd_conf_load(o.conf, NULL, NULL, &err)) == NULL ||
+		    hist_open(c, &h, &err) < 0) {
+			fprintf(stderr, "milter-dmarc-report: %s\n",
+			    buf_str(&err));
+			dmarcd_conf_free(c);
+			return 1;
+		}
+		if (manage == 'U')
+			rc = suppress(&h, maddr, reason != NULL ? reason :
+			    "by hand", &err);
+		else if (manage == 'u') {
+			char *a = lower(strdup(maddr));
+			const char *pv[1] = { a };
+
+			rc = a == NULL ? -1 : hist_sql(&h, "DELETE FROM "
+			    "suppressed WHERE address = $1", 1, pv, NULL, NULL,
+			    &err);
+			free(a);
+		} else if (manage == 'L')
+			rc = hist_sql(&h, "SELECT address, reason, since FROM "
+			    "suppressed ORDER BY address", 0, NULL, list_row,
+			    NULL, &err);
+		else
+			rc = bounce(&h, stdin, &err) < 0 ? -1 : 0;
+		if (rc < 0)
+			fprintf(stderr, "milter-dmarc-report: %s\n",
+			    err.len ? buf_str(&err) : "out of memory");
+		hist_close(&h);
+		buf_free(&err);
+		dmarcd_conf_free(c);
+		return rc < 0 ? 1 : 0;
+	}
 	if (optind != argc || (o.dir == NULL && !o.dry && !o.send) ||
 	    (o.dir != NULL && o.send) || (o.html && (o.dir == NULL || o.dry ||
 	    o.send))) {
+use:
 		usage();
 		return 2;
 	}
@@ -820,13 +1155,24 @@ main(int argc, char **argv)
 		fprintf(stderr, "milter-dmarc-report: %s\n", sqlite3_errmsg(db));
 		rc = 1;
 	} else {
-		struct ctx cx = { &o, c, db };
+		struct ctx cx = { &o, c, db, &supp };
+
+		/* the suppression list, from the same history */
+		if (hist_open(c, &h, &err) == 0) {
+			(void)hist_sql(&h, "SELECT address FROM suppressed", 0,
+			    NULL, supp_row, &supp, &err);
+			hist_close(&h);
+		}
+		buf_reset(&err);
 
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			n++;
 			if (one_report(&cx, c->authserv_id, col(st, 0)) < 0)
 				rc = 1;
 		}
+		while (supp.n > 0)
+			free(supp.addr[--supp.n]);
+		free(supp.addr);
 	}
 	sqlite3_finalize(st);
 	sqlite3_close(db);

@@ -55,7 +55,7 @@ ok $? "an XML file: exit 0"
 like "$out" 'report 5717107811868587391 from google\.com for example\.net: 2 records stored' \
     "  ... says what it stored"
 is "$(reports) $(records)" "1 2" "  ... one report and its two records in the history"
-is "$(q "SELECT version FROM schema_version")" 5 "  ... in schema version 5"
+is "$(q "SELECT version FROM schema_version")" 6 "  ... in schema version 6"
 is "$(q "SELECT org_name || '|' || email || '|' || domain || '|' || begin_time || '|' || end_time || '|' || p || '|' || pct FROM received_reports")" \
     "google.com|noreply-dmarc-support@google.com|example.net|1800000000|1800086399|reject|100" \
     "  ... org_name, email, domain, period and policy published"

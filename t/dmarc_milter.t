@@ -372,8 +372,8 @@ if command -v sqlite3 > /dev/null; then
 	ok $([ "${rows:-0}" -ge 14 ]; echo $?) "SQLite history: a row per evaluated domain ($rows)"
 	is "$(sqlite3 "$TMP/history.sqlite" "SELECT count(*) FROM messages WHERE disposition = 'reject' AND action = 'accept'")" 1 \
 	    "SQLite history: the ARC override is a reject disposition not applied"
-	is "$(sqlite3 "$TMP/history.sqlite" "SELECT version FROM schema_version")" 5 \
-	    "SQLite history: schema version 5"
+	is "$(sqlite3 "$TMP/history.sqlite" "SELECT version FROM schema_version")" 6 \
+	    "SQLite history: schema version 6"
 	is "$(sqlite3 "$TMP/history.sqlite" "SELECT dmarc_result || ' ' || disposition || ' ' || action FROM messages WHERE from_domain = 'sub.reject.test'")" \
 	    "fail reject reject" "SQLite history: result, disposition and action"
 	is "$(sqlite3 "$TMP/history.sqlite" "PRAGMA journal_mode")" wal \

@@ -160,8 +160,8 @@ for d in reject.test none.test quar.test; do
 done
 wait_rows dmarc 3 20
 ok $? "three messages: three rows in PostgreSQL"
-is "$(q dmarc "SELECT max(version) FROM schema_version")" 5 \
-    "  ... the schema created at version 5"
+is "$(q dmarc "SELECT max(version) FROM schema_version")" 6 \
+    "  ... the schema created at version 6"
 is "$(q dmarc "SELECT to_regclass('received_reports') IS NOT NULL AND to_regclass('received_records') IS NOT NULL")" t \
     "  ... with the tables of received reports"
 is "$(q dmarc "SELECT dmarc_result || ' ' || disposition FROM messages WHERE from_domain = 'reject.test'")" \
@@ -190,6 +190,14 @@ if command -v xmllint > /dev/null && [ -f "$XSD" ]; then
 else
 	skip "  ... the XSD" "no xmllint or no XSD"
 fi
+
+# the suppression list in the same history
+"$REPORT" -c "$TMP/main.conf" --suppress dmarc@reject.test --reason bounced
+ok $? "--suppress with a PostgreSQL history"
+is "$("$REPORT" -c "$TMP/main.conf" --list-suppressed | cut -f1,3)" \
+    "$(printf 'dmarc@reject.test\tbounced')" "  ... --list-suppressed shows it"
+out=$("$REPORT" -c "$TMP/main.conf" -n -d reject.test -b $((now - 3600)) -e $((now + 60)) 2>&1)
+like "$out" 'suppressed: dmarc@reject\.test' "  ... and the report run knows it"
 
 # batches of rows with DKIM results, as the writer sends them: each
 # message's signatures under its own id (1,000 rows at 1,000 a second,
@@ -246,7 +254,7 @@ start old
 send old a@reject.test > /dev/null
 wait_rows old 2 20
 ok $? "a version 1 database: the new row is written beside the old one"
-is "$(q old "SELECT max(version) FROM schema_version")" 5 "  ... after migrating it to version 5"
+is "$(q old "SELECT max(version) FROM schema_version")" 6 "  ... after migrating it to version 6"
 is "$(q old "SELECT action FROM messages WHERE from_domain = 'old.example'")" \
     accept "  ... the old row gets the new columns' defaults"
 

@@ -37,7 +37,7 @@ mkdir "$TMP/out"
 out=$("$REPORT" -c "$TMP/conf" -o "$TMP/out" -b 1800000000 -e 1800086399 2>&1)
 ok $? "an empty history: exit 0"
 like "$out" 'no history rows' "  ... saying there was nothing to report"
-is "$(sqlite3 "$TMP/h.sqlite" "SELECT version FROM schema_version")" 5 \
+is "$(sqlite3 "$TMP/h.sqlite" "SELECT version FROM schema_version")" 6 \
     "  ... and the schema is created"
 
 # row TIME IP FROM RESULT DISPOSITION ACTION DKIM_ALIGNED SPF_ALIGNED P
@@ -172,6 +172,41 @@ EOF
 		like "$out" '^would send mx\.example\.net!reject\.example!.* to d@reject\.example, agg@reports\.example$' \
 		    "--send -n: says whom it would send to"
 		is "$(ls "$TMP"/sent.* | wc -l | tr -d ' ')" 1 "  ... and sends nothing"
+		# the suppression list: a bounce of the external destination
+		printf '%s\n' 'From: MAILER-DAEMON@mx.example.net' \
+		    'Subject: Undelivered Mail Returned to Sender' \
+		    'MIME-Version: 1.0' \
+		    'Content-Type: multipart/report; report-type=delivery-status; boundary="B"' \
+		    '' '--B' 'Content-Type: text/plain' '' \
+		    'Final-Recipient: rfc822; d@reject.example' 'Action: failed' \
+		    'Status: 5.1.1' '' '--B' \
+		    'Content-Type: message/delivery-status' '' \
+		    'Reporting-MTA: dns; mx.example.net' '' \
+		    'Final-Recipient: rfc822; agg@reports.example' \
+		    'Action: failed' 'Status: 5.1.1' '' \
+		    'Final-Recipient: rfc822; x@unauthorized.example' \
+		    'Action: failed' 'Status: 4.4.7' '' '--B--' > "$TMP/dsn"
+		out=$("$REPORT" -c "$TMP/send.conf" --bounce < "$TMP/dsn" 2>&1)
+		ok $? "--bounce: exit 0"
+		is "$("$REPORT" -c "$TMP/send.conf" --list-suppressed | cut -f1)" \
+		    "agg@reports.example" \
+		    "  ... suppresses the 5.x.x failure of the delivery-status part alone"
+		out=$("$REPORT" -c "$TMP/send.conf" --send -S "$TMP/sendmail" \
+		    -d reject.example --begin 1800000000 --end 1800086399 2>&1)
+		has "$TMP/sent.1" '^To: d@reject\.example$' \
+		    "--send: nothing more to a suppressed address"
+		like "$out" 'agg@reports\.example is on the suppression list' \
+		    "  ... and says so"
+		"$REPORT" -c "$TMP/send.conf" --suppress D@Reject.Example \
+		    --reason "asked us to stop"
+		out=$("$REPORT" -c "$TMP/send.conf" -n -d reject.example \
+		    --begin 1800000000 --end 1800086399 2>&1)
+		like "$out" 'suppressed: d@reject\.example' \
+		    "--suppress by hand (any case); -n names the suppressed address"
+		"$REPORT" -c "$TMP/send.conf" --unsuppress agg@reports.example &&
+		    "$REPORT" -c "$TMP/send.conf" --unsuppress d@reject.example
+		is "$("$REPORT" -c "$TMP/send.conf" --list-suppressed)" "" \
+		    "--unsuppress: the list is empty again"
 	else
 		skip "--send" "nsd does not start"
 	fi

@@ -126,6 +126,8 @@ test_schema(void)
 	is_int(query_int(path, "SELECT count(*) FROM sqlite_master WHERE "
 	    "type = 'index' AND name = 'messages_received'"), 1,
 	    "  ... and the index on the time alone (version 5)");
+	is_int(query_int(path, "SELECT count(*) FROM suppressed"), 0,
+	    "  ... and the suppression list (version 6)");
 	db = dmarcd_hist_open_db(path, &why);
 	ok(db != NULL, "opening a migrated database again changes nothing");
 	sqlite3_close(db);
