@@ -209,8 +209,10 @@ test_chains(struct crypto_key *rsa, struct crypto_key *ed)
 		is_int(oldest, hop == 1 ? -1 : 0,
 		    "oldest-pass 0 when every AMS validates (-1 for one set)");
 	}
-	ok(strstr(msg.s, "ARC-Seal: a=ed25519-sha256;") != NULL,
+	ok(strstr(msg.s, "; a=ed25519-sha256;") != NULL,
 	    "Ed25519 seals are written as ed25519-sha256");
+	ok(strncmp(msg.s, "ARC-Seal: i=", 12) == 0,
+	    "the instance is the first tag of a seal");
 	/* a body change by hop 6, which then seals: only AMS(6) holds */
 	replace(&msg, "several hops", "several hops, and a footer");
 	ok(verify(msg.s, 0, NULL, NULL) == ARC_CHAIN_FAIL,
@@ -300,13 +302,13 @@ test_hostile(struct crypto_key *rsa)
 	}
 
 	set_msg(&msg, one.s);
-	replace(&msg, "ARC-Seal: a=", "ARC-Seal: i=1; ");
+	replace(&msg, "ARC-Seal: i=1; a=", "ARC-Seal: i=1; i=1; a=");
 	ok(verify(msg.s, 0, NULL, &reason) == ARC_CHAIN_FAIL,
 	    "duplicate tag in AS: fail (%s)", reason);
 
 	set_msg(&msg, one.s);
-	replace(&msg, "ARC-Message-Signature: a=",
-	    "ARC-Message-Signature: junk; a=");
+	replace(&msg, "ARC-Message-Signature: i=1; a=",
+	    "ARC-Message-Signature: i=1; junk; a=");
 	ok(verify(msg.s, 0, NULL, &reason) == ARC_CHAIN_FAIL,
 	    "\"=\"-less token in AMS: fail (%s)", reason);
 
