@@ -171,13 +171,13 @@ hist_sql(struct hist *h, const char *sql, int np, const char *const *pv,
 	}
 }
 
-/* lower - s in lower case, in place */
+/* lower - s in lower case, in place (NULL stays NULL) */
 static char *
 lower(char *s)
 {
 	char *p;
 
-	for (p = s; *p != '\0'; p++)
+	for (p = s; p != NULL && *p != '\0'; p++)
 		*p = (char)tolower((unsigned char)*p);
 	return s;
 }
