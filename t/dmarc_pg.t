@@ -81,6 +81,9 @@ q postgres "CREATE DATABASE batch" > /dev/null
 
 nsd_start test t/data/dmarcd/dmarc.zone > "$TMP/nsd.out" 2>&1
 ok $? "nsd starts"
+# nsd_start sets its own traps: ours again, so that PostgreSQL is stopped
+trap cleanup EXIT
+trap 'cleanup; exit 1' HUP INT TERM
 NS=127.0.0.1:$NSD_PORT
 
 listening()
