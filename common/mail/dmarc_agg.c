@@ -180,68 +180,82 @@ struct pending {
 	char	 rtype[32], comment[DMARC_AGG_FIELD];
 };
 
-/* end_elem - the text of an element that ended, by its path */
+/* under - the rest of path below prefix, or NULL */
+static const char *
+under(const char *path, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return strncmp(path, prefix, n) == 0 ? path + n : NULL;
+}
+
+/* end_metadata - a field of <report_metadata> (RFC 9990 3.1.1) */
 static int
-end_elem(struct dmarc_agg *r, struct pending *pd, const char *path,
+end_metadata(struct dmarc_agg *r, const char *rest, const char *path,
     char *t, int *seen, struct buf *why)
 {
-	struct dmarc_agg_record *rec = r->nrec > 0 ? &r->rec[r->nrec - 1] :
-	    NULL;
-	const char *m = "/feedback/report_metadata/";
-	const char *pp = "/feedback/policy_published/";
-	const char *row = "/feedback/record/row/";
-	const char *id = "/feedback/record/identifiers/";
-	const char *ar = "/feedback/record/auth_results/";
-	long long v;
-	char tmp[32];
-
-#define IS(prefix, rest) (strncmp(path, prefix, strlen(prefix)) == 0 && \
-	strcmp(path + strlen(prefix), rest) == 0)
-	if (IS(m, "org_name"))
+	if (strcmp(rest, "org_name") == 0)
 		return text_field(path, t, r->org_name, sizeof(r->org_name),
 		    why);
-	if (IS(m, "email"))
+	if (strcmp(rest, "email") == 0)
 		return text_field(path, t, r->email, sizeof(r->email), why);
-	if (IS(m, "report_id"))
+	if (strcmp(rest, "report_id") == 0)
 		return text_field(path, t, r->report_id,
 		    sizeof(r->report_id), why);
-	if (IS(m, "date_range/begin")) {
+	if (strcmp(rest, "date_range/begin") == 0) {
 		*seen |= 1;
 		return number_field(path, t, 1LL << 40, &r->begin, why);
 	}
-	if (IS(m, "date_range/end")) {
+	if (strcmp(rest, "date_range/end") == 0) {
 		*seen |= 2;
 		return number_field(path, t, 1LL << 40, &r->end, why);
 	}
-	if (IS(pp, "domain"))
+	return 0;
+}
+
+/* end_policy - a field of <policy_published> (RFC 9990 3.1.2) */
+static int
+end_policy(struct dmarc_agg *r, const char *rest, const char *path,
+    char *t, struct buf *why)
+{
+	long long v;
+
+	if (strcmp(rest, "domain") == 0)
 		return word_field(path, t, r->domain, sizeof(r->domain), why);
-	if (IS(pp, "adkim"))
+	if (strcmp(rest, "adkim") == 0)
 		return token_field(path, t, r->adkim, sizeof(r->adkim), why);
-	if (IS(pp, "aspf"))
+	if (strcmp(rest, "aspf") == 0)
 		return token_field(path, t, r->aspf, sizeof(r->aspf), why);
-	if (IS(pp, "p"))
+	if (strcmp(rest, "p") == 0)
 		return token_field(path, t, r->p, sizeof(r->p), why);
-	if (IS(pp, "sp"))
+	if (strcmp(rest, "sp") == 0)
 		return token_field(path, t, r->sp, sizeof(r->sp), why);
-	if (IS(pp, "np"))
+	if (strcmp(rest, "np") == 0)
 		return token_field(path, t, r->np, sizeof(r->np), why);
-	if (IS(pp, "testing"))
+	if (strcmp(rest, "testing") == 0)
 		return token_field(path, t, r->testing, sizeof(r->testing),
 		    why);
-	if (IS(pp, "discovery_method"))
+	if (strcmp(rest, "discovery_method") == 0)
 		return token_field(path, t, r->discovery,
 		    sizeof(r->discovery), why);
-	if (IS(pp, "pct")) {
+	if (strcmp(rest, "pct") == 0) {
 		if (number_field(path, t, 100, &v, why) < 0)
 			return -1;
 		r->pct = (int)v;
-		return 0;
 	}
-	if (rec == NULL)
-		return 0;
-	if (IS(row, "source_ip")) {
-		unsigned char a[16];
+	return 0;
+}
 
+/* end_row - a field of a record's <row> (RFC 9990 3.1.3) */
+static int
+end_row(struct dmarc_agg_record *rec, struct pending *pd, const char *rest,
+    const char *path, char *t, int *seen, struct buf *why)
+{
+	const char *pe = under(rest, "policy_evaluated/");
+	unsigned char a[16];
+	size_t len;
+
+	if (strcmp(rest, "source_ip") == 0) {
 		if (text_field(path, t, rec->source_ip,
 		    sizeof(rec->source_ip), why) < 0)
 			return -1;
@@ -253,76 +267,116 @@ end_elem(struct dmarc_agg *r, struct pending *pd, const char *path,
 		}
 		return 0;
 	}
-	if (IS(row, "count")) {
+	if (strcmp(rest, "count") == 0) {
 		if (number_field(path, t, 1LL << 40, &rec->count, why) < 0)
 			return -1;
 		*seen |= 4;
 		return 0;
 	}
-	if (IS(row, "policy_evaluated/disposition"))
+	if (pe == NULL)
+		return 0;
+	if (strcmp(pe, "disposition") == 0)
 		return token_field(path, t, rec->disposition,
 		    sizeof(rec->disposition), why);
-	if (IS(row, "policy_evaluated/dkim"))
+	if (strcmp(pe, "dkim") == 0)
 		return token_field(path, t, rec->dkim, sizeof(rec->dkim), why);
-	if (IS(row, "policy_evaluated/spf"))
+	if (strcmp(pe, "spf") == 0)
 		return token_field(path, t, rec->spf, sizeof(rec->spf), why);
-	if (IS(row, "policy_evaluated/reason/type"))
+	if (strcmp(pe, "reason/type") == 0)
 		return token_field(path, t, pd->rtype, sizeof(pd->rtype), why);
-	if (IS(row, "policy_evaluated/reason/comment"))
+	if (strcmp(pe, "reason/comment") == 0)
 		return text_field(path, t, pd->comment, sizeof(pd->comment),
 		    why);
-	if (IS(row, "policy_evaluated/reason")) {
-		size_t len = strlen(rec->reasons);
-
+	if (strcmp(pe, "reason") == 0) {
+		len = strlen(rec->reasons);
 		if (pd->rtype[0] != '\0' && strchr(pd->comment, '|') == NULL)
 			snprintf(rec->reasons + len, sizeof(rec->reasons) -
 			    len, "%s%s%s%s", len ? "|" : "", pd->rtype,
 			    pd->comment[0] ? " " : "", pd->comment);
 		memset(pd, 0, sizeof(*pd));
-		return 0;
 	}
-	if (IS(id, "header_from"))
+	return 0;
+}
+
+/* end_identifiers - a field of a record's <identifiers> (RFC 9990 3.1.3) */
+static int
+end_identifiers(struct dmarc_agg_record *rec, const char *rest,
+    const char *path, char *t, struct buf *why)
+{
+	if (strcmp(rest, "header_from") == 0)
 		return word_field(path, t, rec->header_from,
 		    sizeof(rec->header_from), why);
-	if (IS(id, "envelope_from"))
+	if (strcmp(rest, "envelope_from") == 0)
 		return word_field(path, t, rec->envelope_from,
 		    sizeof(rec->envelope_from), why);
-	if (IS(id, "envelope_to"))
+	if (strcmp(rest, "envelope_to") == 0)
 		return word_field(path, t, rec->envelope_to,
 		    sizeof(rec->envelope_to), why);
-	if (IS(ar, "dkim/domain") || IS(ar, "spf/domain"))
+	return 0;
+}
+
+/* end_auth - a field of a record's <auth_results> (RFC 9990 3.1.3): a
+ * <dkim> or <spf> that ended joins the record's results */
+static int
+end_auth(struct dmarc_agg_record *rec, struct pending *pd, const char *rest,
+    const char *path, char *t, struct buf *why)
+{
+	int rc;
+
+	if (strcmp(rest, "dkim/domain") == 0 ||
+	    strcmp(rest, "spf/domain") == 0)
 		return word_field(path, t, pd->domain, sizeof(pd->domain),
 		    why);
-	if (IS(ar, "dkim/selector"))
+	if (strcmp(rest, "dkim/selector") == 0)
 		return word_field(path, t, pd->selector, sizeof(pd->selector),
 		    why);
-	if (IS(ar, "dkim/result") || IS(ar, "spf/result"))
+	if (strcmp(rest, "dkim/result") == 0 ||
+	    strcmp(rest, "spf/result") == 0)
 		return token_field(path, t, pd->result, sizeof(pd->result),
 		    why);
-	if (IS(ar, "spf/scope"))
+	if (strcmp(rest, "spf/scope") == 0)
 		return token_field(path, t, pd->scope, sizeof(pd->scope), why);
-	if (IS(ar, "dkim") || IS(ar, "spf")) {
-		int rc = path[strlen(path) - 1] == 'm' ?
-		    add_auth(&rec->dkim_auth, pd->domain, pd->selector,
-		    pd->result) : add_auth(&rec->spf_auth, pd->domain,
-		    pd->scope, pd->result);
+	if (strcmp(rest, "dkim") != 0 && strcmp(rest, "spf") != 0)
+		return 0;
+	rc = rest[0] == 'd' ? add_auth(&rec->dkim_auth, pd->domain,
+	    pd->selector, pd->result) : add_auth(&rec->spf_auth, pd->domain,
+	    pd->scope, pd->result);
+	memset(pd, 0, sizeof(*pd));
+	if (rc < 0)
+		buf_printf(why, "out of memory");
+	return rc;
+}
 
-		memset(pd, 0, sizeof(*pd));
-		if (rc < 0)
-			buf_printf(why, "out of memory");
-		return rc;
-	}
+/* end_elem - the text of an element that ended, by its path */
+static int
+end_elem(struct dmarc_agg *r, struct pending *pd, const char *path,
+    char *t, int *seen, struct buf *why)
+{
+	struct dmarc_agg_record *rec = r->nrec > 0 ? &r->rec[r->nrec - 1] :
+	    NULL;
+	const char *rest;
+
+	if ((rest = under(path, "/feedback/report_metadata/")) != NULL)
+		return end_metadata(r, rest, path, t, seen, why);
+	if ((rest = under(path, "/feedback/policy_published/")) != NULL)
+		return end_policy(r, rest, path, t, why);
+	if (rec == NULL)
+		return 0;
+	if ((rest = under(path, "/feedback/record/row/")) != NULL)
+		return end_row(rec, pd, rest, path, t, seen, why);
+	if ((rest = under(path, "/feedback/record/identifiers/")) != NULL)
+		return end_identifiers(rec, rest, path, t, why);
+	if ((rest = under(path, "/feedback/record/auth_results/")) != NULL)
+		return end_auth(rec, pd, rest, path, t, why);
 	if (strcmp(path, "/feedback/record") == 0) {
 		if (rec->source_ip[0] == '\0' || !(*seen & 4) ||
 		    rec->header_from[0] == '\0') {
-			snprintf(tmp, sizeof(tmp), "%zu", r->nrec);
-			buf_printf(why, "record %s: no source_ip, count or "
-			    "header_from", tmp);
+			buf_printf(why, "record %zu: no source_ip, count or "
+			    "header_from", r->nrec);
 			return -1;
 		}
 		*seen &= ~4;
 	}
-#undef IS
 	return 0;
 }
 
