@@ -953,24 +953,17 @@ usage(void)
 	    "           --list-suppressed | --bounce < notice\n");
 }
 
-int
-main(int argc, char **argv)
-{
-	struct opts o;
-	struct buf err = BUF_INIT;
-	struct dmarcd_conf *c;
-	sqlite3 *db;
-	sqlite3_stmt *st = NULL;
-	time_t now = time(NULL);
-	int ch, rc = 0, n = 0, manage = 0;
-	const char *maddr = NULL, *reason = NULL;
-	struct supp supp = { NULL, 0 };
-	struct hist h;
+/* What --suppress, --unsuppress, --list-suppressed or --bounce asked. */
+struct manage {
+	int		 what;		/* the option's letter; 0: none */
+	const char	*addr, *reason;
+};
 
-	memset(&o, 0, sizeof(o));
-	o.conf = SYSCONFDIR "/milter-dmarc.conf";
-	o.sendmail = "/usr/sbin/sendmail";
-	o.begin = o.end = -1;
+/* parse_args - the command line into o and m; -1 to go on, or the exit
+ * status */
+static int
+parse_args(int argc, char **argv, struct opts *o, struct manage *m)
+{
 	static const struct option longopts[] = {
 		{ "begin", required_argument, NULL, 'b' },
 		{ "end", required_argument, NULL, 'e' },
@@ -985,13 +978,15 @@ main(int argc, char **argv)
 		{ "bounce", no_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 },
 	};
+	time_t now = time(NULL);
+	int ch;
 
 	while ((ch = getopt_long(argc, argv, "b:c:d:e:hm:no:sS:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'b':
 		case 'e':
-			if ((*(ch == 'b' ? &o.begin : &o.end) =
+			if ((*(ch == 'b' ? &o->begin : &o->end) =
 			    parse_time(optarg)) < 0) {
 				fprintf(stderr, "milter-dmarc-report: '%s' is "
 				    "not Unix seconds or ISO 8601 UTC\n",
@@ -1000,134 +995,201 @@ main(int argc, char **argv)
 			}
 			break;
 		case 'c':
-			o.conf = optarg;
+			o->conf = optarg;
 			break;
 		case 'd':
-			o.domain = optarg;
+			o->domain = optarg;
 			break;
 		case 'H':
-			o.html = 1;
+			o->html = 1;
 			break;
 		case 'U':
 		case 'u':
 		case 'L':
 		case 'B':
-			if (manage != 0 && manage != ch) {
-				usage();
-				return 2;
-			}
-			manage = ch;
-			maddr = optarg;
+			if (m->what != 0 && m->what != ch)
+				goto use;
+			m->what = ch;
+			m->addr = optarg;
 			break;
 		case 'R':
-			reason = optarg;
+			m->reason = optarg;
 			break;
 		case 'm':
-			o.email = optarg;
+			o->email = optarg;
 			break;
 		case 'n':
-			o.dry = 1;
+			o->dry = 1;
 			break;
 		case 'o':
-			o.dir = optarg;
+			o->dir = optarg;
 			break;
 		case 's':
-			o.send = 1;
+			o->send = 1;
 			break;
 		case 'S':
-			o.sendmail = optarg;
+			o->sendmail = optarg;
 			break;
 		default:
 			usage();
 			return ch == 'h' ? 0 : 2;
 		}
 	}
-	if (manage != 0) {
-		/* the suppression list: change or show it, then stop */
-		if (optind != argc)
-			goto use;
-		if ((c = dmarcd_conf_load(o.conf, NULL, NULL, &err)) == NULL ||
-		    hist_open(c, &h, &err) < 0) {
-			fprintf(stderr, "milter-dmarc-report: %s\n",
-			    buf_str(&err));
-			dmarcd_conf_free(c);
-			return 1;
-		}
-		if (manage == 'U')
-			rc = suppress(&h, maddr, reason != NULL ? reason :
-			    "by hand", &err);
-		else if (manage == 'u') {
-			char *a = lower(strdup(maddr));
-			const char *pv[1] = { a };
-
-			rc = a == NULL ? -1 : hist_sql(&h, "DELETE FROM "
-			    "suppressed WHERE address = $1", 1, pv, NULL, NULL,
-			    &err);
-			free(a);
-		} else if (manage == 'L')
-			rc = hist_sql(&h, "SELECT address, reason, since FROM "
-			    "suppressed ORDER BY address", 0, NULL, list_row,
-			    NULL, &err);
-		else
-			rc = bounce(&h, stdin, &err) < 0 ? -1 : 0;
-		if (rc < 0)
-			fprintf(stderr, "milter-dmarc-report: %s\n",
-			    err.len ? buf_str(&err) : "out of memory");
-		hist_close(&h);
-		buf_free(&err);
-		dmarcd_conf_free(c);
-		return rc < 0 ? 1 : 0;
-	}
-	if (optind != argc || (o.dir == NULL && !o.dry && !o.send) ||
-	    (o.dir != NULL && o.send) || (o.html && (o.dir == NULL || o.dry ||
-	    o.send))) {
-use:
-		usage();
-		return 2;
-	}
-	if (o.begin < 0)
-		o.begin = (long long)(now - now % 86400 - 86400);
-	if (o.end < 0)
-		o.end = o.begin + 86399;
-	if (o.end < o.begin) {
+	if (optind != argc)
+		goto use;
+	if (m->what != 0)
+		return -1;
+	if ((o->dir == NULL && !o->dry && !o->send) ||
+	    (o->dir != NULL && o->send) || (o->html && (o->dir == NULL ||
+	    o->dry || o->send)))
+		goto use;
+	if (o->begin < 0)
+		o->begin = (long long)(now - now % 86400 - 86400);
+	if (o->end < 0)
+		o->end = o->begin + 86399;
+	if (o->end < o->begin) {
 		fprintf(stderr, "milter-dmarc-report: the period ends before "
 		    "it begins\n");
 		return 2;
 	}
-	if ((c = dmarcd_conf_load(o.conf, NULL, NULL, &err)) == NULL) {
+	return -1;
+use:
+	usage();
+	return 2;
+}
+
+/* manage_list - change or show the suppression list; the exit status */
+static int
+manage_list(const struct opts *o, const struct manage *m)
+{
+	struct buf err = BUF_INIT;
+	struct dmarcd_conf *c;
+	struct hist h;
+	int rc;
+
+	if ((c = dmarcd_conf_load(o->conf, NULL, NULL, &err)) == NULL ||
+	    hist_open(c, &h, &err) < 0) {
 		fprintf(stderr, "milter-dmarc-report: %s\n", buf_str(&err));
-		return 1;
-	}
-	buf_free(&err);
-	if (dmarcd_conf_history_sqlite(c) == NULL &&
-	    dmarcd_conf_history_pg(c) == NULL) {
-		fprintf(stderr, "milter-dmarc-report: %s sets no "
-		    "HistoryDatabase\n", o.conf);
+		buf_free(&err);
 		dmarcd_conf_free(c);
 		return 1;
 	}
-	if (dmarcd_conf_history_sqlite(c) == NULL) {
-		/* PostgreSQL: the period's counts, made by the server, in a
-		 * database of our own in memory */
-		o.from_pg = 1;
-		if (o.html) {
-			fprintf(stderr, "milter-dmarc-report: --html reads an "
-			    "SQLite history only\n");
-			dmarcd_conf_free(c);
-			return 1;
-		}
-		if (sqlite3_open(":memory:", &db) != SQLITE_OK ||
-		    aggregate_pg(db, dmarcd_conf_history_pg(c), &o, &err) <
-		    0) {
-			fprintf(stderr, "milter-dmarc-report: %s\n",
-			    err.len ? buf_str(&err) : "out of memory");
-			buf_free(&err);
-			sqlite3_close(db);
-			dmarcd_conf_free(c);
-			return 1;
-		}
-	} else if ((db = dmarcd_hist_open_db(dmarcd_conf_history_sqlite(c),
-	    &err)) == NULL) {
+	if (m->what == 'U')
+		rc = suppress(&h, m->addr, m->reason != NULL ? m->reason :
+		    "by hand", &err);
+	else if (m->what == 'u') {
+		char *a = lower(strdup(m->addr));
+		const char *pv[1] = { a };
+
+		rc = a == NULL ? -1 : hist_sql(&h, "DELETE FROM suppressed "
+		    "WHERE address = $1", 1, pv, NULL, NULL, &err);
+		free(a);
+	} else if (m->what == 'L')
+		rc = hist_sql(&h, "SELECT address, reason, since FROM "
+		    "suppressed ORDER BY address", 0, NULL, list_row, NULL,
+		    &err);
+	else
+		rc = bounce(&h, stdin, &err) < 0 ? -1 : 0;
+	if (rc < 0)
+		fprintf(stderr, "milter-dmarc-report: %s\n",
+		    err.len ? buf_str(&err) : "out of memory");
+	hist_close(&h);
+	buf_free(&err);
+	dmarcd_conf_free(c);
+	return rc < 0 ? 1 : 0;
+}
+
+/*
+ * open_reading - the database the reports are read from: the SQLite
+ * history, or for PostgreSQL the period's counts in a database in memory
+ * (o->from_pg set); NULL with why set
+ */
+static sqlite3 *
+open_reading(const struct dmarcd_conf *c, struct opts *o, struct buf *why)
+{
+	sqlite3 *db = NULL;
+
+	if (dmarcd_conf_history_sqlite(c) != NULL)
+		return dmarcd_hist_open_db(dmarcd_conf_history_sqlite(c), why);
+	if (dmarcd_conf_history_pg(c) == NULL) {
+		buf_printf(why, "%s sets no HistoryDatabase", o->conf);
+		return NULL;
+	}
+	o->from_pg = 1;
+	if (o->html) {
+		buf_puts(why, "--html reads an SQLite history only");
+		return NULL;
+	}
+	if (sqlite3_open(":memory:", &db) != SQLITE_OK ||
+	    aggregate_pg(db, dmarcd_conf_history_pg(c), o, why) < 0) {
+		if (why->len == 0)
+			buf_puts(why, "out of memory");
+		sqlite3_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+/* all_reports - a report for each domain of the period; the exit status */
+static int
+all_reports(const struct opts *o, struct dmarcd_conf *c, sqlite3 *db)
+{
+	struct supp supp = { NULL, 0 };
+	struct ctx cx = { o, c, db, &supp };
+	struct buf err = BUF_INIT;
+	sqlite3_stmt *st = NULL;
+	struct hist h;
+	int rc = 0, n = 0;
+
+	if ((!o->from_pg && aggregate(db, o) < 0) || sqlite3_prepare_v2(db,
+	    "SELECT DISTINCT policy_domain FROM agg ORDER BY 1", -1, &st,
+	    NULL) != SQLITE_OK) {
+		fprintf(stderr, "milter-dmarc-report: %s\n", sqlite3_errmsg(db));
+		return 1;
+	}
+	/* the suppression list, from the same history */
+	if (hist_open(c, &h, &err) == 0) {
+		(void)hist_sql(&h, "SELECT address FROM suppressed", 0, NULL,
+		    supp_row, &supp, &err);
+		hist_close(&h);
+	}
+	buf_free(&err);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		n++;
+		if (one_report(&cx, c->authserv_id, col(st, 0)) < 0)
+			rc = 1;
+	}
+	sqlite3_finalize(st);
+	while (supp.n > 0)
+		free(supp.addr[--supp.n]);
+	free(supp.addr);
+	if (n == 0)
+		fprintf(stderr, "milter-dmarc-report: no history rows from "
+		    "%lld to %lld%s%s\n", o->begin, o->end, o->domain ?
+		    " for " : "", o->domain ? o->domain : "");
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	struct manage m = { 0, NULL, NULL };
+	struct buf err = BUF_INIT;
+	struct dmarcd_conf *c;
+	sqlite3 *db;
+	int rc, n;
+
+	memset(&o, 0, sizeof(o));
+	o.conf = SYSCONFDIR "/milter-dmarc.conf";
+	o.sendmail = "/usr/sbin/sendmail";
+	o.begin = o.end = -1;
+	if ((rc = parse_args(argc, argv, &o, &m)) >= 0)
+		return rc;
+	if (m.what != 0)
+		return manage_list(&o, &m);
+	if ((c = dmarcd_conf_load(o.conf, NULL, NULL, &err)) == NULL ||
+	    (db = open_reading(c, &o, &err)) == NULL) {
 		fprintf(stderr, "milter-dmarc-report: %s\n", buf_str(&err));
 		buf_free(&err);
 		dmarcd_conf_free(c);
@@ -1137,49 +1199,17 @@ use:
 		struct dmarcd_html_opts ho = { o.dir, o.domain, c->authserv_id,
 		    o.begin, o.end };
 
+		rc = 0;
 		if ((n = dmarcd_html_write(db, &ho, &err)) < 0) {
 			fprintf(stderr, "milter-dmarc-report: %s\n",
 			    buf_str(&err));
 			rc = 1;
 		} else
 			printf("%s/index.html (%d domains)\n", o.dir, n);
-		buf_free(&err);
-		sqlite3_close(db);
-		dmarcd_conf_free(c);
-		return rc;
-	}
-	if ((!o.from_pg && aggregate(db, &o) < 0) || sqlite3_prepare_v2(db,
-	    "SELECT DISTINCT policy_domain FROM agg ORDER BY 1", -1, &st,
-	    NULL) !=
-	    SQLITE_OK) {
-		fprintf(stderr, "milter-dmarc-report: %s\n", sqlite3_errmsg(db));
-		rc = 1;
-	} else {
-		struct ctx cx = { &o, c, db, &supp };
-
-		/* the suppression list, from the same history */
-		if (hist_open(c, &h, &err) == 0) {
-			(void)hist_sql(&h, "SELECT address FROM suppressed", 0,
-			    NULL, supp_row, &supp, &err);
-			hist_close(&h);
-		}
-		buf_reset(&err);
-
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			n++;
-			if (one_report(&cx, c->authserv_id, col(st, 0)) < 0)
-				rc = 1;
-		}
-		while (supp.n > 0)
-			free(supp.addr[--supp.n]);
-		free(supp.addr);
-	}
-	sqlite3_finalize(st);
+	} else
+		rc = all_reports(&o, c, db);
+	buf_free(&err);
 	sqlite3_close(db);
-	if (n == 0)
-		fprintf(stderr, "milter-dmarc-report: no history rows from "
-		    "%lld to %lld%s%s\n", o.begin, o.end, o.domain ? " for " :
-		    "", o.domain ? o.domain : "");
 	dmarcd_conf_free(c);
 	return rc;
 }
