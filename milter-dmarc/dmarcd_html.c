@@ -30,37 +30,9 @@
 #include <unistd.h>
 
 #include "dmarcd_html.h"
+#include "xmltok.h"
 
 #define SECONDS_PER_DAY	86400LL
-
-/* esc - text with the five specials escaped, control characters dropped */
-static void
-esc(struct buf *b, const char *s)
-{
-	for (; s != NULL && *s != '\0'; s++) {
-		switch (*s) {
-		case '&':
-			buf_puts(b, "&amp;");
-			break;
-		case '<':
-			buf_puts(b, "&lt;");
-			break;
-		case '>':
-			buf_puts(b, "&gt;");
-			break;
-		case '"':
-			buf_puts(b, "&quot;");
-			break;
-		case '\'':
-			buf_puts(b, "&#39;");
-			break;
-		default:
-			if ((unsigned char)*s >= 0x20 && *s != 0x7f)
-				buf_putc(b, *s);
-			break;
-		}
-	}
-}
 
 /* col - a text column, "" for NULL */
 static const char *
@@ -122,7 +94,7 @@ head(struct buf *b, const char *title)
 	buf_puts(b, "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/"
 	    "xhtml\" lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
 	    "<title>");
-	esc(b, title);
+	xml_escape(b, title);
 	buf_puts(b, "</title>\n<style>\n"
 	    "body { font-family: sans-serif; margin: 2em; color: #222; }\n"
 	    "table { border-collapse: collapse; margin: 1em 0; }\n"
@@ -131,7 +103,7 @@ head(struct buf *b, const char *title)
 	    "th { background: #eee; }\n"
 	    ".pass { color: #176617; } .fail { color: #a01515; }\n"
 	    "</style>\n</head>\n<body>\n<h1>");
-	esc(b, title);
+	xml_escape(b, title);
 	buf_puts(b, "</h1>\n");
 }
 
@@ -147,7 +119,7 @@ period(struct buf *b, const struct dmarcd_html_opts *o)
 	    d2, o->begin, o->end);
 	if (o->receiver != NULL && *o->receiver != '\0') {
 		buf_puts(b, ", as seen by ");
-		esc(b, o->receiver);
+		xml_escape(b, o->receiver);
 	}
 	buf_puts(b, ".</p>\n");
 }
@@ -245,9 +217,9 @@ chart_svg(struct buf *b, const struct chart *c, const char *label)
 	buf_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
 	    "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"",
 	    w, h, w, h);
-	esc(b, label);
+	xml_escape(b, label);
 	buf_puts(b, "\">\n<title>");
-	esc(b, label);
+	xml_escape(b, label);
 	buf_puts(b, "</title>\n");
 	buf_printf(b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
 	    "stroke=\"#888\"/>\n", left, h - bottom, w - 10, h - bottom);
@@ -395,7 +367,7 @@ ours(sqlite3 *db, const struct dmarcd_html_opts *o, const char *domain,
 			    "<th>Tempfailed</th></tr>\n");
 		}
 		buf_puts(b, "<tr><td>");
-		esc(b, col(st, 0)[0] ? col(st, 0) : "(unknown)");
+		xml_escape(b, col(st, 0)[0] ? col(st, 0) : "(unknown)");
 		buf_puts(b, "</td>");
 		for (i = 1; i <= 9; i++)
 			td_n(b, sqlite3_column_int64(st, i), i == 2 ? "pass" :
@@ -455,7 +427,7 @@ theirs(sqlite3 *db, const struct dmarcd_html_opts *o, const char *domain,
 		    pass = sqlite3_column_int64(st, 3);
 
 		buf_puts(b, "<tr><td>");
-		esc(b, col(st, 0));
+		xml_escape(b, col(st, 0));
 		buf_puts(b, "</td>");
 		td_n(b, sqlite3_column_int64(st, 1), NULL);
 		td_n(b, n, NULL);
@@ -494,13 +466,13 @@ theirs(sqlite3 *db, const struct dmarcd_html_opts *o, const char *domain,
 			continue;
 		}
 		buf_puts(b, "<tr><td>");
-		esc(b, col(st, 0));
+		xml_escape(b, col(st, 0));
 		buf_puts(b, "</td>");
 		for (i = 1; i <= 8; i++)
 			td_n(b, sqlite3_column_int64(st, i), i == 2 ? "pass" :
 			    i == 3 ? "fail" : NULL);
 		buf_puts(b, "<td>");
-		esc(b, col(st, 9));
+		xml_escape(b, col(st, 9));
 		buf_puts(b, "</td></tr>\n");
 	}
 	buf_puts(b, "</table>\n");
@@ -573,7 +545,7 @@ dmarcd_html_write(void *arg, const struct dmarcd_html_opts *o,
 		}
 		pages++;
 		buf_printf(&b, "<tr><td><a href=\"%s\">", file);
-		esc(&b, d);
+		xml_escape(&b, d);
 		buf_puts(&b, "</a></td>");
 		td_n(&b, n, NULL);
 		td_n(&b, p, "pass");

@@ -60,6 +60,7 @@
 #include "dmarcd_conf.h"
 #include "dmarcd_hist.h"
 #include "dmarcd_html.h"
+#include "xmltok.h"
 
 #define REPORT_NS	"urn:ietf:params:xml:ns:dmarc-2.0"
 
@@ -324,35 +325,6 @@ bounce(struct hist *h, FILE *fp, struct buf *why)
 	return n;
 }
 
-/* xml - append s with the five XML specials escaped */
-static void
-xml(struct buf *b, const char *s)
-{
-	for (; s != NULL && *s != '\0'; s++) {
-		switch (*s) {
-		case '&':
-			buf_puts(b, "&amp;");
-			break;
-		case '<':
-			buf_puts(b, "&lt;");
-			break;
-		case '>':
-			buf_puts(b, "&gt;");
-			break;
-		case '"':
-			buf_puts(b, "&quot;");
-			break;
-		case '\'':
-			buf_puts(b, "&apos;");
-			break;
-		default:
-			if ((unsigned char)*s >= 0x20 || *s == '\t')
-				buf_putc(b, *s);
-			break;
-		}
-	}
-}
-
 /* elem - "<name>text</name>" at an indent, when text is not empty */
 static void
 elem(struct buf *b, int indent, const char *name, const char *text)
@@ -360,7 +332,7 @@ elem(struct buf *b, int indent, const char *name, const char *text)
 	if (text == NULL || *text == '\0')
 		return;
 	buf_printf(b, "%*s<%s>", indent, "", name);
-	xml(b, text);
+	xml_escape(b, text);
 	buf_printf(b, "</%s>\n", name);
 }
 
@@ -662,7 +634,7 @@ records(sqlite3 *db, const struct opts *o, const char *domain,
 			buf_puts(b, "      <dkim>\n");
 			elem(b, 8, "domain", d);
 			buf_printf(b, "        <selector>");
-			xml(b, strcmp(sel, "-") == 0 ? "" : sel);
+			xml_escape(b, strcmp(sel, "-") == 0 ? "" : sel);
 			buf_puts(b, "</selector>\n");
 			elem(b, 8, "result", r);
 			buf_puts(b, "      </dkim>\n");
@@ -901,7 +873,7 @@ one_report(const struct ctx *cx, const char *receiver, const char *domain)
 		elem(&x, 4, "email", o->email);
 	else {
 		buf_puts(&x, "    <email>postmaster@");
-		xml(&x, receiver);
+		xml_escape(&x, receiver);
 		buf_puts(&x, "</email>\n");
 	}
 	elem(&x, 4, "report_id", id);

@@ -359,6 +359,18 @@ start_tag(struct xmltok *x)
 	return XMLTOK_START;
 }
 
+
+/* pop - the innermost open element ends */
+static enum xmltok_tok
+pop(struct xmltok *x)
+{
+	x->depth--;
+	x->name = local(x->stack[x->depth]);
+	if (x->depth == 0)
+		x->closed = 1;
+	x->ended = 1;
+	return XMLTOK_END;
+}
 /* ETag - "</name>", the name the open element's */
 static enum xmltok_tok
 end_tag(struct xmltok *x)
@@ -376,12 +388,7 @@ end_tag(struct xmltok *x)
 	if (strcmp(n, x->stack[x->depth - 1]) != 0)
 		return fail(x, "</%s> ends <%s>", n, x->stack[x->depth - 1]);
 	x->p++;
-	x->depth--;
-	x->name = local(x->stack[x->depth]);
-	if (x->depth == 0)
-		x->closed = 1;
-	x->ended = 1;
-	return XMLTOK_END;
+	return pop(x);
 }
 
 /* markup - a comment, CDATA, PI, or a declaration (refused) */
@@ -434,12 +441,7 @@ xmltok_next(struct xmltok *x)
 	}
 	if (x->empty) {
 		x->empty = 0;
-		x->depth--;
-		x->name = local(x->stack[x->depth]);
-		if (x->depth == 0)
-			x->closed = 1;
-		x->ended = 1;
-		return XMLTOK_END;
+		return pop(x);
 	}
 	for (;;) {
 		if (chardata(x) == XMLTOK_ERROR)
@@ -460,5 +462,35 @@ xmltok_next(struct xmltok *x)
 			continue;
 		}
 		return start_tag(x);
+	}
+}
+
+/* xml_escape - see xmltok.h */
+void
+xml_escape(struct buf *b, const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++) {
+		switch (*s) {
+		case '&':
+			buf_puts(b, "&amp;");
+			break;
+		case '<':
+			buf_puts(b, "&lt;");
+			break;
+		case '>':
+			buf_puts(b, "&gt;");
+			break;
+		case '"':
+			buf_puts(b, "&quot;");
+			break;
+		case '\'':
+			buf_puts(b, "&apos;");
+			break;
+		default:
+			/* no other control character is allowed in XML */
+			if ((unsigned char)*s >= 0x20 ? *s != 0x7f : *s == '\t')
+				buf_putc(b, *s);
+			break;
+		}
 	}
 }

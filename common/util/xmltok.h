@@ -53,5 +53,9 @@ struct xmltok {
 void	xmltok_init(struct xmltok *, const char *data, size_t len);
 enum xmltok_tok xmltok_next(struct xmltok *);
 void	xmltok_free(struct xmltok *);
+/* xml_escape - s appended to b for XML or HTML text and attribute
+ * values: the five specials as entities, control characters other than
+ * TAB dropped */
+void	xml_escape(struct buf *, const char *);
 
 #endif

@@ -240,5 +240,14 @@ main(void)
 	buf_free(&out);
 	test_limits();
 	test_unpack();
+	{
+		struct buf e = BUF_INIT;
+
+		xml_escape(&e, "a<b>&\"c'\td\x01\x7f");
+		is_str(buf_str(&e), "a&lt;b&gt;&amp;&quot;c&apos;\td",
+		    "xml_escape: the five specials as entities, TAB kept, "
+		    "other control characters dropped");
+		buf_free(&e);
+	}
 	return done_testing();
 }
