@@ -28,59 +28,28 @@ import sys
 import tempfile
 import time
 
-BUILD = os.environ.get("BUILD", os.path.abspath("build/plain"))
-ARCTOOL = os.path.join(BUILD, "t", "tools", "arctool")
-MC = os.path.join(BUILD, "t", "tools", "milterclient")
-APPLY = "t/data/dkimd/apply.py"
-ZONE = "t/data/arcd/arc.zone"
-KEYS = {"rsa": "t/data/dkim/rsa1024.pem", "big": "t/data/dkim/rsa2048.pem"}
-HDRS = "from:to:subject:date:message-id"
-
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "lib"))
 OPENARC = os.environ.get("OPENARC") or shutil.which("openarc") or ""
 if not OPENARC or not os.access(OPENARC, os.X_OK):
     print("1..0 # SKIP OpenARC is not installed (set OPENARC to its binary)")
     sys.exit(0)
 try:
-    import dkim
+    from arcchain import (ARCTOOL, BUILD, HDRS, KEYS, Tap, hop_header,
+                          library_verify, python_verify, seal_library,
+                          seal_python, write_keyfile)
 except ImportError:
     print("1..0 # SKIP python3-dkim is not installed")
     sys.exit(0)
+
+MC = os.path.join(BUILD, "t", "tools", "milterclient")
+APPLY = "t/data/dkimd/apply.py"
 for f in (ARCTOOL, MC):
     if not os.access(f, os.X_OK):
         print("1..0 # SKIP %s not built" % f)
         sys.exit(0)
 
-n = 0
-failed = 0
-
-
-def tap(ok, name, diag=""):
-    global n, failed
-    n += 1
-    print("%sok %d - %s" % ("" if ok else "not ", n, name))
-    if not ok:
-        failed += 1
-        for line in str(diag).splitlines():
-            print("# " + line)
-    sys.stdout.flush()
-
-
-def zone_keys():
-    keys = {}
-    for line in open(ZONE):
-        m = re.match(r"^(\S+)\s+IN\s+TXT\s+(.*)$", line)
-        if m and "_domainkey" in m.group(1):
-            keys[m.group(1) + ".arc.test"] = "".join(
-                re.findall(r'"([^"]*)"', m.group(2)))
-    return keys
-
-
-KEYREC = zone_keys()
-
-
-def dnsfunc(name, timeout=5):
-    rec = KEYREC.get(name.decode().rstrip(".").lower())
-    return rec.encode() if rec is not None else None
+tap = Tap()
 
 
 def free_port():
@@ -139,14 +108,12 @@ def milter(tmp, sock, msg):
 
 
 def ours(msg, keyfile):
-    p = subprocess.run([ARCTOOL, "verify", "-k", keyfile], input=msg,
-                       stdout=subprocess.PIPE, timeout=60)
-    return p.stdout.decode().strip().split(" ")[0]
+    return library_verify(msg, keyfile).split(" ")[0]
 
 
 def python(msg):
-    cv, _, why = dkim.arc_verify(msg, dnsfunc=dnsfunc)
-    return "arc=" + (cv or b"fail").decode(), why
+    cv, why = python_verify(msg)
+    return "arc=" + cv, why
 
 
 def openarc(tmp, sock, msg):
@@ -154,32 +121,6 @@ def openarc(tmp, sock, msg):
     m = re.search(r"Authentication-Results: openarc-v\.arc\.test;.*?"
                   r"arc=(\w+)", edits)
     return ("arc=" + m.group(1)) if m else "none", edits
-
-
-def hop_header(msg, k, status):
-    return (b"Authentication-Results: hop%d.arc.test; arc=%s\r\n"
-            b"Received: from hop%d.example by hop%d.example; "
-            b"Thu, 3 Dec 2026 08:%02d:00 +0000\r\n" %
-            (k, status.encode(), k - 1, k, k)) + msg
-
-
-def seal_library(msg, k, sel, keyfile):
-    p = subprocess.run([ARCTOOL, "seal", "-k", keyfile, "-K", KEYS[sel],
-                        "-d", "arc.test", "-s", sel, "-a",
-                        "hop%d.arc.test" % k, "-h", HDRS, "-w",
-                        "-t", str(1764748800 + k)],
-                       input=msg, stdout=subprocess.PIPE, timeout=60)
-    return p.returncode, p.stdout.replace(b"\r\n", b"\n").replace(
-        b"\n", b"\r\n")
-
-
-def seal_python(msg, k, sel):
-    out = dkim.arc_sign(msg, sel.encode(), b"arc.test",
-                        open(KEYS[sel], "rb").read(),
-                        ("hop%d.arc.test" % k).encode(),
-                        include_headers=[h.encode() for h in HDRS.split(":")],
-                        timestamp=1764748800 + k)
-    return (0 if out else 3), b"".join(out) + msg
 
 
 def seal_openarc(tmp, sock, msg):
@@ -215,9 +156,7 @@ def stop(*_):
 signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(1)))
 try:
     keyfile = os.path.join(tmp, "keys")
-    with open(keyfile, "w") as f:
-        for name, rec in KEYREC.items():
-            f.write("%s %s\n" % (name, rec))
+    write_keyfile(keyfile)
     okey = os.path.join(tmp, "openarc.key")
     shutil.copy(KEYS["rsa"], okey)
     os.chmod(okey, 0o600)
@@ -264,5 +203,4 @@ try:
             % (a, b, why, c, edits))
 finally:
     stop()
-print("1..%d" % n)
-sys.exit(1 if failed else 0)
+sys.exit(tap.done())
