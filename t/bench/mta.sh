@@ -26,8 +26,11 @@
 # file names an address of 127.0.0.0/8 picked at run time, on whose port
 # 53 the same nsd answers.  ARC: milter-arc validating messages that
 # carry chains of 1, 3 and 10 sets (sealed in advance with the ARC
-# library, t/tools/arctool), and sealing (Mode sv, the client internal);
-# OpenARC is not packaged in Debian, so its column is n/a.
+# library, t/tools/arctool), and sealing (Mode sv, the client internal),
+# against OpenARC when OPENARC names it (it is not packaged in Debian),
+# in the same kind of namespace as OpenDMARC.  The null cell's incumbent
+# is t/bench/nullmilter.c: testmilter's work on Debian's libmilter,
+# which OpenDKIM, OpenARC and OpenDMARC are built on.
 #
 # milter_default_action is tempfail, so a milter that fails makes
 # smtp-source stop with an error rather than look fast; then every
@@ -51,12 +54,13 @@
 #
 # ENVIRONMENT
 #	BENCH_MTA_N1, BENCH_MTA_N8	messages per measurement at 1 and 8
-#					sessions (40, 120)
+#					sessions (200, 600)
 #	BENCH_MTA_ROUNDS		measurements per column (3)
 #	BENCH_MTA_CELLS			only these cells (e.g. "dmarc-inet-1
 #					dmarc-inet-8")
-#	OPENDKIM, PYSPF_MILTER, OPENDMARC
+#	OPENDKIM, PYSPF_MILTER, OPENDMARC, OPENARC
 #					the incumbents; missing: n/a columns
+#					(OpenARC: openarc on PATH, if any)
 #	SMTP_SOURCE			/usr/sbin/smtp-source
 #	KEEP=1				keep the rig's directory
 #
@@ -75,9 +79,11 @@ DKIMTOOL=$BUILD/t/tools/dkimtool
 OPENDKIM=${OPENDKIM:-/usr/sbin/opendkim}
 PYSPF_MILTER=${PYSPF_MILTER:-/usr/bin/pyspf-milter}
 OPENDMARC=${OPENDMARC:-/usr/sbin/opendmarc}
+OPENARC=${OPENARC:-$(command -v openarc)}
 SMTP_SOURCE=${SMTP_SOURCE:-/usr/sbin/smtp-source}
-N1=${BENCH_MTA_N1:-40}
-N8=${BENCH_MTA_N8:-120}
+HZ=$(getconf CLK_TCK)
+N1=${BENCH_MTA_N1:-200}
+N8=${BENCH_MTA_N8:-600}
 ROUNDS=${BENCH_MTA_ROUNDS:-3}
 DATA=$SRCDIR/t/data/dkimd
 DOMAIN=blue.example.jp
@@ -119,6 +125,7 @@ spawn() {
 	shift
 	( umask 000; exec perl -e "$RIG__SETSID" "$@" ) >"$log" 2>&1 </dev/null &
 	rig__track $!
+	PIDOF[$(basename "$log" .log)]=$!
 }
 
 # wait_sock SPEC - wait up to 10 s until inet:PORT@HOST or unix:PATH
@@ -282,7 +289,6 @@ start_theirs_dmarc() {
 	command -v unshare >/dev/null || return 0
 	spec=$(new_spec "$1" "$name")
 	echo 192.0.2.255 >"$RIG_DIR/$name.ignore"
-	echo "nameserver $NSD_ALSO" >"$RIG_DIR/$name.resolv"
 	{
 		echo "Socket $spec"
 		echo "Syslog false"
@@ -295,10 +301,18 @@ start_theirs_dmarc() {
 		echo "RejectFailures true"
 		echo "HistoryFile $RIG_DIR/$name.history"
 	} >"$RIG_DIR/$name.conf"
-	spawn "$RIG_DIR/$name.log" unshare -m sh -c \
-	    'mount --bind "$0" /etc/resolv.conf && exec "$1" -f -c "$2"' \
-	    "$RIG_DIR/$name.resolv" "$OPENDMARC" "$RIG_DIR/$name.conf"
+	spawn_resolved "$name" "$OPENDMARC"
 	wait_sock "$spec" && SPEC[$name]=$spec
+}
+
+# spawn_resolved NAME PROGRAM - PROGRAM -f -c $RIG_DIR/NAME.conf in its
+#	own mount namespace, where /etc/resolv.conf names nsd's port-53
+#	address (for incumbents that ask the system's resolver only)
+spawn_resolved() {
+	echo "nameserver $NSD_ALSO" >"$RIG_DIR/$1.resolv"
+	spawn "$RIG_DIR/$1.log" unshare -m sh -c \
+	    'mount --bind "$0" /etc/resolv.conf && exec "$1" -f -c "$2"' \
+	    "$RIG_DIR/$1.resolv" "$2" "$RIG_DIR/$1.conf"
 }
 
 # start_ours_arc MODE KIND - milter-arc validating (v) or sealing (sv,
@@ -325,29 +339,64 @@ start_ours_arc() {
 	wait_sock "$spec" && SPEC[$name]=$spec
 }
 
-# milters CELL COLUMN - the smtpd_milters value of a column ("" for
-#	none); fails when a milter of the column is missing
-milters() {
-	local what=${1%%-*} rest=${1#*-} kind who=$2 list=
+# start_theirs_arc MODE KIND - OpenARC (OPENARC: not packaged in
+#	Debian, built from its source) with the same settings, finding the
+#	keys in the DNS as spawn_resolved arranges; sealing is its Mode s
+start_theirs_arc() {
+	local name=theirs-arc-$1-$2 spec
+	[ -n "$OPENARC" ] && [ -x "$OPENARC" ] && [ -n "$NSD_ALSO" ] || return 0
+	command -v unshare >/dev/null || return 0
+	spec=$(new_spec "$2" "$name")
+	{
+		echo "Socket $spec"
+		echo "Syslog false"
+		echo "Background false"
+		echo "UMask 000"
+		echo "PidFile $RIG_DIR/$name.pid"
+		echo "AuthservID mx.rig.test"
+		echo "RequireSafeKeys false"
+		if [ "$1" = sv ]; then
+			echo "Mode s"
+			echo "Domain $DOMAIN"
+			echo "Selector default"
+			echo "KeyFile $RIG_DIR/rsa2048.pem"
+		else
+			echo "Mode v"
+		fi
+	} >"$RIG_DIR/$name.conf"
+	spawn_resolved "$name" "$OPENARC"
+	wait_sock "$spec" && SPEC[$name]=$spec
+}
+
+# milter_keys CELL COLUMN - the SPEC names of a column's milters (none
+#	for no milter); fails when one of them is missing
+milter_keys() {
+	local what=${1%%-*} rest=${1#*-} kind who=$2 list= k
 	kind=${rest%%-*}
 	[ "$who" = none ] && return 0
 	case $what in
-	null) [ "$who" = ours ] && list=${SPEC[null-$kind]} ;;
-	sign) list=${SPEC[$who-dkim-s-$kind]} ;;
-	verify) list=${SPEC[$who-dkim-v-$kind]} ;;
-	spf) list=${SPEC[$who-spf-$kind]} ;;
-	dmarc) list=${SPEC[$who-dmarc-$kind]} ;;
-	arcv*) list=${SPEC[$who-arc-v-$kind]} ;;
-	arcseal) list=${SPEC[$who-arc-sv-$kind]} ;;
-	chain)
-		[ -n "${SPEC[$who-dkim-s-$kind]}" ] &&
-		    [ -n "${SPEC[$who-spf-$kind]}" ] &&
-		    list="${SPEC[$who-dkim-s-$kind]} ${SPEC[$who-spf-$kind]}"
-		;;
+	null) list="$who-null-$kind" ;;
+	sign) list="$who-dkim-s-$kind" ;;
+	verify) list="$who-dkim-v-$kind" ;;
+	spf) list="$who-spf-$kind" ;;
+	dmarc) list="$who-dmarc-$kind" ;;
+	arcv*) list="$who-arc-v-$kind" ;;
+	arcseal) list="$who-arc-sv-$kind" ;;
+	chain) list="$who-dkim-s-$kind $who-spf-$kind" ;;
 	esac
-	[ -n "$list" ] || return 1
-	for s in $list; do
-		printf '%s,' "$(postfix_spec "$s")"
+	for k in $list; do
+		[ -n "${SPEC[$k]}" ] || return 1
+	done
+	echo $list
+}
+
+# milters CELL COLUMN - the smtpd_milters value of a column ("" for
+#	none); fails when a milter of the column is missing
+milters() {
+	local keys k
+	keys=$(milter_keys "$1" "$2") || return 1
+	for k in $keys; do
+		printf '%s,' "$(postfix_spec "${SPEC[$k]}")"
 	done | sed 's/,$//'
 }
 
@@ -404,22 +453,50 @@ wait_quiet() {
 	say "only $(delivered) of $ACCEPTED messages delivered"
 }
 
-# measure PORT N SESSIONS RCPT MSG - send N messages; set RATE to msg/s,
-#	or to "FAIL" when smtp-source stopped (a message refused)
+# busy_ms - CPU time the machine has spent busy (all cores), in ms
+busy_ms() {
+	awk -v hz="$HZ" '$1 == "cpu" {
+		printf "%.0f\n", ($2 + $3 + $4 + $7 + $8 + $9) * 1000 / hz
+		exit }' /proc/stat
+}
+
+# proc_ms PID... - CPU time of these processes (all their threads), ms
+proc_ms() {
+	local pid t=0 f
+	for pid in "$@"; do
+		f=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || continue
+		set -- $f
+		t=$((t + ${12} + ${13}))
+	done
+	echo $((t * 1000 / HZ))
+}
+
+# measure PORT N SESSIONS RCPT MSG PIDS - send N messages; set RATE to
+#	msg/s, or to "FAIL" when smtp-source stopped (a message refused);
+#	CPU to the machine's busy CPU time per message from the first
+#	connection until the N messages are delivered, MCPU to that of the
+#	milter processes PIDS (ms)
 measure() {
-	local t0 t1
+	local t0 t1 c0 c1 m0 m1
 	wait_quiet
+	c0=$(busy_ms)
+	m0=$(proc_ms $6)
 	t0=$(date +%s%N)
 	if ! "$SMTP_SOURCE" -s "$3" -m "$2" -F "$5" -f "$FROM" -t "$4" \
 	    "127.0.0.1:$1" >"$RIG_DIR/smtp-source.out" 2>&1; then
 		sed 's/^/bench-mta: /' "$RIG_DIR/smtp-source.out" | head -3 >&2
-		RATE=FAIL
+		RATE=FAIL CPU=FAIL MCPU=FAIL
 		return
 	fi
 	t1=$(date +%s%N)
 	ACCEPTED=$((ACCEPTED + $2))
+	wait_quiet
+	c1=$(busy_ms)
+	m1=$(proc_ms $6)
 	RATE=$(awk -v n="$2" -v ns=$((t1 - t0)) \
 	    'BEGIN { printf "%.1f\n", n * 1e9 / ns }')
+	CPU=$(awk -v n="$2" -v c=$((c1 - c0)) 'BEGIN { printf "%.3f\n", c / n }')
+	MCPU=$(awk -v n="$2" -v c=$((m1 - m0)) 'BEGIN { printf "%.3f\n", c / n }')
 }
 
 # median VALUES... - the median of numbers; FAIL if any failed
@@ -440,7 +517,7 @@ median() {
 }
 
 # --- set up --------------------------------------------------------------
-declare -A SPEC PORT RESULT CHECK
+declare -A SPEC PORT RESULT CHECK PIDOF CPUR MCPUR
 ACCEPTED=0
 START=$(date +%s)
 rig_init || exit 1
@@ -501,12 +578,23 @@ for i in 1 3 10; do
 	    { say "the chain of $i sets does not validate"; exit 1; }
 done
 
+# the null cell's incumbent: the same work on Debian's libmilter
+NULLMILTER=$RIG_DIR/nullmilter
+${CC:-cc} -O2 -o "$NULLMILTER" t/bench/nullmilter.c -lmilter -pthread \
+    2>"$RIG_DIR/nullmilter.err" ||
+    { say "nullmilter does not build (libmilter-dev?): null's incumbent n/a"
+      NULLMILTER=; }
 for kind in inet unix; do
 	spec=$(new_spec "$kind" null)
 	printf 'Socket %s\nSyslog no\n' "$spec" >"$RIG_DIR/null-$kind.conf"
-	spawn "$RIG_DIR/null-$kind.log" "$BUILD/t/tools/testmilter" -f \
+	spawn "$RIG_DIR/ours-null-$kind.log" "$BUILD/t/tools/testmilter" -f \
 	    -c "$RIG_DIR/null-$kind.conf"
-	wait_sock "$spec" && SPEC[null-$kind]=$spec
+	wait_sock "$spec" && SPEC[ours-null-$kind]=$spec
+	if [ -n "$NULLMILTER" ]; then
+		spec=$(new_spec "$kind" theirs-null)
+		spawn "$RIG_DIR/theirs-null-$kind.log" "$NULLMILTER" "$spec"
+		wait_sock "$spec" && SPEC[theirs-null-$kind]=$spec
+	fi
 	start_ours_dkim s "$kind"
 	start_ours_dkim v "$kind"
 	start_ours_spf "$kind"
@@ -518,6 +606,8 @@ for kind in inet unix; do
 		start_theirs_dmarc "$kind"
 		start_ours_arc v "$kind"
 		start_ours_arc sv "$kind"
+		start_theirs_arc v "$kind"
+		start_theirs_arc sv "$kind"
 	fi
 done
 
@@ -562,24 +652,32 @@ for cell in $CELLS; do
 		    >/dev/null 2>&1 && ACCEPTED=$((ACCEPTED + sessions))
 	done
 	order=$COLUMNS
-	declare -A runs=()
+	declare -A runs=() cpus=() mcpus=()
 	for r in $(seq "$ROUNDS"); do
 		for col in $order; do
 			[ -n "${PORT[$cell-$col]}" ] || continue
+			pids=
+			for k in $(milter_keys "$cell" "$col"); do
+				pids="$pids ${PIDOF[$k]}"
+			done
 			measure "${PORT[$cell-$col]}" "$n" "$sessions" \
-			    "$cell-$col@rig.test" "$msg"
+			    "$cell-$col@rig.test" "$msg" "$pids"
 			runs[$col]="${runs[$col]} $RATE"
+			cpus[$col]="${cpus[$col]} $CPU"
+			mcpus[$col]="${mcpus[$col]} $MCPU"
 		done
 		order=$(echo "$order" | tr ' ' '\n' | tac | tr '\n' ' ')
 	done
 	for col in $COLUMNS; do
 		[ -n "${PORT[$cell-$col]}" ] || { RESULT[$cell-$col]=n/a; continue; }
 		RESULT[$cell-$col]=$(median ${runs[$col]})
+		CPUR[$cell-$col]=$(median ${cpus[$col]})
+		MCPUR[$cell-$col]=$(median ${mcpus[$col]})
 		want=$(( (ROUNDS * n) + sessions ))
 		[ "${RESULT[$cell-$col]}" = FAIL ] && continue
 		CHECK[$cell-$col]=$want
 	done
-	unset runs
+	unset runs cpus mcpus
 	say "$cell done"
 done
 
@@ -619,8 +717,9 @@ done
 	    "theirs: OpenDKIM $(dpkg-query -W -f='${Version}' opendkim \
 	    2>/dev/null) / pyspf-milter $(dpkg-query -W -f='${Version}' \
 	    pyspf-milter 2>/dev/null) (chain: both) / OpenDMARC" \
-	    "$(dpkg-query -W -f='${Version}' opendmarc 2>/dev/null) (OpenARC" \
-	    "is not packaged in Debian: n/a)."
+	    "$(dpkg-query -W -f='${Version}' opendmarc 2>/dev/null) /" \
+	    "OpenARC ${OPENARC:-not installed (n/a)} / null: the same work" \
+	    "on Debian's libmilter (t/bench/nullmilter.c)."
 	echo "Every delivered message checked (signature, dkim=pass, spf=pass," \
 	    "dmarc=pass, arc=pass, ARC-Seal);" \
 	    "milter_default_action = tempfail."
@@ -660,5 +759,39 @@ done
 			    ">= the incumbent): %s\n", verdict
 		}'
 	echo "+ms: added latency per message, sessions * (1/rate - 1/rate(none))."
+	echo
+	echo "CPU per message (ms, all processes, from the first connection" \
+	    "until delivered; median of the runs): the machine's (none, ours," \
+	    "theirs), the milter processes' own (m.ours, m.theirs), what the" \
+	    "rest (Postfix, smtp-source) spent beside ours (rest+), the" \
+	    "machine's use of its $(nproc) cores during the ours runs (busy)," \
+	    "and ceiling = none / (ours - m.ours): ours/none for a milter" \
+	    "that costs no CPU itself, where the cell is CPU-bound."
+	for cell in $CELLS; do
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$cell" \
+		    "${CPUR[$cell-none]}" "${CPUR[$cell-ours]}" \
+		    "${CPUR[$cell-theirs]}" "${MCPUR[$cell-ours]}" \
+		    "${MCPUR[$cell-theirs]}" "${RESULT[$cell-ours]}"
+	done | awk -F '\t' -v cores="$(nproc)" '
+		function r(x) { return x ~ /^[0-9.]+$/ ? x + 0 : -1 }
+		function fmt(x) { return r(x) >= 0 ? sprintf("%.2f", x) : \
+		    (x == "" ? "n/a" : x) }
+		BEGIN {
+			f = "%-14s %7s %7s %7s %7s %8s %7s %6s %8s\n"
+			printf f, "cell", "none", "ours", "theirs", "m.ours",
+			    "m.theirs", "rest+", "busy", "ceiling"
+		}
+		{
+			rest = busy = ceil = "n/a"
+			if (r($2) > 0 && r($3) > 0 && r($5) >= 0) {
+				rest = sprintf("%.2f", $3 - $5 - $2)
+				if ($3 - $5 > 0)
+					ceil = sprintf("%.2f", $2 / ($3 - $5))
+			}
+			if (r($3) > 0 && r($7) > 0)
+				busy = sprintf("%.0f%%", $3 * $7 / 10 / cores)
+			printf f, $1, fmt($2), fmt($3), fmt($4), fmt($5),
+			    fmt($6), rest, busy, ceil
+		}'
 	echo "wall time: $(($(date +%s) - START)) s"
 }
