@@ -311,9 +311,12 @@ more_rows(struct buf *b, long long rows, long long messages)
 		    "not shown.</p>\n", rows, messages);
 }
 
-/* Our messages of a domain (p IS NOT NULL: a DMARC record was found). */
-#define OURS "FROM messages WHERE received BETWEEN ?1 AND ?2 AND " \
+/* Our messages of a domain (p IS NOT NULL: a DMARC record was found),
+ * from seen (see dmarcd_html.h): each row counts n messages. */
+#define OURS "FROM seen WHERE received BETWEEN ?1 AND ?2 AND " \
 	"p IS NOT NULL AND (?3 IS NULL OR policy_domain = ?3)"
+/* how many of our messages have cond */
+#define N_IF(cond) "sum(CASE WHEN " cond " THEN n ELSE 0 END)"
 /* Received records of a domain, of reports overlapping the period. */
 #define THEIRS "FROM received_records c JOIN received_reports r ON " \
 	"r.id = c.report WHERE r.end_time >= ?1 AND r.begin_time <= ?2 " \
@@ -332,7 +335,8 @@ ours(sqlite3 *db, const struct dmarcd_html_opts *o, const char *domain,
 
 	buf_puts(b, "<h2>Messages we received</h2>\n");
 	if ((st = prepare(db, "SELECT received / 86400, "
-	    "sum(dmarc_result = 'pass'), sum(dmarc_result != 'pass') " OURS
+	    N_IF("dmarc_result = 'pass'") ", " N_IF("dmarc_result != 'pass'")
+	    " " OURS
 	    " GROUP BY 1", o, domain, why)) == NULL)
 		return -1;
 	chart_init(&ch, o);
@@ -341,11 +345,11 @@ ours(sqlite3 *db, const struct dmarcd_html_opts *o, const char *domain,
 		    sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2));
 	if (finish(db, st, rc, why) < 0)
 		return -1;
-	if ((st = prepare(db, "SELECT ip, count(*), "
-	    "sum(dmarc_result = 'pass'), sum(dmarc_result != 'pass'), "
-	    "sum(dkim_aligned != 0), sum(spf_aligned != 0), "
-	    "sum(action = 'accept'), sum(action = 'quarantine'), "
-	    "sum(action = 'reject'), sum(action = 'tempfail') " OURS
+	if ((st = prepare(db, "SELECT ip, sum(n), "
+	    N_IF("dmarc_result = 'pass'") ", " N_IF("dmarc_result != 'pass'")
+	    ", " N_IF("dkim_aligned != 0") ", " N_IF("spf_aligned != 0") ", "
+	    N_IF("action = 'accept'") ", " N_IF("action = 'quarantine'") ", "
+	    N_IF("action = 'reject'") ", " N_IF("action = 'tempfail'") " " OURS
 	    " GROUP BY ip ORDER BY 2 DESC, 1", o, domain, why)) == NULL)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -515,9 +519,9 @@ dmarcd_html_write(void *arg, const struct dmarcd_html_opts *o,
 	int rc, pages = 0;
 
 	/* per domain: our messages, passes; received messages, passes */
-	if ((st = prepare(db, "SELECT d, sum(n), sum(p), sum(rn), sum(rp) "
-	    "FROM (SELECT policy_domain AS d, count(*) AS n, "
-	    "sum(dmarc_result = 'pass') AS p, 0 AS rn, 0 AS rp " OURS
+	if ((st = prepare(db, "SELECT d, sum(cnt), sum(pass), sum(rn), "
+	    "sum(rp) FROM (SELECT policy_domain AS d, sum(n) AS cnt, "
+	    N_IF("dmarc_result = 'pass'") " AS pass, 0 AS rn, 0 AS rp " OURS
 	    " GROUP BY 1 UNION ALL SELECT lower(r.domain), 0, 0, "
 	    "sum(c.count), sum(CASE WHEN " THEIR_PASS " THEN c.count ELSE 0 "
 	    "END) " THEIRS " GROUP BY 1) GROUP BY d ORDER BY d", o,

@@ -26,8 +26,21 @@ struct dmarcd_html_opts {
 	long long	 begin, end;	/* the period, Unix seconds */
 };
 
-/* dmarcd_html_write - the pages from an open SQLite history; the number
- * of domain pages written, or -1 with why set */
+/*
+ * Our messages are read from a table or view "seen" with the columns of
+ * DMARCD_HTML_SEEN, each row counting n messages: over an SQLite
+ * history, the view DMARCD_HTML_SEEN_VIEW (one row a message); from
+ * PostgreSQL, the server's counts per day and result set copied into a
+ * database in memory, with the received reports of the period.
+ */
+#define DMARCD_HTML_SEEN "received, ip, policy_domain, p, dmarc_result, " \
+	"dkim_aligned, spf_aligned, action"
+#define DMARCD_HTML_SEEN_VIEW "CREATE TEMP VIEW seen AS SELECT " \
+	DMARCD_HTML_SEEN ", 1 AS n FROM messages"
+
+/* dmarcd_html_write - the pages from an open SQLite database holding
+ * seen, received_reports and received_records; the number of domain
+ * pages written, or -1 with why set */
 int	dmarcd_html_write(void *sqlite, const struct dmarcd_html_opts *,
 	    struct buf *why);
 

@@ -486,90 +486,43 @@ aggregate(sqlite3 *db, const struct opts *o)
 }
 
 /*
- * aggregate_pg - the same counts from a PostgreSQL history, computed by
- * the server and copied into the tables agg and pub of mem (an
- * in-memory SQLite database), with, for each domain, the policy of its
- * latest row in pub.  0, or -1 with why set.
+ * pg_copy - the rows of a query to PostgreSQL (parameters: begin, end,
+ * domain or NULL) into a new table of mem, created by create and filled
+ * by insert; the table's declared types convert the text PostgreSQL
+ * gives.  0, or -1 with why set.
  */
 static int
-aggregate_pg(sqlite3 *mem, const char *conninfo, const struct opts *o,
-    struct buf *why)
+pg_copy(PGconn *c, sqlite3 *mem, const char *query, const struct opts *o,
+    const char *create, const char *insert, struct buf *why)
 {
-	static const char *const agg_sql = "SELECT policy_domain, ip, "
-	    "from_domain, env_domain, dmarc_result, disposition, action, "
-	    "dkim_aligned, spf_aligned, spf_domain, spf_scope, spf_result, "
-	    "testing, coalesce(dkim_results, (SELECT string_agg(s.domain || "
-	    "' ' || CASE s.selector WHEN '' THEN '-' ELSE s.selector END || "
-	    "' ' || s.result, '|' ORDER BY s.domain, s.selector) FROM "
-	    "signatures s WHERE s.message_id = m.id)) AS sigs, count(*) FROM "
-	    "messages m WHERE received BETWEEN $1 AND $2 AND p IS NOT NULL "
-	    "AND ($3::text IS NULL OR policy_domain = $3) GROUP BY 1, 2, 3, "
-	    "4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14";
-	static const char *const pub_sql = "SELECT DISTINCT ON "
-	    "(policy_domain) policy_domain, p, sp, np, adkim, aspf, discovery, "
-	    "testing, rua FROM messages WHERE received BETWEEN $1 AND $2 AND "
-	    "p IS NOT NULL AND ($3::text IS NULL OR policy_domain = $3) ORDER "
-	    "BY policy_domain, received DESC, id DESC";
-	static const char *const sql[2][2] = {
-		{ "CREATE TABLE agg (policy_domain, ip, from_domain, "
-		  "env_domain, dmarc_result, disposition, action, "
-		  "dkim_aligned, spf_aligned, spf_domain, spf_scope, "
-		  "spf_result, testing, sigs, n INTEGER)",
-		  "INSERT INTO agg VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-		  "?, ?, ?)" },
-		{ "CREATE TABLE pub (policy_domain, p, sp, np, adkim, aspf, "
-		  "discovery, testing, rua)",
-		  "INSERT INTO pub VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)" },
-	};
 	char b[24], e[24];
 	const char *pv[3] = { b, e, o->domain };
-	PGconn *c;
-	PGresult *r = NULL;
+	PGresult *r;
 	sqlite3_stmt *st = NULL;
-	int t, i, j, rc = -1;
+	int i, j, rc = -1;
 
 	snprintf(b, sizeof(b), "%lld", o->begin);
 	snprintf(e, sizeof(e), "%lld", o->end);
-	if ((c = dmarcd_pg_open(conninfo, why)) == NULL)
-		return -1;
-	if (sqlite3_exec(mem, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
-		goto sqlerr;
-	for (t = 0; t < 2; t++) {
-		r = PQexecParams(c, t == 0 ? agg_sql : pub_sql, 3, NULL, pv,
-		    NULL, NULL, 0);
-		if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
-			buf_printf(why, "%s", PQerrorMessage(c));
-			goto out;
-		}
-		if (sqlite3_exec(mem, sql[t][0], NULL, NULL, NULL) !=
-		    SQLITE_OK || sqlite3_prepare_v2(mem, sql[t][1], -1, &st,
-		    NULL) != SQLITE_OK)
-			goto sqlerr;
-		for (i = 0; i < PQntuples(r); i++) {
-			sqlite3_reset(st);
-			for (j = 0; j < PQnfields(r); j++)
-				if (PQgetisnull(r, i, j))
-					sqlite3_bind_null(st, j + 1);
-				else if (t == 0 && j == 14)
-					sqlite3_bind_int64(st, j + 1,
-					    strtoll(PQgetvalue(r, i, j), NULL,
-					    10));
-				else
-					sqlite3_bind_text(st, j + 1,
-					    PQgetvalue(r, i, j), -1,
-					    SQLITE_TRANSIENT);
-			if (sqlite3_step(st) != SQLITE_DONE)
-				goto sqlerr;
-		}
-		sqlite3_finalize(st);
-		st = NULL;
+	r = PQexecParams(c, query, 3, NULL, pv, NULL, NULL, 0);
+	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
+		buf_printf(why, "%s", PQerrorMessage(c));
 		PQclear(r);
-		r = NULL;
+		return -1;
 	}
-	if (sqlite3_exec(mem, "COMMIT; CREATE INDEX agg_d ON "
-	    "agg(policy_domain, n DESC, ip); CREATE INDEX pub_d ON "
-	    "pub(policy_domain)", NULL, NULL, NULL) != SQLITE_OK)
+	if (sqlite3_exec(mem, create, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(mem, insert, -1, &st, NULL) != SQLITE_OK)
 		goto sqlerr;
+	for (i = 0; i < PQntuples(r); i++) {
+		sqlite3_reset(st);
+		for (j = 0; j < PQnfields(r); j++)
+			if (PQgetisnull(r, i, j))
+				sqlite3_bind_null(st, j + 1);
+			else
+				sqlite3_bind_text(st, j + 1, PQgetvalue(r, i, j),
+				    -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto sqlerr;
+	}
 	rc = 0;
 	goto out;
 sqlerr:
@@ -577,8 +530,86 @@ sqlerr:
 out:
 	sqlite3_finalize(st);
 	PQclear(r);
-	dmarcd_pg_close(c);
 	return rc;
+}
+
+/* the messages of the period with a DMARC record, in PostgreSQL */
+#define PG_PERIOD "FROM messages m WHERE received BETWEEN $1 AND $2 AND " \
+	"p IS NOT NULL AND ($3::text IS NULL OR policy_domain = $3)"
+
+/*
+ * aggregate_pg - the same counts from a PostgreSQL history, computed by
+ * the server and copied into the tables agg and pub of mem (an
+ * in-memory SQLite database), with, for each domain, the policy of its
+ * latest row in pub.  0, or -1 with why set.
+ */
+static int
+aggregate_pg(sqlite3 *mem, PGconn *c, const struct opts *o,
+    struct buf *why)
+{
+	if (pg_copy(c, mem, "SELECT policy_domain, ip, "
+	    "from_domain, env_domain, dmarc_result, disposition, action, "
+	    "dkim_aligned, spf_aligned, spf_domain, spf_scope, spf_result, "
+	    "testing, coalesce(dkim_results, (SELECT string_agg(s.domain || "
+	    "' ' || CASE s.selector WHEN '' THEN '-' ELSE s.selector END || "
+	    "' ' || s.result, '|' ORDER BY s.domain, s.selector) FROM "
+	    "signatures s WHERE s.message_id = m.id)) AS sigs, count(*) "
+	    PG_PERIOD " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14",
+	    o, "CREATE TABLE agg (policy_domain TEXT, ip TEXT, from_domain "
+	    "TEXT, env_domain TEXT, dmarc_result TEXT, disposition TEXT, "
+	    "action TEXT, dkim_aligned INTEGER, spf_aligned INTEGER, "
+	    "spf_domain TEXT, spf_scope TEXT, spf_result TEXT, testing "
+	    "INTEGER, sigs TEXT, n INTEGER)", "INSERT INTO agg VALUES (?, ?, "
+	    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", why) < 0 ||
+	    pg_copy(c, mem, "SELECT DISTINCT ON (policy_domain) "
+	    "policy_domain, p, sp, np, adkim, aspf, discovery, testing, rua "
+	    PG_PERIOD " ORDER BY policy_domain, received DESC, id DESC", o,
+	    "CREATE TABLE pub (policy_domain TEXT, p TEXT, sp TEXT, np TEXT, "
+	    "adkim TEXT, aspf TEXT, discovery TEXT, testing INTEGER, rua "
+	    "TEXT)", "INSERT INTO pub VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    why) < 0)
+		return -1;
+	if (sqlite3_exec(mem, "CREATE INDEX agg_d ON agg(policy_domain, "
+	    "n DESC, ip); CREATE INDEX pub_d ON pub(policy_domain)", NULL,
+	    NULL, NULL) != SQLITE_OK) {
+		buf_printf(why, "%s", sqlite3_errmsg(mem));
+		return -1;
+	}
+	return 0;
+}
+
+/* the received reports overlapping the period, in PostgreSQL */
+#define PG_REPORTS "FROM received_reports r WHERE r.end_time >= $1 AND " \
+	"r.begin_time <= $2 AND ($3::text IS NULL OR lower(r.domain) = " \
+	"lower($3))"
+
+/*
+ * html_pg - what the HTML summary reads, from a PostgreSQL history into
+ * mem: our messages counted per UTC day and result set (the table seen,
+ * dmarcd_html.h), and the received reports of the period with their
+ * records.  0, or -1 with why set.
+ */
+static int
+html_pg(sqlite3 *mem, PGconn *c, const struct opts *o, struct buf *why)
+{
+	return pg_copy(c, mem, "SELECT min(received), ip, policy_domain, p, "
+	    "dmarc_result, dkim_aligned, spf_aligned, action, count(*) "
+	    PG_PERIOD " GROUP BY received / 86400, 2, 3, 4, 5, 6, 7, 8", o,
+	    "CREATE TABLE seen (received INTEGER, ip TEXT, policy_domain "
+	    "TEXT, p TEXT, dmarc_result TEXT, dkim_aligned INTEGER, "
+	    "spf_aligned INTEGER, action TEXT, n INTEGER)", "INSERT INTO seen "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", why) < 0 ||
+	    pg_copy(c, mem, "SELECT id, org_name, domain, begin_time, "
+	    "end_time " PG_REPORTS, o, "CREATE TABLE received_reports (id "
+	    "INTEGER PRIMARY KEY, org_name TEXT, domain TEXT, begin_time "
+	    "INTEGER, end_time INTEGER)", "INSERT INTO received_reports "
+	    "VALUES (?, ?, ?, ?, ?)", why) < 0 ||
+	    pg_copy(c, mem, "SELECT c.report, c.source_ip, c.count, c.dkim, "
+	    "c.spf, c.disposition FROM received_records c WHERE c.report IN "
+	    "(SELECT r.id " PG_REPORTS ")", o, "CREATE TABLE received_records "
+	    "(report INTEGER, source_ip TEXT, count INTEGER, dkim TEXT, spf "
+	    "TEXT, disposition TEXT)", "INSERT INTO received_records VALUES "
+	    "(?, ?, ?, ?, ?, ?)", why) < 0 ? -1 : 0;
 }
 
 /* records - one <record> per source address and set of results */
@@ -1080,25 +1111,40 @@ static sqlite3 *
 open_reading(const struct dmarcd_conf *c, struct opts *o, struct buf *why)
 {
 	sqlite3 *db = NULL;
+	PGconn *pg;
 
-	if (dmarcd_conf_history_sqlite(c) != NULL)
-		return dmarcd_hist_open_db(dmarcd_conf_history_sqlite(c), why);
+	if (dmarcd_conf_history_sqlite(c) != NULL) {
+		db = dmarcd_hist_open_db(dmarcd_conf_history_sqlite(c), why);
+		if (db != NULL && o->html && sqlite3_exec(db,
+		    DMARCD_HTML_SEEN_VIEW, NULL, NULL, NULL) != SQLITE_OK) {
+			buf_printf(why, "%s", sqlite3_errmsg(db));
+			sqlite3_close(db);
+			return NULL;
+		}
+		return db;
+	}
 	if (dmarcd_conf_history_pg(c) == NULL) {
 		buf_printf(why, "%s sets no HistoryDatabase", o->conf);
 		return NULL;
 	}
 	o->from_pg = 1;
-	if (o->html) {
-		buf_puts(why, "--html reads an SQLite history only");
-		return NULL;
-	}
-	if (sqlite3_open(":memory:", &db) != SQLITE_OK ||
-	    aggregate_pg(db, dmarcd_conf_history_pg(c), o, why) < 0) {
-		if (why->len == 0)
-			buf_puts(why, "out of memory");
+	if (sqlite3_open(":memory:", &db) != SQLITE_OK) {
+		buf_puts(why, "out of memory");
 		sqlite3_close(db);
 		return NULL;
 	}
+	if ((pg = dmarcd_pg_open(dmarcd_conf_history_pg(c), why)) == NULL ||
+	    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+	    (o->html ? html_pg(db, pg, o, why) : aggregate_pg(db, pg, o,
+	    why)) < 0 || sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		if (why->len == 0)
+			buf_printf(why, "%s", sqlite3_errmsg(db));
+		dmarcd_pg_close(pg);
+		sqlite3_close(db);
+		return NULL;
+	}
+	dmarcd_pg_close(pg);
 	return db;
 }
 
