@@ -9,8 +9,8 @@
 # back they are written; a database of schema version 1 is migrated with
 # its rows kept; milter-dmarc-import stores received aggregate reports
 # in it, once; milter-dmarc-report --html from it writes the same pages as
-# from an SQLite history holding the same rows.  Needs root (to run PostgreSQL as postgres), nsd and
-# PostgreSQL's server binaries.
+# from an SQLite history holding the same rows.  Needs root (to run
+# PostgreSQL as postgres), nsd and PostgreSQL's server binaries.
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-$(pwd)/build/plain}
 MILTER=$BUILD/bin/milter-dmarc
