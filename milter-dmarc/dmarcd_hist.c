@@ -8,7 +8,9 @@
  *	the row, starts the writer thread the first time, and appends the
  *	copy (or drops it, counted, when the ring is full).  The writer
  *	takes up to DMARCD_HIST_BATCH rows at a time and writes them: to
- *	SQLite in one transaction, to the flat file in one append.  Rows
+ *	SQLite in one transaction, to the flat file in one append.  Once
+ *	rows are there it waits up to DMARCD_HIST_GATHER_MS for a batch to
+ *	fill, so that under load each transaction carries many rows.  Rows
  *	leave the ring only once written; after a failure the writer waits
  *	1, 2, 4... up to DMARCD_HIST_RETRY_MAX seconds before trying again,
  *	reopening the database.  Rows still unwritten when the drain time at
@@ -62,6 +64,7 @@ struct dmarcd_hist {
 	pthread_t		 thread;
 	unsigned long		 written, dropped, failures;
 	sqlite3			*db;
+	sqlite3_stmt		*ins_msg, *ins_sig;	/* prepared once */
 };
 
 /* The schema, one migration per version (index = version - 1). */
@@ -445,28 +448,47 @@ insert(sqlite3 *db, sqlite3_stmt *ms, sqlite3_stmt *ss,
 	return SQLITE_DONE;
 }
 
-/* write_db - a batch in one transaction; 0, or -1 with why set */
+/* close_db - the writer's connection and its statements */
+static void
+close_db(struct dmarcd_hist *h)
+{
+	sqlite3_finalize(h->ins_msg);
+	sqlite3_finalize(h->ins_sig);
+	h->ins_msg = h->ins_sig = NULL;
+	sqlite3_close(h->db);
+	h->db = NULL;
+}
+
+/*
+ * write_db - a batch in one transaction; 0, or -1 with why set.  The
+ * connection and its two statements stay open between batches.  In WAL
+ * mode with synchronous NORMAL a commit does not wait for the disk: the
+ * database cannot be corrupted, and what a power loss can take is the
+ * last commits, which a crash of the program cannot.
+ */
 static int
 write_db(struct dmarcd_hist *h, struct dmarcd_hist_row **rows, size_t n,
     struct buf *why)
 {
-	sqlite3_stmt *ms = NULL, *ss = NULL;
 	size_t i;
 
-	if (h->db == NULL && (h->db = dmarcd_hist_open_db(h->db_path,
-	    why)) == NULL)
+	if (h->db == NULL && ((h->db = dmarcd_hist_open_db(h->db_path,
+	    why)) == NULL))
 		return -1;
-	if (sqlite3_prepare_v2(h->db, "INSERT INTO messages ("
+	if ((h->ins_msg == NULL && (sqlite3_exec(h->db, "PRAGMA "
+	    "synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(h->db, "INSERT INTO messages ("
 	    DMARCD_HIST_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-	    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &ms, NULL) !=
-	    SQLITE_OK || sqlite3_prepare_v2(h->db, "INSERT INTO signatures "
-	    "(message_id, domain, selector, result, aligned) VALUES (?, ?, ?, "
-	    "?, ?)", -1, &ss, NULL) != SQLITE_OK ||
+	    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &h->ins_msg,
+	    NULL) != SQLITE_OK || sqlite3_prepare_v2(h->db, "INSERT INTO "
+	    "signatures (message_id, domain, selector, result, aligned) VALUES "
+	    "(?, ?, ?, ?, ?)", -1, &h->ins_sig, NULL) != SQLITE_OK)) ||
 	    sqlite3_exec(h->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
 	    SQLITE_OK)
 		goto fail;
 	for (i = 0; i < n; i++)
-		if (insert(h->db, ms, ss, rows[i]) != SQLITE_DONE) {
+		if (insert(h->db, h->ins_msg, h->ins_sig, rows[i]) !=
+		    SQLITE_DONE) {
 			sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
 			goto fail;
 		}
@@ -474,15 +496,10 @@ write_db(struct dmarcd_hist *h, struct dmarcd_hist_row **rows, size_t n,
 		sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
 		goto fail;
 	}
-	sqlite3_finalize(ms);
-	sqlite3_finalize(ss);
 	return 0;
 fail:
 	buf_printf(why, "%s: %s", h->db_path, sqlite3_errmsg(h->db));
-	sqlite3_finalize(ms);
-	sqlite3_finalize(ss);
-	sqlite3_close(h->db);
-	h->db = NULL;
+	close_db(h);
 	return -1;
 }
 
@@ -628,6 +645,23 @@ dmarcd_hist_set_spool(struct dmarcd_hist *h, const char *path, int drain)
 	return 0;
 }
 
+/* gather - with the lock held, wait up to DMARCD_HIST_GATHER_MS for a
+ * batch to fill (or a stop), so that under load a transaction carries
+ * many rows rather than one each */
+static void
+gather(struct dmarcd_hist *h)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += DMARCD_HIST_GATHER_MS * 1000000L;
+	ts.tv_sec += ts.tv_nsec / 1000000000L;
+	ts.tv_nsec %= 1000000000L;
+	while (!h->stop && h->n < DMARCD_HIST_BATCH &&
+	    pthread_cond_timedwait(&h->more, &h->lock, &ts) != ETIMEDOUT)
+		;
+}
+
 /* writer - the thread: batches out of the ring until told to stop */
 static void *
 writer(void *arg)
@@ -647,6 +681,8 @@ writer(void *arg)
 			pthread_cond_wait(&h->more, &h->lock);
 		if (h->n == 0)
 			break;
+		if (!failing)
+			gather(h);
 		if (h->stop && stop_at == 0)
 			stop_at = time(NULL) + h->drain;
 		n = h->n < DMARCD_HIST_BATCH ? h->n : DMARCD_HIST_BATCH;
@@ -744,7 +780,9 @@ dmarcd_hist_put(struct dmarcd_hist *h, const struct dmarcd_hist_row *r)
 	*copy = *r;
 	h->ring[(h->head + h->n) % h->cap] = copy;
 	h->n++;
-	pthread_cond_signal(&h->more);
+	/* the writer waits for a first row, or for a batch to fill */
+	if (h->n == 1 || h->n == DMARCD_HIST_BATCH)
+		pthread_cond_signal(&h->more);
 	pthread_mutex_unlock(&h->lock);
 }
 
@@ -802,7 +840,7 @@ dmarcd_hist_free(struct dmarcd_hist *h)
 	if (h->written > 0 || h->dropped > 0)
 		log_info("history: %lu rows written, %lu dropped, %lu write "
 		    "failures", h->written, h->dropped, h->failures);
-	sqlite3_close(h->db);
+	close_db(h);
 	if (h->pg != NULL)
 		dmarcd_pg_close(h->pg);
 	pthread_cond_destroy(&h->more);

@@ -29,6 +29,7 @@
 
 #define DMARCD_HIST_QUEUE	20000	/* rows waiting at most */
 #define DMARCD_HIST_BATCH	500	/* rows per transaction */
+#define DMARCD_HIST_GATHER_MS	100	/* waiting for a batch to fill */
 #define DMARCD_HIST_DRAIN	10	/* seconds to write out at stop */
 #define DMARCD_HIST_RETRY_MAX	30	/* seconds between retries, at most */
 #define DMARCD_HIST_SIGS	8	/* DKIM results kept per row */

@@ -37,31 +37,49 @@ dmarc_from_init(struct dmarc_from *f)
 	f->status = DMARC_FROM_NONE;
 }
 
-/* dmarc_domain_alabel - lowercased, A-labels, validated */
+/* ascii - no byte above 127 */
+static int
+ascii(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s > 127)
+			return 0;
+	return 1;
+}
+
+/*
+ * dmarc_domain_alabel - lowercased, A-labels, validated.  A name of
+ * ASCII only without a final dot skips IDNA: whether libidn2 takes it or
+ * refuses it, what comes out is the name itself, lowercased, validated
+ * the same way.
+ */
 int
 dmarc_domain_alabel(const char *in, char *out)
 {
-	char *ascii = NULL;
+	char *ascii_name = NULL;
 	size_t n;
 	int rc;
 
 	out[0] = '\0';
 	if (in == NULL || *in == '\0' || strlen(in) > DMARC_NAME_MAX)
 		return -1;
-	rc = idn2_to_ascii_8z(in, &ascii, IDN2_NONTRANSITIONAL);
-	if (rc != IDN2_OK) {
+	n = strlen(in);
+	if (ascii(in) && in[n - 1] != '.')
+		memcpy(out, in, n + 1);
+	else if ((rc = idn2_to_ascii_8z(in, &ascii_name,
+	    IDN2_NONTRANSITIONAL)) != IDN2_OK) {
 		/* plain LDH names that IDNA refuses (e.g. "_x") stay */
 		if (!rfc5322_domain_valid(in, strlen(in), 0))
 			return -1;
 		snprintf(out, DMARC_NAME_MAX + 1, "%s", in);
 	} else {
-		n = strlen(ascii);
+		n = strlen(ascii_name);
 		if (n > DMARC_NAME_MAX) {
-			idn2_free(ascii);
+			idn2_free(ascii_name);
 			return -1;
 		}
-		memcpy(out, ascii, n + 1);
-		idn2_free(ascii);
+		memcpy(out, ascii_name, n + 1);
+		idn2_free(ascii_name);
 	}
 	for (n = 0; out[n] != '\0'; n++)
 		if (out[n] >= 'A' && out[n] <= 'Z')

@@ -456,7 +456,7 @@ wait_quiet() {
 # busy_ms - CPU time the machine has spent busy (all cores), in ms
 busy_ms() {
 	awk -v hz="$HZ" '$1 == "cpu" {
-		printf "%.0f\n", ($2 + $3 + $4 + $7 + $8 + $9) * 1000 / hz
+		printf "%.0f\n", ($2 + $3 + $4 + $7 + $8) * 1000 / hz
 		exit }' /proc/stat
 }
 
