@@ -82,12 +82,18 @@ buf_puts(struct buf *b, const char *str)
 	return buf_append(b, str, strlen(str));
 }
 
-/* buf_putc - append one byte */
+/* buf_putc - append one byte (the canonicalizers' loop: room already
+ * there costs no call) */
 int
 buf_putc(struct buf *b, int c)
 {
 	char ch = (char)c;
 
+	if (!b->failed && b->cap > 0 && b->len + 1 < b->cap) {
+		b->s[b->len++] = ch;
+		b->s[b->len] = '\0';
+		return 0;
+	}
 	return buf_append(b, &ch, 1);
 }
 
