@@ -104,7 +104,7 @@ FUZZ_SRC := $(wildcard t/fuzz/fuzz_*.c)
 FUZZ_REPLAY := $(FUZZ_SRC:t/fuzz/%.c=$(B)/t/fuzz/%)
 FUZZ_BIN := $(FUZZ_SRC:t/fuzz/%.c=build/fuzz/%)
 # What only the tests link: the zone-file DNS backend (t/dns_zone.c).
-TESTLIB_SRC := t/dns_zone.c
+TESTLIB_SRC := t/dns_zone.c t/keyfile.c
 TESTLIB	:= $(B)/libtest.a
 
 .DEFAULT_GOAL := all

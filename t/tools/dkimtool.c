@@ -31,77 +31,7 @@
 
 #include "base64.h"
 #include "dkim.h"
-
-#define MSG_MAX		(64u << 20)
-
-/* read_all - a stream into a buffer */
-static int
-read_all(FILE *fp, struct buf *b)
-{
-	char chunk[65536];
-	size_t n;
-
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		if (b->len + n > MSG_MAX || buf_append(b, chunk, n) < 0)
-			return -1;
-	buf_append(b, "", 0);
-	return ferror(fp) ? -1 : 0;
-}
-
-/* txt_value - unquote a key file value into out */
-static void
-txt_value(const char *p, struct buf *out)
-{
-	if (*p != '"') {
-		buf_puts(out, p);
-		return;
-	}
-	while (*p == '"') {
-		for (p++; *p != '\0' && *p != '"'; p++) {
-			if (*p == '\\' && p[1] != '\0')
-				p++;
-			buf_putc(out, *p);
-		}
-		if (*p == '"')
-			p++;
-		while (*p == ' ' || *p == '\t')
-			p++;
-	}
-}
-
-/* file_lookup - the key callback over a key file */
-static enum dkim_key_status
-file_lookup(void *arg, const char *qname, struct buf *rec, int *secure)
-{
-	const char *path = arg;
-	char line[16384], *v, *e;
-	size_t ql = strlen(qname);
-	FILE *fp;
-
-	*secure = 0;
-	if (path == NULL || (fp = fopen(path, "r")) == NULL)
-		return DKIM_KEY_TEMPFAIL;
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		line[strcspn(line, "\r\n")] = '\0';
-		v = line + strcspn(line, " \t");
-		if (*v == '\0')
-			continue;
-		*v++ = '\0';
-		e = line + strlen(line);
-		if (e > line && e[-1] == '.')
-			*--e = '\0';
-		if ((size_t)(e - line) != ql || strcasecmp(line, qname) != 0)
-			continue;
-		v += strspn(v, " \t");
-		fclose(fp);
-		if (strcmp(v, "TEMPFAIL") == 0)
-			return DKIM_KEY_TEMPFAIL;
-		txt_value(v, rec);
-		return DKIM_KEY_OK;
-	}
-	fclose(fp);
-	return DKIM_KEY_NOTFOUND;
-}
+#include "keyfile.h"
 
 /* cmd_verify - verify stdin */
 static int
@@ -135,8 +65,9 @@ cmd_verify(int argc, char **argv)
 		default:
 			return 2;
 		}
-	if (read_all(stdin, &msg) < 0 ||
-	    (v = dkim_verify_new(&o, file_lookup, (void *)keyfile)) == NULL) {
+	if (keyfile_read_all(stdin, &msg) < 0 ||
+	    (v = dkim_verify_new(&o, keyfile_lookup, (void *)keyfile)) ==
+	    NULL) {
 		fprintf(stderr, "dkimtool: cannot read the message\n");
 		return 1;
 	}
@@ -245,7 +176,8 @@ cmd_sign(int argc, char **argv)
 		return 1;
 	}
 	o.key = key;
-	if (read_all(stdin, &msg) == 0 && (s = dkim_sign_new(&o)) != NULL) {
+	if (keyfile_read_all(stdin, &msg) == 0 &&
+	    (s = dkim_sign_new(&o)) != NULL) {
 		if (dkim_sign_message(s, msg.s, msg.len) == DKIM_OK &&
 		    dkim_sign_eom(s, &out) == DKIM_OK) {
 			printf("%s: %s\r\n", dkim_sign_header_name(), out.s);
