@@ -281,6 +281,18 @@ start_ours_dmarc() {
 	wait_sock "$spec" && SPEC[$name]=$spec
 }
 
+# incumbent_head SPEC NAME - the first lines of an OpenDMARC or OpenARC
+#	configuration: its socket, in the foreground, no syslog, its pid
+#	file, our authserv-id
+incumbent_head() {
+	echo "Socket $1"
+	echo "Syslog false"
+	echo "Background false"
+	echo "UMask 000"
+	echo "PidFile $RIG_DIR/$2.pid"
+	echo "AuthservID mx.rig.test"
+}
+
 # start_theirs_dmarc KIND - OpenDMARC, the same settings, in a mount
 #	namespace whose /etc/resolv.conf names nsd's port-53 address
 start_theirs_dmarc() {
@@ -290,12 +302,7 @@ start_theirs_dmarc() {
 	spec=$(new_spec "$1" "$name")
 	echo 192.0.2.255 >"$RIG_DIR/$name.ignore"
 	{
-		echo "Socket $spec"
-		echo "Syslog false"
-		echo "Background false"
-		echo "UMask 000"
-		echo "PidFile $RIG_DIR/$name.pid"
-		echo "AuthservID mx.rig.test"
+		incumbent_head "$spec" "$name"
 		echo "TrustedAuthservIDs mx.upstream.test"
 		echo "IgnoreHosts $RIG_DIR/$name.ignore"
 		echo "RejectFailures true"
@@ -348,12 +355,7 @@ start_theirs_arc() {
 	command -v unshare >/dev/null || return 0
 	spec=$(new_spec "$2" "$name")
 	{
-		echo "Socket $spec"
-		echo "Syslog false"
-		echo "Background false"
-		echo "UMask 000"
-		echo "PidFile $RIG_DIR/$name.pid"
-		echo "AuthservID mx.rig.test"
+		incumbent_head "$spec" "$name"
 		echo "RequireSafeKeys false"
 		if [ "$1" = sv ]; then
 			echo "Mode s"
