@@ -94,40 +94,44 @@ header_simple(const char *f, size_t len, struct buf *out)
 	return out->failed ? -1 : 0;
 }
 
-/* header_relaxed - RFC 6376 3.4.2 */
+/* header_relaxed - RFC 6376 3.4.2; the result is never longer than the
+ * field plus a colon, so it is written straight into the room reserved */
 static int
 header_relaxed(const char *f, size_t len, struct buf *out)
 {
 	const char *colon = memchr(f, ':', len), *p, *end = f + len;
 	size_t nlen = colon ? (size_t)(colon - f) : len, i;
 	int wsp = 0, started = 0;
+	char *o;
 
 	while (nlen > 0 && (f[nlen - 1] == ' ' || f[nlen - 1] == '\t'))
 		nlen--;
 	if (buf_reserve(out, len + 1) < 0)
 		return -1;
+	o = out->s + out->len;
 	for (i = 0; i < nlen; i++) {
 		char c = f[i];
 
-		buf_putc(out, c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+		*o++ = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 	}
-	buf_putc(out, ':');
-	if (colon == NULL)
-		return out->failed ? -1 : 0;
-	for (p = colon + 1; p < end; p++) {
-		if (*p == '\r' || *p == '\n')
-			continue;
-		if (*p == ' ' || *p == '\t') {
-			wsp = 1;
-			continue;
+	*o++ = ':';
+	if (colon != NULL)
+		for (p = colon + 1; p < end; p++) {
+			if (*p == '\r' || *p == '\n')
+				continue;
+			if (*p == ' ' || *p == '\t') {
+				wsp = 1;
+				continue;
+			}
+			if (wsp && started)
+				*o++ = ' ';
+			wsp = 0;
+			started = 1;
+			*o++ = *p;
 		}
-		if (wsp && started)
-			buf_putc(out, ' ');
-		wsp = 0;
-		started = 1;
-		buf_putc(out, *p);
-	}
-	return out->failed ? -1 : 0;
+	out->len = (size_t)(o - out->s);
+	out->s[out->len] = '\0';
+	return 0;
 }
 
 /* canon_header - append the canonical form of one field */
