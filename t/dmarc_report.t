@@ -6,7 +6,8 @@
 # named receiver!domain!begin!end!id.xml.gz, are gzip files, validate
 # against RFC 9990's XSD with xmllint, and count the rows per source
 # address and result set; -n writes nothing; -d limits to one domain;
-# the period takes ISO 8601.
+# the period takes ISO 8601; milter-dmarc-import reads the reports back
+# with the history's counts.
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-$(pwd)/build/plain}
 REPORT=$BUILD/bin/milter-dmarc-report
@@ -98,6 +99,35 @@ n=$(grep -c '<record>' "$TMP/reject.xml")
 is "$n" 2 "  ... two records"
 gzip -dc "$TMP/out/$(grep none "$TMP/names")" > "$TMP/none.xml"
 has "$TMP/none.xml" '<count>2</count>' "none.example: the two failures in one record"
+
+# the reports read back by milter-dmarc-import, as another receiver's
+# would be: per domain and source address, the counts of the history
+IMPORT=$BUILD/bin/milter-dmarc-import
+if [ -x "$IMPORT" ]; then
+	printf 'Syslog no\nHistoryDatabase sqlite:%s\n' "$TMP/back.sqlite" \
+	    > "$TMP/back.conf"
+	"$IMPORT" -c "$TMP/back.conf" "$TMP"/out/*.xml.gz > "$TMP/import.out" 2>&1
+	ok $? "our reports import with milter-dmarc-import" ||
+	    sed 's/^/# /' "$TMP/import.out"
+	is "$(sqlite3 "$TMP/back.sqlite" "SELECT r.domain || ' ' ||
+	    c.source_ip || ' ' || c.disposition || ' ' || sum(c.count) FROM
+	    received_records c JOIN received_reports r ON r.id = c.report
+	    GROUP BY r.domain, c.source_ip, c.disposition ORDER BY 1")" \
+	    "$(sqlite3 "$TMP/h.sqlite" "SELECT d || ' ' || ip || ' ' || dis ||
+	    ' ' || count(*) FROM (SELECT policy_domain AS d, ip, CASE WHEN
+	    dmarc_result = 'pass' THEN 'pass' ELSE disposition END AS dis
+	    FROM messages WHERE received BETWEEN 1800000000 AND 1800086399)
+	    GROUP BY d, ip, dis ORDER BY 1")" \
+	    "  ... with the history's counts per domain, source and disposition"
+	is "$(sqlite3 "$TMP/back.sqlite" "SELECT org_name || ' ' ||
+	    begin_time || ' ' || end_time FROM received_reports GROUP BY 1")" \
+	    "mx.example.net 1800000000 1800086399" \
+	    "  ... and our name and the period"
+else
+	skip "our reports import" "$IMPORT is not built"
+	skip "  ... with the history's counts" "$IMPORT is not built"
+	skip "  ... and our name and the period" "$IMPORT is not built"
+fi
 
 rm -f "$TMP"/out/*
 out=$("$REPORT" -c "$TMP/conf" -n -d none.example -b 2027-01-15T08:00:00Z \
