@@ -253,12 +253,55 @@ suppressed(const struct supp *s, const char *addr)
 	return 0;
 }
 
+/* count_row - counts the rows of a query */
+static void
+count_row(void *arg, int n, const char *const *v)
+{
+	(void)n;
+	(void)v;
+	(*(int *)arg)++;
+}
+
+/*
+ * destination - is addr a report destination the history knows of (a
+ * mailto: of the rua of some message's policy)?  1, 0, or -1 with why
+ * set.  A notice from anyone can then take off only an address our
+ * reports go to, not stop whatever address it names.
+ */
+static int
+destination(struct hist *h, const char *addr, struct buf *why)
+{
+	struct buf pat = BUF_INIT;
+	const char *pv[1], *p;
+	int n = 0, rc;
+
+	buf_puts(&pat, "%mailto:");
+	for (p = addr; *p != '\0'; p++) {
+		if (*p == '%' || *p == '_' || *p == '\\')
+			buf_putc(&pat, '\\');
+		buf_putc(&pat, tolower((unsigned char)*p));
+	}
+	buf_putc(&pat, '%');
+	if (pat.failed) {
+		buf_free(&pat);
+		buf_puts(why, "out of memory");
+		return -1;
+	}
+	pv[0] = buf_str(&pat);
+	rc = hist_sql(h, "SELECT 1 FROM messages WHERE rua IS NOT NULL AND "
+	    "lower(rua) LIKE $1 ESCAPE '\\' LIMIT 1", 1, pv, count_row, &n,
+	    why);
+	buf_free(&pat);
+	return rc < 0 ? -1 : n > 0;
+}
+
 /*
  * bounce - the permanent failures a delivery status notification (RFC
  * 3464) on fp reports, suppressed: in its message/delivery-status part,
  * each recipient whose Action is failed and whose Status is 5.x.x (a
- * delay or a 4.x.x failure is not a reason).  Prints each address;
- * returns the count, or -1 on an error.
+ * delay or a 4.x.x failure is not a reason), when it is a report
+ * destination of the history.  Prints each address; returns the count
+ * suppressed, or -1 on an error.
  */
 static int
 bounce(struct hist *h, FILE *fp, struct buf *why)
@@ -287,13 +330,20 @@ bounce(struct hist *h, FILE *fp, struct buf *why)
 		    strncasecmp(line, "Final-Recipient:", 16) == 0) {
 			if (failed && rcpt[0] != '\0' && status[0] == '5') {
 				char reason[64];
+				int d;
 
 				snprintf(reason, sizeof(reason),
 				    "bounce, status %s", status);
-				if (suppress(h, rcpt, reason, why) < 0)
+				if ((d = destination(h, rcpt, why)) < 0 ||
+				    (d && suppress(h, rcpt, reason, why) < 0))
 					return -1;
-				printf("%s suppressed (%s)\n", rcpt, reason);
-				n++;
+				if (d) {
+					printf("%s suppressed (%s)\n", rcpt,
+					    reason);
+					n++;
+				} else
+					printf("%s not suppressed: no rua of "
+					    "the history names it\n", rcpt);
 			}
 			if (line[0] == '\0' || end)
 				rcpt[0] = status[0] = '\0', failed = 0;

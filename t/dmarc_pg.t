@@ -202,6 +202,17 @@ is "$("$REPORT" -c "$TMP/main.conf" --list-suppressed | cut -f1,3)" \
     "$(printf 'dmarc@reject.test\tbounced')" "  ... --list-suppressed shows it"
 out=$("$REPORT" -c "$TMP/main.conf" -n -d reject.test -b $((now - 3600)) -e $((now + 60)) 2>&1)
 like "$out" 'suppressed: dmarc@reject\.test' "  ... and the report run knows it"
+"$REPORT" -c "$TMP/main.conf" --unsuppress dmarc@reject.test
+printf '%s\n' 'Content-Type: multipart/report; report-type=delivery-status; boundary="B"' \
+    '' '--B' 'Content-Type: message/delivery-status' '' \
+    'Reporting-MTA: dns; mx.test' '' \
+    'Final-Recipient: rfc822; DMARC@reject.test' 'Action: failed' \
+    'Status: 5.1.1' '' 'Final-Recipient: rfc822; a_b%c@victim.test' \
+    'Action: failed' 'Status: 5.1.1' '' '--B--' > "$TMP/dsn"
+out=$("$REPORT" -c "$TMP/main.conf" --bounce < "$TMP/dsn" 2>&1)
+ok $? "--bounce with a PostgreSQL history" || echo "# $out"
+is "$("$REPORT" -c "$TMP/main.conf" --list-suppressed | cut -f1)" \
+    "dmarc@reject.test" "  ... suppresses the rua it names, not another address"
 
 # batches of rows with DKIM results, as the writer sends them: each
 # message's signatures under its own id (1,000 rows at 1,000 a second,

@@ -215,12 +215,16 @@ EOF
 		    'Final-Recipient: rfc822; agg@reports.example' \
 		    'Action: failed' 'Status: 5.1.1' '' \
 		    'Final-Recipient: rfc822; x@unauthorized.example' \
-		    'Action: failed' 'Status: 4.4.7' '' '--B--' > "$TMP/dsn"
+		    'Action: failed' 'Status: 4.4.7' '' \
+		    'Final-Recipient: rfc822; ceo@victim.example' \
+		    'Action: failed' 'Status: 5.1.1' '' '--B--' > "$TMP/dsn"
 		out=$("$REPORT" -c "$TMP/send.conf" --bounce < "$TMP/dsn" 2>&1)
 		ok $? "--bounce: exit 0"
 		is "$("$REPORT" -c "$TMP/send.conf" --list-suppressed | cut -f1)" \
 		    "agg@reports.example" \
 		    "  ... suppresses the 5.x.x failure of the delivery-status part alone"
+		like "$out" 'ceo@victim\.example not suppressed: no rua of the history names it' \
+		    "  ... and only a report destination: a forged notice cannot stop any address"
 		out=$("$REPORT" -c "$TMP/send.conf" --send -S "$TMP/sendmail" \
 		    -d reject.example --begin 1800000000 --end 1800086399 2>&1)
 		has "$TMP/sent.1" '^To: d@reject\.example$' \
