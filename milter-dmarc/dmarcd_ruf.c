@@ -13,7 +13,11 @@
  *	_report._dmarc), at most one per address every
  *	DMARCD_RUF_INTERVAL seconds, plus FailureReportsBcc; it is an
  *	RFC 6591 multipart/report with the message's header, piped to
- *	ReportCommand (sendmail -t by default).
+ *	ReportCommand (sendmail -t by default) by a thread of its own, so
+ *	that the message being answered does not wait for the command; at
+ *	most DMARCD_RUF_JOBS run at once (a report beyond them is dropped
+ *	and logged), and at exit the program waits up to DMARCD_RUF_DRAIN
+ *	seconds for those still running.
  * DIAGNOSTICS
  *	Each report sent, or refused, is logged with the queue id.
  */
@@ -37,6 +41,122 @@ struct dmarcd_ruf_limits {
 	pthread_mutex_t		 lock;
 	struct limit_entry	 e[DMARCD_RUF_ADDRS];
 };
+
+/* A report on its way: what the sending thread needs, copied. */
+struct ruf_job {
+	char		*cmd, *qid, *author, *to;
+	struct buf	 m;
+};
+
+static pthread_mutex_t jobs_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t jobs_done = PTHREAD_COND_INITIALIZER;
+static int jobs_running;
+static pthread_once_t drain_once = PTHREAD_ONCE_INIT;
+
+/* drain - at exit, wait a while for the reports still being sent */
+static void
+drain(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += DMARCD_RUF_DRAIN;
+	pthread_mutex_lock(&jobs_lock);
+	while (jobs_running > 0 &&
+	    pthread_cond_timedwait(&jobs_done, &jobs_lock, &ts) == 0)
+		;
+	pthread_mutex_unlock(&jobs_lock);
+}
+
+static void
+drain_register(void)
+{
+	atexit(drain);
+}
+
+static void
+job_free(struct ruf_job *j)
+{
+	free(j->cmd);
+	free(j->qid);
+	free(j->author);
+	free(j->to);
+	buf_free(&j->m);
+	free(j);
+}
+
+/* job_run - the thread: the report into ReportCommand */
+static void *
+job_run(void *arg)
+{
+	struct ruf_job *j = arg;
+	FILE *p;
+
+	if ((p = popen(j->cmd, "w")) == NULL)
+		log_msg(LOG_WARNING, j->qid, "DMARC failure report for %s: "
+		    "cannot run %s", j->author, j->cmd);
+	else {
+		fwrite(j->m.s, 1, j->m.len, p);
+		if (pclose(p) != 0)
+			log_msg(LOG_WARNING, j->qid, "DMARC failure report for "
+			    "%s: %s failed", j->author, j->cmd);
+		else
+			log_msg(LOG_INFO, j->qid, "DMARC failure report for %s "
+			    "sent to %s", j->author, j->to);
+	}
+	job_free(j);
+	pthread_mutex_lock(&jobs_lock);
+	jobs_running--;
+	pthread_cond_broadcast(&jobs_done);
+	pthread_mutex_unlock(&jobs_lock);
+	return NULL;
+}
+
+/* job_start - hand the report m to a thread of its own; 1, or 0 when it
+ * cannot go (logged) */
+static int
+job_start(const char *cmd, const char *qid, const char *author,
+    const char *to, struct buf *m)
+{
+	struct ruf_job *j = calloc(1, sizeof(*j));
+	pthread_attr_t at;
+	pthread_t t;
+	int busy, rc = -1;
+
+	pthread_once(&drain_once, drain_register);
+	pthread_mutex_lock(&jobs_lock);
+	if (!(busy = jobs_running >= DMARCD_RUF_JOBS))
+		jobs_running++;
+	pthread_mutex_unlock(&jobs_lock);
+	if (busy) {
+		log_msg(LOG_WARNING, qid, "DMARC failure report for %s not "
+		    "sent: %d reports are being sent already", author,
+		    DMARCD_RUF_JOBS);
+		free(j);
+		return 0;
+	}
+	if (j != NULL && (j->cmd = strdup(cmd)) != NULL &&
+	    (j->qid = strdup(qid)) != NULL &&
+	    (j->author = strdup(author)) != NULL &&
+	    (j->to = strdup(to)) != NULL && pthread_attr_init(&at) == 0) {
+		j->m = *m;
+		*m = (struct buf)BUF_INIT;
+		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+		rc = pthread_create(&t, &at, job_run, j);
+		pthread_attr_destroy(&at);
+	}
+	if (rc == 0)
+		return 1;
+	log_msg(LOG_WARNING, qid, "DMARC failure report for %s not sent: "
+	    "out of memory or threads", author);
+	if (j != NULL)
+		job_free(j);
+	pthread_mutex_lock(&jobs_lock);
+	jobs_running--;
+	pthread_cond_broadcast(&jobs_done);
+	pthread_mutex_unlock(&jobs_lock);
+	return 0;
+}
 
 /* dmarcd_ruf_limits_new, _free - the per-address rate limits */
 struct dmarcd_ruf_limits *
@@ -154,7 +274,6 @@ dmarcd_ruf_send(const struct dmarcd_conf *c, const struct dmarcd_ruf_in *in)
 	char date[64];
 	time_t now = time(NULL);
 	struct tm tm;
-	FILE *p;
 	int sent = 0;
 
 	if (!c->v.failure_reports || e->result != DMARC_RES_FAIL ||
@@ -199,20 +318,13 @@ dmarcd_ruf_send(const struct dmarcd_conf *c, const struct dmarcd_ruf_in *in)
 	    e->found.author, in->servid, e->found.author);
 	buf_puts(&m, in->headers != NULL ? in->headers : "");
 	buf_puts(&m, "\n--=_ruf--\n");
-	if (m.failed || (p = popen(c->v.report_command, "w")) == NULL) {
-		log_msg(LOG_WARNING, in->qid, "DMARC failure report for %s: "
-		    "cannot run %s", e->found.author, c->v.report_command);
+	if (m.failed) {
+		log_msg(LOG_WARNING, in->qid, "DMARC failure report for %s not "
+		    "sent: out of memory", e->found.author);
 		goto out;
 	}
-	fwrite(m.s, 1, m.len, p);
-	if (pclose(p) != 0)
-		log_msg(LOG_WARNING, in->qid, "DMARC failure report for %s: "
-		    "%s failed", e->found.author, c->v.report_command);
-	else {
-		log_msg(LOG_INFO, in->qid, "DMARC failure report for %s sent "
-		    "to %s", e->found.author, to.len ? to.s : "the Bcc");
-		sent = 1;
-	}
+	sent = job_start(c->v.report_command, in->qid, e->found.author,
+	    to.len ? to.s : "the Bcc", &m);
 out:
 	buf_free(&to);
 	buf_free(&m);

@@ -18,6 +18,8 @@
 
 #define DMARCD_RUF_INTERVAL	60	/* seconds between reports to one address */
 #define DMARCD_RUF_ADDRS	256	/* addresses remembered for that */
+#define DMARCD_RUF_JOBS		4	/* reports being sent at once, at most */
+#define DMARCD_RUF_DRAIN	10	/* seconds waited for them at exit */
 
 struct dmarcd_ruf_in {
 	const struct dmarc_eval	*e;
@@ -30,7 +32,8 @@ struct dmarcd_ruf_in {
 
 struct dmarcd_ruf_limits *dmarcd_ruf_limits_new(void);
 void	dmarcd_ruf_limits_free(struct dmarcd_ruf_limits *);
-/* dmarcd_ruf_send - report this failure if due; 1 when a report went */
+/* dmarcd_ruf_send - report this failure if due; 1 when a report was
+ * handed to ReportCommand's thread */
 int	dmarcd_ruf_send(const struct dmarcd_conf *, const struct dmarcd_ruf_in *);
 
 #endif

@@ -320,6 +320,8 @@ like "$out" '^INSHEADER 0 Authentication-Results: mx\.example\.net;.*dmarc=pass'
 # Failure reports.
 out=$(mc ruf 'a@ruf.test')
 like "$out" 'dmarc=fail' "FailureReports: a failing message from a domain with ruf="
+# the report is sent by a thread of its own, after the answer
+wait_line "$TMP/ruf.log" 'DMARC failure report for ruf\.test sent to'
 has "$TMP/report.0" '^To: ruf@ruf\.test$' "  ... is reported to its ruf address"
 has "$TMP/report.0" '^Content-Type: multipart/report; report-type=feedback-report;' \
     "  ... as an RFC 6591 report"
@@ -334,6 +336,8 @@ ok $([ ! -f "$TMP/report.1" ]; echo $?) "  ... at most one a minute per address"
 has "$TMP/ruf.log" 'not sent to ruf@ruf\.test: one in the last 60 s' "  ... which is logged"
 mc ruf 'a@none.test' > /dev/null
 ok $([ ! -f "$TMP/report.1" ]; echo $?) "no ruf=: no report"
+is "$(grep -c 'DMARC failure report for [^ ]* sent to' "$TMP/ruf.log")" 1 \
+    "  ... one report sent in all"
 
 # Our own DKIM verification.
 if [ -n "${HAVE_KEY:-}" ]; then

@@ -9,6 +9,10 @@
 #	unlike GOT REGEX NAME	GOT has no such line
 #	has FILE REGEX NAME	FILE has a line matching REGEX
 #	hasnt FILE REGEX NAME	FILE has no such line
+#	wait_line FILE REGEX [SECONDS]
+#				wait until FILE has a line matching REGEX
+#				(a log line, a file a helper writes), at most
+#				SECONDS (10); no test point, 1 on time-out
 # The caller sets T=0 and FAILED=0, prints "1..$T" at the end and exits
 # with $FAILED.  A failing check shows what it got as TAP comments.
 
@@ -56,5 +60,14 @@ hasnt() {	# hasnt FILE REGEX NAME
 	ok $? "$3" && return 0
 	echo "# $1:"
 	sed 's/^/#   /' "$1" | head -20
+	return 1
+}
+wait_line() {	# wait_line FILE REGEX [SECONDS]
+	_wl=$(( ${3:-10} * 20 ))
+	while [ "$_wl" -gt 0 ]; do
+		grep -Eq -- "$2" "$1" 2> /dev/null && return 0
+		sleep 0.05
+		_wl=$((_wl - 1))
+	done
 	return 1
 }
