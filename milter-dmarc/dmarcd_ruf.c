@@ -85,6 +85,16 @@ job_free(struct ruf_job *j)
 	free(j);
 }
 
+/* job_done - one report fewer on its way */
+static void
+job_done(void)
+{
+	pthread_mutex_lock(&jobs_lock);
+	jobs_running--;
+	pthread_cond_broadcast(&jobs_done);
+	pthread_mutex_unlock(&jobs_lock);
+}
+
 /* job_run - the thread: the report into ReportCommand */
 static void *
 job_run(void *arg)
@@ -105,10 +115,7 @@ job_run(void *arg)
 			    "sent to %s", j->author, j->to);
 	}
 	job_free(j);
-	pthread_mutex_lock(&jobs_lock);
-	jobs_running--;
-	pthread_cond_broadcast(&jobs_done);
-	pthread_mutex_unlock(&jobs_lock);
+	job_done();
 	return NULL;
 }
 
@@ -151,10 +158,7 @@ job_start(const char *cmd, const char *qid, const char *author,
 	    "out of memory or threads", author);
 	if (j != NULL)
 		job_free(j);
-	pthread_mutex_lock(&jobs_lock);
-	jobs_running--;
-	pthread_cond_broadcast(&jobs_done);
-	pthread_mutex_unlock(&jobs_lock);
+	job_done();
 	return 0;
 }
 
