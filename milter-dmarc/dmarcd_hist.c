@@ -460,30 +460,41 @@ close_db(struct dmarcd_hist *h)
 }
 
 /*
- * write_db - a batch in one transaction; 0, or -1 with why set.  The
- * connection and its two statements stay open between batches.  In WAL
- * mode with synchronous NORMAL a commit does not wait for the disk: the
- * database cannot be corrupted, and what a power loss can take is the
- * last commits, which a crash of the program cannot.
+ * open_writer - the writer's connection and its two statements, kept
+ * between batches.  In WAL mode with synchronous NORMAL a commit does
+ * not wait for the disk: the database cannot be corrupted, and what a
+ * power loss can take is the last commits, which a crash of the program
+ * cannot.  0, or -1 with why set.
  */
+static int
+open_writer(struct dmarcd_hist *h, struct buf *why)
+{
+	if ((h->db = dmarcd_hist_open_db(h->db_path, why)) == NULL)
+		return -1;
+	if (sqlite3_exec(h->db, "PRAGMA synchronous = NORMAL", NULL, NULL,
+	    NULL) == SQLITE_OK && sqlite3_prepare_v2(h->db, "INSERT INTO "
+	    "messages (" DMARCD_HIST_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, "
+	    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1,
+	    &h->ins_msg, NULL) == SQLITE_OK && sqlite3_prepare_v2(h->db,
+	    "INSERT INTO signatures (message_id, domain, selector, result, "
+	    "aligned) VALUES (?, ?, ?, ?, ?)", -1, &h->ins_sig, NULL) ==
+	    SQLITE_OK)
+		return 0;
+	buf_printf(why, "%s: %s", h->db_path, sqlite3_errmsg(h->db));
+	close_db(h);
+	return -1;
+}
+
+/* write_db - a batch in one transaction; 0, or -1 with why set */
 static int
 write_db(struct dmarcd_hist *h, struct dmarcd_hist_row **rows, size_t n,
     struct buf *why)
 {
 	size_t i;
 
-	if (h->db == NULL && ((h->db = dmarcd_hist_open_db(h->db_path,
-	    why)) == NULL))
+	if (h->db == NULL && open_writer(h, why) < 0)
 		return -1;
-	if ((h->ins_msg == NULL && (sqlite3_exec(h->db, "PRAGMA "
-	    "synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(h->db, "INSERT INTO messages ("
-	    DMARCD_HIST_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-	    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &h->ins_msg,
-	    NULL) != SQLITE_OK || sqlite3_prepare_v2(h->db, "INSERT INTO "
-	    "signatures (message_id, domain, selector, result, aligned) VALUES "
-	    "(?, ?, ?, ?, ?)", -1, &h->ins_sig, NULL) != SQLITE_OK)) ||
-	    sqlite3_exec(h->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	if (sqlite3_exec(h->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
 	    SQLITE_OK)
 		goto fail;
 	for (i = 0; i < n; i++)

@@ -61,17 +61,16 @@ dmarc_domain_alabel(const char *in, char *out)
 	int rc;
 
 	out[0] = '\0';
-	if (in == NULL || *in == '\0' || strlen(in) > DMARC_NAME_MAX)
+	if (in == NULL || (n = strlen(in)) == 0 || n > DMARC_NAME_MAX)
 		return -1;
-	n = strlen(in);
 	if (ascii(in) && in[n - 1] != '.')
 		memcpy(out, in, n + 1);
 	else if ((rc = idn2_to_ascii_8z(in, &ascii_name,
 	    IDN2_NONTRANSITIONAL)) != IDN2_OK) {
 		/* plain LDH names that IDNA refuses (e.g. "_x") stay */
-		if (!rfc5322_domain_valid(in, strlen(in), 0))
+		if (!rfc5322_domain_valid(in, n, 0))
 			return -1;
-		snprintf(out, DMARC_NAME_MAX + 1, "%s", in);
+		memcpy(out, in, n + 1);
 	} else {
 		n = strlen(ascii_name);
 		if (n > DMARC_NAME_MAX) {
